@@ -1,0 +1,95 @@
+//! Secret newtypes: access tokens, app secrets and webhook verify tokens.
+//!
+//! Every secret the crate handles is wrapped in one of these types. They hold a
+//! [`secrecy::SecretString`], so the value is zeroized on drop, and they implement neither
+//! `Display` nor `Serialize`; `Debug` prints only the type name and `[REDACTED]`. The one way to
+//! read the value is the explicit [`expose_secret`](AccessToken::expose_secret) call, which the
+//! crate makes only at the last moment (building the `Authorization` header, computing an HMAC,
+//! sealing).
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+macro_rules! secret_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $name(SecretString);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(SecretString::from(value.into()))
+            }
+
+            /// Returns the secret itself.
+            ///
+            /// Call this only where the plain value is needed (a header, an HMAC key); never
+            /// log or format the result.
+            pub fn expose_secret(&self) -> &str {
+                self.0.expose_secret()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([REDACTED])"))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(SecretString::from(value))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(SecretString::from(value))
+            }
+        }
+
+        impl From<SecretString> for $name {
+            fn from(value: SecretString) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&$name> for $name {
+            fn from(value: &$name) -> Self {
+                value.clone()
+            }
+        }
+    };
+}
+
+secret_type! {
+    /// A Graph API access token: a system-user, business, Page, user or Instagram token.
+    ///
+    /// ```
+    /// use meta_messaging::AccessToken;
+    ///
+    /// let token = AccessToken::new("EAAG-secret-value");
+    /// assert_eq!(format!("{token:?}"), "AccessToken([REDACTED])");
+    /// ```
+    AccessToken
+}
+
+secret_type! {
+    /// A Meta app secret: the key of webhook signatures and of `appsecret_proof`.
+    ///
+    /// ```
+    /// use meta_messaging::AppSecret;
+    ///
+    /// let secret = AppSecret::from("0123456789abcdef");
+    /// assert!(!format!("{secret:?}").contains("0123"));
+    /// ```
+    AppSecret
+}
+
+secret_type! {
+    /// The verify token you chose when subscribing a webhook; Meta echoes it in the
+    /// `hub.verify_token` query parameter of the subscription handshake.
+    VerifyToken
+}

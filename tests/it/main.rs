@@ -1,0 +1,8 @@
+//! The crate's integration tests: one binary, one module per area.
+
+mod graph_client;
+mod graph_errors;
+mod graph_paging;
+mod graph_retry;
+mod secrets;
+mod support;
