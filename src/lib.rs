@@ -1,9 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod clock;
 pub mod graph;
+pub mod instagram;
+pub mod messenger;
 mod secret;
 mod util;
+pub mod webhook;
+pub mod whatsapp;
 
-pub use graph::{Client, ClientBuilder, Error, ErrorKind, Result};
+pub use graph::{Client, ClientBuilder, Error, ErrorKind, Result, Timestamp};
 pub use secret::{AccessToken, AppSecret, VerifyToken};

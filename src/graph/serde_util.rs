@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 /// Declares an open string enum: known values as unit variants, anything else kept verbatim in
@@ -182,7 +183,7 @@ pub(crate) use id_type;
 /// Visitor behind [`string_enum!`]: borrows known values, copies only unknown ones.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct OpenEnumVisitor<T>(std::marker::PhantomData<fn() -> T>);
+pub(crate) struct OpenEnumVisitor<T>(std::marker::PhantomData<fn() -> T>);
 
 impl<T> OpenEnumVisitor<T> {
     pub(crate) const fn new() -> Self {
@@ -328,6 +329,73 @@ pub(crate) fn opt_integer_or_string<'de, D: Deserializer<'de>>(
         }
     }
     deserializer.deserialize_option(Opt)
+}
+
+/// Deserializes `null` (or a present value) into `T`, with `null` giving `T::default()`; use
+/// with `#[serde(default)]` so an absent field does too.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A number sent as a JSON number or as a numeric string (latitudes, prices).
+pub(crate) fn opt_f64_lenient<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<f64>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number, a numeric string or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        #[allow(clippy::cast_precision_loss)]
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        #[allow(clippy::cast_precision_loss)]
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| E::custom("expected a number"))
+        }
+    }
+    deserializer.deserialize_option(V)
+}
+
+/// `true` if the JSON value at `key` of an object is `true`.
+pub(crate) fn flag(value: &serde_json::Value, key: &str) -> bool {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// A string or integer at `key` of an object, as text.
+pub(crate) fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
+    match value.get(key)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -6,3 +6,6 @@ mod graph_paging;
 mod graph_retry;
 mod secrets;
 mod support;
+mod webhook_hostile;
+mod webhook_parse;
+mod webhook_verify;

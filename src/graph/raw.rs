@@ -1,0 +1,89 @@
+//! [`RawJson`]: JSON kept exactly as Meta sent it.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A piece of JSON kept verbatim: the payload of an event kind the crate does not model, or of
+/// an element that did not have the documented shape.
+///
+/// Nothing Meta sends is dropped: read it with [`get`](Self::get), or decode it into your own
+/// type with [`parse`](Self::parse).
+///
+/// ```
+/// let raw: meta_messaging::graph::RawJson = serde_json::from_str(r#"{"foo": [1, 2]}"#)?;
+/// assert_eq!(raw.get(), r#"{"foo": [1, 2]}"#);
+/// assert_eq!(raw.to_value()["foo"][1], 2);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The JSON as a [`Value`].
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+
+    /// Decodes the JSON into `T`.
+    ///
+    /// # Errors
+    ///
+    /// When the JSON does not have the shape of `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(self.0.get())
+    }
+
+    pub(crate) fn from_value(value: &Value) -> Self {
+        Self::from_text(value.to_string())
+    }
+
+    /// Wraps text known to be JSON; anything else becomes `null`.
+    pub(crate) fn from_text(text: String) -> Self {
+        Self(RawValue::from_string(text).unwrap_or_else(|_| null()))
+    }
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).expect("null is valid json")
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawJson({})", self.get())
+    }
+}
+
+impl fmt::Display for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(Self)
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}

@@ -1,0 +1,959 @@
+//! Typed models of Messenger Platform webhooks (`object = "page"`), shared by Instagram
+//! Messaging (`object = "instagram"`), which uses the same envelope.
+//!
+//! Shapes follow Meta's Messenger Platform webhook-events reference and the Instagram Messaging
+//! webhooks reference as of Graph API v25.0 (2026), summarised in the crate's `meta-api.md` §9 and
+//! §10. Each `messaging[]` or `standby[]` item carries one event, told apart by its key
+//! (`message`, `postback`, `read`, ...); an unknown key is kept with its raw JSON. Timestamps
+//! are milliseconds for messaging and seconds for Instagram `changes`; both are read into
+//! [`Timestamp`].
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::Timestamp;
+use crate::graph::RawJson;
+use crate::graph::serde_util::{
+    flag, null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer,
+    string_enum, text_at,
+};
+use crate::instagram::webhook::{Comment, Mention, StoryInsights};
+
+/// A parsed Messenger or Instagram webhook body.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Payload {
+    /// Every `entry[]`, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// One `entry[]`: events of one Page or Instagram account.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// The Page id or Instagram professional account id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+    /// When the batch was sent.
+    #[serde(default)]
+    pub time: Option<Timestamp>,
+    /// Events for the app that owns the conversation.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub messaging: Vec<Messaging>,
+    /// Events for an app in standby (handover protocol): read them, do not answer them.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub standby: Vec<Messaging>,
+    /// Changes of subscribed fields (Instagram comments, mentions, ...).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub changes: Vec<Change>,
+}
+
+/// One `messaging[]` or `standby[]` item.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Messaging {
+    /// Who triggered the event (PSID, IGSID, or a `user_ref`).
+    pub sender: Option<Participant>,
+    /// Who received it (usually the Page or Instagram account).
+    pub recipient: Option<Participant>,
+    /// When it happened.
+    pub timestamp: Option<Timestamp>,
+    /// The event.
+    pub event: MessagingEvent,
+}
+
+/// A sender or recipient.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Participant {
+    /// PSID, IGSID or Page id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+    /// A user reference from the checkbox or chat plugin.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub user_ref: Option<String>,
+}
+
+impl Participant {
+    /// The id, or the `user_ref` when there is no id.
+    pub fn id_or_user_ref(&self) -> Option<&str> {
+        self.id.as_deref().or(self.user_ref.as_deref())
+    }
+}
+
+/// The event of a messaging item.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum MessagingEvent {
+    /// `message` (also echoes, deleted and unsupported Instagram messages).
+    Message(Box<Message>),
+    /// `message_edit`.
+    MessageEdit(MessageEdit),
+    /// `postback`.
+    Postback(Postback),
+    /// `delivery`.
+    Delivery(Delivery),
+    /// `read`.
+    Read(Read),
+    /// `reaction`.
+    Reaction(Reaction),
+    /// `referral`.
+    Referral(Referral),
+    /// `optin`.
+    Optin(Optin),
+    /// `account_linking`.
+    AccountLinking(AccountLinking),
+    /// `pass_thread_control`.
+    PassThreadControl(ThreadControl),
+    /// `take_thread_control`.
+    TakeThreadControl(ThreadControl),
+    /// `request_thread_control`.
+    RequestThreadControl(ThreadControl),
+    /// `app_roles`: app id → roles.
+    AppRoles(Value),
+    /// `policy_enforcement`.
+    PolicyEnforcement(Value),
+    /// An event key this version does not model, or an event without the documented shape:
+    /// its name (as used in the event kind) and its JSON as sent.
+    Unknown {
+        /// The event key.
+        key: String,
+        /// The event's JSON.
+        raw: RawJson,
+    },
+    /// The item had no event key.
+    Empty,
+}
+
+impl MessagingEvent {
+    /// The event name used in the event kind: the key, with `message` split into
+    /// `message_echo` and `message_deleted` where flagged.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Message(m) if m.is_echo => "message_echo",
+            Self::Message(m) if m.is_deleted => "message_deleted",
+            Self::Message(_) => "message",
+            Self::MessageEdit(_) => "message_edit",
+            Self::Postback(_) => "postback",
+            Self::Delivery(_) => "delivery",
+            Self::Read(_) => "read",
+            Self::Reaction(_) => "reaction",
+            Self::Referral(_) => "referral",
+            Self::Optin(_) => "optin",
+            Self::AccountLinking(_) => "account_linking",
+            Self::PassThreadControl(_) => "pass_thread_control",
+            Self::TakeThreadControl(_) => "take_thread_control",
+            Self::RequestThreadControl(_) => "request_thread_control",
+            Self::AppRoles(_) => "app_roles",
+            Self::PolicyEnforcement(_) => "policy_enforcement",
+            Self::Unknown { key, .. } => key,
+            Self::Empty => "unknown",
+        }
+    }
+}
+
+/// A message (or echo of one the Page sent).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Message {
+    /// Message id (`m_…`).
+    #[serde(default)]
+    pub mid: Option<String>,
+    /// Text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The quick reply tapped.
+    #[serde(default)]
+    pub quick_reply: Option<QuickReply>,
+    /// The message replied to (or, on Instagram, the story).
+    #[serde(default)]
+    pub reply_to: Option<ReplyTo>,
+    /// Attachments.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub attachments: Vec<Attachment>,
+    /// Sticker id (the "like" thumb is a sticker).
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub sticker_id: Option<String>,
+    /// Ad or link the message came from.
+    #[serde(default)]
+    pub referral: Option<Referral>,
+    /// Bot commands used.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub commands: Vec<Command>,
+    /// Built-in NLP results.
+    #[serde(default)]
+    pub nlp: Option<Value>,
+    /// An echo of a message the Page sent.
+    #[serde(default)]
+    pub is_echo: bool,
+    /// On echoes, the app that sent the message.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub app_id: Option<String>,
+    /// On echoes, the metadata the sender attached.
+    #[serde(default)]
+    pub metadata: Option<String>,
+    /// Instagram: the user unsent the message.
+    #[serde(default)]
+    pub is_deleted: bool,
+    /// Instagram: a message type the API does not deliver.
+    #[serde(default)]
+    pub is_unsupported: bool,
+}
+
+/// A quick reply tapped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct QuickReply {
+    /// The payload the business set.
+    #[serde(default)]
+    pub payload: Option<String>,
+}
+
+/// What a message replies to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ReplyTo {
+    /// The message replied to.
+    #[serde(default)]
+    pub mid: Option<String>,
+    /// Whether the user replied to their own message.
+    #[serde(default)]
+    pub is_self_reply: Option<bool>,
+    /// Instagram: the story replied to.
+    #[serde(default)]
+    pub story: Option<StoryRef>,
+}
+
+/// An Instagram story.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct StoryRef {
+    /// CDN URL (do not store story media).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Story id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+}
+
+string_enum! {
+    /// The type of an attachment.
+    pub enum AttachmentType {
+        /// Image.
+        Image = "image",
+        /// Video.
+        Video = "video",
+        /// Audio.
+        Audio = "audio",
+        /// File.
+        File = "file",
+        /// Location.
+        Location = "location",
+        /// Link preview or other fallback.
+        Fallback = "fallback",
+        /// Template (products shared into the chat, ...).
+        Template = "template",
+        /// Reel (Messenger).
+        Reel = "reel",
+        /// Instagram reel.
+        IgReel = "ig_reel",
+        /// Post.
+        Post = "post",
+        /// Instagram post.
+        IgPost = "ig_post",
+        /// Instagram share.
+        Share = "share",
+        /// Instagram story mention.
+        StoryMention = "story_mention",
+        /// Appointment booking.
+        AppointmentBooking = "appointment_booking",
+    }
+}
+
+/// An attachment of a message.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// Its type.
+    #[serde(rename = "type", default = "unknown_attachment")]
+    pub kind: AttachmentType,
+    /// Its payload; `null` on some fallbacks.
+    #[serde(default)]
+    pub payload: Option<AttachmentPayload>,
+    /// Title (fallback).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// URL (fallback).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+fn unknown_attachment() -> AttachmentType {
+    AttachmentType::Unknown(String::new())
+}
+
+/// The payload of an attachment.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct AttachmentPayload {
+    /// Media URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Sticker id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub sticker_id: Option<String>,
+    /// Location.
+    #[serde(default)]
+    pub coordinates: Option<Coordinates>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Reel video id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub reel_video_id: Option<String>,
+    /// Template payload: products and other elements.
+    #[serde(default)]
+    pub product: Option<Value>,
+    /// Template type, for template attachments.
+    #[serde(default)]
+    pub template_type: Option<String>,
+}
+
+/// A location.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Coordinates {
+    /// Latitude.
+    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    pub lat: Option<f64>,
+    /// Longitude.
+    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    pub long: Option<f64>,
+}
+
+/// A bot command.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Command {
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `message_edit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct MessageEdit {
+    /// The edited message.
+    #[serde(default)]
+    pub mid: Option<String>,
+    /// The new text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// How many times it was edited.
+    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    pub num_edit: Option<i64>,
+}
+
+/// `postback`: a button, get-started or ice-breaker tap.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Postback {
+    /// Message id.
+    #[serde(default)]
+    pub mid: Option<String>,
+    /// Button title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The payload the business set.
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// The referral, for get-started taps from a link or ad.
+    #[serde(default)]
+    pub referral: Option<Referral>,
+}
+
+/// `delivery`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// Delivered messages (may be absent).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub mids: Vec<String>,
+    /// Everything before this time was delivered.
+    #[serde(default)]
+    pub watermark: Option<Timestamp>,
+}
+
+/// `read`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Read {
+    /// Messenger: everything before this time was read.
+    #[serde(default)]
+    pub watermark: Option<Timestamp>,
+    /// Instagram: the last message read.
+    #[serde(default)]
+    pub mid: Option<String>,
+}
+
+/// `reaction`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Reaction {
+    /// The message reacted to.
+    #[serde(default)]
+    pub mid: Option<String>,
+    /// `react` or `unreact`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// `smile`, `angry`, `sad`, `wow`, `love`, `like`, `dislike`, `laugh`, `other`.
+    #[serde(default)]
+    pub reaction: Option<String>,
+    /// The emoji.
+    #[serde(default)]
+    pub emoji: Option<String>,
+}
+
+/// `referral`: the user came from a link, ad or plugin.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Referral {
+    /// The `ref` parameter.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    /// `SHORTLINK`, `ADS`, `MESSENGER_CODE`, `CUSTOMER_CHAT_PLUGIN`, ...
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `OPEN_THREAD`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// The ad id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub ad_id: Option<String>,
+    /// Details of the ad.
+    #[serde(default)]
+    pub ads_context_data: Option<Value>,
+    /// The page the plugin ran on.
+    #[serde(default)]
+    pub referer_uri: Option<String>,
+    /// Instagram: the product the user asked about.
+    #[serde(default)]
+    pub product: Option<Value>,
+}
+
+/// `optin`: a plugin opt-in or a marketing-messages subscription.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub struct Optin {
+    /// `notification_messages`, `one_time_notif_req`, or absent for plugin opt-ins.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub user_ref: Option<String>,
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// The token to send marketing messages with.
+    #[serde(default)]
+    pub notification_messages_token: Option<String>,
+    #[serde(default)]
+    pub notification_messages_frequency: Option<String>,
+    #[serde(default)]
+    pub notification_messages_timezone: Option<String>,
+    #[serde(default)]
+    pub notification_messages_status: Option<String>,
+    #[serde(default)]
+    pub token_expiry_timestamp: Option<Timestamp>,
+    #[serde(default)]
+    pub user_token_status: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub one_time_notif_token: Option<String>,
+}
+
+/// `account_linking`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct AccountLinking {
+    /// `linked` or `unlinked`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// On `linked`, the code your login flow passed.
+    #[serde(default)]
+    pub authorization_code: Option<String>,
+}
+
+/// A handover event (`pass_thread_control`, `take_thread_control`, `request_thread_control`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub struct ThreadControl {
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub previous_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub new_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub requested_owner_app_id: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<String>,
+}
+
+/// A `changes[]` item: a field and its value.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Change {
+    /// The field (`comments`, `mentions`, `feed`, ...), verbatim.
+    pub field: String,
+    /// The value, typed by field.
+    pub value: ChangeValue,
+}
+
+/// The value of a change, typed by its field.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ChangeValue {
+    /// Instagram `comments` and `live_comments`.
+    Comment(Comment),
+    /// Instagram `mentions`.
+    Mention(Mention),
+    /// Instagram `story_insights`.
+    StoryInsights(StoryInsights),
+    /// Any other field, or a value without the documented shape: the JSON as sent.
+    Unknown(RawJson),
+}
+
+impl ChangeValue {
+    fn from_raw(field: &str, raw: RawJson) -> Self {
+        let typed = match field {
+            "comments" | "live_comments" => serde_json::from_str(raw.get()).map(Self::Comment).ok(),
+            "mentions" => serde_json::from_str(raw.get()).map(Self::Mention).ok(),
+            "story_insights" => serde_json::from_str(raw.get())
+                .map(Self::StoryInsights)
+                .ok(),
+            _ => None,
+        };
+        typed.unwrap_or(Self::Unknown(raw))
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            field: String,
+            value: RawJson,
+        }
+        // Changes are rare next to messaging events: the value is read once as raw JSON and
+        // typed by field afterwards, whatever the key order.
+        let raw = Raw::deserialize(d)?;
+        Ok(Self {
+            value: ChangeValue::from_raw(&raw.field, raw.value),
+            field: raw.field,
+        })
+    }
+}
+
+/// Keys of a messaging item.
+enum ItemKey {
+    Sender,
+    Recipient,
+    Timestamp,
+    Event(EventKey),
+    Other(String),
+}
+
+#[derive(Clone, Copy)]
+enum EventKey {
+    Message,
+    MessageEdit,
+    Postback,
+    Delivery,
+    Read,
+    Reaction,
+    Referral,
+    Optin,
+    AccountLinking,
+    PassThreadControl,
+    TakeThreadControl,
+    RequestThreadControl,
+    AppRoles,
+    PolicyEnforcement,
+}
+
+impl EventKey {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "message" => Self::Message,
+            "message_edit" => Self::MessageEdit,
+            "postback" => Self::Postback,
+            "delivery" => Self::Delivery,
+            "read" => Self::Read,
+            "reaction" => Self::Reaction,
+            "referral" => Self::Referral,
+            "optin" => Self::Optin,
+            "account_linking" => Self::AccountLinking,
+            "pass_thread_control" => Self::PassThreadControl,
+            "take_thread_control" => Self::TakeThreadControl,
+            "request_thread_control" => Self::RequestThreadControl,
+            "app_roles" => Self::AppRoles,
+            "policy_enforcement" => Self::PolicyEnforcement,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ItemKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ItemKey, E> {
+                Ok(match v {
+                    "sender" => ItemKey::Sender,
+                    "recipient" => ItemKey::Recipient,
+                    "timestamp" => ItemKey::Timestamp,
+                    other => EventKey::from_name(other)
+                        .map_or_else(|| ItemKey::Other(other.to_owned()), ItemKey::Event),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+fn event_from<'de, A: MapAccess<'de>>(
+    key: EventKey,
+    map: &mut A,
+) -> Result<MessagingEvent, A::Error> {
+    use EventKey as K;
+    Ok(match key {
+        K::Message => MessagingEvent::Message(Box::new(map.next_value()?)),
+        K::MessageEdit => MessagingEvent::MessageEdit(map.next_value()?),
+        K::Postback => MessagingEvent::Postback(map.next_value()?),
+        K::Delivery => MessagingEvent::Delivery(map.next_value()?),
+        K::Read => MessagingEvent::Read(map.next_value()?),
+        K::Reaction => MessagingEvent::Reaction(map.next_value()?),
+        K::Referral => MessagingEvent::Referral(map.next_value()?),
+        K::Optin => MessagingEvent::Optin(map.next_value()?),
+        K::AccountLinking => MessagingEvent::AccountLinking(map.next_value()?),
+        K::PassThreadControl => MessagingEvent::PassThreadControl(map.next_value()?),
+        K::TakeThreadControl => MessagingEvent::TakeThreadControl(map.next_value()?),
+        K::RequestThreadControl => MessagingEvent::RequestThreadControl(map.next_value()?),
+        K::AppRoles => MessagingEvent::AppRoles(map.next_value()?),
+        K::PolicyEnforcement => MessagingEvent::PolicyEnforcement(map.next_value()?),
+    })
+}
+
+/// One pass over a messaging item: the first known event key wins; an unknown key is kept raw
+/// when no known one is present.
+impl<'de> Deserialize<'de> for Messaging {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Messaging;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a messaging object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Messaging, A::Error> {
+                let mut sender = None;
+                let mut recipient = None;
+                let mut timestamp = None;
+                let mut event: Option<MessagingEvent> = None;
+                let mut unknown: Option<MessagingEvent> = None;
+                while let Some(key) = map.next_key::<ItemKey>()? {
+                    match key {
+                        ItemKey::Sender => sender = map.next_value()?,
+                        ItemKey::Recipient => recipient = map.next_value()?,
+                        ItemKey::Timestamp => timestamp = map.next_value()?,
+                        ItemKey::Event(key) if event.is_none() => {
+                            event = Some(event_from(key, &mut map)?)
+                        }
+                        ItemKey::Other(key) if unknown.is_none() => {
+                            unknown = Some(MessagingEvent::Unknown {
+                                key,
+                                raw: map.next_value()?,
+                            });
+                        }
+                        ItemKey::Event(_) | ItemKey::Other(_) => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Messaging {
+                    sender,
+                    recipient,
+                    timestamp,
+                    event: event.or(unknown).unwrap_or(MessagingEvent::Empty),
+                })
+            }
+        }
+        d.deserialize_map(ItemVisitor)
+    }
+}
+
+impl Messaging {
+    /// General path: an item that did not have the documented shape keeps what could be read
+    /// and its event as raw JSON under its key.
+    fn from_json(value: &Value) -> Option<Self> {
+        if let Ok(item) = Self::deserialize(value) {
+            return Some(item);
+        }
+        let object = value.as_object()?;
+        let participant = |key: &str| {
+            object
+                .get(key)
+                .and_then(|p| Participant::deserialize(p).ok())
+        };
+        let event_key = object
+            .keys()
+            .find(|k| EventKey::from_name(k).is_some())
+            .or_else(|| {
+                object
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
+            });
+        let event = match event_key {
+            Some(key) => {
+                let body = &object[key];
+                let name = match key.as_str() {
+                    "message" if flag(body, "is_echo") => "message_echo".to_owned(),
+                    "message" if flag(body, "is_deleted") => "message_deleted".to_owned(),
+                    _ => key.clone(),
+                };
+                MessagingEvent::Unknown {
+                    key: name,
+                    raw: RawJson::from_value(body),
+                }
+            }
+            None => MessagingEvent::Empty,
+        };
+        Some(Self {
+            sender: participant("sender"),
+            recipient: participant("recipient"),
+            timestamp: object
+                .get("timestamp")
+                .and_then(|t| Timestamp::deserialize(t).ok()),
+            event,
+        })
+    }
+}
+
+impl Payload {
+    /// General path: builds the payload from an already parsed `entry` array, element by
+    /// element.
+    pub(crate) fn from_json(entries: &[Value]) -> Self {
+        Self {
+            entries: entries.iter().filter_map(Entry::from_json).collect(),
+        }
+    }
+}
+
+impl Entry {
+    fn from_json(value: &Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let items = |key: &str| -> Vec<Messaging> {
+            object
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|items| items.iter().filter_map(Messaging::from_json).collect())
+                .unwrap_or_default()
+        };
+        let changes = object
+            .get("changes")
+            .and_then(Value::as_array)
+            .map(|changes| {
+                changes
+                    .iter()
+                    .filter_map(|c| {
+                        let field = c
+                            .get("field")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown")
+                            .to_owned();
+                        let raw = RawJson::from_value(c.get("value").unwrap_or(&Value::Null));
+                        c.is_object().then(|| Change {
+                            value: ChangeValue::from_raw(&field, raw),
+                            field,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Self {
+            id: text_at(value, "id"),
+            time: object
+                .get("time")
+                .and_then(|t| Timestamp::deserialize(t).ok()),
+            messaging: items("messaging"),
+            standby: items("standby"),
+            changes,
+        })
+    }
+}
+
+/// One event of a Messenger or Instagram webhook, borrowing from the parsed payload.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A `messaging[]` item (`standby == false`) or a `standby[]` item (`standby == true`).
+    Messaging {
+        /// The entry (Page or Instagram account) it came in.
+        entry: &'a Entry,
+        /// The item.
+        item: &'a Messaging,
+        /// Whether it came in `standby[]`: another app owns the conversation.
+        standby: bool,
+    },
+    /// A `changes[]` item.
+    Change {
+        /// The entry it came in.
+        entry: &'a Entry,
+        /// The change.
+        change: &'a Change,
+    },
+}
+
+impl<'a> Event<'a> {
+    /// The entry the event came in.
+    pub fn entry(&self) -> &'a Entry {
+        match *self {
+            Self::Messaging { entry, .. } | Self::Change { entry, .. } => entry,
+        }
+    }
+
+    /// The middle and last parts of the event kind (`("", "message")`, `("standby", "read")`,
+    /// `("", "comments")`).
+    pub(crate) fn kind_parts(&self) -> (&'static str, &'a str) {
+        match *self {
+            Self::Messaging { item, standby, .. } => {
+                (if standby { "standby" } else { "" }, item.event.name())
+            }
+            Self::Change { change, .. } => ("", &change.field),
+        }
+    }
+
+    /// The user (or Page, for echoes) who triggered the event; the comment author for comments.
+    pub fn sender(&self) -> Option<&'a str> {
+        match *self {
+            Self::Messaging { item, .. } => {
+                item.sender.as_ref().and_then(Participant::id_or_user_ref)
+            }
+            Self::Change { change, .. } => match &change.value {
+                ChangeValue::Comment(comment) => {
+                    comment.from.as_ref().and_then(|f| f.id.as_deref())
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Who received the event.
+    pub fn recipient(&self) -> Option<&'a str> {
+        match *self {
+            Self::Messaging { item, .. } => item.recipient.as_ref().and_then(|r| r.id.as_deref()),
+            Self::Change { .. } => None,
+        }
+    }
+
+    /// The message id (`mid`) of messages, edits, postbacks and reactions; the comment id of
+    /// comments.
+    pub fn message_id(&self) -> Option<&'a str> {
+        match *self {
+            Self::Messaging { item, .. } => match &item.event {
+                MessagingEvent::Message(m) => m.mid.as_deref(),
+                MessagingEvent::MessageEdit(e) => e.mid.as_deref(),
+                MessagingEvent::Postback(p) => p.mid.as_deref(),
+                MessagingEvent::Reaction(r) => r.mid.as_deref(),
+                _ => None,
+            },
+            Self::Change { change, .. } => match &change.value {
+                ChangeValue::Comment(comment) => comment.id.as_deref(),
+                _ => None,
+            },
+        }
+    }
+
+    /// When it happened: the item's timestamp, or the entry's time for changes.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        match *self {
+            Self::Messaging { item, .. } => item.timestamp,
+            Self::Change { entry, .. } => entry.time,
+        }
+    }
+
+    /// The text of a message, an edit or a comment.
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            Self::Messaging { item, .. } => match &item.event {
+                MessagingEvent::Message(m) => m.text.as_deref(),
+                MessagingEvent::MessageEdit(e) => e.text.as_deref(),
+                _ => None,
+            },
+            Self::Change { change, .. } => match &change.value {
+                ChangeValue::Comment(comment) => comment.text.as_deref(),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Iterator over the events of a Messenger or Instagram payload: per entry, `messaging[]`, then
+/// `standby[]`, then `changes[]`.
+#[derive(Clone, Debug)]
+pub struct Events<'a> {
+    entries: &'a [Entry],
+    entry: usize,
+    item: usize,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(payload: &'a Payload) -> Self {
+        Self {
+            entries: &payload.entries,
+            entry: 0,
+            item: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let entry = self.entries.get(self.entry)?;
+            let i = self.item;
+            self.item += 1;
+            let (m, s) = (entry.messaging.len(), entry.standby.len());
+            if i < m {
+                return Some(Event::Messaging {
+                    entry,
+                    item: &entry.messaging[i],
+                    standby: false,
+                });
+            }
+            if i < m + s {
+                return Some(Event::Messaging {
+                    entry,
+                    item: &entry.standby[i - m],
+                    standby: true,
+                });
+            }
+            if let Some(change) = entry.changes.get(i - m - s) {
+                return Some(Event::Change { entry, change });
+            }
+            self.entry += 1;
+            self.item = 0;
+        }
+    }
+}

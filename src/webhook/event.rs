@@ -1,0 +1,303 @@
+//! Events: the flat view of a webhook body, one item per thing that happened.
+
+use std::fmt;
+
+use super::parse::Webhook;
+use crate::{Timestamp, messenger, whatsapp};
+
+/// The platform of a webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Platform {
+    /// WhatsApp Business Cloud API.
+    WhatsApp,
+    /// Messenger Platform.
+    Messenger,
+    /// Instagram.
+    Instagram,
+}
+
+impl Platform {
+    /// The prefix of event kinds: `whatsapp`, `messenger` or `instagram`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhatsApp => "whatsapp",
+            Self::Messenger => "messenger",
+            Self::Instagram => "instagram",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event of a webhook, borrowing from the parsed [`Webhook`].
+///
+/// Match on the variant for the platform's typed event, or use the helpers that every platform
+/// answers: [`kind`](Self::kind), [`sender`](Self::sender), [`recipient`](Self::recipient),
+/// [`message_id`](Self::message_id), [`timestamp`](Self::timestamp), [`text`](Self::text),
+/// [`dedupe_key`](Self::dedupe_key).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A WhatsApp event.
+    WhatsApp(whatsapp::webhook::Event<'a>),
+    /// A Messenger event.
+    Messenger(messenger::webhook::Event<'a>),
+    /// An Instagram event.
+    Instagram(messenger::webhook::Event<'a>),
+}
+
+impl<'a> Event<'a> {
+    /// The platform.
+    pub fn platform(&self) -> Platform {
+        match self {
+            Self::WhatsApp(_) => Platform::WhatsApp,
+            Self::Messenger(_) => Platform::Messenger,
+            Self::Instagram(_) => Platform::Instagram,
+        }
+    }
+
+    /// The event kind, a dotted name that is stable across releases:
+    ///
+    /// | platform | kind |
+    /// |---|---|
+    /// | WhatsApp message | `whatsapp.message.<type>`, the `type` Meta sent (`text`, `image`, `interactive`, a future type verbatim; `unknown` when absent) |
+    /// | WhatsApp status | `whatsapp.status.<status>` (`sent`, `delivered`, `read`, `failed`, ...) |
+    /// | WhatsApp value-level error | `whatsapp.error` |
+    /// | any other WhatsApp change | `whatsapp.<field>` (`whatsapp.account_update`, ...; also `whatsapp.messages` for a messages change with nothing in it) |
+    /// | Messenger / Instagram item | `messenger.<event>` / `instagram.<event>`: `message`, `message_echo`, `message_deleted`, `message_edit`, `postback`, `delivery`, `read`, `reaction`, `referral`, `optin`, `account_linking`, handover events, an unknown key verbatim, `unknown` when there is none |
+    /// | Messenger / Instagram standby item | `messenger.standby.<event>` / `instagram.standby.<event>` |
+    /// | Messenger / Instagram change | `messenger.<field>` / `instagram.<field>` (`instagram.comments`, `instagram.mentions`, ...) |
+    ///
+    /// Compare it with a string without allocating (`event.kind() == "whatsapp.message.text"`)
+    /// or format it.
+    pub fn kind(&self) -> EventKind<'a> {
+        let (middle, name) = match self {
+            Self::WhatsApp(e) => e.kind_parts(),
+            Self::Messenger(e) | Self::Instagram(e) => e.kind_parts(),
+        };
+        EventKind {
+            platform: self.platform(),
+            middle,
+            name,
+        }
+    }
+
+    /// Who triggered the event: the user for inbound messages, the business for WhatsApp
+    /// statuses and Messenger echoes.
+    pub fn sender(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.sender(),
+            Self::Messenger(e) | Self::Instagram(e) => e.sender(),
+        }
+    }
+
+    /// Who received it: the business phone number, Page or Instagram account for inbound
+    /// messages, the user for WhatsApp statuses.
+    pub fn recipient(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.recipient(),
+            Self::Messenger(e) | Self::Instagram(e) => e.recipient(),
+        }
+    }
+
+    /// The id of the message the event is about (WhatsApp `wamid`, Messenger/Instagram `mid`,
+    /// Instagram comment id).
+    pub fn message_id(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.message_id(),
+            Self::Messenger(e) | Self::Instagram(e) => e.message_id(),
+        }
+    }
+
+    /// When it happened.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        match self {
+            Self::WhatsApp(e) => e.timestamp(),
+            Self::Messenger(e) | Self::Instagram(e) => e.timestamp(),
+        }
+    }
+
+    /// The text, for text messages, edits and comments.
+    pub fn text(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.text(),
+            Self::Messenger(e) | Self::Instagram(e) => e.text(),
+        }
+    }
+
+    /// A key that identifies this event across Meta's redeliveries, for
+    /// [deduplication](super::dedupe): the `wamid` of a WhatsApp message, the `wamid` and status
+    /// of a status, the `mid` of a Messenger or Instagram message, and so on. `None` for events
+    /// without a stable identity (value-level errors, most account updates); dedupe those on a
+    /// digest of the whole body if needed ([`body_digest`](super::body_digest)).
+    pub fn dedupe_key(&self) -> Option<String> {
+        match self {
+            Self::WhatsApp(e) => whatsapp_key(e),
+            Self::Messenger(e) | Self::Instagram(e) => page_key(self.platform(), e),
+        }
+    }
+}
+
+fn whatsapp_key(event: &whatsapp::webhook::Event<'_>) -> Option<String> {
+    use whatsapp::webhook::Event as E;
+    match event {
+        E::Message { message, .. } => Some(format!("whatsapp:message:{}", message.id.as_ref()?)),
+        E::Status { status, .. } => Some(format!(
+            "whatsapp:status:{}:{}",
+            status.id.as_ref()?,
+            status.status
+        )),
+        _ => None,
+    }
+}
+
+fn page_key(platform: Platform, event: &messenger::webhook::Event<'_>) -> Option<String> {
+    use messenger::webhook::{ChangeValue, Event as E, MessagingEvent as M};
+    match event {
+        E::Messaging { item, .. } => {
+            let name = item.event.name();
+            let sender = item
+                .sender
+                .as_ref()
+                .and_then(messenger::webhook::Participant::id_or_user_ref);
+            let detail = match &item.event {
+                M::Message(m) => m.mid.clone()?,
+                M::MessageEdit(e) => format!("{}:{}", e.mid.as_deref()?, e.num_edit.unwrap_or(0)),
+                M::Reaction(r) => format!(
+                    "{}:{}:{}:{}",
+                    r.mid.as_deref()?,
+                    sender?,
+                    r.action.as_deref().unwrap_or(""),
+                    r.reaction.as_deref().or(r.emoji.as_deref()).unwrap_or("")
+                ),
+                M::Postback(p) if p.mid.is_some() => p.mid.clone()?,
+                M::Delivery(d) => format!("{}:{}", sender?, d.watermark?.unix_millis()),
+                M::Read(r) => match (&r.mid, r.watermark) {
+                    (Some(mid), _) => format!("{}:{mid}", sender?),
+                    (None, Some(watermark)) => format!("{}:{}", sender?, watermark.unix_millis()),
+                    (None, None) => return None,
+                },
+                _ => format!("{}:{}", sender?, item.timestamp?.unix_millis()),
+            };
+            Some(format!("{platform}:{name}:{detail}"))
+        }
+        E::Change { change, .. } => match &change.value {
+            ChangeValue::Comment(comment) => Some(format!(
+                "{platform}:{}:{}",
+                change.field,
+                comment.id.as_deref()?
+            )),
+            _ => None,
+        },
+    }
+}
+
+/// The kind of an [`Event`]: a dotted name such as `whatsapp.message.text`.
+///
+/// Displays as the dotted name; compares with `&str` without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventKind<'a> {
+    platform: Platform,
+    middle: &'static str,
+    name: &'a str,
+}
+
+impl<'a> EventKind<'a> {
+    /// The platform part (`whatsapp`).
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    /// The last part: the message type, status, event key or field (`text` in
+    /// `whatsapp.message.text`).
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The middle part, empty when the kind has two parts: `message`, `status` or `standby`.
+    pub fn category(&self) -> &'static str {
+        self.middle
+    }
+}
+
+impl fmt::Display for EventKind<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.platform.as_str())?;
+        f.write_str(".")?;
+        if !self.middle.is_empty() {
+            f.write_str(self.middle)?;
+            f.write_str(".")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq<str> for EventKind<'_> {
+    fn eq(&self, other: &str) -> bool {
+        let Some(rest) = other
+            .strip_prefix(self.platform.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            return false;
+        };
+        let rest = if self.middle.is_empty() {
+            rest
+        } else {
+            match rest
+                .strip_prefix(self.middle)
+                .and_then(|r| r.strip_prefix('.'))
+            {
+                Some(rest) => rest,
+                None => return false,
+            }
+        };
+        rest == self.name
+    }
+}
+
+impl PartialEq<&str> for EventKind<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+/// Iterator over the events of a [`Webhook`].
+#[derive(Clone, Debug)]
+pub struct Events<'a>(Inner<'a>);
+
+#[derive(Clone, Debug)]
+enum Inner<'a> {
+    WhatsApp(whatsapp::webhook::Events<'a>),
+    Messenger(messenger::webhook::Events<'a>),
+    Instagram(messenger::webhook::Events<'a>),
+    Empty,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(webhook: &'a Webhook) -> Self {
+        Self(match webhook {
+            Webhook::WhatsApp(p) => Inner::WhatsApp(whatsapp::webhook::Events::new(p)),
+            Webhook::Messenger(p) => Inner::Messenger(messenger::webhook::Events::new(p)),
+            Webhook::Instagram(p) => Inner::Instagram(messenger::webhook::Events::new(p)),
+            Webhook::Unsupported(_) => Inner::Empty,
+        })
+    }
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        match &mut self.0 {
+            Inner::WhatsApp(it) => it.next().map(Event::WhatsApp),
+            Inner::Messenger(it) => it.next().map(Event::Messenger),
+            Inner::Instagram(it) => it.next().map(Event::Instagram),
+            Inner::Empty => None,
+        }
+    }
+}

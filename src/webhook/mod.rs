@@ -1,0 +1,57 @@
+//! Receiving Meta's webhooks safely: verify, parse, walk every event, dedupe.
+//!
+//! # The pipeline
+//!
+//! 1. **Cap the body** before buffering it ([`BodyLimit`], 4 MiB by default).
+//! 2. **Verify the signature** over the *raw* bytes ([`Verifier`]): `X-Hub-Signature-256` is
+//!    HMAC-SHA256 of the body with your app secret. Never parse and re-serialize first; Meta's
+//!    bodies escape `/` and non-ASCII characters, so re-serialized JSON has other bytes.
+//! 3. **Parse** ([`parse`]) into a typed [`Webhook`]. Unknown message types, event keys and
+//!    change fields are kept as raw JSON; one odd element never fails the batch.
+//! 4. **Walk every event** ([`Webhook::events`]): Meta batches several entries, changes,
+//!    messages and statuses into one request. Each [`Event`] has a stable dotted
+//!    [`kind`](Event::kind) and helpers for sender, recipient, message id, time and text.
+//! 5. **Dedupe** ([`Deduplicator`], [`new_events`]): delivery is at least once; the same event
+//!    can arrive again hours later. Meta's signature has no timestamp, so this is also the
+//!    replay defence.
+//! 6. Answer `200` quickly and process asynchronously.
+//!
+//! The GET subscription handshake is [`Subscription`]; forwarding events to your own customers
+//! with Standard Webhooks signatures is [`relay`].
+//!
+//! ```
+//! use meta_messaging::webhook::{self, Verifier};
+//!
+//! # fn handle(body: &[u8], signature_header: &str) -> Result<(), webhook::WebhookError> {
+//! let verifier = Verifier::new("app-secret");
+//! let payload = verifier.verify_and_parse(body, signature_header)?;
+//! for event in payload.events() {
+//!     match event.kind().to_string().as_str() {
+//!         "whatsapp.message.text" => println!("{:?} says {:?}", event.sender(), event.text()),
+//!         kind => println!("{kind}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! # let v = Verifier::new("app-secret");
+//! # let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+//! # handle(body, &v.sign(body)).unwrap();
+//! ```
+
+pub mod dedupe;
+mod event;
+mod handshake;
+mod limit;
+mod parse;
+pub mod relay;
+mod verify;
+
+pub use dedupe::{DedupeError, Deduplicator, InMemoryDeduplicator, body_digest, new_events};
+pub use event::{Event, EventKind, Events, Platform};
+pub use handshake::{HandshakeError, Subscription};
+pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, ReadBodyError};
+pub use parse::{
+    OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse,
+};
+pub use verify::{
+    LEGACY_SIGNATURE_HEADER, MAX_SECRETS, SIGNATURE_HEADER, Verifier, VerifyError, WebhookError,
+};

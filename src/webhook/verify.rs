@@ -1,0 +1,339 @@
+//! `X-Hub-Signature-256` verification.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::Sha256;
+
+use super::parse::{ParseError, Webhook, parse};
+use crate::AppSecret;
+use crate::util::{hex_decode_array, hex_encode};
+
+/// The header Meta signs webhook bodies in: `X-Hub-Signature-256: sha256=<64 hex>`.
+pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+/// The legacy SHA-1 header, `X-Hub-Signature: sha1=<40 hex>`, accepted only on opt-in.
+pub const LEGACY_SIGNATURE_HEADER: &str = "x-hub-signature";
+
+/// The most app secrets one verifier tries (each costs one HMAC on a forged request).
+pub const MAX_SECRETS: usize = 8;
+
+/// Why a signature was rejected. Says which check failed, never what the right signature is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No signature header, or an empty one.
+    #[error("the webhook signature header is missing")]
+    MissingHeader,
+    /// The header does not start with `sha256=` (or `sha1=` for the legacy header).
+    #[error("the webhook signature header has an unsupported prefix")]
+    WrongPrefix,
+    /// The part after the prefix is not exactly 64 (or 40) hex digits.
+    #[error("the webhook signature is not well-formed hex of the right length")]
+    Malformed,
+    /// A well-formed signature that matches no configured app secret.
+    #[error("the webhook signature does not match the body")]
+    Mismatch,
+    /// Only a legacy SHA-1 signature was given and the verifier does not accept those.
+    #[error("legacy sha1 webhook signatures are not accepted")]
+    LegacyNotAccepted,
+}
+
+/// Verify-then-parse failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The signature check failed.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The body could not be parsed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// Checks Meta's webhook signatures.
+///
+/// HMAC-SHA256 of the **raw body bytes** keyed with the app secret, compared in constant time.
+/// Keys are prepared once, so each check costs one HMAC over the body. Several secrets can be
+/// accepted at once (rotation, or several apps behind one endpoint); a malformed header is
+/// rejected before any hashing.
+///
+/// Meta's docs say the signature is computed over an "escaped unicode" form of the payload
+/// (non-ASCII characters as lowercase `\uXXXX`). Meta's bodies arrive in that form already, so
+/// the raw check matches; if it fails and the body has non-ASCII bytes, the escaped form is
+/// tried once too. Nothing else is ever accepted.
+///
+/// ```
+/// use meta_messaging::webhook::{Verifier, VerifyError};
+///
+/// let verifier = Verifier::new("app-secret");
+/// let body = br#"{"object":"page","entry":[]}"#;
+/// let header = verifier.sign(body); // what Meta would send
+/// assert_eq!(verifier.verify(body, &header), Ok(()));
+/// assert_eq!(verifier.verify(b"{}", &header), Err(VerifyError::Mismatch));
+/// assert_eq!(verifier.verify(body, "sha1=00"), Err(VerifyError::WrongPrefix));
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Vec<Hmac<Sha256>>,
+    legacy: Option<Vec<Hmac<Sha1>>>,
+    secrets: Vec<AppSecret>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("secrets", &self.keys.len())
+            .field("accept_legacy_sha1", &self.legacy.is_some())
+            .finish()
+    }
+}
+
+fn sha256_key(secret: &AppSecret) -> Hmac<Sha256> {
+    Hmac::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("HMAC accepts keys of any length")
+}
+
+fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
+    Hmac::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("HMAC accepts keys of any length")
+}
+
+impl Verifier {
+    /// A verifier for one app secret.
+    pub fn new(app_secret: impl Into<AppSecret>) -> Self {
+        let secret = app_secret.into();
+        Self {
+            keys: vec![sha256_key(&secret)],
+            legacy: None,
+            secrets: vec![secret],
+        }
+    }
+
+    /// Also accepts signatures made with `app_secret`: the old secret during a rotation, or
+    /// another app's. At most [`MAX_SECRETS`] are kept; further ones are ignored.
+    #[must_use]
+    pub fn with_secret(mut self, app_secret: impl Into<AppSecret>) -> Self {
+        if self.keys.len() < MAX_SECRETS {
+            let secret = app_secret.into();
+            self.keys.push(sha256_key(&secret));
+            if let Some(legacy) = &mut self.legacy {
+                legacy.push(sha1_key(&secret));
+            }
+            self.secrets.push(secret);
+        }
+        self
+    }
+
+    /// Accepts the legacy `X-Hub-Signature: sha1=…` header when no SHA-256 header is present.
+    /// Off by default: use it only for products that still send SHA-1 alone.
+    #[must_use]
+    pub fn accept_legacy_sha1(mut self, accept: bool) -> Self {
+        self.legacy = accept.then(|| self.secrets.iter().map(sha1_key).collect());
+        self
+    }
+
+    /// How many app secrets are accepted.
+    pub fn secret_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Checks `X-Hub-Signature-256` (the header's value, `sha256=<hex>`) against the raw body.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError`] naming the failed check.
+    pub fn verify(&self, body: &[u8], x_hub_signature_256: &str) -> Result<(), VerifyError> {
+        let tag = parse_header::<32>(x_hub_signature_256, "sha256=")?;
+        if self.keys.iter().any(|key| matches_raw(key, body, &tag)) {
+            return Ok(());
+        }
+        if !body.is_ascii() {
+            if let Ok(text) = std::str::from_utf8(body) {
+                if self.keys.iter().any(|key| matches_escaped(key, text, &tag)) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(VerifyError::Mismatch)
+    }
+
+    /// Checks whichever signature headers a request carried: `X-Hub-Signature-256` when
+    /// present, otherwise the legacy `X-Hub-Signature` if [accepted](Self::accept_legacy_sha1).
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::MissingHeader`] when neither is present, else as [`verify`](Self::verify).
+    pub fn verify_headers(
+        &self,
+        body: &[u8],
+        x_hub_signature_256: Option<&str>,
+        x_hub_signature: Option<&str>,
+    ) -> Result<(), VerifyError> {
+        match (x_hub_signature_256, x_hub_signature) {
+            (Some(sig), _) => self.verify(body, sig),
+            (None, Some(legacy)) => self.verify_legacy_sha1(body, legacy),
+            (None, None) => Err(VerifyError::MissingHeader),
+        }
+    }
+
+    /// Checks a legacy `X-Hub-Signature` (`sha1=<hex>`) header.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::LegacyNotAccepted`] unless [`accept_legacy_sha1`](Self::accept_legacy_sha1)
+    /// is on; otherwise as [`verify`](Self::verify).
+    pub fn verify_legacy_sha1(
+        &self,
+        body: &[u8],
+        x_hub_signature: &str,
+    ) -> Result<(), VerifyError> {
+        let Some(keys) = &self.legacy else {
+            return Err(VerifyError::LegacyNotAccepted);
+        };
+        let tag = parse_header::<20>(x_hub_signature, "sha1=")?;
+        let ok = keys
+            .iter()
+            .any(|key| key.clone().chain_update(body).verify_slice(&tag).is_ok());
+        if ok {
+            Ok(())
+        } else {
+            Err(VerifyError::Mismatch)
+        }
+    }
+
+    /// Verifies, then parses.
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::Verify`] or [`WebhookError::Parse`].
+    pub fn verify_and_parse(
+        &self,
+        body: &[u8],
+        x_hub_signature_256: &str,
+    ) -> Result<Webhook, WebhookError> {
+        self.verify(body, x_hub_signature_256)?;
+        Ok(parse(body)?)
+    }
+
+    /// The `X-Hub-Signature-256` value Meta would send for `body` with the first secret: for
+    /// tests, fixtures, and apps that replay bodies.
+    pub fn sign(&self, body: &[u8]) -> String {
+        let tag = self.keys[0]
+            .clone()
+            .chain_update(body)
+            .finalize()
+            .into_bytes();
+        format!("sha256={}", hex_encode(&tag))
+    }
+}
+
+/// `prefix` + exactly `2 * N` hex digits (either case), surrounding whitespace allowed.
+fn parse_header<const N: usize>(header: &str, prefix: &str) -> Result<[u8; N], VerifyError> {
+    let header = header.trim();
+    if header.is_empty() {
+        return Err(VerifyError::MissingHeader);
+    }
+    let hex = header
+        .strip_prefix(prefix)
+        .ok_or(VerifyError::WrongPrefix)?;
+    hex_decode_array::<N>(hex.as_bytes()).ok_or(VerifyError::Malformed)
+}
+
+fn matches_raw(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> bool {
+    key.clone().chain_update(body).verify_slice(tag).is_ok()
+}
+
+/// HMAC over Meta's escaped-unicode form of `text`: every character above `~` (0x7E) as
+/// `\uXXXX` with lowercase hex, astral characters as UTF-16 surrogate pairs. Streamed into the
+/// MAC, no copy of the body is made.
+fn matches_escaped(key: &Hmac<Sha256>, text: &str, tag: &[u8; 32]) -> bool {
+    let mut mac = key.clone();
+    escape_unicode(text, |chunk| mac.update(chunk));
+    mac.verify_slice(tag).is_ok()
+}
+
+/// Feeds the escaped-unicode form of `text` to `sink` in chunks.
+pub(crate) fn escape_unicode(text: &str, mut sink: impl FnMut(&[u8])) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (i, c) in text.char_indices() {
+        if (c as u32) <= 0x7E {
+            continue;
+        }
+        sink(&bytes[run_start..i]);
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            let u = *unit;
+            let escaped = [
+                b'\\',
+                b'u',
+                HEX[usize::from(u >> 12)],
+                HEX[usize::from((u >> 8) & 0xF)],
+                HEX[usize::from((u >> 4) & 0xF)],
+                HEX[usize::from(u & 0xF)],
+            ];
+            sink(&escaped);
+        }
+        run_start = i + c.len_utf8();
+    }
+    sink(&bytes[run_start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        escape_unicode(text, |chunk| out.extend_from_slice(chunk));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_meta() {
+        assert_eq!(escaped("äöå"), "\\u00e4\\u00f6\\u00e5");
+        assert_eq!(escaped("a😀b~\u{7f}"), "a\\ud83d\\ude00b~\\u007f");
+        assert_eq!(escaped("plain ascii / \\"), "plain ascii / \\");
+    }
+
+    #[test]
+    fn meta_documented_vector() {
+        // From meta-api.md §7: secret YOUR_APP_SECRET over the escaped form.
+        let body = "Let's pretend this body is equal to the message object and can handle unicode characters like みどりいろ and J'ai mangé des pâtes";
+        let verifier = Verifier::new("YOUR_APP_SECRET");
+        let escaped_sig = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";
+        let raw_sig = "sha256=5ab50fefd5b7b7258964d9825904e7916acb73fe8030123871485627791ffbde";
+        assert_eq!(verifier.verify(body.as_bytes(), escaped_sig), Ok(()));
+        assert_eq!(verifier.verify(body.as_bytes(), raw_sig), Ok(()));
+        assert_eq!(verifier.sign(body.as_bytes()), raw_sig);
+    }
+
+    #[test]
+    fn header_shapes() {
+        assert_eq!(
+            parse_header::<32>("", "sha256="),
+            Err(VerifyError::MissingHeader)
+        );
+        assert_eq!(
+            parse_header::<32>("   ", "sha256="),
+            Err(VerifyError::MissingHeader)
+        );
+        assert_eq!(
+            parse_header::<32>("md5=00", "sha256="),
+            Err(VerifyError::WrongPrefix)
+        );
+        assert_eq!(
+            parse_header::<32>("sha256=abc", "sha256="),
+            Err(VerifyError::Malformed)
+        );
+        let ok = format!("sha256={}", "Ab".repeat(32));
+        assert_eq!(parse_header::<32>(&ok, "sha256="), Ok([0xAB; 32]));
+        let not_hex = format!("sha256={}", "zz".repeat(32));
+        assert_eq!(
+            parse_header::<32>(&not_hex, "sha256="),
+            Err(VerifyError::Malformed)
+        );
+    }
+}
