@@ -12,24 +12,36 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Hex digit values, `0xFF` for bytes that are not hex digits.
+const NIBBLES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Decodes exactly `N` bytes of hex (either case); `None` for any other length or a non-hex digit.
 pub(crate) fn hex_decode_array<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
     if text.len() != N * 2 {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, pair) in text.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let (hi, lo) = (NIBBLES[usize::from(pair[0])], NIBBLES[usize::from(pair[1])]);
+        invalid |= (hi | lo) & 0xF0;
+        *byte = (hi << 4) | (lo & 0x0F);
     }
-    Some(out)
+    (invalid == 0).then_some(out)
 }
 
 #[cfg(test)]

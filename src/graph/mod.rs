@@ -24,7 +24,7 @@ mod version;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind, GraphApiError, Result, ValidationError, Violation};
 pub use paging::{BoxStream, Cursors, Page, Paging};
-pub use raw::RawJson;
+pub use raw::{Lazy, RawJson};
 pub use request::{GraphRequest, Host, Multipart, Response, ResponseMeta};
 pub use reqwest::Method;
 pub use retry::RetryPolicy;

@@ -87,3 +87,82 @@ impl Serialize for RawJson {
         self.0.serialize(serializer)
     }
 }
+
+/// A value kept as raw JSON at parse time and typed on access.
+///
+/// Used for sub-objects that many handlers never read (pricing and conversation details of
+/// WhatsApp statuses), so parsing a webhook stays close to the cost of reading the bytes.
+///
+/// ```
+/// use meta_messaging::graph::Lazy;
+/// use meta_messaging::whatsapp::webhook::{Pricing, PricingType};
+///
+/// let lazy: Lazy<Pricing> = serde_json::from_str(r#"{"type":"regular","billable":true}"#)?;
+/// assert_eq!(lazy.get().unwrap().kind, Some(PricingType::Regular));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub struct Lazy<T> {
+    raw: RawJson,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Lazy<T> {
+    /// Decodes the value; `None` when it does not have `T`'s shape (see [`raw`](Self::raw)).
+    pub fn get(&self) -> Option<T> {
+        self.raw.parse().ok()
+    }
+
+    /// Decodes the value, with the error when it does not have `T`'s shape.
+    ///
+    /// # Errors
+    ///
+    /// When the JSON does not have the shape of `T`.
+    pub fn try_get(&self) -> serde_json::Result<T> {
+        self.raw.parse()
+    }
+}
+
+impl<T> Lazy<T> {
+    /// The JSON as sent.
+    pub fn raw(&self) -> &RawJson {
+        &self.raw
+    }
+}
+
+impl<T> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        Self {
+            raw: self.raw.clone(),
+            _type: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> PartialEq for Lazy<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl<T> Eq for Lazy<T> {}
+
+impl<T> fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Lazy({})", self.raw.get())
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Lazy<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawJson::deserialize(d).map(|raw| Self {
+            raw,
+            _type: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T> Serialize for Lazy<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}

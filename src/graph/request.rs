@@ -373,6 +373,7 @@ impl<T> GraphRequest<T> {
     }
 
     /// Adds a query parameter.
+    #[allow(clippy::needless_pass_by_value)] // `impl ToString` by value reads best at call sites
     pub fn query(mut self, key: impl Into<Cow<'static, str>>, value: impl ToString) -> Self {
         self.spec.query.push((key.into(), value.to_string()));
         self

@@ -176,6 +176,7 @@ impl RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Usage;
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
@@ -197,15 +198,11 @@ mod tests {
     fn sends_are_retried_only_when_meta_did_not_accept_them() {
         let policy = RetryPolicy::default();
         let throttled =
-            Error::from_response(429, b"{\"error\":{\"code\":4}}", Default::default(), &[]);
-        let server = Error::from_response(
-            500,
-            b"{\"error\":{\"code\":131000}}",
-            Default::default(),
-            &[],
-        );
+            Error::from_response(429, b"{\"error\":{\"code\":4}}", Usage::default(), &[]);
+        let server =
+            Error::from_response(500, b"{\"error\":{\"code\":131000}}", Usage::default(), &[]);
         let invalid =
-            Error::from_response(400, b"{\"error\":{\"code\":100}}", Default::default(), &[]);
+            Error::from_response(400, b"{\"error\":{\"code\":100}}", Usage::default(), &[]);
         assert!(policy.allows(&throttled, false));
         assert!(!policy.allows(&server, false));
         assert!(policy.allows(&server, true));
@@ -221,7 +218,7 @@ mod tests {
     #[test]
     fn budget_runs_out_and_refills() {
         let budget = RetryBudget::new();
-        let err = Error::from_response(503, b"", Default::default(), &[]);
+        let err = Error::from_response(503, b"", Usage::default(), &[]);
         let granted = (0..200).filter(|_| budget.withdraw(&err)).count();
         assert_eq!(granted, (BUDGET_CAPACITY / RETRY_COST) as usize);
         for _ in 0..RETRY_COST {

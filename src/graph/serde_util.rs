@@ -399,6 +399,7 @@ pub(crate) fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(unreachable_pub, dead_code)]
 mod tests {
     use serde::Deserialize;
 

@@ -676,7 +676,7 @@ impl<'de> Deserialize<'de> for Messaging {
                         ItemKey::Recipient => recipient = map.next_value()?,
                         ItemKey::Timestamp => timestamp = map.next_value()?,
                         ItemKey::Event(key) if event.is_none() => {
-                            event = Some(event_from(key, &mut map)?)
+                            event = Some(event_from(key, &mut map)?);
                         }
                         ItemKey::Other(key) if unknown.is_none() => {
                             unknown = Some(MessagingEvent::Unknown {

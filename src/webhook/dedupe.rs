@@ -188,7 +188,7 @@ impl InMemoryDeduplicator {
         self.inner
             .shards
             .iter()
-            .map(|s| s.lock().map(|s| s.expiry.len()).unwrap_or(0))
+            .map(|s| s.lock().map_or(0, |s| s.expiry.len()))
             .sum()
     }
 

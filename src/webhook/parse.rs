@@ -10,7 +10,7 @@
 //!
 //! Only the envelope can fail the parse: invalid UTF-8 or JSON, a body that is not an object,
 //! a missing or non-string `object`, an `entry` that is not an array. Recursion is bounded by
-//! serde_json's depth limit (128).
+//! `serde_json`'s depth limit (128).
 
 use std::fmt;
 
@@ -116,7 +116,7 @@ pub enum ParseError {
     /// range).
     #[error("webhook body is not valid json: {reason}")]
     InvalidJson {
-        /// What serde_json reported, with line and column (never the body's content).
+        /// What `serde_json` reported, with line and column (never the body's content).
         reason: String,
     },
     /// The body is JSON but not an object.
@@ -214,8 +214,49 @@ enum FastEntries {
 }
 
 struct Fast {
-    object: String,
+    object: Object,
     entries: FastEntries,
+}
+
+/// The `object` of the envelope, read without allocating for the modelled ones.
+#[derive(Debug, PartialEq, Eq)]
+enum Object {
+    WhatsApp,
+    Page,
+    Instagram,
+    Other(String),
+}
+
+impl Object {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::WhatsApp => OBJECT_WHATSAPP,
+            Self::Page => OBJECT_PAGE,
+            Self::Instagram => OBJECT_INSTAGRAM,
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl Visitor<'_> for ObjectVisitor {
+            type Value = Object;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Object, E> {
+                Ok(match v {
+                    OBJECT_WHATSAPP => Object::WhatsApp,
+                    OBJECT_PAGE => Object::Page,
+                    OBJECT_INSTAGRAM => Object::Instagram,
+                    other => Object::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_str(ObjectVisitor)
+    }
 }
 
 impl Fast {
@@ -234,7 +275,12 @@ impl Fast {
                         Ok(entries) => FastEntries::Page(entries),
                         Err(_) => return general(text),
                     },
-                    _ => return Ok(Webhook::Unsupported(unsupported(&self.object, text))),
+                    _ => {
+                        return Ok(Webhook::Unsupported(unsupported(
+                            self.object.as_str(),
+                            text,
+                        )));
+                    }
                 }
             }
             typed => typed,
@@ -263,7 +309,7 @@ impl<'de> Deserialize<'de> for Fast {
                 f.write_str("a webhook envelope")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fast, A::Error> {
-                let mut object: Option<String> = None;
+                let mut object: Option<Object> = None;
                 let mut entries: Option<FastEntries> = None;
                 while let Some(key) = map.next_key::<EnvelopeKey>()? {
                     match key {
@@ -277,7 +323,7 @@ impl<'de> Deserialize<'de> for Fast {
                             if entries.is_some() {
                                 return Err(de::Error::duplicate_field("entry"));
                             }
-                            entries = Some(map.next_value_seed(EntriesSeed(object.as_deref()))?);
+                            entries = Some(map.next_value_seed(EntriesSeed(object.as_ref()))?);
                         }
                         EnvelopeKey::Other => {
                             map.next_value::<IgnoredAny>()?;
@@ -321,17 +367,17 @@ impl<'de> Deserialize<'de> for EnvelopeKey {
 }
 
 /// Reads `entry` typed when the object is already known and modelled, raw otherwise.
-struct EntriesSeed<'o>(Option<&'o str>);
+struct EntriesSeed<'o>(Option<&'o Object>);
 
 impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
     type Value = FastEntries;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FastEntries, D::Error> {
         match self.0 {
-            Some(OBJECT_WHATSAPP) => d
+            Some(Object::WhatsApp) => d
                 .deserialize_seq(TypedSeq::<whatsapp::webhook::Entry>::new())
                 .map(FastEntries::WhatsApp),
-            Some(OBJECT_PAGE | OBJECT_INSTAGRAM) => d
+            Some(Object::Page | Object::Instagram) => d
                 .deserialize_seq(TypedSeq::<messenger::webhook::Entry>::new())
                 .map(FastEntries::Page),
             _ => RawJson::deserialize(d).map(FastEntries::Raw),

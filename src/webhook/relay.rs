@@ -18,12 +18,12 @@
 //! use meta_messaging::webhook::relay::{RelaySigner, RelayVerifier, SigningSecret};
 //!
 //! let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
-//! let signer = RelaySigner::new(secret.clone());
+//! let signer = RelaySigner::new(&secret);
 //! let now = Timestamp::from_unix_seconds(1_614_265_330);
 //! let headers = signer.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", now, br#"{"test": 2432232314}"#)?;
 //! assert_eq!(headers.signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 //!
-//! let verifier = RelayVerifier::new(secret).with_clock(std::sync::Arc::new(
+//! let verifier = RelayVerifier::new(&secret).with_clock(std::sync::Arc::new(
 //!     meta_messaging::clock::ManualClock::new(now),
 //! ));
 //! verifier.verify(&headers.id, &headers.timestamp, &headers.signature, br#"{"test": 2432232314}"#)?;
@@ -198,7 +198,7 @@ impl fmt::Debug for RelaySigner {
 
 impl RelaySigner {
     /// A signer with one secret.
-    pub fn new(secret: SigningSecret) -> Self {
+    pub fn new(secret: &SigningSecret) -> Self {
         Self {
             keys: vec![secret.key()],
         }
@@ -265,7 +265,7 @@ impl fmt::Debug for RelayVerifier {
 
 impl RelayVerifier {
     /// A verifier for one secret, with the default 5-minute tolerance.
-    pub fn new(secret: SigningSecret) -> Self {
+    pub fn new(secret: &SigningSecret) -> Self {
         Self {
             keys: vec![secret.key()],
             tolerance: DEFAULT_TOLERANCE,
@@ -363,7 +363,7 @@ mod tests {
     const BODY: &[u8] = br#"{"test": 2432232314}"#;
 
     fn verifier(now: i64) -> RelayVerifier {
-        RelayVerifier::new(SigningSecret::parse(SECRET).unwrap()).with_clock(Arc::new(
+        RelayVerifier::new(&SigningSecret::parse(SECRET).unwrap()).with_clock(Arc::new(
             ManualClock::new(Timestamp::from_unix_seconds(now)),
         ))
     }
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn standard_webhooks_reference_vector() {
         // The example of the Standard Webhooks specification.
-        let signer = RelaySigner::new(SigningSecret::parse(SECRET).unwrap());
+        let signer = RelaySigner::new(&SigningSecret::parse(SECRET).unwrap());
         let headers = signer
             .sign(ID, Timestamp::from_unix_seconds(1_614_265_330), BODY)
             .unwrap();
@@ -437,13 +437,13 @@ mod tests {
     fn rotation_signs_with_every_secret() {
         let old = SigningSecret::parse(SECRET).unwrap();
         let new = SigningSecret::generate();
-        let signer = RelaySigner::new(new.clone()).with_secret(&old);
+        let signer = RelaySigner::new(&new).with_secret(&old);
         let now = Timestamp::from_unix_seconds(1_700_000_000);
         let headers = signer.sign("evt_1", now, BODY).unwrap();
         assert_eq!(headers.signature.split(' ').count(), 2);
         let clock: SharedClock = Arc::new(ManualClock::new(now));
         for secret in [old, new] {
-            let v = RelayVerifier::new(secret).with_clock(Arc::clone(&clock));
+            let v = RelayVerifier::new(&secret).with_clock(Arc::clone(&clock));
             assert_eq!(
                 v.verify(&headers.id, &headers.timestamp, &headers.signature, BODY),
                 Ok(())
@@ -460,7 +460,7 @@ mod tests {
         assert!(SigningSecret::parse("whsec_!!!").is_err());
         assert!(SigningSecret::parse("whsec_AAAA").is_err(), "too short");
         assert!(
-            RelaySigner::new(secret)
+            RelaySigner::new(&secret)
                 .sign("", Timestamp::from_unix_seconds(1), b"")
                 .is_err()
         );

@@ -18,14 +18,59 @@ use serde_json::Value;
 
 use super::{MediaId, MessageId, PhoneNumberId, WabaId};
 use crate::Timestamp;
-use crate::graph::RawJson;
 use crate::graph::serde_util::{
     null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum,
     text_at,
 };
+use crate::graph::{Lazy, RawJson};
 
-/// The `field` of a change that carries messages, statuses and errors.
-pub const MESSAGES_FIELD: &str = "messages";
+string_enum! {
+    /// The subscription `field` of a change.
+    pub enum Field {
+        /// Inbound messages, statuses of sent messages, errors.
+        Messages = "messages",
+        /// Template approved, rejected, paused, ...
+        MessageTemplateStatusUpdate = "message_template_status_update",
+        /// Template quality score changed.
+        MessageTemplateQualityUpdate = "message_template_quality_update",
+        /// Template components edited.
+        MessageTemplateComponentsUpdate = "message_template_components_update",
+        /// Template category changed.
+        TemplateCategoryUpdate = "template_category_update",
+        /// Phone number quality, messaging limit or throughput changed.
+        PhoneNumberQualityUpdate = "phone_number_quality_update",
+        /// Display name review decided.
+        PhoneNumberNameUpdate = "phone_number_name_update",
+        /// Account restricted, banned, partner added, ...
+        AccountUpdate = "account_update",
+        /// Account review decided.
+        AccountReviewUpdate = "account_review_update",
+        /// Account alerts.
+        AccountAlerts = "account_alerts",
+        /// Business capabilities (limits) changed.
+        BusinessCapabilityUpdate = "business_capability_update",
+        /// Two-step verification PIN changed or reset.
+        Security = "security",
+        /// Flow status changes.
+        Flows = "flows",
+        /// Users' marketing-message preferences.
+        UserPreferences = "user_preferences",
+        /// Calling API events.
+        Calls = "calls",
+        /// Messages the business sent from the WhatsApp Business app (coexistence).
+        SmbMessageEchoes = "smb_message_echoes",
+        /// WhatsApp Business app state sync (coexistence).
+        SmbAppStateSync = "smb_app_state_sync",
+        /// Chat history sync (coexistence).
+        History = "history",
+        /// Messages the business sent from another client.
+        MessageEchoes = "message_echoes",
+        /// Partner solution changes.
+        PartnerSolutions = "partner_solutions",
+        /// Payment configuration changes.
+        PaymentConfigurationUpdate = "payment_configuration_update",
+    }
+}
 
 /// A parsed WhatsApp webhook body.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -54,8 +99,8 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Change {
-    /// The subscription field, such as `messages` or `account_update`, verbatim.
-    pub field: String,
+    /// The subscription field, such as `messages` or `account_update`; unknown fields verbatim.
+    pub field: Field,
     /// The value, typed by field.
     pub value: ChangeValue,
 }
@@ -65,7 +110,7 @@ pub struct Change {
 #[non_exhaustive]
 pub enum ChangeValue {
     /// `messages`: inbound messages, statuses of sent messages, errors.
-    Messages(Box<MessagesValue>),
+    Messages(MessagesValue),
     /// `message_template_status_update`.
     TemplateStatus(TemplateStatusUpdate),
     /// `message_template_quality_update`.
@@ -106,10 +151,10 @@ impl ChangeValue {
 
     /// Parses a value typed by `field`; a known field whose value does not have the documented
     /// shape, and any unknown field, is kept as raw JSON.
-    fn from_json(field: &str, value: &Value) -> Self {
-        if field == MESSAGES_FIELD {
+    fn from_json(field: &Field, value: &Value) -> Self {
+        if *field == Field::Messages {
             return match value.as_object() {
-                Some(_) => Self::Messages(Box::new(MessagesValue::from_json(value))),
+                Some(_) => Self::Messages(MessagesValue::from_json(value)),
                 None => Self::Unknown(RawJson::from_value(value)),
             };
         }
@@ -120,40 +165,40 @@ impl ChangeValue {
 }
 
 /// Deserializes a change value whose field is already known.
-struct FieldSeed<'f>(&'f str);
+struct FieldSeed<'f>(&'f Field);
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
     type Value = ChangeValue;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChangeValue, D::Error> {
         Ok(match self.0 {
-            MESSAGES_FIELD => ChangeValue::Messages(Box::new(MessagesValue::deserialize(d)?)),
-            "message_template_status_update" => {
+            Field::Messages => ChangeValue::Messages(MessagesValue::deserialize(d)?),
+            Field::MessageTemplateStatusUpdate => {
                 ChangeValue::TemplateStatus(Deserialize::deserialize(d)?)
             }
-            "message_template_quality_update" => {
+            Field::MessageTemplateQualityUpdate => {
                 ChangeValue::TemplateQuality(Deserialize::deserialize(d)?)
             }
-            "message_template_components_update" => {
+            Field::MessageTemplateComponentsUpdate => {
                 ChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
             }
-            "template_category_update" => {
+            Field::TemplateCategoryUpdate => {
                 ChangeValue::TemplateCategory(Deserialize::deserialize(d)?)
             }
-            "phone_number_quality_update" => {
+            Field::PhoneNumberQualityUpdate => {
                 ChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?)
             }
-            "phone_number_name_update" => {
+            Field::PhoneNumberNameUpdate => {
                 ChangeValue::PhoneNumberName(Deserialize::deserialize(d)?)
             }
-            "account_update" => ChangeValue::Account(Deserialize::deserialize(d)?),
-            "account_review_update" => ChangeValue::AccountReview(Deserialize::deserialize(d)?),
-            "business_capability_update" => {
+            Field::AccountUpdate => ChangeValue::Account(Deserialize::deserialize(d)?),
+            Field::AccountReviewUpdate => ChangeValue::AccountReview(Deserialize::deserialize(d)?),
+            Field::BusinessCapabilityUpdate => {
                 ChangeValue::BusinessCapability(Deserialize::deserialize(d)?)
             }
-            "security" => ChangeValue::Security(Deserialize::deserialize(d)?),
-            "user_preferences" => ChangeValue::UserPreferences(Deserialize::deserialize(d)?),
-            "smb_message_echoes" | "message_echoes" => {
+            Field::Security => ChangeValue::Security(Deserialize::deserialize(d)?),
+            Field::UserPreferences => ChangeValue::UserPreferences(Deserialize::deserialize(d)?),
+            Field::SmbMessageEchoes | Field::MessageEchoes => {
                 ChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
             }
             _ => ChangeValue::Unknown(Deserialize::deserialize(d)?),
@@ -173,7 +218,7 @@ impl<'de> Deserialize<'de> for Change {
                 f.write_str("a change object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
-                let mut field: Option<String> = None;
+                let mut field: Option<Field> = None;
                 let mut value: Option<ChangeValue> = None;
                 while let Some(key) = map.next_key::<ChangeKey>()? {
                     match key {
@@ -187,7 +232,7 @@ impl<'de> Deserialize<'de> for Change {
                             if value.is_some() {
                                 return Err(de::Error::duplicate_field("value"));
                             }
-                            let f = field.as_deref().unwrap_or(MESSAGES_FIELD);
+                            let f = field.as_ref().unwrap_or(&Field::Messages);
                             value = Some(map.next_value_seed(FieldSeed(f))?);
                         }
                         ChangeKey::Other => {
@@ -197,7 +242,7 @@ impl<'de> Deserialize<'de> for Change {
                 }
                 let field = field.ok_or_else(|| de::Error::missing_field("field"))?;
                 let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-                if field != MESSAGES_FIELD && matches!(value, ChangeValue::Messages(_)) {
+                if field != Field::Messages && matches!(value, ChangeValue::Messages(_)) {
                     return Err(de::Error::custom("value came before a non-messages field"));
                 }
                 Ok(Change { field, value })
@@ -237,9 +282,6 @@ impl<'de> Deserialize<'de> for ChangeKey {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct MessagesValue {
-    /// Always `whatsapp`.
-    #[serde(default)]
-    pub messaging_product: Option<String>,
     /// The business phone number the change is about.
     #[serde(default)]
     pub metadata: Option<Metadata>,
@@ -268,10 +310,6 @@ impl MessagesValue {
                 .unwrap_or_default()
         };
         Self {
-            messaging_product: value
-                .get("messaging_product")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
             metadata: value
                 .get("metadata")
                 .and_then(|m| Metadata::deserialize(m).ok()),
@@ -408,9 +446,9 @@ pub struct Message {
     /// The `type` Meta sent; `unknown` when it sent none.
     pub kind: MessageType,
     /// What the message replies to or was forwarded from.
-    pub context: Option<Context>,
+    pub context: Option<Box<Context>>,
     /// Click-to-WhatsApp ad or post the conversation started from.
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// Errors, on `unsupported` messages.
     pub errors: Vec<WebhookError>,
     /// The group the message was sent in.
@@ -426,29 +464,29 @@ pub enum Content {
     /// `text`.
     Text(Text),
     /// `image`.
-    Image(Media),
+    Image(Box<Media>),
     /// `video`.
-    Video(Media),
+    Video(Box<Media>),
     /// `audio`.
-    Audio(Media),
+    Audio(Box<Media>),
     /// `document`.
-    Document(Media),
+    Document(Box<Media>),
     /// `sticker`.
-    Sticker(Media),
+    Sticker(Box<Media>),
     /// `location`.
-    Location(Location),
+    Location(Box<Location>),
     /// `contacts`.
     Contacts(Vec<ContactCard>),
     /// `interactive`.
-    Interactive(Interactive),
+    Interactive(Box<Interactive>),
     /// `button`.
     Button(Button),
     /// `reaction`.
     Reaction(Reaction),
     /// `order`.
-    Order(Order),
+    Order(Box<Order>),
     /// `system`.
-    System(System),
+    System(Box<System>),
     /// `unsupported`.
     Unsupported(Unsupported),
     /// `edit`.
@@ -1044,12 +1082,13 @@ pub struct Status {
     /// The recipient's identity key hash.
     #[serde(default)]
     pub recipient_identity_key_hash: Option<String>,
-    /// Conversation (omitted from v24.0 except free entry-point conversations).
+    /// Conversation (omitted from v24.0 except free entry-point conversations); typed on
+    /// access with [`Lazy::get`].
     #[serde(default)]
-    pub conversation: Option<Conversation>,
-    /// Pricing.
+    pub conversation: Option<Lazy<Conversation>>,
+    /// Pricing; typed on access with [`Lazy::get`].
     #[serde(default)]
-    pub pricing: Option<Pricing>,
+    pub pricing: Option<Lazy<Pricing>>,
     /// Errors, on `failed` statuses.
     #[serde(default, deserialize_with = "null_as_default")]
     pub errors: Vec<WebhookError>,
@@ -1092,6 +1131,48 @@ impl Status {
     }
 }
 
+string_enum! {
+    /// The pricing model of a message.
+    pub enum PricingModel {
+        /// Per-message pricing (from July 2025).
+        Pmp = "PMP",
+        /// Conversation-based pricing (before July 2025).
+        Cbp = "CBP",
+    }
+}
+
+string_enum! {
+    /// The pricing category of a message or conversation.
+    pub enum PricingCategory {
+        /// Marketing.
+        Marketing = "marketing",
+        /// Marketing Messages Lite API.
+        MarketingLite = "marketing_lite",
+        /// Utility.
+        Utility = "utility",
+        /// Authentication.
+        Authentication = "authentication",
+        /// Authentication, international rate.
+        AuthenticationInternational = "authentication_international",
+        /// Service.
+        Service = "service",
+        /// Referral conversion (free entry point).
+        ReferralConversion = "referral_conversion",
+    }
+}
+
+string_enum! {
+    /// How a message is charged.
+    pub enum PricingType {
+        /// Charged at the regular rate.
+        Regular = "regular",
+        /// Free: inside the customer-service window.
+        FreeCustomerService = "free_customer_service",
+        /// Free: inside a free entry-point window.
+        FreeEntryPoint = "free_entry_point",
+    }
+}
+
 /// The conversation a status belongs to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
@@ -1111,9 +1192,9 @@ pub struct Conversation {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct ConversationOrigin {
-    /// `marketing`, `utility`, `authentication`, `service`, `referral_conversion`, ...
+    /// What opened it.
     #[serde(default, rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<PricingCategory>,
 }
 
 /// Pricing of a message.
@@ -1125,13 +1206,13 @@ pub struct Pricing {
     pub billable: Option<bool>,
     /// `CBP` (before July 2025) or `PMP`.
     #[serde(default)]
-    pub pricing_model: Option<String>,
-    /// `regular`, `free_customer_service`, `free_entry_point`.
+    pub pricing_model: Option<PricingModel>,
+    /// How it is charged.
     #[serde(default, rename = "type")]
-    pub kind: Option<String>,
-    /// `marketing`, `utility`, `authentication`, `service`, ...
+    pub kind: Option<PricingType>,
+    /// Its category.
     #[serde(default)]
-    pub category: Option<String>,
+    pub category: Option<PricingCategory>,
 }
 
 /// `message_template_status_update`.
@@ -1540,6 +1621,9 @@ impl<'de> Deserialize<'de> for Message {
                     content: Content::Empty,
                 };
                 let mut kind: Option<MessageType> = None;
+                // Almost every message has exactly one content object: keep it inline, and any
+                // further ones in vectors that stay unallocated.
+                let mut first: Option<(ContentKey, Content)> = None;
                 let mut typed: Vec<(ContentKey, Content)> = Vec::new();
                 let mut raw: Vec<(String, RawJson)> = Vec::new();
                 while let Some(key) = map.next_key::<MessageKey>()? {
@@ -1547,7 +1631,7 @@ impl<'de> Deserialize<'de> for Message {
                         MessageKey::From => message.from = map.next_value_seed(OptText)?,
                         MessageKey::FromUserId => message.from_user_id = map.next_value()?,
                         MessageKey::FromParentUserId => {
-                            message.from_parent_user_id = map.next_value()?
+                            message.from_parent_user_id = map.next_value()?;
                         }
                         MessageKey::Id => message.id = map.next_value()?,
                         MessageKey::Timestamp => message.timestamp = map.next_value()?,
@@ -1555,12 +1639,16 @@ impl<'de> Deserialize<'de> for Message {
                         MessageKey::Context => message.context = map.next_value()?,
                         MessageKey::Referral => message.referral = map.next_value()?,
                         MessageKey::Errors => {
-                            message.errors = map.next_value::<Option<_>>()?.unwrap_or_default()
+                            message.errors = map.next_value::<Option<_>>()?.unwrap_or_default();
                         }
                         MessageKey::GroupId => message.group_id = map.next_value_seed(OptText)?,
                         MessageKey::Content(key) => {
                             if let Some(content) = map.next_value_seed(ContentSeed(key))? {
-                                typed.push((key, content));
+                                if first.is_none() {
+                                    first = Some((key, content));
+                                } else {
+                                    typed.push((key, content));
+                                }
                             }
                         }
                         MessageKey::Other(key) => raw.push((key, map.next_value()?)),
@@ -1569,14 +1657,24 @@ impl<'de> Deserialize<'de> for Message {
                 if let Some(kind) = kind {
                     message.kind = kind;
                 }
+                // The content is the object named by `type`; failing that, whatever content the
+                // message carries, so nothing is dropped.
                 let name = message.kind.as_str();
-                message.content = if let Some(i) = typed.iter().position(|(k, _)| k.name() == name)
-                {
-                    typed.swap_remove(i).1
-                } else if let Some(i) = raw.iter().position(|(k, _)| k == name) {
-                    Content::Unknown(raw.swap_remove(i).1)
-                } else {
-                    Content::Empty
+                message.content = match first {
+                    Some((key, content)) if key.name() == name => content,
+                    first => {
+                        if let Some(i) = typed.iter().position(|(k, _)| k.name() == name) {
+                            typed.swap_remove(i).1
+                        } else if let Some(i) = raw.iter().position(|(k, _)| k == name) {
+                            Content::Unknown(raw.swap_remove(i).1)
+                        } else if let Some((_, content)) = first {
+                            content
+                        } else if !raw.is_empty() {
+                            Content::Unknown(raw.swap_remove(0).1)
+                        } else {
+                            Content::Empty
+                        }
+                    }
                 };
                 Ok(message)
             }
@@ -1664,8 +1762,7 @@ impl Change {
         let field = object
             .get("field")
             .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned();
+            .map_or_else(|| Field::Unknown("unknown".to_owned()), Field::from);
         let value = object.get("value").unwrap_or(&Value::Null);
         Some(Self {
             value: ChangeValue::from_json(&field, value),
@@ -1732,7 +1829,7 @@ impl<'a> Event<'a> {
             Self::Message { message, .. } => ("message", message.kind.as_str()),
             Self::Status { status, .. } => ("status", status.status.as_str()),
             Self::Error { .. } => ("", "error"),
-            Self::Change { change, .. } => ("", &change.field),
+            Self::Change { change, .. } => ("", change.field.as_str()),
         }
     }
 

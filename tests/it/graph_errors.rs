@@ -52,25 +52,22 @@ async fn every_error_fixture_is_classified_as_the_oracle_says() {
         assert_eq!(err.is_rate_limited(), expected["rate_limited"], "{file}");
         assert_eq!(err.requires_reauth(), expected["requires_reauth"], "{file}");
         assert_eq!(err.fbtrace_id(), expected["fbtrace_id"].as_str(), "{file}");
-        match expected["code"].as_i64() {
-            Some(code) => {
-                let api = err
-                    .api_error()
-                    .unwrap_or_else(|| panic!("{file}: no api error"));
-                assert_eq!(api.code(), code, "{file}");
-                assert_eq!(api.error_subcode(), expected["subcode"].as_i64(), "{file}");
-                assert_eq!(api.details(), expected["details"].as_str(), "{file}");
-                assert_eq!(api.status(), status, "{file}");
-                assert!(!api.message().is_empty(), "{file}: message kept");
-                assert!(
-                    err.to_string().contains(&format!("(#{code}")),
-                    "{file}: {err}"
-                );
-            }
-            None => {
-                assert!(err.api_error().is_none(), "{file}");
-                assert!(err.raw_body().is_some(), "{file}: raw body kept");
-            }
+        if let Some(code) = expected["code"].as_i64() {
+            let api = err
+                .api_error()
+                .unwrap_or_else(|| panic!("{file}: no api error"));
+            assert_eq!(api.code(), code, "{file}");
+            assert_eq!(api.error_subcode(), expected["subcode"].as_i64(), "{file}");
+            assert_eq!(api.details(), expected["details"].as_str(), "{file}");
+            assert_eq!(api.status(), status, "{file}");
+            assert!(!api.message().is_empty(), "{file}: message kept");
+            assert!(
+                err.to_string().contains(&format!("(#{code}")),
+                "{file}: {err}"
+            );
+        } else {
+            assert!(err.api_error().is_none(), "{file}");
+            assert!(err.raw_body().is_some(), "{file}: raw body kept");
         }
     }
 }

@@ -4,9 +4,11 @@ use meta_messaging::webhook::{self, ParseError, Webhook};
 
 use crate::support::fixture;
 
+type Expectation = fn(&Result<Webhook, ParseError>) -> bool;
+
 #[test]
 fn every_bad_corpus_file_gets_a_typed_error_or_a_documented_value() {
-    let expectations: &[(&str, fn(&Result<Webhook, ParseError>) -> bool)] = &[
+    let expectations: &[(&str, Expectation)] = &[
         ("bad_comments.json", |r| {
             matches!(r, Err(ParseError::InvalidJson { .. }))
         }),

@@ -195,7 +195,10 @@ fn unknown_kinds_keep_their_raw_json() {
         panic!()
     };
     let change = &payload.entries[0].changes[0];
-    assert_eq!(change.field, "calls");
+    assert_eq!(
+        change.field,
+        meta_messaging::whatsapp::webhook::Field::Calls
+    );
     let ChangeValue::Unknown(raw) = &change.value else {
         panic!("{:?}", change.value)
     };

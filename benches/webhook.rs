@@ -1,0 +1,225 @@
+//! Webhook core: verify + parse + walk every event, next to its floor.
+//!
+//! Floor (same bytes, same run): HMAC-SHA256 of the body with a pre-keyed state and a
+//! constant-time compare, plus `serde_json` into a minimal typed struct (the fields a hand-rolled
+//! handler would read) and a walk over its messages and statuses. Budget: at most 1.3x.
+//!
+//! Run: `cargo bench --bench webhook`. The ratios are printed after criterion's report.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use hmac::{Hmac, Mac};
+use meta_messaging::webhook::{Verifier, parse};
+use serde::Deserialize;
+use sha2::Sha256;
+
+const SECRET: &str = "bench-app-secret-0123456789";
+const BUDGET: f64 = 1.3;
+
+/// A WhatsApp `messages` body with `messages` text messages and `statuses` statuses, compact as
+/// Meta sends it.
+fn body(messages: usize, statuses: usize) -> Vec<u8> {
+    let contacts: Vec<String> = (0..messages.min(2))
+        .map(|i| format!(r#"{{"profile":{{"name":"Customer {i}"}},"wa_id":"1650555{i:04}"}}"#))
+        .collect();
+    let messages: Vec<String> = (0..messages)
+        .map(|i| {
+            format!(
+                r#"{{"from":"1650555{:04}","id":"wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTdFQjE4RjlBQ0Y2MkU3RDU5{i:04}MwA=","timestamp":"1763800{:03}","text":{{"body":"Hello, is my order #{i} on its way? Thanks \u00e9\u00e8 \/"}},"type":"text"}}"#,
+                i % 2,
+                i % 1000
+            )
+        })
+        .collect();
+    let statuses: Vec<String> = (0..statuses)
+        .map(|i| {
+            format!(
+                r#"{{"id":"wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3{i:04}RTcA","status":"delivered","timestamp":"1763800{:03}","recipient_id":"16505551234","conversation":{{"id":"b3f1a7c0d2e4f6a8b0c2d4e6f8a0b2c4","origin":{{"type":"service"}}}},"pricing":{{"billable":false,"pricing_model":"PMP","category":"service","type":"free_customer_service"}}}}"#,
+                i % 1000
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"102290129340398","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"106540352242922"}},"contacts":[{}],"messages":[{}],"statuses":[{}]}},"field":"messages"}}]}}]}}"#,
+        contacts.join(","),
+        messages.join(","),
+        statuses.join(",")
+    )
+    .into_bytes()
+}
+
+mod floor {
+    use super::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Envelope {
+        pub entry: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    pub struct Entry {
+        pub changes: Vec<Change>,
+    }
+    #[derive(Deserialize)]
+    pub struct Change {
+        pub value: Value,
+    }
+    #[derive(Deserialize)]
+    pub struct Value {
+        #[serde(default)]
+        pub metadata: Option<Metadata>,
+        #[serde(default)]
+        pub contacts: Vec<Contact>,
+        #[serde(default)]
+        pub messages: Vec<Message>,
+        #[serde(default)]
+        pub statuses: Vec<Status>,
+    }
+    #[derive(Deserialize)]
+    pub struct Metadata {
+        pub phone_number_id: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Contact {
+        pub wa_id: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Message {
+        pub from: String,
+        pub id: String,
+        pub timestamp: String,
+        #[serde(rename = "type")]
+        pub kind: String,
+        #[serde(default)]
+        pub text: Option<Text>,
+    }
+    #[derive(Deserialize)]
+    pub struct Text {
+        pub body: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Status {
+        pub id: String,
+        pub status: String,
+        pub timestamp: String,
+        pub recipient_id: String,
+    }
+}
+
+fn floor_run(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> usize {
+    key.clone()
+        .chain_update(body)
+        .verify_slice(tag)
+        .expect("floor signature");
+    let envelope: floor::Envelope = serde_json::from_slice(body).expect("floor parse");
+    let mut n = 0;
+    for entry in &envelope.entry {
+        for change in &entry.changes {
+            let v = &change.value;
+            n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len()) + v.contacts.len();
+            for m in &v.messages {
+                n += m.id.len()
+                    + m.from.len()
+                    + m.timestamp.len()
+                    + m.kind.len()
+                    + m.text.as_ref().map_or(0, |t| t.body.len());
+            }
+            for s in &v.statuses {
+                n += s.id.len() + s.status.len() + s.timestamp.len() + s.recipient_id.len();
+            }
+        }
+    }
+    n
+}
+
+fn crate_run(verifier: &Verifier, body: &[u8], header: &str) -> usize {
+    verifier.verify(body, header).expect("crate signature");
+    let webhook = parse(body).expect("crate parse");
+    let mut n = 0;
+    for event in webhook.events() {
+        n += event.kind().name().len()
+            + event.message_id().map_or(0, str::len)
+            + event.sender().map_or(0, str::len)
+            + event.text().map_or(0, str::len);
+    }
+    n
+}
+
+fn bench(c: &mut Criterion) -> Vec<(String, String, String)> {
+    let verifier = Verifier::new(SECRET);
+    let key = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    let mut pairs = Vec::new();
+    let mut group = c.benchmark_group("webhook");
+    for (label, body) in [
+        ("0.5KiB", body(1, 0)),
+        ("1.5KiB", body(2, 2)),
+        ("64KiB", body(120, 120)),
+    ] {
+        let header = verifier.sign(&body);
+        let tag: [u8; 32] = key
+            .clone()
+            .chain_update(&body)
+            .finalize()
+            .into_bytes()
+            .into();
+        assert!(crate_run(&verifier, &body, &header) > 0 && floor_run(&key, &body, &tag) > 0);
+        let id = format!("{label} ({} B)", body.len());
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_with_input(BenchmarkId::new("floor", &id), &body, |b, body| {
+            b.iter(|| floor_run(black_box(&key), black_box(body), black_box(&tag)));
+        });
+        group.bench_with_input(BenchmarkId::new("crate", &id), &body, |b, body| {
+            b.iter(|| crate_run(black_box(&verifier), black_box(body), black_box(&header)));
+        });
+        pairs.push(("webhook".to_owned(), id.clone(), id));
+    }
+    group.finish();
+    pairs
+}
+
+/// Reads the median of one benchmark from criterion's saved estimates.
+fn median_ns(group: &str, function: &str, id: &str) -> Option<f64> {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+    let dir = |s: &str| s.replace(['/', '(', ')', ' ', '.'], "_");
+    let candidates = [
+        format!(
+            "{target}/criterion/{group}/{function}/{}/new/estimates.json",
+            dir(id)
+        ),
+        format!("{target}/criterion/{group}/{function}/{id}/new/estimates.json"),
+    ];
+    let text = candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    let pairs = bench(&mut criterion);
+    criterion.final_summary();
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    println!("\nwebhook verify + parse + walk, crate vs floor (budget {BUDGET:.2}x):");
+    for (group, id, _) in pairs {
+        match (
+            median_ns(&group, "floor", &id),
+            median_ns(&group, "crate", &id),
+        ) {
+            (Some(floor), Some(ours)) => {
+                let ratio = ours / floor;
+                let verdict = if ratio <= BUDGET {
+                    "within budget"
+                } else {
+                    "OVER BUDGET"
+                };
+                println!(
+                    "  {id:>18}: floor {floor:>10.0} ns  crate {ours:>10.0} ns  ratio {ratio:.2}x  {verdict}"
+                );
+            }
+            _ => println!("  {id:>18}: estimates not found (run without filters)"),
+        }
+    }
+}
