@@ -15,15 +15,15 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
 /// Hex digit values, `0xFF` for bytes that are not hex digits.
 const NIBBLES: [u8; 256] = {
     let mut table = [0xFF; 256];
-    let mut i = 0;
+    let mut i: u8 = 0;
     while i < 10 {
-        table[b'0' as usize + i] = i as u8;
+        table[(b'0' + i) as usize] = i;
         i += 1;
     }
-    let mut i = 0;
+    let mut i: u8 = 0;
     while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        table[b'A' as usize + i] = 10 + i as u8;
+        table[(b'a' + i) as usize] = 10 + i;
+        table[(b'A' + i) as usize] = 10 + i;
         i += 1;
     }
     table
