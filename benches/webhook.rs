@@ -49,60 +49,62 @@ fn body(messages: usize, statuses: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+// `status` mirrors Meta's field name.
+#[allow(clippy::struct_field_names)]
 mod floor {
     use super::Deserialize;
 
     #[derive(Deserialize)]
-    pub struct Envelope {
-        pub entry: Vec<Entry>,
+    pub(crate) struct Envelope {
+        pub(crate) entry: Vec<Entry>,
     }
     #[derive(Deserialize)]
-    pub struct Entry {
-        pub changes: Vec<Change>,
+    pub(crate) struct Entry {
+        pub(crate) changes: Vec<Change>,
     }
     #[derive(Deserialize)]
-    pub struct Change {
-        pub value: Value,
+    pub(crate) struct Change {
+        pub(crate) value: Value,
     }
     #[derive(Deserialize)]
-    pub struct Value {
+    pub(crate) struct Value {
         #[serde(default)]
-        pub metadata: Option<Metadata>,
+        pub(crate) metadata: Option<Metadata>,
         #[serde(default)]
-        pub contacts: Vec<Contact>,
+        pub(crate) contacts: Vec<Contact>,
         #[serde(default)]
-        pub messages: Vec<Message>,
+        pub(crate) messages: Vec<Message>,
         #[serde(default)]
-        pub statuses: Vec<Status>,
+        pub(crate) statuses: Vec<Status>,
     }
     #[derive(Deserialize)]
-    pub struct Metadata {
-        pub phone_number_id: String,
+    pub(crate) struct Metadata {
+        pub(crate) phone_number_id: String,
     }
     #[derive(Deserialize)]
-    pub struct Contact {
-        pub wa_id: String,
+    pub(crate) struct Contact {
+        pub(crate) wa_id: String,
     }
     #[derive(Deserialize)]
-    pub struct Message {
-        pub from: String,
-        pub id: String,
-        pub timestamp: String,
+    pub(crate) struct Message {
+        pub(crate) from: String,
+        pub(crate) id: String,
+        pub(crate) timestamp: String,
         #[serde(rename = "type")]
-        pub kind: String,
+        pub(crate) kind: String,
         #[serde(default)]
-        pub text: Option<Text>,
+        pub(crate) text: Option<Text>,
     }
     #[derive(Deserialize)]
-    pub struct Text {
-        pub body: String,
+    pub(crate) struct Text {
+        pub(crate) body: String,
     }
     #[derive(Deserialize)]
-    pub struct Status {
-        pub id: String,
-        pub status: String,
-        pub timestamp: String,
-        pub recipient_id: String,
+    pub(crate) struct Status {
+        pub(crate) id: String,
+        pub(crate) status: String,
+        pub(crate) timestamp: String,
+        pub(crate) recipient_id: String,
     }
 }
 
@@ -116,7 +118,8 @@ fn floor_run(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> usize {
     for entry in &envelope.entry {
         for change in &entry.changes {
             let v = &change.value;
-            n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len()) + v.contacts.len();
+            n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len())
+                + v.contacts.iter().map(|c| c.wa_id.len()).sum::<usize>();
             for m in &v.messages {
                 n += m.id.len()
                     + m.from.len()
