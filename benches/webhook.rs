@@ -109,10 +109,7 @@ mod floor {
 }
 
 fn floor_run(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> usize {
-    key.clone()
-        .chain_update(body)
-        .verify_slice(tag)
-        .expect("floor signature");
+    key.clone().chain_update(body).verify_slice(tag).expect("floor signature");
     let envelope: floor::Envelope = serde_json::from_slice(body).expect("floor parse");
     let mut n = 0;
     for entry in &envelope.entry {
@@ -153,18 +150,9 @@ fn bench(c: &mut Criterion) -> Vec<(String, String, String)> {
     let key = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
     let mut pairs = Vec::new();
     let mut group = c.benchmark_group("webhook");
-    for (label, body) in [
-        ("0.5KiB", body(1, 0)),
-        ("1.5KiB", body(2, 2)),
-        ("64KiB", body(120, 120)),
-    ] {
+    for (label, body) in [("0.5KiB", body(1, 0)), ("1.5KiB", body(2, 2)), ("64KiB", body(120, 120))] {
         let header = verifier.sign(&body);
-        let tag: [u8; 32] = key
-            .clone()
-            .chain_update(&body)
-            .finalize()
-            .into_bytes()
-            .into();
+        let tag: [u8; 32] = key.clone().chain_update(&body).finalize().into_bytes().into();
         assert!(crate_run(&verifier, &body, &header) > 0 && floor_run(&key, &body, &tag) > 0);
         let id = format!("{label} ({} B)", body.len());
         group.throughput(Throughput::Bytes(body.len() as u64));
@@ -185,15 +173,10 @@ fn median_ns(group: &str, function: &str, id: &str) -> Option<f64> {
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
     let dir = |s: &str| s.replace(['/', '(', ')', ' ', '.'], "_");
     let candidates = [
-        format!(
-            "{target}/criterion/{group}/{function}/{}/new/estimates.json",
-            dir(id)
-        ),
+        format!("{target}/criterion/{group}/{function}/{}/new/estimates.json", dir(id)),
         format!("{target}/criterion/{group}/{function}/{id}/new/estimates.json"),
     ];
-    let text = candidates
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let text = candidates.iter().find_map(|p| std::fs::read_to_string(p).ok())?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
@@ -207,17 +190,10 @@ fn main() {
     }
     println!("\nwebhook verify + parse + walk, crate vs floor (budget {BUDGET:.2}x):");
     for (group, id, _) in pairs {
-        match (
-            median_ns(&group, "floor", &id),
-            median_ns(&group, "crate", &id),
-        ) {
+        match (median_ns(&group, "floor", &id), median_ns(&group, "crate", &id)) {
             (Some(floor), Some(ours)) => {
                 let ratio = ours / floor;
-                let verdict = if ratio <= BUDGET {
-                    "within budget"
-                } else {
-                    "OVER BUDGET"
-                };
+                let verdict = if ratio <= BUDGET { "within budget" } else { "OVER BUDGET" };
                 println!(
                     "  {id:>18}: floor {floor:>10.0} ns  crate {ours:>10.0} ns  ratio {ratio:.2}x  {verdict}"
                 );

@@ -33,10 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })))
         .mount(&graph)
         .await;
-    let client = Client::builder()
-        .access_token(ACCESS_TOKEN)
-        .base_url(graph.uri())
-        .build()?;
+    let client = Client::builder().access_token(ACCESS_TOKEN).base_url(graph.uri()).build()?;
 
     // 2. What Meta would POST to your webhook: two messages batched in one body.
     let body = json!({
@@ -66,11 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  (redelivery: every event already handled)");
         }
         for event in fresh {
-            println!(
-                "  <- {} from {}",
-                event.kind(),
-                event.sender().unwrap_or("?")
-            );
+            println!("  <- {} from {}", event.kind(), event.sender().unwrap_or("?"));
             if let (Some(text), Some(user)) = (event.text(), event.sender()) {
                 let reply = format!("You said: {text}");
                 let sent: Value = client
@@ -82,22 +75,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "text": {"body": reply}
                     }))
                     .await?;
-                println!(
-                    "  -> {reply:?} (message id {})",
-                    sent["messages"][0]["id"].as_str().unwrap_or("?")
-                );
+                println!("  -> {reply:?} (message id {})", sent["messages"][0]["id"].as_str().unwrap_or("?"));
             }
         }
     }
 
     // 4. A forged request is refused before parsing.
-    let forged = verifier.verify(
-        br#"{"object":"whatsapp_business_account","entry":[]}"#,
-        &signature,
-    );
-    println!(
-        "forged body: {}",
-        forged.map_or_else(|e| e.to_string(), |()| "accepted".to_owned())
-    );
+    let forged = verifier.verify(br#"{"object":"whatsapp_business_account","entry":[]}"#, &signature);
+    println!("forged body: {}", forged.map_or_else(|e| e.to_string(), |()| "accepted".to_owned()));
     Ok(())
 }

@@ -44,8 +44,43 @@ pub(crate) fn hex_decode_array<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     (invalid == 0).then_some(out)
 }
 
+/// Percent-encodes an id for use as one path segment (ids are digits in practice, but a
+/// message id contains `/`, `+` and `=`). `None` for an empty id or a dot segment, which URL
+/// parsing would resolve away.
+pub(crate) fn path_segment(id: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if id.is_empty() || id.bytes().all(|b| b == b'.') {
+        return None;
+    }
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if id.bytes().all(plain) {
+        return Some(std::borrow::Cow::Borrowed(id));
+    }
+    let mut out = String::with_capacity(id.len() * 3);
+    for b in id.bytes() {
+        if plain(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)].to_ascii_uppercase()));
+            out.push(char::from(HEX[usize::from(b & 0x0f)].to_ascii_uppercase()));
+        }
+    }
+    Some(std::borrow::Cow::Owned(out))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn path_segments() {
+        assert_eq!(super::path_segment("106540352242922").unwrap(), "106540352242922");
+        assert_eq!(super::path_segment("wamid.HB+g/L==").unwrap(), "wamid.HB%2Bg%2FL%3D%3D");
+        assert_eq!(super::path_segment("../x").unwrap(), "..%2Fx");
+        assert_eq!(super::path_segment("%2e%2e").unwrap(), "%252e%252e");
+        for bad in ["", ".", ".."] {
+            assert!(super::path_segment(bad).is_none());
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use tracing::Instrument;
@@ -23,6 +23,9 @@ use crate::{AccessToken, AppSecret};
 
 const DEFAULT_BASE_URL: &str = "https://graph.facebook.com/";
 const DEFAULT_INSTAGRAM_BASE_URL: &str = "https://graph.instagram.com/";
+/// Hosts (and their subdomains) that serve Meta's media and may receive the bearer token.
+const META_MEDIA_HOSTS: [&str; 6] =
+    ["fbsbx.com", "facebook.com", "fbcdn.net", "whatsapp.net", "whatsapp.com", "cdninstagram.com"];
 const DEFAULT_USER_AGENT: &str = concat!("meta-messaging/", env!("CARGO_PKG_VERSION"));
 
 /// The Graph API client shared by WhatsApp, Messenger and Instagram.
@@ -70,18 +73,13 @@ pub(crate) struct Credentials {
 
 impl Credentials {
     fn new(token: AccessToken, app_secret: Option<&AppSecret>) -> Self {
-        let header = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-            .ok()
-            .map(|mut value| {
+        let header =
+            HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).ok().map(|mut value| {
                 value.set_sensitive(true);
                 value
             });
         let proof = app_secret.map(|secret| appsecret_proof(secret, &token));
-        Self {
-            token,
-            header,
-            proof,
-        }
+        Self { token, header, proof }
     }
 }
 
@@ -113,10 +111,7 @@ impl Client {
     /// If the TLS backend cannot be initialised, like `reqwest::Client::new`; use
     /// [`Client::builder`] to get that as an error instead.
     pub fn new(access_token: impl Into<AccessToken>) -> Self {
-        Self::builder()
-            .access_token(access_token)
-            .build()
-            .expect("the default client configuration is valid")
+        Self::builder().access_token(access_token).build().expect("the default client configuration is valid")
     }
 
     /// A builder for every other setting.
@@ -164,17 +159,28 @@ impl Client {
     }
 
     /// Sends a request and decodes a JSON body.
-    pub(crate) async fn execute_json<T: DeserializeOwned>(
-        &self,
-        spec: RequestSpec,
-    ) -> Result<Response<T>> {
+    pub(crate) async fn execute_json<T: DeserializeOwned>(&self, spec: RequestSpec) -> Result<Response<T>> {
         let (body, meta) = self.execute(spec).await?;
         let data = serde_json::from_slice(&body).map_err(|e| Error::decode(&e, meta.status))?;
         Ok(Response::new(data, meta))
     }
 
     /// Sends a request with retries and returns the raw body of the successful response.
-    pub(crate) async fn execute(&self, mut spec: RequestSpec) -> Result<(Bytes, ResponseMeta)> {
+    pub(crate) async fn execute(&self, spec: RequestSpec) -> Result<(Bytes, ResponseMeta)> {
+        let limit = self.shared.max_response_bytes;
+        let (mut response, mut meta) = self.execute_response(spec).await?;
+        let body = read_body(&mut response, limit).await?;
+        meta.headers = std::mem::take(response.headers_mut());
+        Ok((body, meta))
+    }
+
+    /// Sends a request with retries and returns the successful response with its body unread,
+    /// for streaming. The retries cover failures before a success status arrives; a body that
+    /// fails midway is the caller's to handle.
+    pub(crate) async fn execute_response(
+        &self,
+        mut spec: RequestSpec,
+    ) -> Result<(reqwest::Response, ResponseMeta)> {
         if let Some(error) = spec.error.take() {
             return Err(error);
         }
@@ -184,14 +190,8 @@ impl Client {
             Auth::Anonymous => None,
         };
         let url = self.url_for(&spec, credentials.as_deref())?;
-        let span = tracing::debug_span!(
-            "graph_request",
-            method = %spec.method,
-            path = spec.log_path(),
-        );
-        self.run_attempts(&spec, &url, credentials.as_deref())
-            .instrument(span)
-            .await
+        let span = tracing::debug_span!("graph_request", method = %spec.method, path = spec.log_path());
+        self.run_attempts(&spec, &url, credentials.as_deref()).instrument(span).await
     }
 
     async fn run_attempts(
@@ -199,18 +199,14 @@ impl Client {
         spec: &RequestSpec,
         url: &Url,
         credentials: Option<&Credentials>,
-    ) -> Result<(Bytes, ResponseMeta)> {
+    ) -> Result<(reqwest::Response, ResponseMeta)> {
         let shared = &*self.shared;
-        let started = Instant::now();
-        let deadline = started + shared.total_timeout;
+        let deadline = Instant::now() + shared.total_timeout;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = spec
-                .timeout
-                .unwrap_or(shared.attempt_timeout)
-                .min(remaining);
+            let timeout = spec.timeout.unwrap_or(shared.attempt_timeout).min(remaining);
             let outcome = if timeout.is_zero() {
                 Err(Error::with_kind_and_source(
                     ErrorKind::Timeout,
@@ -221,22 +217,22 @@ impl Client {
                 self.attempt(spec, url, credentials, timeout).await
             };
             let mut error = match outcome {
-                Ok((body, mut meta)) => {
+                Ok((response, mut meta)) => {
                     shared.budget.deposit();
                     meta.attempts = attempt;
                     tracing::debug!(status = meta.status, attempt, "graph request succeeded");
-                    return Ok((body, meta));
+                    return Ok((response, meta));
                 }
                 Err(error) => error,
             };
-            if attempt >= shared.retry.attempts() || !shared.retry.allows(&error, spec.idempotent) {
+            if attempt >= shared.retry.attempts()
+                || !spec.replayable
+                || !shared.retry.allows(&error, spec.idempotent)
+            {
                 tracing::debug!(kind = ?error.kind(), attempt, "graph request failed");
                 return Err(error);
             }
-            let delay = shared
-                .retry
-                .backoff(attempt)
-                .max(error.retry_after().unwrap_or_default());
+            let delay = shared.retry.backoff(attempt).max(error.retry_after().unwrap_or_default());
             if Instant::now() + delay >= deadline {
                 tracing::debug!(kind = ?error.kind(), ?delay, "retry would exceed the total timeout");
                 error.set_retry_after(Some(delay));
@@ -251,18 +247,17 @@ impl Client {
         }
     }
 
+    /// One attempt: a success status gives the response (body unread) and its metadata; any
+    /// other status reads the body into a classified error.
     async fn attempt(
         &self,
         spec: &RequestSpec,
         url: &Url,
         credentials: Option<&Credentials>,
         timeout: Duration,
-    ) -> Result<(Bytes, ResponseMeta)> {
+    ) -> Result<(reqwest::Response, ResponseMeta)> {
         let shared = &*self.shared;
-        let mut request = shared
-            .http
-            .request(spec.method.clone(), url.clone())
-            .timeout(timeout);
+        let mut request = shared.http.request(spec.method.clone(), url.clone()).timeout(timeout);
         if let Some(credentials) = credentials {
             let header = credentials.header.clone().ok_or_else(|| {
                 Error::config("the access token contains characters not allowed in an http header")
@@ -274,31 +269,35 @@ impl Client {
         }
         request = match &spec.body {
             Body::Empty => request,
-            Body::Json(bytes) => request
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes.clone()),
+            Body::Json(bytes) => request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
             Body::Multipart(form) => request.multipart(form.to_form()?),
         };
         let mut response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
-        let body = read_body(&mut response, shared.max_response_bytes).await?;
-        let headers = std::mem::take(response.headers_mut());
-        let usage = Usage::from_headers(&headers);
+        let usage = Usage::from_headers(response.headers());
         if (200..300).contains(&status) {
-            return Ok((
-                body,
-                ResponseMeta {
-                    status,
-                    headers,
-                    usage,
-                    attempts: 0,
-                },
-            ));
+            let meta = ResponseMeta { status, headers: HeaderMap::new(), usage, attempts: 0 };
+            return Ok((response, meta));
         }
+        let body = read_body(&mut response, shared.max_response_bytes).await?;
         let secrets = request_secrets(spec, credentials);
         let mut error = Error::from_response(status, &body, usage, &secrets);
-        error.set_retry_after(retry_after_header(&headers));
+        error.set_retry_after(retry_after_header(response.headers()));
         Err(error)
+    }
+
+    /// Whether a download URL may receive the bearer token: Meta's media hosts over HTTPS, or
+    /// the configured Graph host (a test server or proxy).
+    pub(crate) fn may_send_token_to(&self, url: &Url) -> bool {
+        if self.is_graph_url(url) {
+            return true;
+        }
+        url.scheme() == "https"
+            && url.host_str().is_some_and(|host| {
+                META_MEDIA_HOSTS
+                    .iter()
+                    .any(|m| host == *m || host.strip_suffix(m).is_some_and(|rest| rest.ends_with('.')))
+            })
     }
 
     fn url_for(&self, spec: &RequestSpec, credentials: Option<&Credentials>) -> Result<Url> {
@@ -312,8 +311,7 @@ impl Client {
                 let mut full = String::with_capacity(prefix.len() + path.len());
                 full.push_str(prefix);
                 full.push_str(path);
-                Url::parse(&full)
-                    .map_err(|_| Error::config("request path does not form a valid url"))?
+                Url::parse(&full).map_err(|_| Error::config("request path does not form a valid url"))?
             }
             Target::Absolute(url) => url.clone(),
         };
@@ -342,10 +340,7 @@ impl Client {
 
 /// Reads the body chunk by chunk, refusing more than `limit` bytes.
 async fn read_body(response: &mut reqwest::Response, limit: usize) -> Result<Bytes> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
+    if response.content_length().is_some_and(|len| len > limit as u64) {
         return Err(Error::with_kind_and_source(
             ErrorKind::Decode,
             "response body exceeds the configured limit",
@@ -368,13 +363,7 @@ async fn read_body(response: &mut reqwest::Response, limit: usize) -> Result<Byt
 
 /// `Retry-After` in delta-seconds (the form Meta and proxies use).
 fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(seconds.min(24 * 3600)))
 }
 
@@ -547,11 +536,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::from_reqwest)?,
         };
-        let user_agent = if self.user_agent.is_some() || user_agent.is_some() {
-            user_agent
-        } else {
-            None
-        };
+        let user_agent = if self.user_agent.is_some() || user_agent.is_some() { user_agent } else { None };
         let shared = Shared {
             http,
             facebook_prefix: format!("{facebook}{}/", self.version),
@@ -566,13 +551,9 @@ impl ClientBuilder {
             total_timeout: self.total_timeout,
             max_response_bytes: self.max_response_bytes,
         };
-        let credentials = self
-            .access_token
-            .map(|token| Arc::new(Credentials::new(token, shared.app_secret.as_ref())));
-        Ok(Client {
-            shared: Arc::new(shared),
-            credentials,
-        })
+        let credentials =
+            self.access_token.map(|token| Arc::new(Credentials::new(token, shared.app_secret.as_ref())));
+        Ok(Client { shared: Arc::new(shared), credentials })
     }
 }
 
@@ -582,11 +563,8 @@ fn normalize_base(raw: &str) -> Result<Url> {
         text.push('/');
     }
     let url = Url::parse(&text).map_err(|_| Error::config("the base url does not parse"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.cannot_be_a_base()
-    {
-        return Err(Error::config(
-            "the base url must be an http(s) url without a query",
-        ));
+    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.cannot_be_a_base() {
+        return Err(Error::config("the base url must be an http(s) url without a query"));
     }
     Ok(url)
 }
@@ -610,29 +588,15 @@ mod tests {
             &AppSecret::from("key"),
             &AccessToken::from("The quick brown fox jumps over the lazy dog"),
         );
-        assert_eq!(
-            proof,
-            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
-        );
+        assert_eq!(proof, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
     }
 
     #[test]
     fn base_urls_are_checked() {
         assert!(Client::builder().base_url("ftp://x").build().is_err());
         assert!(Client::builder().base_url("not a url").build().is_err());
-        assert!(
-            Client::builder()
-                .base_url("http://127.0.0.1:9/?a=b")
-                .build()
-                .is_err()
-        );
-        let client = Client::builder()
-            .base_url("http://127.0.0.1:9/prefix")
-            .build()
-            .unwrap();
-        assert_eq!(
-            client.shared.facebook_prefix,
-            "http://127.0.0.1:9/prefix/v25.0/"
-        );
+        assert!(Client::builder().base_url("http://127.0.0.1:9/?a=b").build().is_err());
+        let client = Client::builder().base_url("http://127.0.0.1:9/prefix").build().unwrap();
+        assert_eq!(client.shared.facebook_prefix, "http://127.0.0.1:9/prefix/v25.0/");
     }
 }

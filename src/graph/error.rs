@@ -191,11 +191,8 @@ impl Error {
             serde_json::error::Category::Eof => "truncated json",
         };
         let mut err = Self::new(ErrorKind::Decode);
-        err.inner.message = Some(Cow::Owned(format!(
-            "{category} at line {} column {}",
-            error.line(),
-            error.column()
-        )));
+        err.inner.message =
+            Some(Cow::Owned(format!("{category} at line {} column {}", error.line(), error.column())));
         err.inner.status = Some(status);
         err
     }
@@ -207,9 +204,7 @@ impl Error {
         let text = scrub(&String::from_utf8_lossy(kept), secrets);
         let api = GraphApiError::parse(status, body, &text, secrets);
         let kind = match &api {
-            Some(api) => {
-                codes::classify(api.code, api.error_subcode, api.is_transient == Some(true))
-            }
+            Some(api) => codes::classify(api.code, api.error_subcode, api.is_transient == Some(true)),
             None => codes::classify_status(status),
         };
         let mut err = Self::new(kind);
@@ -298,10 +293,7 @@ impl Error {
     /// The response body (scrubbed of secrets, at most 8 KiB) when it held no Graph error
     /// object, such as a proxy's HTML error page.
     pub fn raw_body(&self) -> Option<&str> {
-        self.inner
-            .body
-            .as_deref()
-            .or_else(|| self.inner.api.as_ref().map(GraphApiError::raw_body))
+        self.inner.body.as_deref().or_else(|| self.inner.api.as_ref().map(GraphApiError::raw_body))
     }
 }
 
@@ -393,8 +385,7 @@ impl GraphApiError {
                 _ => None,
             }
         };
-        let text =
-            |key: &str| -> Option<String> { error.get(key)?.as_str().map(|s| scrub(s, secrets)) };
+        let text = |key: &str| -> Option<String> { error.get(key)?.as_str().map(|s| scrub(s, secrets)) };
         let code = int("code")?;
         let mut error_data = error.get("error_data").cloned();
         if let Some(data) = &mut error_data {
@@ -536,10 +527,7 @@ pub enum Violation {
 impl ValidationError {
     /// A violation of `field` (a dotted path into the request, such as `interactive.action.buttons`).
     pub fn new(field: impl Into<Cow<'static, str>>, violation: Violation) -> Self {
-        Self {
-            field: field.into(),
-            violation,
-        }
+        Self { field: field.into(), violation }
     }
 
     /// The field at fault.

@@ -104,11 +104,7 @@ where
 
     /// Streams the items of every page, in order.
     pub fn items(self) -> BoxStream<T> {
-        Box::pin(
-            self.pages()
-                .map_ok(|page| stream::iter(page.data.into_iter().map(Ok)))
-                .try_flatten(),
-        )
+        Box::pin(self.pages().map_ok(|page| stream::iter(page.data.into_iter().map(Ok))).try_flatten())
     }
 
     /// The request for the page after `page`, if there is one.
@@ -127,12 +123,9 @@ where
                 return Ok(Some(self));
             }
         }
-        let url =
-            Url::parse(next).map_err(|_| Error::config("the next page link is not a valid url"))?;
+        let url = Url::parse(next).map_err(|_| Error::config("the next page link is not a valid url"))?;
         if !self.client().is_graph_url(&url) {
-            return Err(Error::config(
-                "the next page link points outside the graph api host",
-            ));
+            return Err(Error::config("the next page link points outside the graph api host"));
         }
         let spec = self.spec_mut();
         spec.target = Target::Absolute(strip_credentials(url));
@@ -165,15 +158,9 @@ mod tests {
     fn strips_tokens_from_links() {
         let url = Url::parse("https://graph.facebook.com/v25.0/1/x?access_token=EAAsecret&limit=2&after=QVF&appsecret_proof=ab")
             .unwrap();
-        assert_eq!(
-            strip_credentials(url).as_str(),
-            "https://graph.facebook.com/v25.0/1/x?limit=2&after=QVF"
-        );
+        assert_eq!(strip_credentials(url).as_str(), "https://graph.facebook.com/v25.0/1/x?limit=2&after=QVF");
         let bare = Url::parse("https://graph.facebook.com/v25.0/1/x?access_token=t").unwrap();
-        assert_eq!(
-            strip_credentials(bare).as_str(),
-            "https://graph.facebook.com/v25.0/1/x"
-        );
+        assert_eq!(strip_credentials(bare).as_str(), "https://graph.facebook.com/v25.0/1/x");
     }
 
     #[test]
@@ -182,8 +169,7 @@ mod tests {
         assert_eq!(page.data, [1, 2]);
         assert!(!page.has_next());
         let page: Page<u32> =
-            serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"after":"A"},"next":"n"}}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"after":"A"},"next":"n"}}"#).unwrap();
         assert!(page.has_next());
     }
 }

@@ -131,10 +131,7 @@ impl<T> Lazy<T> {
 
 impl<T> Clone for Lazy<T> {
     fn clone(&self) -> Self {
-        Self {
-            raw: self.raw.clone(),
-            _type: std::marker::PhantomData,
-        }
+        Self { raw: self.raw.clone(), _type: std::marker::PhantomData }
     }
 }
 
@@ -154,10 +151,7 @@ impl<T> fmt::Debug for Lazy<T> {
 
 impl<'de, T> Deserialize<'de> for Lazy<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RawJson::deserialize(d).map(|raw| Self {
-            raw,
-            _type: std::marker::PhantomData,
-        })
+        RawJson::deserialize(d).map(|raw| Self { raw, _type: std::marker::PhantomData })
     }
 }
 

@@ -42,9 +42,7 @@ fn scrub_token_shapes(text: &str) -> String {
     while i < bytes.len() {
         let at_word_start = i == 0 || !is_token_char(bytes[i - 1]);
         let prefix = if at_word_start {
-            TOKEN_PREFIXES
-                .iter()
-                .find(|p| bytes[i..].starts_with(p.as_bytes()))
+            TOKEN_PREFIXES.iter().find(|p| bytes[i..].starts_with(p.as_bytes()))
         } else {
             None
         };
@@ -83,12 +81,9 @@ mod tests {
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        for text in [
-            "EAAB is short",
-            "(#100) Invalid parameter",
-            "xEAAGm0PX4ZCpsBAKZAnotAReal",
-            "ünïcödé EAA",
-        ] {
+        for text in
+            ["EAAB is short", "(#100) Invalid parameter", "xEAAGm0PX4ZCpsBAKZAnotAReal", "ünïcödé EAA"]
+        {
             assert_eq!(scrub(text, &["short"]), text);
         }
     }

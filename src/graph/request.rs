@@ -74,6 +74,8 @@ pub(crate) struct RequestSpec {
     pub(crate) body: Body,
     pub(crate) auth: Auth,
     pub(crate) idempotent: bool,
+    /// `false` when the body can be sent only once (a streamed upload): never retried.
+    pub(crate) replayable: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) error: Option<Error>,
 }
@@ -84,26 +86,37 @@ impl RequestSpec {
         let idempotent = matches!(method, Method::GET | Method::DELETE | Method::HEAD);
         let path = path.into();
         let error = if path.contains("://") || path.starts_with("//") {
-            Some(Error::config(
-                "request path must be relative to the graph api base url",
-            ))
+            Some(Error::config("request path must be relative to the graph api base url"))
         } else {
             None
         };
         Self {
             method,
-            target: Target::Graph {
-                host,
-                path: path.trim_start_matches('/').to_owned(),
-            },
+            target: Target::Graph { host, path: path.trim_start_matches('/').to_owned() },
             query: Vec::new(),
             secret_query: Vec::new(),
             body: Body::Empty,
             auth: Auth::Client,
             idempotent,
+            replayable: true,
             timeout: None,
             error,
         }
+    }
+
+    /// A request to `/{id}` or `/{id}/{edge}` on the Facebook host, with the id encoded as one
+    /// path segment; an empty or dot id fails at send time.
+    pub(crate) fn node(method: Method, id: &str, edge: Option<&str>) -> Self {
+        let Some(segment) = crate::util::path_segment(id) else {
+            let mut spec = Self::new(method, Host::Facebook, "invalid");
+            spec.fail(Error::config("an id in the request path is empty or a dot segment"));
+            return spec;
+        };
+        let path = match edge {
+            Some(edge) => format!("{segment}/{edge}"),
+            None => segment.into_owned(),
+        };
+        Self::new(method, Host::Facebook, path)
     }
 
     /// Records the first problem found while building; it is returned at send time.
@@ -116,9 +129,7 @@ impl RequestSpec {
     pub(crate) fn set_json<B: Serialize + ?Sized>(&mut self, body: &B) {
         match serde_json::to_vec(body) {
             Ok(bytes) => self.body = Body::Json(Bytes::from(bytes)),
-            Err(_) => self.fail(Error::config(
-                "request body could not be serialized to json",
-            )),
+            Err(_) => self.fail(Error::config("request body could not be serialized to json")),
         }
     }
 
@@ -137,10 +148,7 @@ impl fmt::Debug for RequestSpec {
             .field("method", &self.method)
             .field("path", &self.log_path())
             .field("query", &self.query)
-            .field(
-                "secret_query",
-                &self.secret_query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
+            .field("secret_query", &self.secret_query.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("idempotent", &self.idempotent)
             .finish_non_exhaustive()
     }
@@ -168,19 +176,28 @@ enum PartValue {
         file_name: Option<String>,
         mime: String,
     },
+    /// A body that can be read once.
+    Stream {
+        body: Arc<std::sync::Mutex<Option<reqwest::Body>>>,
+        length: u64,
+        file_name: Option<String>,
+        mime: String,
+    },
 }
 
 impl fmt::Debug for PartValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Text(text) => f.debug_tuple("Text").field(text).finish(),
-            Self::File {
-                bytes,
-                file_name,
-                mime,
-            } => f
+            Self::File { bytes, file_name, mime } => f
                 .debug_struct("File")
                 .field("len", &bytes.len())
+                .field("file_name", file_name)
+                .field("mime", mime)
+                .finish(),
+            Self::Stream { length, file_name, mime, .. } => f
+                .debug_struct("Stream")
+                .field("len", length)
                 .field("file_name", file_name)
                 .field("mime", mime)
                 .finish(),
@@ -197,10 +214,7 @@ impl Multipart {
     /// Adds a text field.
     #[must_use]
     pub fn text(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
-        self.parts.push(Part {
-            name: name.into(),
-            value: PartValue::Text(value.into()),
-        });
+        self.parts.push(Part { name: name.into(), value: PartValue::Text(value.into()) });
         self
     }
 
@@ -215,13 +229,33 @@ impl Multipart {
     ) -> Self {
         self.parts.push(Part {
             name: name.into(),
-            value: PartValue::File {
-                bytes: bytes.into(),
-                file_name,
-                mime: mime.into(),
-            },
+            value: PartValue::File { bytes: bytes.into(), file_name, mime: mime.into() },
         });
         self
+    }
+
+    /// Adds a file field whose bytes come from a stream of `length` bytes. A form with a stream
+    /// can be sent once: requests carrying it are never retried.
+    #[must_use]
+    pub fn stream(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        body: reqwest::Body,
+        length: u64,
+        file_name: Option<String>,
+        mime: impl Into<String>,
+    ) -> Self {
+        let body = Arc::new(std::sync::Mutex::new(Some(body)));
+        self.parts.push(Part {
+            name: name.into(),
+            value: PartValue::Stream { body, length, file_name, mime: mime.into() },
+        });
+        self
+    }
+
+    /// Whether the form can be sent more than once.
+    pub(crate) fn is_replayable(&self) -> bool {
+        !self.parts.iter().any(|p| matches!(p.value, PartValue::Stream { .. }))
     }
 
     pub(crate) fn to_form(&self) -> Result<reqwest::multipart::Form> {
@@ -229,18 +263,26 @@ impl Multipart {
         for part in &self.parts {
             let field = match &part.value {
                 PartValue::Text(text) => reqwest::multipart::Part::text(text.clone()),
-                PartValue::File {
-                    bytes,
-                    file_name,
-                    mime,
-                } => {
+                PartValue::File { bytes, file_name, mime } => {
                     let len = bytes.len() as u64;
-                    let mut field = reqwest::multipart::Part::stream_with_length(
-                        reqwest::Body::from(bytes.clone()),
-                        len,
-                    )
-                    .mime_str(mime)
-                    .map_err(|_| Error::config("invalid mime type for a multipart file"))?;
+                    let mut field =
+                        reqwest::multipart::Part::stream_with_length(reqwest::Body::from(bytes.clone()), len)
+                            .mime_str(mime)
+                            .map_err(|_| Error::config("invalid mime type for a multipart file"))?;
+                    if let Some(name) = file_name {
+                        field = field.file_name(name.clone());
+                    }
+                    field
+                }
+                PartValue::Stream { body, length, file_name, mime } => {
+                    let body = body
+                        .lock()
+                        .map_err(|_| Error::config("the upload stream lock was poisoned"))?
+                        .take()
+                        .ok_or_else(|| Error::config("the upload stream was already sent"))?;
+                    let mut field = reqwest::multipart::Part::stream_with_length(body, *length)
+                        .mime_str(mime)
+                        .map_err(|_| Error::config("invalid mime type for a multipart file"))?;
                     if let Some(name) = file_name {
                         field = field.file_name(name.clone());
                     }
@@ -312,6 +354,28 @@ impl<T> Response<T> {
     }
 }
 
+/// The answer of Graph mutations, `{"success": true}`.
+///
+/// A body with `"success": false` does not decode as `Ack`, so the call fails with
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ack;
+
+impl<'de> serde::Deserialize<'de> for Ack {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Success {
+            success: bool,
+        }
+        let body = Success::deserialize(d)?;
+        if body.success {
+            Ok(Self)
+        } else {
+            Err(serde::de::Error::custom("graph api answered success: false"))
+        }
+    }
+}
+
 /// A raw Graph API call: the escape hatch for endpoints the crate does not model.
 ///
 /// Made by [`Client::get`], [`Client::post`], [`Client::delete`] or [`Client::request`]; sent
@@ -339,29 +403,19 @@ pub struct GraphRequest<T> {
 
 impl<T> Clone for GraphRequest<T> {
     fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            spec: self.spec.clone(),
-            _response: PhantomData,
-        }
+        Self { client: self.client.clone(), spec: self.spec.clone(), _response: PhantomData }
     }
 }
 
 impl<T> fmt::Debug for GraphRequest<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GraphRequest")
-            .field("spec", &self.spec)
-            .finish_non_exhaustive()
+        f.debug_struct("GraphRequest").field("spec", &self.spec).finish_non_exhaustive()
     }
 }
 
 impl<T> GraphRequest<T> {
     pub(crate) fn from_spec(client: Client, spec: RequestSpec) -> Self {
-        Self {
-            client,
-            spec,
-            _response: PhantomData,
-        }
+        Self { client, spec, _response: PhantomData }
     }
 
     pub(crate) fn spec_mut(&mut self) -> &mut RequestSpec {
@@ -381,14 +435,8 @@ impl<T> GraphRequest<T> {
 
     /// Adds a query parameter whose value is a secret: it is kept out of `Debug`, logs and
     /// errors like a token.
-    pub fn secret_query(
-        mut self,
-        key: impl Into<Cow<'static, str>>,
-        value: impl Into<String>,
-    ) -> Self {
-        self.spec
-            .secret_query
-            .push((key.into(), SecretString::from(value.into())));
+    pub fn secret_query(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+        self.spec.secret_query.push((key.into(), SecretString::from(value.into())));
         self
     }
 
@@ -416,6 +464,7 @@ impl<T> GraphRequest<T> {
 
     /// Sends a multipart form.
     pub fn multipart(mut self, form: Multipart) -> Self {
+        self.spec.replayable = form.is_replayable();
         self.spec.body = Body::Multipart(form);
         self
     }
@@ -494,11 +543,7 @@ pub(crate) fn request_secrets<'a>(
     spec: &'a RequestSpec,
     credentials: Option<&'a Credentials>,
 ) -> Vec<&'a str> {
-    let mut secrets: Vec<&str> = spec
-        .secret_query
-        .iter()
-        .map(|(_, v)| v.expose_secret())
-        .collect();
+    let mut secrets: Vec<&str> = spec.secret_query.iter().map(|(_, v)| v.expose_secret()).collect();
     if let Some(credentials) = credentials {
         secrets.push(credentials.token.expose_secret());
     }

@@ -59,10 +59,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self { max_attempts: 1, ..Self::default() }
     }
 
     /// The number of attempts in all, the first included (at least 1).
@@ -121,15 +118,8 @@ impl RetryPolicy {
     /// The backoff before retry number `retry` (1 for the first retry).
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(30);
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(1u32 << exp)
-            .min(self.max_backoff);
-        if self.jitter {
-            ceiling.mul_f64(fastrand::f64())
-        } else {
-            ceiling
-        }
+        let ceiling = self.initial_backoff.saturating_mul(1u32 << exp).min(self.max_backoff);
+        if self.jitter { ceiling.mul_f64(fastrand::f64()) } else { ceiling }
     }
 }
 
@@ -146,30 +136,20 @@ const TIMEOUT_RETRY_COST: u32 = 10;
 
 impl RetryBudget {
     pub(crate) fn new() -> Self {
-        Self {
-            tokens: AtomicU32::new(BUDGET_CAPACITY),
-        }
+        Self { tokens: AtomicU32::new(BUDGET_CAPACITY) }
     }
 
     /// Takes the cost of one retry after `error`; `false` when the budget is spent.
     pub(crate) fn withdraw(&self, error: &Error) -> bool {
-        let cost = if error.is_timeout() {
-            TIMEOUT_RETRY_COST
-        } else {
-            RETRY_COST
-        };
-        self.tokens
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
-            .is_ok()
+        let cost = if error.is_timeout() { TIMEOUT_RETRY_COST } else { RETRY_COST };
+        self.tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost)).is_ok()
     }
 
     /// Returns a token after a success.
     pub(crate) fn deposit(&self) {
         let _ = self
             .tokens
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                (t < BUDGET_CAPACITY).then_some(t + 1)
-            });
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| (t < BUDGET_CAPACITY).then_some(t + 1));
     }
 }
 
@@ -197,22 +177,14 @@ mod tests {
     #[test]
     fn sends_are_retried_only_when_meta_did_not_accept_them() {
         let policy = RetryPolicy::default();
-        let throttled =
-            Error::from_response(429, b"{\"error\":{\"code\":4}}", Usage::default(), &[]);
-        let server =
-            Error::from_response(500, b"{\"error\":{\"code\":131000}}", Usage::default(), &[]);
-        let invalid =
-            Error::from_response(400, b"{\"error\":{\"code\":100}}", Usage::default(), &[]);
+        let throttled = Error::from_response(429, b"{\"error\":{\"code\":4}}", Usage::default(), &[]);
+        let server = Error::from_response(500, b"{\"error\":{\"code\":131000}}", Usage::default(), &[]);
+        let invalid = Error::from_response(400, b"{\"error\":{\"code\":100}}", Usage::default(), &[]);
         assert!(policy.allows(&throttled, false));
         assert!(!policy.allows(&server, false));
         assert!(policy.allows(&server, true));
         assert!(!policy.allows(&invalid, true));
-        assert!(
-            policy
-                .clone()
-                .retry_ambiguous_sends(true)
-                .allows(&server, false)
-        );
+        assert!(policy.clone().retry_ambiguous_sends(true).allows(&server, false));
     }
 
     #[test]

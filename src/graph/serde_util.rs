@@ -62,6 +62,15 @@ macro_rules! string_enum {
             }
         }
 
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                match value {
+                    $name::Unknown(other) => other,
+                    known => known.as_str().to_owned(),
+                }
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 self.as_str()
@@ -238,9 +247,7 @@ impl Visitor<'_> for StringOrInteger {
 
 /// Deserializes a JSON string or integer into a `String`; floats are refused, so a large ID
 /// never loses digits.
-pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<String, D::Error> {
+pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     deserializer.deserialize_any(StringOrInteger)
 }
 
@@ -295,16 +302,12 @@ impl Visitor<'_> for IntegerOrString {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-        v.trim()
-            .parse()
-            .map_err(|_| E::custom("expected a string of digits"))
+        v.trim().parse().map_err(|_| E::custom("expected a string of digits"))
     }
 }
 
 /// Deserializes an integer sent either as a JSON number or as a string of digits.
-pub(crate) fn integer_or_string<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<i64, D::Error> {
+pub(crate) fn integer_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     deserializer.deserialize_any(IntegerOrString)
 }
 
@@ -342,9 +345,7 @@ where
 }
 
 /// A number sent as a JSON number or as a numeric string (latitudes, prices).
-pub(crate) fn opt_f64_lenient<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<f64>, D::Error> {
+pub(crate) fn opt_f64_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<f64>;
@@ -372,10 +373,7 @@ pub(crate) fn opt_f64_lenient<'de, D: Deserializer<'de>>(
             Ok(Some(v))
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            v.trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| E::custom("expected a number"))
+            v.trim().parse().map(Some).map_err(|_| E::custom("expected a number"))
         }
     }
     deserializer.deserialize_option(V)
@@ -383,10 +381,7 @@ pub(crate) fn opt_f64_lenient<'de, D: Deserializer<'de>>(
 
 /// `true` if the JSON value at `key` of an object is `true`.
 pub(crate) fn flag(value: &serde_json::Value, key: &str) -> bool {
-    value
-        .get(key)
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false)
+    value.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false)
 }
 
 /// A string or integer at `key` of an object, as text.
@@ -420,29 +415,16 @@ mod tests {
 
     #[test]
     fn open_enum_round_trips_unknown_values() {
-        let parsed: Vec<Colour> =
-            serde_json::from_str(r#"["red","BLUE","green","\u0042LUE"]"#).unwrap();
-        assert_eq!(
-            parsed,
-            [
-                Colour::Red,
-                Colour::Blue,
-                Colour::Unknown("green".into()),
-                Colour::Blue
-            ]
-        );
-        assert_eq!(
-            serde_json::to_string(&parsed).unwrap(),
-            r#"["red","BLUE","green","BLUE"]"#
-        );
+        let parsed: Vec<Colour> = serde_json::from_str(r#"["red","BLUE","green","\u0042LUE"]"#).unwrap();
+        assert_eq!(parsed, [Colour::Red, Colour::Blue, Colour::Unknown("green".into()), Colour::Blue]);
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), r#"["red","BLUE","green","BLUE"]"#);
         assert_eq!("green".parse::<Colour>().unwrap().to_string(), "green");
         assert!(serde_json::from_str::<Colour>("3").is_err());
     }
 
     #[test]
     fn ids_accept_strings_and_integers_but_not_floats() {
-        let ids: Vec<TestId> =
-            serde_json::from_str(r#"["12", 34, 18446744073709551615, -5]"#).unwrap();
+        let ids: Vec<TestId> = serde_json::from_str(r#"["12", 34, 18446744073709551615, -5]"#).unwrap();
         let texts: Vec<&str> = ids.iter().map(TestId::as_str).collect();
         assert_eq!(texts, ["12", "34", "18446744073709551615", "-5"]);
         assert!(serde_json::from_str::<TestId>("1.5").is_err());

@@ -65,11 +65,7 @@ impl Timestamp {
     /// As a [`SystemTime`].
     pub fn to_system_time(self) -> SystemTime {
         let magnitude = Duration::from_millis(self.0.unsigned_abs());
-        if self.0 >= 0 {
-            UNIX_EPOCH + magnitude
-        } else {
-            UNIX_EPOCH - magnitude
-        }
+        if self.0 >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
     }
 
     /// This time plus `duration` (saturating).
@@ -127,9 +123,7 @@ impl Visitor<'_> for TimestampVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        i64::try_from(v)
-            .map(Timestamp::from_unix_auto)
-            .map_err(|_| E::custom("timestamp out of range"))
+        i64::try_from(v).map(Timestamp::from_unix_auto).map_err(|_| E::custom("timestamp out of range"))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
@@ -146,9 +140,7 @@ impl Visitor<'_> for TimestampVisitor {
         if let Ok(n) = v.parse::<i64>() {
             return Ok(Timestamp::from_unix_auto(n));
         }
-        v.parse::<f64>()
-            .map_err(|_| E::custom("timestamp is not a number"))
-            .and_then(|f| self.visit_f64(f))
+        v.parse::<f64>().map_err(|_| E::custom("timestamp is not a number")).and_then(|f| self.visit_f64(f))
     }
 }
 
@@ -180,19 +172,10 @@ mod tests {
     fn conversions() {
         let t = Timestamp::from_unix_seconds(1);
         assert_eq!(t.to_system_time(), UNIX_EPOCH + Duration::from_secs(1));
-        assert_eq!(
-            Timestamp::from(UNIX_EPOCH + Duration::from_millis(1500)).unix_millis(),
-            1500
-        );
+        assert_eq!(Timestamp::from(UNIX_EPOCH + Duration::from_millis(1500)).unix_millis(), 1500);
         assert_eq!(t.saturating_add(Duration::from_secs(2)).unix_seconds(), 3);
-        assert_eq!(
-            Timestamp::from_unix_seconds(3).duration_since(t),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            t.duration_since(Timestamp::from_unix_seconds(3)),
-            Duration::ZERO
-        );
+        assert_eq!(Timestamp::from_unix_seconds(3).duration_since(t), Duration::from_secs(2));
+        assert_eq!(t.duration_since(Timestamp::from_unix_seconds(3)), Duration::ZERO);
         assert_eq!(Timestamp::from_unix_millis(-1500).unix_seconds(), -2);
     }
 }

@@ -149,14 +149,9 @@ impl Usage {
 
     /// The longest `estimated_time_to_regain_access` any header reports, when above zero.
     pub fn regain_access_after(&self) -> Option<Duration> {
-        let platform = [&self.app, &self.page]
-            .into_iter()
-            .flatten()
-            .filter_map(|u| u.estimated_time_to_regain_access);
-        let buc = self
-            .business_use_case
-            .iter()
-            .map(|b| b.estimated_time_to_regain_access);
+        let platform =
+            [&self.app, &self.page].into_iter().flatten().filter_map(|u| u.estimated_time_to_regain_access);
+        let buc = self.business_use_case.iter().map(|b| b.estimated_time_to_regain_access);
         platform.chain(buc).filter(|d| !d.is_zero()).max()
     }
 }
@@ -171,8 +166,7 @@ fn number(value: Option<&Value>) -> Option<f64> {
 
 fn minutes(value: Option<&Value>) -> Option<Duration> {
     let minutes = number(value)?;
-    (minutes.is_finite() && minutes >= 0.0)
-        .then(|| Duration::from_secs_f64(minutes.min(1e7) * 60.0))
+    (minutes.is_finite() && minutes >= 0.0).then(|| Duration::from_secs_f64(minutes.min(1e7) * 60.0))
 }
 
 fn parse_app(value: &Value) -> Option<AppUsage> {
@@ -207,10 +201,8 @@ fn parse_buc(value: &Value) -> Vec<BusinessUseCaseUsage> {
                 call_count: number(entry.get("call_count")).unwrap_or(0.0),
                 total_time: number(entry.get("total_time")).unwrap_or(0.0),
                 total_cputime: number(entry.get("total_cputime")).unwrap_or(0.0),
-                estimated_time_to_regain_access: minutes(
-                    entry.get("estimated_time_to_regain_access"),
-                )
-                .unwrap_or_default(),
+                estimated_time_to_regain_access: minutes(entry.get("estimated_time_to_regain_access"))
+                    .unwrap_or_default(),
                 ads_api_access_tier: entry
                     .get("ads_api_access_tier")
                     .and_then(Value::as_str)
@@ -228,9 +220,6 @@ fn parse_ad_account(value: &Value) -> Option<AdAccountUsage> {
         reset_time_duration: number(obj.get("reset_time_duration"))
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(1e9))),
-        ads_api_access_tier: obj
-            .get("ads_api_access_tier")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        ads_api_access_tier: obj.get("ads_api_access_tier").and_then(Value::as_str).map(str::to_owned),
     })
 }

@@ -71,10 +71,7 @@ impl FromStr for ApiVersion {
 
     /// Parses `v25.0`, `V25.0` or `25.0`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = s
-            .strip_prefix('v')
-            .or_else(|| s.strip_prefix('V'))
-            .unwrap_or(s);
+        let digits = s.strip_prefix('v').or_else(|| s.strip_prefix('V')).unwrap_or(s);
         let (major, minor) = digits.split_once('.').ok_or(InvalidApiVersion(()))?;
         let number = |part: &str| -> Result<u16, InvalidApiVersion> {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -95,9 +92,7 @@ mod tests {
         assert_eq!("v25.0".parse(), Ok(ApiVersion::V25_0));
         assert_eq!("23.1".parse(), Ok(ApiVersion::new(23, 1)));
         assert_eq!(ApiVersion::new(19, 0).to_string(), "v19.0");
-        for bad in [
-            "", "v", "v25", "v25.", "v.0", "v+1.0", "v25.0.1", "x25.0", "v99999.0",
-        ] {
+        for bad in ["", "v", "v25", "v25.", "v.0", "v+1.0", "v25.0.1", "x25.0", "v99999.0"] {
             assert!(bad.parse::<ApiVersion>().is_err(), "{bad} must not parse");
         }
     }

@@ -17,8 +17,8 @@ use serde_json::Value;
 use crate::Timestamp;
 use crate::graph::RawJson;
 use crate::graph::serde_util::{
-    flag, null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer,
-    string_enum, text_at,
+    flag, null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum,
+    text_at,
 };
 use crate::instagram::webhook::{Comment, Mention, StoryInsights};
 
@@ -534,9 +534,7 @@ impl ChangeValue {
         let typed = match field {
             "comments" | "live_comments" => serde_json::from_str(raw.get()).map(Self::Comment).ok(),
             "mentions" => serde_json::from_str(raw.get()).map(Self::Mention).ok(),
-            "story_insights" => serde_json::from_str(raw.get())
-                .map(Self::StoryInsights)
-                .ok(),
+            "story_insights" => serde_json::from_str(raw.get()).map(Self::StoryInsights).ok(),
             _ => None,
         };
         typed.unwrap_or(Self::Unknown(raw))
@@ -553,10 +551,7 @@ impl<'de> Deserialize<'de> for Change {
         // Changes are rare next to messaging events: the value is read once as raw JSON and
         // typed by field afterwards, whatever the key order.
         let raw = Raw::deserialize(d)?;
-        Ok(Self {
-            value: ChangeValue::from_raw(&raw.field, raw.value),
-            field: raw.field,
-        })
+        Ok(Self { value: ChangeValue::from_raw(&raw.field, raw.value), field: raw.field })
     }
 }
 
@@ -631,10 +626,7 @@ impl<'de> Deserialize<'de> for ItemKey {
     }
 }
 
-fn event_from<'de, A: MapAccess<'de>>(
-    key: EventKey,
-    map: &mut A,
-) -> Result<MessagingEvent, A::Error> {
+fn event_from<'de, A: MapAccess<'de>>(key: EventKey, map: &mut A) -> Result<MessagingEvent, A::Error> {
     use EventKey as K;
     Ok(match key {
         K::Message => MessagingEvent::Message(Box::new(map.next_value()?)),
@@ -679,10 +671,7 @@ impl<'de> Deserialize<'de> for Messaging {
                             event = Some(event_from(key, &mut map)?);
                         }
                         ItemKey::Other(key) if unknown.is_none() => {
-                            unknown = Some(MessagingEvent::Unknown {
-                                key,
-                                raw: map.next_value()?,
-                            });
+                            unknown = Some(MessagingEvent::Unknown { key, raw: map.next_value()? });
                         }
                         ItemKey::Event(_) | ItemKey::Other(_) => {
                             map.next_value::<IgnoredAny>()?;
@@ -709,19 +698,11 @@ impl Messaging {
             return Some(item);
         }
         let object = value.as_object()?;
-        let participant = |key: &str| {
-            object
-                .get(key)
-                .and_then(|p| Participant::deserialize(p).ok())
-        };
+        let participant = |key: &str| object.get(key).and_then(|p| Participant::deserialize(p).ok());
         let event_key = object
             .keys()
             .find(|k| EventKey::from_name(k).is_some())
-            .or_else(|| {
-                object
-                    .keys()
-                    .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
-            });
+            .or_else(|| object.keys().find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp")));
         let event = match event_key {
             Some(key) => {
                 let body = &object[key];
@@ -730,19 +711,14 @@ impl Messaging {
                     "message" if flag(body, "is_deleted") => "message_deleted".to_owned(),
                     _ => key.clone(),
                 };
-                MessagingEvent::Unknown {
-                    key: name,
-                    raw: RawJson::from_value(body),
-                }
+                MessagingEvent::Unknown { key: name, raw: RawJson::from_value(body) }
             }
             None => MessagingEvent::Empty,
         };
         Some(Self {
             sender: participant("sender"),
             recipient: participant("recipient"),
-            timestamp: object
-                .get("timestamp")
-                .and_then(|t| Timestamp::deserialize(t).ok()),
+            timestamp: object.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
             event,
         })
     }
@@ -752,9 +728,7 @@ impl Payload {
     /// General path: builds the payload from an already parsed `entry` array, element by
     /// element.
     pub(crate) fn from_json(entries: &[Value]) -> Self {
-        Self {
-            entries: entries.iter().filter_map(Entry::from_json).collect(),
-        }
+        Self { entries: entries.iter().filter_map(Entry::from_json).collect() }
     }
 }
 
@@ -775,25 +749,16 @@ impl Entry {
                 changes
                     .iter()
                     .filter_map(|c| {
-                        let field = c
-                            .get("field")
-                            .and_then(Value::as_str)
-                            .unwrap_or("unknown")
-                            .to_owned();
+                        let field = c.get("field").and_then(Value::as_str).unwrap_or("unknown").to_owned();
                         let raw = RawJson::from_value(c.get("value").unwrap_or(&Value::Null));
-                        c.is_object().then(|| Change {
-                            value: ChangeValue::from_raw(&field, raw),
-                            field,
-                        })
+                        c.is_object().then(|| Change { value: ChangeValue::from_raw(&field, raw), field })
                     })
                     .collect()
             })
             .unwrap_or_default();
         Some(Self {
             id: text_at(value, "id"),
-            time: object
-                .get("time")
-                .and_then(|t| Timestamp::deserialize(t).ok()),
+            time: object.get("time").and_then(|t| Timestamp::deserialize(t).ok()),
             messaging: items("messaging"),
             standby: items("standby"),
             changes,
@@ -845,13 +810,9 @@ impl<'a> Event<'a> {
     /// The user (or Page, for echoes) who triggered the event; the comment author for comments.
     pub fn sender(&self) -> Option<&'a str> {
         match *self {
-            Self::Messaging { item, .. } => {
-                item.sender.as_ref().and_then(Participant::id_or_user_ref)
-            }
+            Self::Messaging { item, .. } => item.sender.as_ref().and_then(Participant::id_or_user_ref),
             Self::Change { change, .. } => match &change.value {
-                ChangeValue::Comment(comment) => {
-                    comment.from.as_ref().and_then(|f| f.id.as_deref())
-                }
+                ChangeValue::Comment(comment) => comment.from.as_ref().and_then(|f| f.id.as_deref()),
                 _ => None,
             },
         }
@@ -918,11 +879,7 @@ pub struct Events<'a> {
 
 impl<'a> Events<'a> {
     pub(crate) fn new(payload: &'a Payload) -> Self {
-        Self {
-            entries: &payload.entries,
-            entry: 0,
-            item: 0,
-        }
+        Self { entries: &payload.entries, entry: 0, item: 0 }
     }
 }
 
@@ -936,18 +893,10 @@ impl<'a> Iterator for Events<'a> {
             self.item += 1;
             let (m, s) = (entry.messaging.len(), entry.standby.len());
             if i < m {
-                return Some(Event::Messaging {
-                    entry,
-                    item: &entry.messaging[i],
-                    standby: false,
-                });
+                return Some(Event::Messaging { entry, item: &entry.messaging[i], standby: false });
             }
             if i < m + s {
-                return Some(Event::Messaging {
-                    entry,
-                    item: &entry.standby[i - m],
-                    standby: true,
-                });
+                return Some(Event::Messaging { entry, item: &entry.standby[i - m], standby: true });
             }
             if let Some(change) = entry.changes.get(i - m - s) {
                 return Some(Event::Change { entry, change });

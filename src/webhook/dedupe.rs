@@ -51,22 +51,13 @@ pub struct DedupeError {
 
 impl DedupeError {
     /// An error of a backing store, for implementers.
-    pub fn backend(
-        message: impl Into<String>,
-        source: impl Into<Box<dyn StdError + Send + Sync>>,
-    ) -> Self {
-        Self {
-            message: message.into(),
-            source: Some(source.into()),
-        }
+    pub fn backend(message: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self { message: message.into(), source: Some(source.into()) }
     }
 
     /// An error with a message only.
     pub fn message(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            source: None,
-        }
+        Self { message: message.into(), source: None }
     }
 }
 
@@ -185,11 +176,7 @@ impl InMemoryDeduplicator {
 
     /// How many keys are remembered now (expired ones included until they are swept).
     pub fn len(&self) -> usize {
-        self.inner
-            .shards
-            .iter()
-            .map(|s| s.lock().map_or(0, |s| s.expiry.len()))
-            .sum()
+        self.inner.shards.iter().map(|s| s.lock().map_or(0, |s| s.expiry.len())).sum()
     }
 
     /// Whether no key is remembered.
@@ -250,8 +237,7 @@ mod tests {
     #[test]
     fn keys_expire_after_the_ttl() {
         let clock = ManualClock::new(Timestamp::from_unix_seconds(1_000));
-        let dedupe =
-            InMemoryDeduplicator::with_clock(100, Duration::from_secs(60), Arc::new(clock.clone()));
+        let dedupe = InMemoryDeduplicator::with_clock(100, Duration::from_secs(60), Arc::new(clock.clone()));
         assert!(dedupe.check("a"));
         assert!(!dedupe.check("a"));
         clock.advance(Duration::from_secs(59));
@@ -277,13 +263,7 @@ mod tests {
         let dedupe = InMemoryDeduplicator::default();
         let winners: usize = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    scope.spawn(|| {
-                        (0..1000)
-                            .filter(|i| dedupe.check(&format!("event-{i}")))
-                            .count()
-                    })
-                })
+                .map(|_| scope.spawn(|| (0..1000).filter(|i| dedupe.check(&format!("event-{i}"))).count()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         });

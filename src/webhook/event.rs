@@ -80,11 +80,7 @@ impl<'a> Event<'a> {
             Self::WhatsApp(e) => e.kind_parts(),
             Self::Messenger(e) | Self::Instagram(e) => e.kind_parts(),
         };
-        EventKind {
-            platform: self.platform(),
-            middle,
-            name,
-        }
+        EventKind { platform: self.platform(), middle, name }
     }
 
     /// Who triggered the event: the user for inbound messages, the business for WhatsApp
@@ -147,11 +143,9 @@ fn whatsapp_key(event: &whatsapp::webhook::Event<'_>) -> Option<String> {
     use whatsapp::webhook::Event as E;
     match event {
         E::Message { message, .. } => Some(format!("whatsapp:message:{}", message.id.as_ref()?)),
-        E::Status { status, .. } => Some(format!(
-            "whatsapp:status:{}:{}",
-            status.id.as_ref()?,
-            status.status
-        )),
+        E::Status { status, .. } => {
+            Some(format!("whatsapp:status:{}:{}", status.id.as_ref()?, status.status))
+        }
         _ => None,
     }
 }
@@ -161,10 +155,7 @@ fn page_key(platform: Platform, event: &messenger::webhook::Event<'_>) -> Option
     match event {
         E::Messaging { item, .. } => {
             let name = item.event.name();
-            let sender = item
-                .sender
-                .as_ref()
-                .and_then(messenger::webhook::Participant::id_or_user_ref);
+            let sender = item.sender.as_ref().and_then(messenger::webhook::Participant::id_or_user_ref);
             let detail = match &item.event {
                 M::Message(m) => m.mid.clone()?,
                 M::MessageEdit(e) => format!("{}:{}", e.mid.as_deref()?, e.num_edit.unwrap_or(0)),
@@ -187,11 +178,9 @@ fn page_key(platform: Platform, event: &messenger::webhook::Event<'_>) -> Option
             Some(format!("{platform}:{name}:{detail}"))
         }
         E::Change { change, .. } => match &change.value {
-            ChangeValue::Comment(comment) => Some(format!(
-                "{platform}:{}:{}",
-                change.field,
-                comment.id.as_deref()?
-            )),
+            ChangeValue::Comment(comment) => {
+                Some(format!("{platform}:{}:{}", change.field, comment.id.as_deref()?))
+            }
             _ => None,
         },
     }
@@ -239,19 +228,13 @@ impl fmt::Display for EventKind<'_> {
 
 impl PartialEq<str> for EventKind<'_> {
     fn eq(&self, other: &str) -> bool {
-        let Some(rest) = other
-            .strip_prefix(self.platform.as_str())
-            .and_then(|r| r.strip_prefix('.'))
-        else {
+        let Some(rest) = other.strip_prefix(self.platform.as_str()).and_then(|r| r.strip_prefix('.')) else {
             return false;
         };
         let rest = if self.middle.is_empty() {
             rest
         } else {
-            match rest
-                .strip_prefix(self.middle)
-                .and_then(|r| r.strip_prefix('.'))
-            {
+            match rest.strip_prefix(self.middle).and_then(|r| r.strip_prefix('.')) {
                 Some(rest) => rest,
                 None => return false,
             }

@@ -58,10 +58,7 @@ impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
             .field("mode", &self.mode)
-            .field(
-                "verify_token",
-                &self.verify_token.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("verify_token", &self.verify_token.as_ref().map(|_| "[REDACTED]"))
             .field("challenge", &self.challenge)
             .finish()
     }
@@ -96,29 +93,17 @@ impl Subscription {
         if self.mode.as_deref() != Some("subscribe") {
             return Err(HandshakeError::WrongMode);
         }
-        let token = self
-            .verify_token
-            .as_deref()
-            .ok_or(HandshakeError::MissingToken)?;
+        let token = self.verify_token.as_deref().ok_or(HandshakeError::MissingToken)?;
         // Comparing digests hides the expected token's length as well as its content.
         let given = Sha256::digest(token.as_bytes());
         let wanted = Sha256::digest(expected.expose_secret().as_bytes());
         if !bool::from(given.ct_eq(&wanted)) {
             return Err(HandshakeError::TokenMismatch);
         }
-        let challenge = self
-            .challenge
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .ok_or(HandshakeError::MissingChallenge)?;
+        let challenge =
+            self.challenge.as_deref().filter(|c| !c.is_empty()).ok_or(HandshakeError::MissingChallenge)?;
         let plain = challenge.len() <= MAX_CHALLENGE_LEN
-            && challenge
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if plain {
-            Ok(challenge)
-        } else {
-            Err(HandshakeError::InvalidChallenge)
-        }
+            && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if plain { Ok(challenge) } else { Err(HandshakeError::InvalidChallenge) }
     }
 }

@@ -25,9 +25,7 @@ pub struct BodyLimit {
 
 impl Default for BodyLimit {
     fn default() -> Self {
-        Self {
-            max: DEFAULT_MAX_BODY_BYTES,
-        }
+        Self { max: DEFAULT_MAX_BODY_BYTES }
     }
 }
 
@@ -75,11 +73,7 @@ impl BodyLimit {
     ///
     /// [`ParseError::TooLarge`] when the body exceeds the cap.
     pub fn check(self, body: &[u8]) -> Result<(), ParseError> {
-        if body.len() > self.max {
-            Err(ParseError::TooLarge { limit: self.max })
-        } else {
-            Ok(())
-        }
+        if body.len() > self.max { Err(ParseError::TooLarge { limit: self.max }) } else { Ok(()) }
     }
 
     /// Buffers a body stream, stopping as soon as it passes the cap.

@@ -49,9 +49,7 @@ pub use dedupe::{DedupeError, Deduplicator, InMemoryDeduplicator, body_digest, n
 pub use event::{Event, EventKind, Events, Platform};
 pub use handshake::{HandshakeError, Subscription};
 pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, ReadBodyError};
-pub use parse::{
-    OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse,
-};
+pub use parse::{OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse};
 pub use verify::{
     LEGACY_SIGNATURE_HEADER, MAX_SECRETS, SIGNATURE_HEADER, Verifier, VerifyError, WebhookError,
 };

@@ -169,9 +169,8 @@ impl ParseError {
 /// missing or non-string `object`, `entry` not an array. An unmodelled `object` is
 /// [`Webhook::Unsupported`], not an error.
 pub fn parse(body: &[u8]) -> Result<Webhook, ParseError> {
-    let text = std::str::from_utf8(body).map_err(|e| ParseError::InvalidUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })?;
+    let text =
+        std::str::from_utf8(body).map_err(|e| ParseError::InvalidUtf8 { valid_up_to: e.valid_up_to() })?;
     match serde_json::from_str::<Fast>(text) {
         Ok(fast) => fast.finish(text),
         Err(_) => general(text),
@@ -199,10 +198,7 @@ fn general(text: &str) -> Result<Webhook, ParseError> {
 }
 
 fn unsupported(object: &str, text: &str) -> Unsupported {
-    Unsupported {
-        object: object.to_owned(),
-        raw: RawJson::from_text(text.trim().to_owned()),
-    }
+    Unsupported { object: object.to_owned(), raw: RawJson::from_text(text.trim().to_owned()) }
 }
 
 /// The fast path's envelope.
@@ -276,10 +272,7 @@ impl Fast {
                         Err(_) => return general(text),
                     },
                     _ => {
-                        return Ok(Webhook::Unsupported(unsupported(
-                            self.object.as_str(),
-                            text,
-                        )));
+                        return Ok(Webhook::Unsupported(unsupported(self.object.as_str(), text)));
                     }
                 }
             }
@@ -374,12 +367,12 @@ impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FastEntries, D::Error> {
         match self.0 {
-            Some(Object::WhatsApp) => d
-                .deserialize_seq(TypedSeq::<whatsapp::webhook::Entry>::new())
-                .map(FastEntries::WhatsApp),
-            Some(Object::Page | Object::Instagram) => d
-                .deserialize_seq(TypedSeq::<messenger::webhook::Entry>::new())
-                .map(FastEntries::Page),
+            Some(Object::WhatsApp) => {
+                d.deserialize_seq(TypedSeq::<whatsapp::webhook::Entry>::new()).map(FastEntries::WhatsApp)
+            }
+            Some(Object::Page | Object::Instagram) => {
+                d.deserialize_seq(TypedSeq::<messenger::webhook::Entry>::new()).map(FastEntries::Page)
+            }
             _ => RawJson::deserialize(d).map(FastEntries::Raw),
         }
     }
@@ -415,26 +408,17 @@ mod tests {
     use super::*;
 
     fn fast(path: &str) -> bool {
-        let body = std::fs::read(format!(
-            "{}/tests/fixtures/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let body = std::fs::read(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         serde_json::from_slice::<Fast>(&body).is_ok()
     }
 
     #[test]
     fn message_and_messaging_bodies_take_the_fast_path() {
-        let dir = format!(
-            "{}/tests/fixtures/corpus/webhooks",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let dir = format!("{}/tests/fixtures/corpus/webhooks", env!("CARGO_MANIFEST_DIR"));
         let mut slow = Vec::new();
         for file in std::fs::read_dir(dir).unwrap() {
             let name = file.unwrap().file_name().into_string().unwrap();
-            if std::path::Path::new(&name)
-                .extension()
-                .is_some_and(|e| e == "json")
+            if std::path::Path::new(&name).extension().is_some_and(|e| e == "json")
                 && !fast(&format!("corpus/webhooks/{name}"))
             {
                 slow.push(name);
@@ -444,9 +428,8 @@ mod tests {
         eprintln!("general path: {slow:?}");
         // Only WhatsApp non-message fields sent value-first take the general path.
         assert!(
-            slow.iter().all(|f| f.starts_with("wa_")
-                && !f.contains("_message_")
-                && !f.starts_with("wa_status")),
+            slow.iter()
+                .all(|f| f.starts_with("wa_") && !f.contains("_message_") && !f.starts_with("wa_status")),
             "{slow:?}"
         );
     }

@@ -98,13 +98,8 @@ impl SigningSecret {
     ///
     /// [`RelayError::InvalidSecret`].
     pub fn parse(text: &str) -> Result<Self, RelayError> {
-        let encoded = text
-            .trim()
-            .strip_prefix(SECRET_PREFIX)
-            .unwrap_or(text.trim());
-        let bytes = STANDARD
-            .decode(encoded)
-            .map_err(|_| RelayError::InvalidSecret)?;
+        let encoded = text.trim().strip_prefix(SECRET_PREFIX).unwrap_or(text.trim());
+        let bytes = STANDARD.decode(encoded).map_err(|_| RelayError::InvalidSecret)?;
         Self::from_bytes(&bytes)
     }
 
@@ -167,9 +162,7 @@ impl RelayHeaders {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| b.is_ascii_graphic() && b != b'.')
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic() && b != b'.')
 }
 
 fn mac(key: &Hmac<Sha256>, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
@@ -190,18 +183,14 @@ pub struct RelaySigner {
 
 impl fmt::Debug for RelaySigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RelaySigner")
-            .field("secrets", &self.keys.len())
-            .finish()
+        f.debug_struct("RelaySigner").field("secrets", &self.keys.len()).finish()
     }
 }
 
 impl RelaySigner {
     /// A signer with one secret.
     pub fn new(secret: &SigningSecret) -> Self {
-        Self {
-            keys: vec![secret.key()],
-        }
+        Self { keys: vec![secret.key()] }
     }
 
     /// Also signs with `secret` (during a rotation, consumers accept either).
@@ -217,12 +206,7 @@ impl RelaySigner {
     ///
     /// [`RelayError::InvalidId`] for an id that is empty, over 256 characters, or contains `.`
     /// or non-printable characters.
-    pub fn sign(
-        &self,
-        id: &str,
-        timestamp: Timestamp,
-        body: &[u8],
-    ) -> Result<RelayHeaders, RelayError> {
+    pub fn sign(&self, id: &str, timestamp: Timestamp, body: &[u8]) -> Result<RelayHeaders, RelayError> {
         if !valid_id(id) {
             return Err(RelayError::InvalidId);
         }
@@ -230,19 +214,10 @@ impl RelaySigner {
         let signature = self
             .keys
             .iter()
-            .map(|key| {
-                format!(
-                    "v1,{}",
-                    STANDARD.encode(mac(key, id, &ts, body).finalize().into_bytes())
-                )
-            })
+            .map(|key| format!("v1,{}", STANDARD.encode(mac(key, id, &ts, body).finalize().into_bytes())))
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(RelayHeaders {
-            id: id.to_owned(),
-            timestamp: ts,
-            signature,
-        })
+        Ok(RelayHeaders { id: id.to_owned(), timestamp: ts, signature })
     }
 }
 
@@ -266,11 +241,7 @@ impl fmt::Debug for RelayVerifier {
 impl RelayVerifier {
     /// A verifier for one secret, with the default 5-minute tolerance.
     pub fn new(secret: &SigningSecret) -> Self {
-        Self {
-            keys: vec![secret.key()],
-            tolerance: DEFAULT_TOLERANCE,
-            clock: system(),
-        }
+        Self { keys: vec![secret.key()], tolerance: DEFAULT_TOLERANCE, clock: system() }
     }
 
     /// Also accepts signatures made with `secret`.
@@ -299,13 +270,7 @@ impl RelayVerifier {
     /// # Errors
     ///
     /// [`RelayError`] naming the failed check.
-    pub fn verify(
-        &self,
-        id: &str,
-        timestamp: &str,
-        signature: &str,
-        body: &[u8],
-    ) -> Result<(), RelayError> {
+    pub fn verify(&self, id: &str, timestamp: &str, signature: &str, body: &[u8]) -> Result<(), RelayError> {
         if id.is_empty() || timestamp.trim().is_empty() || signature.trim().is_empty() {
             return Err(RelayError::MissingHeader);
         }
@@ -322,16 +287,9 @@ impl RelayVerifier {
         if sent.duration_since(now) > self.tolerance {
             return Err(RelayError::TimestampTooNew);
         }
-        let matched = signatures(signature).any(|tag| {
-            self.keys
-                .iter()
-                .any(|key| mac(key, id, ts, body).verify_slice(&tag).is_ok())
-        });
-        if matched {
-            Ok(())
-        } else {
-            Err(RelayError::NoMatchingSignature)
-        }
+        let matched = signatures(signature)
+            .any(|tag| self.keys.iter().any(|key| mac(key, id, ts, body).verify_slice(&tag).is_ok()));
+        if matched { Ok(()) } else { Err(RelayError::NoMatchingSignature) }
     }
 }
 
@@ -363,23 +321,17 @@ mod tests {
     const BODY: &[u8] = br#"{"test": 2432232314}"#;
 
     fn verifier(now: i64) -> RelayVerifier {
-        RelayVerifier::new(&SigningSecret::parse(SECRET).unwrap()).with_clock(Arc::new(
-            ManualClock::new(Timestamp::from_unix_seconds(now)),
-        ))
+        RelayVerifier::new(&SigningSecret::parse(SECRET).unwrap())
+            .with_clock(Arc::new(ManualClock::new(Timestamp::from_unix_seconds(now))))
     }
 
     #[test]
     fn standard_webhooks_reference_vector() {
         // The example of the Standard Webhooks specification.
         let signer = RelaySigner::new(&SigningSecret::parse(SECRET).unwrap());
-        let headers = signer
-            .sign(ID, Timestamp::from_unix_seconds(1_614_265_330), BODY)
-            .unwrap();
+        let headers = signer.sign(ID, Timestamp::from_unix_seconds(1_614_265_330), BODY).unwrap();
         assert_eq!(headers.timestamp, "1614265330");
-        assert_eq!(
-            headers.signature,
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
+        assert_eq!(headers.signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 
     #[test]
@@ -387,38 +339,17 @@ mod tests {
         let v = verifier(1_614_265_330);
         let sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
         assert_eq!(v.verify(ID, "1614265330", sig, BODY), Ok(()));
-        assert_eq!(
-            v.verify(ID, "1614265330", &format!("v1a,xyz {sig}"), BODY),
-            Ok(())
-        );
+        assert_eq!(v.verify(ID, "1614265330", &format!("v1a,xyz {sig}"), BODY), Ok(()));
         assert_eq!(
             v.verify(ID, "1614265330", sig, b"{\"test\": 2432232315}"),
             Err(RelayError::NoMatchingSignature)
         );
-        assert_eq!(
-            v.verify("msg_other", "1614265330", sig, BODY),
-            Err(RelayError::NoMatchingSignature)
-        );
-        assert_eq!(
-            v.verify(ID, "1614265331", sig, BODY),
-            Err(RelayError::NoMatchingSignature)
-        );
-        assert_eq!(
-            v.verify(ID, "1614265330", "v2,abc", BODY),
-            Err(RelayError::NoMatchingSignature)
-        );
-        assert_eq!(
-            v.verify(ID, "1614265330", "", BODY),
-            Err(RelayError::MissingHeader)
-        );
-        assert_eq!(
-            v.verify(ID, "soon", sig, BODY),
-            Err(RelayError::InvalidTimestamp)
-        );
-        assert_eq!(
-            v.verify("a.b", "1614265330", sig, BODY),
-            Err(RelayError::InvalidId)
-        );
+        assert_eq!(v.verify("msg_other", "1614265330", sig, BODY), Err(RelayError::NoMatchingSignature));
+        assert_eq!(v.verify(ID, "1614265331", sig, BODY), Err(RelayError::NoMatchingSignature));
+        assert_eq!(v.verify(ID, "1614265330", "v2,abc", BODY), Err(RelayError::NoMatchingSignature));
+        assert_eq!(v.verify(ID, "1614265330", "", BODY), Err(RelayError::MissingHeader));
+        assert_eq!(v.verify(ID, "soon", sig, BODY), Err(RelayError::InvalidTimestamp));
+        assert_eq!(v.verify("a.b", "1614265330", sig, BODY), Err(RelayError::InvalidId));
         assert_eq!(
             verifier(1_614_265_330 + 301).verify(ID, "1614265330", sig, BODY),
             Err(RelayError::TimestampTooOld)
@@ -427,10 +358,7 @@ mod tests {
             verifier(1_614_265_330 - 301).verify(ID, "1614265330", sig, BODY),
             Err(RelayError::TimestampTooNew)
         );
-        assert_eq!(
-            verifier(1_614_265_330 + 300).verify(ID, "1614265330", sig, BODY),
-            Ok(())
-        );
+        assert_eq!(verifier(1_614_265_330 + 300).verify(ID, "1614265330", sig, BODY), Ok(()));
     }
 
     #[test]
@@ -444,10 +372,7 @@ mod tests {
         let clock: SharedClock = Arc::new(ManualClock::new(now));
         for secret in [old, new] {
             let v = RelayVerifier::new(&secret).with_clock(Arc::clone(&clock));
-            assert_eq!(
-                v.verify(&headers.id, &headers.timestamp, &headers.signature, BODY),
-                Ok(())
-            );
+            assert_eq!(v.verify(&headers.id, &headers.timestamp, &headers.signature, BODY), Ok(()));
         }
     }
 
@@ -459,10 +384,6 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "SigningSecret([REDACTED])");
         assert!(SigningSecret::parse("whsec_!!!").is_err());
         assert!(SigningSecret::parse("whsec_AAAA").is_err(), "too short");
-        assert!(
-            RelaySigner::new(&secret)
-                .sign("", Timestamp::from_unix_seconds(1), b"")
-                .is_err()
-        );
+        assert!(RelaySigner::new(&secret).sign("", Timestamp::from_unix_seconds(1), b"").is_err());
     }
 }

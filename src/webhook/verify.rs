@@ -90,24 +90,18 @@ impl fmt::Debug for Verifier {
 }
 
 fn sha256_key(secret: &AppSecret) -> Hmac<Sha256> {
-    Hmac::new_from_slice(secret.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length")
+    Hmac::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC accepts keys of any length")
 }
 
 fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
-    Hmac::new_from_slice(secret.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length")
+    Hmac::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC accepts keys of any length")
 }
 
 impl Verifier {
     /// A verifier for one app secret.
     pub fn new(app_secret: impl Into<AppSecret>) -> Self {
         let secret = app_secret.into();
-        Self {
-            keys: vec![sha256_key(&secret)],
-            legacy: None,
-            secrets: vec![secret],
-        }
+        Self { keys: vec![sha256_key(&secret)], legacy: None, secrets: vec![secret] }
     }
 
     /// Also accepts signatures made with `app_secret`: the old secret during a rotation, or
@@ -183,23 +177,13 @@ impl Verifier {
     ///
     /// [`VerifyError::LegacyNotAccepted`] unless [`accept_legacy_sha1`](Self::accept_legacy_sha1)
     /// is on; otherwise as [`verify`](Self::verify).
-    pub fn verify_legacy_sha1(
-        &self,
-        body: &[u8],
-        x_hub_signature: &str,
-    ) -> Result<(), VerifyError> {
+    pub fn verify_legacy_sha1(&self, body: &[u8], x_hub_signature: &str) -> Result<(), VerifyError> {
         let Some(keys) = &self.legacy else {
             return Err(VerifyError::LegacyNotAccepted);
         };
         let tag = parse_header::<20>(x_hub_signature, "sha1=")?;
-        let ok = keys
-            .iter()
-            .any(|key| key.clone().chain_update(body).verify_slice(&tag).is_ok());
-        if ok {
-            Ok(())
-        } else {
-            Err(VerifyError::Mismatch)
-        }
+        let ok = keys.iter().any(|key| key.clone().chain_update(body).verify_slice(&tag).is_ok());
+        if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
     }
 
     /// Verifies, then parses.
@@ -207,11 +191,7 @@ impl Verifier {
     /// # Errors
     ///
     /// [`WebhookError::Verify`] or [`WebhookError::Parse`].
-    pub fn verify_and_parse(
-        &self,
-        body: &[u8],
-        x_hub_signature_256: &str,
-    ) -> Result<Webhook, WebhookError> {
+    pub fn verify_and_parse(&self, body: &[u8], x_hub_signature_256: &str) -> Result<Webhook, WebhookError> {
         self.verify(body, x_hub_signature_256)?;
         Ok(parse(body)?)
     }
@@ -219,11 +199,7 @@ impl Verifier {
     /// The `X-Hub-Signature-256` value Meta would send for `body` with the first secret: for
     /// tests, fixtures, and apps that replay bodies.
     pub fn sign(&self, body: &[u8]) -> String {
-        let tag = self.keys[0]
-            .clone()
-            .chain_update(body)
-            .finalize()
-            .into_bytes();
+        let tag = self.keys[0].clone().chain_update(body).finalize().into_bytes();
         format!("sha256={}", hex_encode(&tag))
     }
 }
@@ -234,9 +210,7 @@ fn parse_header<const N: usize>(header: &str, prefix: &str) -> Result<[u8; N], V
     if header.is_empty() {
         return Err(VerifyError::MissingHeader);
     }
-    let hex = header
-        .strip_prefix(prefix)
-        .ok_or(VerifyError::WrongPrefix)?;
+    let hex = header.strip_prefix(prefix).ok_or(VerifyError::WrongPrefix)?;
     hex_decode_array::<N>(hex.as_bytes()).ok_or(VerifyError::Malformed)
 }
 
@@ -312,28 +286,13 @@ mod tests {
 
     #[test]
     fn header_shapes() {
-        assert_eq!(
-            parse_header::<32>("", "sha256="),
-            Err(VerifyError::MissingHeader)
-        );
-        assert_eq!(
-            parse_header::<32>("   ", "sha256="),
-            Err(VerifyError::MissingHeader)
-        );
-        assert_eq!(
-            parse_header::<32>("md5=00", "sha256="),
-            Err(VerifyError::WrongPrefix)
-        );
-        assert_eq!(
-            parse_header::<32>("sha256=abc", "sha256="),
-            Err(VerifyError::Malformed)
-        );
+        assert_eq!(parse_header::<32>("", "sha256="), Err(VerifyError::MissingHeader));
+        assert_eq!(parse_header::<32>("   ", "sha256="), Err(VerifyError::MissingHeader));
+        assert_eq!(parse_header::<32>("md5=00", "sha256="), Err(VerifyError::WrongPrefix));
+        assert_eq!(parse_header::<32>("sha256=abc", "sha256="), Err(VerifyError::Malformed));
         let ok = format!("sha256={}", "Ab".repeat(32));
         assert_eq!(parse_header::<32>(&ok, "sha256="), Ok([0xAB; 32]));
         let not_hex = format!("sha256={}", "zz".repeat(32));
-        assert_eq!(
-            parse_header::<32>(&not_hex, "sha256="),
-            Err(VerifyError::Malformed)
-        );
+        assert_eq!(parse_header::<32>(&not_hex, "sha256="), Err(VerifyError::Malformed));
     }
 }

@@ -19,8 +19,7 @@ use serde_json::Value;
 use super::{MediaId, MessageId, PhoneNumberId, WabaId};
 use crate::Timestamp;
 use crate::graph::serde_util::{
-    null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum,
-    text_at,
+    null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum, text_at,
 };
 use crate::graph::{Lazy, RawJson};
 
@@ -158,9 +157,7 @@ impl ChangeValue {
                 None => Self::Unknown(RawJson::from_value(value)),
             };
         }
-        FieldSeed(field)
-            .deserialize(value)
-            .unwrap_or_else(|_| Self::Unknown(RawJson::from_value(value)))
+        FieldSeed(field).deserialize(value).unwrap_or_else(|_| Self::Unknown(RawJson::from_value(value)))
     }
 }
 
@@ -173,29 +170,17 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChangeValue, D::Error> {
         Ok(match self.0 {
             Field::Messages => ChangeValue::Messages(MessagesValue::deserialize(d)?),
-            Field::MessageTemplateStatusUpdate => {
-                ChangeValue::TemplateStatus(Deserialize::deserialize(d)?)
-            }
-            Field::MessageTemplateQualityUpdate => {
-                ChangeValue::TemplateQuality(Deserialize::deserialize(d)?)
-            }
+            Field::MessageTemplateStatusUpdate => ChangeValue::TemplateStatus(Deserialize::deserialize(d)?),
+            Field::MessageTemplateQualityUpdate => ChangeValue::TemplateQuality(Deserialize::deserialize(d)?),
             Field::MessageTemplateComponentsUpdate => {
                 ChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
             }
-            Field::TemplateCategoryUpdate => {
-                ChangeValue::TemplateCategory(Deserialize::deserialize(d)?)
-            }
-            Field::PhoneNumberQualityUpdate => {
-                ChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?)
-            }
-            Field::PhoneNumberNameUpdate => {
-                ChangeValue::PhoneNumberName(Deserialize::deserialize(d)?)
-            }
+            Field::TemplateCategoryUpdate => ChangeValue::TemplateCategory(Deserialize::deserialize(d)?),
+            Field::PhoneNumberQualityUpdate => ChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?),
+            Field::PhoneNumberNameUpdate => ChangeValue::PhoneNumberName(Deserialize::deserialize(d)?),
             Field::AccountUpdate => ChangeValue::Account(Deserialize::deserialize(d)?),
             Field::AccountReviewUpdate => ChangeValue::AccountReview(Deserialize::deserialize(d)?),
-            Field::BusinessCapabilityUpdate => {
-                ChangeValue::BusinessCapability(Deserialize::deserialize(d)?)
-            }
+            Field::BusinessCapabilityUpdate => ChangeValue::BusinessCapability(Deserialize::deserialize(d)?),
             Field::Security => ChangeValue::Security(Deserialize::deserialize(d)?),
             Field::UserPreferences => ChangeValue::UserPreferences(Deserialize::deserialize(d)?),
             Field::SmbMessageEchoes | Field::MessageEchoes => {
@@ -302,35 +287,20 @@ pub struct MessagesValue {
 impl MessagesValue {
     /// General path: element by element, so one odd element never fails the rest.
     fn from_json(value: &Value) -> Self {
-        let items = |key: &str| {
-            value
-                .get(key)
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-        };
+        let items =
+            |key: &str| value.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         Self {
-            metadata: value
-                .get("metadata")
-                .and_then(|m| Metadata::deserialize(m).ok()),
-            contacts: items("contacts")
-                .iter()
-                .filter_map(|c| Contact::deserialize(c).ok())
-                .collect(),
+            metadata: value.get("metadata").and_then(|m| Metadata::deserialize(m).ok()),
+            contacts: items("contacts").iter().filter_map(|c| Contact::deserialize(c).ok()).collect(),
             messages: items("messages").iter().map(Message::from_json).collect(),
             statuses: items("statuses").iter().map(Status::from_json).collect(),
-            errors: items("errors")
-                .iter()
-                .map(WebhookError::from_json)
-                .collect(),
+            errors: items("errors").iter().map(WebhookError::from_json).collect(),
         }
     }
 
     /// The profile Meta sent for a user id (`wa_id` or business-scoped `user_id`).
     pub fn contact(&self, user: &str) -> Option<&Contact> {
-        self.contacts
-            .iter()
-            .find(|c| c.wa_id.as_deref() == Some(user) || c.user_id.as_deref() == Some(user))
+        self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(user) || c.user_id.as_deref() == Some(user))
     }
 
     /// The business phone-number id, from `metadata`.
@@ -884,10 +854,7 @@ impl<'de> Deserialize<'de> for Edit {
             message: Option<Message>,
         }
         let raw = Raw::deserialize(d)?;
-        Ok(Self {
-            original_message_id: raw.original_message_id,
-            message: raw.message.map(Box::new),
-        })
+        Ok(Self { original_message_id: raw.original_message_id, message: raw.message.map(Box::new) })
     }
 }
 
@@ -1009,10 +976,7 @@ impl WebhookError {
 
     /// The details, from `error_data.details` or the legacy `details`.
     pub fn details(&self) -> Option<&str> {
-        self.error_data
-            .as_ref()
-            .and_then(|d| d.details.as_deref())
-            .or(self.details.as_deref())
+        self.error_data.as_ref().and_then(|d| d.details.as_deref()).or(self.details.as_deref())
     }
 }
 
@@ -1102,13 +1066,8 @@ impl Status {
     fn from_json(value: &Value) -> Self {
         Self::deserialize(value).unwrap_or_else(|_| Self {
             id: text_at(value, "id").map(MessageId::new),
-            status: value
-                .get("status")
-                .and_then(Value::as_str)
-                .map_or_else(unknown_status, StatusKind::from),
-            timestamp: value
-                .get("timestamp")
-                .and_then(|t| Timestamp::deserialize(t).ok()),
+            status: value.get("status").and_then(Value::as_str).map_or_else(unknown_status, StatusKind::from),
+            timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
             recipient_id: text_at(value, "recipient_id"),
             recipient_user_id: text_at(value, "recipient_user_id"),
             recipient_parent_user_id: None,
@@ -1125,9 +1084,7 @@ impl Status {
 
     /// The recipient: `recipient_id`, or the business-scoped `recipient_user_id`.
     pub fn recipient(&self) -> Option<&str> {
-        self.recipient_id
-            .as_deref()
-            .or(self.recipient_user_id.as_deref())
+        self.recipient_id.as_deref().or(self.recipient_user_id.as_deref())
     }
 }
 
@@ -1462,9 +1419,7 @@ impl Message {
             from_user_id: text_at(value, "from_user_id"),
             from_parent_user_id: text_at(value, "from_parent_user_id"),
             id: text_at(value, "id").map(MessageId::new),
-            timestamp: value
-                .get("timestamp")
-                .and_then(|t| Timestamp::deserialize(t).ok()),
+            timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
             kind: value
                 .get("type")
                 .and_then(Value::as_str)
@@ -1732,9 +1687,7 @@ impl Payload {
     /// General path: builds the payload from an already parsed `entry` array, element by
     /// element.
     pub(crate) fn from_json(entries: &[Value]) -> Self {
-        Self {
-            entries: entries.iter().filter_map(Entry::from_json).collect(),
-        }
+        Self { entries: entries.iter().filter_map(Entry::from_json).collect() }
     }
 }
 
@@ -1748,9 +1701,7 @@ impl Entry {
             .unwrap_or_default();
         Some(Self {
             id: text_at(value, "id").map(WabaId::new),
-            time: object
-                .get("time")
-                .and_then(|t| Timestamp::deserialize(t).ok()),
+            time: object.get("time").and_then(|t| Timestamp::deserialize(t).ok()),
             changes,
         })
     }
@@ -1764,10 +1715,7 @@ impl Change {
             .and_then(Value::as_str)
             .map_or_else(|| Field::Unknown("unknown".to_owned()), Field::from);
         let value = object.get("value").unwrap_or(&Value::Null);
-        Some(Self {
-            value: ChangeValue::from_json(&field, value),
-            field,
-        })
+        Some(Self { value: ChangeValue::from_json(&field, value), field })
     }
 }
 
@@ -1889,12 +1837,7 @@ pub struct Events<'a> {
 
 impl<'a> Events<'a> {
     pub(crate) fn new(payload: &'a Payload) -> Self {
-        Self {
-            entries: &payload.entries,
-            entry: 0,
-            change: 0,
-            item: 0,
-        }
+        Self { entries: &payload.entries, entry: 0, change: 0, item: 0 }
     }
 }
 
@@ -1914,36 +1857,20 @@ impl<'a> Iterator for Events<'a> {
                 self.change += 1;
                 return Some(Event::Change { entry, change });
             };
-            let (m, s, e) = (
-                value.messages.len(),
-                value.statuses.len(),
-                value.errors.len(),
-            );
+            let (m, s, e) = (value.messages.len(), value.statuses.len(), value.errors.len());
             let i = self.item;
             self.item += 1;
             if m + s + e == 0 && i == 0 {
                 return Some(Event::Change { entry, change });
             }
             if i < m {
-                return Some(Event::Message {
-                    entry,
-                    value,
-                    message: &value.messages[i],
-                });
+                return Some(Event::Message { entry, value, message: &value.messages[i] });
             }
             if i < m + s {
-                return Some(Event::Status {
-                    entry,
-                    value,
-                    status: &value.statuses[i - m],
-                });
+                return Some(Event::Status { entry, value, status: &value.statuses[i - m] });
             }
             if i < m + s + e {
-                return Some(Event::Error {
-                    entry,
-                    value,
-                    error: &value.errors[i - m - s],
-                });
+                return Some(Event::Error { entry, value, error: &value.errors[i - m - s] });
             }
             self.change += 1;
             self.item = 0;

@@ -22,14 +22,8 @@ async fn get_sends_bearer_version_fields_and_user_agent() {
     Mock::given(method("GET"))
         .and(path("/v25.0/106540352242922"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .and(header(
-            "user-agent",
-            concat!("meta-messaging/", env!("CARGO_PKG_VERSION")),
-        ))
-        .and(query_param(
-            "fields",
-            "id,display_phone_number,quality_rating",
-        ))
+        .and(header("user-agent", concat!("meta-messaging/", env!("CARGO_PKG_VERSION"))))
+        .and(query_param("fields", "id,display_phone_number,quality_rating"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "106540352242922",
             "display_phone_number": "+1 555-096-7852",
@@ -89,11 +83,7 @@ async fn post_sends_the_exact_json_body() {
         .expect(1)
         .mount(&server)
         .await;
-    let sent: Value = client(&server)
-        .post("/106540352242922/messages")
-        .json(&body)
-        .await
-        .unwrap();
+    let sent: Value = client(&server).post("/106540352242922/messages").json(&body).await.unwrap();
     assert_eq!(sent["messages"][0]["message_status"], "accepted");
 }
 
@@ -110,16 +100,8 @@ async fn per_request_and_per_client_token_overrides() {
             .await;
     }
     let client = client(&server);
-    let a: Value = client
-        .get("me")
-        .access_token("tenant-a-token-0001")
-        .await
-        .unwrap();
-    let b: Value = client
-        .with_access_token(AccessToken::new("tenant-b-token-0002"))
-        .get("me")
-        .await
-        .unwrap();
+    let a: Value = client.get("me").access_token("tenant-a-token-0001").await.unwrap();
+    let b: Value = client.with_access_token(AccessToken::new("tenant-b-token-0002")).get("me").await.unwrap();
     assert_eq!(
         (a["token"].as_str(), b["token"].as_str()),
         (Some("tenant-a-token-0001"), Some("tenant-b-token-0002"))
@@ -135,16 +117,9 @@ async fn proof_follows_the_overriding_token() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .app_secret(AppSecret::new(APP_SECRET))
-        .base_url(server.uri())
-        .build()
-        .unwrap();
-    let _: Value = client
-        .get("me")
-        .access_token("other-tenant-token-77")
-        .await
-        .unwrap();
+    let client =
+        Client::builder().app_secret(AppSecret::new(APP_SECRET)).base_url(server.uri()).build().unwrap();
+    let _: Value = client.get("me").access_token("other-tenant-token-77").await.unwrap();
 }
 
 #[tokio::test]
@@ -165,40 +140,24 @@ async fn response_meta_keeps_status_headers_trace_id_and_usage() {
         )
         .mount(&server)
         .await;
-    let response = client(&server)
-        .get::<Value>("1/x")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let response = client(&server).get::<Value>("1/x").send_with_meta().await.unwrap();
     let meta = response.meta();
     assert_eq!(meta.status, 200);
     assert_eq!(meta.attempts, 1);
     assert_eq!(meta.fbtrace_id(), Some("Az8or2yhqkZfEZ-_4Qn_Bam"));
     assert_eq!(meta.request_id(), Some("A1b2C3"));
     let app = meta.usage.app.as_ref().unwrap();
-    assert_eq!(
-        (app.call_count, app.total_time, app.total_cputime),
-        (28.0, 25.5, 12.0)
-    );
+    assert_eq!((app.call_count, app.total_time, app.total_cputime), (28.0, 25.5, 12.0));
     assert_eq!(meta.usage.business_use_case.len(), 2);
     let waba = &meta.usage.business_use_case[0];
     assert_eq!(waba.business_id, "102290129340398");
     assert_eq!(waba.kind, UseCaseType::WhatsAppBusinessManagement);
     assert_eq!(waba.call_count, 95.0);
-    assert_eq!(
-        meta.usage.business_use_case[1].kind.as_str(),
-        "future_use_case"
-    );
-    assert_eq!(
-        meta.usage.regain_access_after(),
-        Some(Duration::from_secs(120))
-    );
+    assert_eq!(meta.usage.business_use_case[1].kind.as_str(), "future_use_case");
+    assert_eq!(meta.usage.regain_access_after(), Some(Duration::from_secs(120)));
     assert_eq!(meta.usage.max_percent(), 95.0);
     let ads = meta.usage.ad_account.as_ref().unwrap();
-    assert_eq!(
-        (ads.acc_id_util_pct, ads.reset_time_duration),
-        (9.67, Some(Duration::from_secs(100)))
-    );
+    assert_eq!((ads.acc_id_util_pct, ads.reset_time_duration), (9.67, Some(Duration::from_secs(100))));
     assert_eq!(response.into_data()["success"], true);
 }
 
@@ -214,11 +173,7 @@ async fn malformed_usage_headers_are_ignored() {
         )
         .mount(&server)
         .await;
-    let response = client(&server)
-        .get::<Value>("1")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let response = client(&server).get::<Value>("1").send_with_meta().await.unwrap();
     assert!(response.meta().usage.is_empty());
 }
 
@@ -227,13 +182,8 @@ async fn multipart_upload_sends_fields_and_file() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v25.0/106540352242922/media"))
-        .and(header_prefix(
-            "content-type",
-            "multipart/form-data; boundary=",
-        ))
-        .and(body_string_contains(
-            "name=\"messaging_product\"\r\n\r\nwhatsapp",
-        ))
+        .and(header_prefix("content-type", "multipart/form-data; boundary="))
+        .and(body_string_contains("name=\"messaging_product\"\r\n\r\nwhatsapp"))
         .and(body_string_contains("filename=\"cat.png\""))
         .and(body_string_contains("Content-Type: image/png"))
         .and(body_string_contains("PNGDATA"))
@@ -241,25 +191,19 @@ async fn multipart_upload_sends_fields_and_file() {
         .expect(1)
         .mount(&server)
         .await;
-    let form = Multipart::new()
-        .text("messaging_product", "whatsapp")
-        .text("type", "image/png")
-        .file("file", &b"PNGDATA"[..], Some("cat.png".into()), "image/png");
-    let uploaded: Value = client(&server)
-        .post("106540352242922/media")
-        .multipart(form)
-        .await
-        .unwrap();
+    let form = Multipart::new().text("messaging_product", "whatsapp").text("type", "image/png").file(
+        "file",
+        &b"PNGDATA"[..],
+        Some("cat.png".into()),
+        "image/png",
+    );
+    let uploaded: Value = client(&server).post("106540352242922/media").multipart(form).await.unwrap();
     assert_eq!(uploaded["id"], "1037543291543636");
 }
 
 fn header_prefix(name: &'static str, prefix: &'static str) -> impl wiremock::Match {
     move |request: &Request| {
-        request
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(prefix))
+        request.headers.get(name).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(prefix))
     }
 }
 
@@ -295,9 +239,7 @@ async fn success_bodies_of_the_wrong_shape_are_decode_errors_without_content() {
 async fn oversized_bodies_are_refused() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_string(format!("\"{}\"", "x".repeat(4096))),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("\"{}\"", "x".repeat(4096))))
         .mount(&server)
         .await;
     let client = Client::builder()
@@ -315,10 +257,7 @@ async fn oversized_bodies_are_refused() {
 #[tokio::test]
 async fn absolute_paths_are_refused_before_sending() {
     let server = MockServer::start().await;
-    let err = client(&server)
-        .get::<Value>("https://evil.example/steal")
-        .await
-        .unwrap_err();
+    let err = client(&server).get::<Value>("https://evil.example/steal").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -326,22 +265,14 @@ async fn absolute_paths_are_refused_before_sending() {
 #[tokio::test]
 async fn connection_refused_is_a_connect_error() {
     // Bind and drop a listener to get a port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let client = Client::builder()
         .access_token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}"))
         .retry(fast_retry().max_attempts(2))
         .build()
         .unwrap();
-    let err = client
-        .post::<Value>("1/messages")
-        .json(&json!({}))
-        .await
-        .unwrap_err();
+    let err = client.post::<Value>("1/messages").json(&json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connect);
     assert!(err.is_retryable());
     assert!(!format!("{err} {err:?}").contains(TOKEN));
@@ -355,8 +286,7 @@ async fn anonymous_requests_and_the_instagram_host() {
         .and(query_param("client_secret", APP_SECRET))
         .and(|request: &Request| !request.headers.contains_key("authorization"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "x", "token_type": "bearer"})),
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "x", "token_type": "bearer"})),
         )
         .expect(1)
         .mount(&server)
@@ -364,9 +294,7 @@ async fn anonymous_requests_and_the_instagram_host() {
     Mock::given(method("GET"))
         .and(path("/ig/v25.0/me"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"user_id": "17841400000000000"})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user_id": "17841400000000000"})))
         .expect(1)
         .mount(&server)
         .await;
@@ -378,10 +306,6 @@ async fn anonymous_requests_and_the_instagram_host() {
         .await
         .unwrap();
     assert_eq!(token["token_type"], "bearer");
-    let me: Value = client
-        .get("me")
-        .host(meta_messaging::graph::Host::Instagram)
-        .await
-        .unwrap();
+    let me: Value = client.get("me").host(meta_messaging::graph::Host::Instagram).await.unwrap();
     assert_eq!(me["user_id"], "17841400000000000");
 }

@@ -39,9 +39,7 @@ async fn every_error_fixture_is_classified_as_the_oracle_says() {
         server.reset().await;
         let status = u16::try_from(expected["http_status"].as_u64().unwrap()).unwrap();
         Mock::given(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(status).set_body_bytes(fixture(&format!("errors/{file}"))),
-            )
+            .respond_with(ResponseTemplate::new(status).set_body_bytes(fixture(&format!("errors/{file}"))))
             .expect(1)
             .mount(&server)
             .await;
@@ -53,18 +51,13 @@ async fn every_error_fixture_is_classified_as_the_oracle_says() {
         assert_eq!(err.requires_reauth(), expected["requires_reauth"], "{file}");
         assert_eq!(err.fbtrace_id(), expected["fbtrace_id"].as_str(), "{file}");
         if let Some(code) = expected["code"].as_i64() {
-            let api = err
-                .api_error()
-                .unwrap_or_else(|| panic!("{file}: no api error"));
+            let api = err.api_error().unwrap_or_else(|| panic!("{file}: no api error"));
             assert_eq!(api.code(), code, "{file}");
             assert_eq!(api.error_subcode(), expected["subcode"].as_i64(), "{file}");
             assert_eq!(api.details(), expected["details"].as_str(), "{file}");
             assert_eq!(api.status(), status, "{file}");
             assert!(!api.message().is_empty(), "{file}: message kept");
-            assert!(
-                err.to_string().contains(&format!("(#{code}")),
-                "{file}: {err}"
-            );
+            assert!(err.to_string().contains(&format!("(#{code}")), "{file}: {err}");
         } else {
             assert!(err.api_error().is_none(), "{file}");
             assert!(err.raw_body().is_some(), "{file}: raw body kept");
@@ -76,16 +69,10 @@ async fn every_error_fixture_is_classified_as_the_oracle_says() {
 async fn every_field_of_the_error_object_is_kept() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_bytes(fixture("errors/100_invalid_parameter.json")),
-        )
+        .respond_with(ResponseTemplate::new(400).set_body_bytes(fixture("errors/100_invalid_parameter.json")))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .access_token(TOKEN)
-        .base_url(server.uri())
-        .build()
-        .unwrap();
+    let client = Client::builder().access_token(TOKEN).base_url(server.uri()).build().unwrap();
     let err = client.get::<Value>("1").await.unwrap_err();
     let api = err.api_error().unwrap();
     let raw: Value = serde_json::from_slice(&fixture("errors/100_invalid_parameter.json")).unwrap();
@@ -112,26 +99,16 @@ async fn token_shaped_text_in_meta_messages_is_redacted() {
         .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path("/v25.0/malformed"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_bytes(fixture("errors/190_malformed_token.json")),
-        )
+        .respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("errors/190_malformed_token.json")))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .access_token(TOKEN)
-        .base_url(server.uri())
-        .build()
-        .unwrap();
+    let client = Client::builder().access_token(TOKEN).base_url(server.uri()).build().unwrap();
     for path in ["echo", "malformed"] {
         let err = client.get::<Value>(path).await.unwrap_err();
         assert!(err.requires_reauth());
         let api = err.api_error().unwrap();
-        let everything = format!(
-            "{err} | {err:?} | {} | {} | {:?}",
-            api.message(),
-            api.raw_body(),
-            api.error_data()
-        );
+        let everything =
+            format!("{err} | {err:?} | {} | {} | {:?}", api.message(), api.raw_body(), api.error_data());
         for secret in [TOKEN, "EAAGm0PX4ZCpsBAKZAnotARealTokenZDZD"] {
             assert!(!everything.contains(secret), "{path}: {everything}");
         }

@@ -14,8 +14,7 @@ async fn three_pages_by_cursor() {
     let server = MockServer::start().await;
     let base = format!("{}/v25.0/102290129340398/message_templates", server.uri());
     let page = |ids: &[u32], after: Option<&str>| {
-        let mut body =
-            json!({"data": ids.iter().map(|i| json!({"id": i.to_string()})).collect::<Vec<_>>()});
+        let mut body = json!({"data": ids.iter().map(|i| json!({"id": i.to_string()})).collect::<Vec<_>>()});
         if let Some(after) = after {
             body["paging"] = json!({
                 "cursors": {"before": "B", "after": after},
@@ -70,16 +69,12 @@ async fn three_pages_by_cursor() {
 #[tokio::test]
 async fn next_links_without_cursors_are_followed_without_the_token_in_the_url() {
     let server = MockServer::start().await;
-    let next = format!(
-        "{}/v25.0/1/edge?access_token={TOKEN}&offset=2",
-        server.uri()
-    );
+    let next = format!("{}/v25.0/1/edge?access_token={TOKEN}&offset=2", server.uri());
     Mock::given(method("GET"))
         .and(path("/v25.0/1/edge"))
         .and(query_param_is_missing("offset"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": [1, 2], "paging": {"next": next}})),
+            ResponseTemplate::new(200).set_body_json(json!({"data": [1, 2], "paging": {"next": next}})),
         )
         .expect(1)
         .mount(&server)
@@ -93,12 +88,8 @@ async fn next_links_without_cursors_are_followed_without_the_token_in_the_url() 
         .expect(1)
         .mount(&server)
         .await;
-    let pages: Vec<Page<u32>> = client(&server)
-        .get::<Page<u32>>("1/edge")
-        .pages()
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<Page<u32>> =
+        client(&server).get::<Page<u32>>("1/edge").pages().try_collect().await.unwrap();
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[1].data, [3]);
 }
@@ -125,15 +116,11 @@ async fn an_error_ends_the_stream() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": {"code": 100, "message": "bad"}})),
+            ResponseTemplate::new(400).set_body_json(json!({"error": {"code": 100, "message": "bad"}})),
         )
         .mount(&server)
         .await;
     let mut pages = client(&server).get::<Page<u32>>("1/edge").pages();
-    assert_eq!(
-        pages.try_next().await.unwrap_err().kind(),
-        ErrorKind::InvalidRequest
-    );
+    assert_eq!(pages.try_next().await.unwrap_err().kind(), ErrorKind::InvalidRequest);
     assert!(pages.try_next().await.unwrap().is_none());
 }

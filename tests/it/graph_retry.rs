@@ -14,11 +14,7 @@ fn error_response(status: u16, file: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_bytes(fixture(&format!("errors/{file}")))
 }
 
-async fn mount_failures_then_success(
-    server: &MockServer,
-    failures: u64,
-    failure: ResponseTemplate,
-) {
+async fn mount_failures_then_success(server: &MockServer, failures: u64, failure: ResponseTemplate) {
     Mock::given(method("POST"))
         .respond_with(failure.clone())
         .up_to_n_times(failures)
@@ -42,12 +38,8 @@ async fn mount_failures_then_success(
 async fn a_throttled_send_is_retried_until_it_succeeds() {
     let server = MockServer::start().await;
     mount_failures_then_success(&server, 2, error_response(400, "130429_throughput.json")).await;
-    let response = client(&server)
-        .post::<Value>("1/messages")
-        .json(&json!({"to": "1"}))
-        .send_with_meta()
-        .await
-        .unwrap();
+    let response =
+        client(&server).post::<Value>("1/messages").json(&json!({"to": "1"})).send_with_meta().await.unwrap();
     assert_eq!(response.meta().attempts, 3);
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
@@ -55,34 +47,16 @@ async fn a_throttled_send_is_retried_until_it_succeeds() {
 #[tokio::test]
 async fn a_transient_get_is_retried() {
     let server = MockServer::start().await;
-    mount_failures_then_success(
-        &server,
-        1,
-        error_response(503, "2_service_unavailable.json"),
-    )
-    .await;
-    let response = client(&server)
-        .get::<Value>("1")
-        .send_with_meta()
-        .await
-        .unwrap();
+    mount_failures_then_success(&server, 1, error_response(503, "2_service_unavailable.json")).await;
+    let response = client(&server).get::<Value>("1").send_with_meta().await.unwrap();
     assert_eq!(response.meta().attempts, 2);
 }
 
 #[tokio::test]
 async fn a_transient_error_on_a_send_is_not_retried() {
     let server = MockServer::start().await;
-    mount_failures_then_success(
-        &server,
-        1,
-        error_response(500, "131000_something_went_wrong.json"),
-    )
-    .await;
-    let err = client(&server)
-        .post::<Value>("1/messages")
-        .json(&json!({}))
-        .await
-        .unwrap_err();
+    mount_failures_then_success(&server, 1, error_response(500, "131000_something_went_wrong.json")).await;
+    let err = client(&server).post::<Value>("1/messages").json(&json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -90,24 +64,14 @@ async fn a_transient_error_on_a_send_is_not_retried() {
 #[tokio::test]
 async fn a_send_that_opts_in_is_retried_after_a_transient_error() {
     let server = MockServer::start().await;
-    mount_failures_then_success(
-        &server,
-        1,
-        error_response(500, "131000_something_went_wrong.json"),
-    )
-    .await;
+    mount_failures_then_success(&server, 1, error_response(500, "131000_something_went_wrong.json")).await;
     let client = Client::builder()
         .access_token(TOKEN)
         .base_url(server.uri())
         .retry(fast_retry().retry_ambiguous_sends(true))
         .build()
         .unwrap();
-    let response = client
-        .post::<Value>("1/messages")
-        .json(&json!({}))
-        .send_with_meta()
-        .await
-        .unwrap();
+    let response = client.post::<Value>("1/messages").json(&json!({})).send_with_meta().await.unwrap();
     assert_eq!(response.meta().attempts, 2);
 }
 
@@ -129,11 +93,7 @@ async fn a_send_is_not_retried_after_a_timeout_but_a_get_is() {
         .retry(fast_retry())
         .build()
         .unwrap();
-    let err = client
-        .post::<Value>("1/messages")
-        .json(&json!({}))
-        .await
-        .unwrap_err();
+    let err = client.post::<Value>("1/messages").json(&json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.is_timeout() && err.is_retryable());
     let posts = server.received_requests().await.unwrap();
@@ -142,22 +102,13 @@ async fn a_send_is_not_retried_after_a_timeout_but_a_get_is() {
     let err = client.get::<Value>("1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     let all = server.received_requests().await.unwrap();
-    assert_eq!(
-        all.len() - posts.len(),
-        3,
-        "the GET is tried max_attempts times"
-    );
+    assert_eq!(all.len() - posts.len(), 3, "the GET is tried max_attempts times");
 }
 
 #[tokio::test]
 async fn non_retryable_errors_are_returned_at_once() {
     let server = MockServer::start().await;
-    mount_failures_then_success(
-        &server,
-        1,
-        error_response(400, "100_invalid_parameter.json"),
-    )
-    .await;
+    mount_failures_then_success(&server, 1, error_response(400, "100_invalid_parameter.json")).await;
     let err = client(&server).get::<Value>("1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -173,17 +124,9 @@ async fn retry_after_is_honoured() {
     )
     .await;
     let started = Instant::now();
-    let response = client(&server)
-        .get::<Value>("1")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let response = client(&server).get::<Value>("1").send_with_meta().await.unwrap();
     assert_eq!(response.meta().attempts, 2);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "waited {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -193,8 +136,7 @@ async fn a_wait_longer_than_the_total_timeout_fails_fast_with_retry_after() {
     mount_failures_then_success(
         &server,
         1,
-        error_response(400, "80007_waba_rate_limit.json")
-            .insert_header("x-business-use-case-usage", buc),
+        error_response(400, "80007_waba_rate_limit.json").insert_header("x-business-use-case-usage", buc),
     )
     .await;
     let started = Instant::now();

@@ -9,6 +9,10 @@
     clippy::items_after_statements,
     clippy::doc_markdown,
     clippy::redundant_closure_for_method_calls,
+    clippy::cast_possible_wrap,
+    clippy::unreadable_literal,
+    clippy::needless_pass_by_value,
+    clippy::format_collect,
     unreachable_pub
 )]
 
@@ -21,3 +25,5 @@ mod support;
 mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;
+mod whatsapp_manage;
+mod whatsapp_send;

@@ -18,10 +18,7 @@ fn secret_types_redact_debug() {
         AppSecret::new(APP_SECRET),
         VerifyToken::new("verify-me-please")
     );
-    assert_eq!(
-        shown,
-        "AccessToken([REDACTED]) AppSecret([REDACTED]) VerifyToken([REDACTED])"
-    );
+    assert_eq!(shown, "AccessToken([REDACTED]) AppSecret([REDACTED]) VerifyToken([REDACTED])");
 }
 
 #[test]
@@ -31,15 +28,10 @@ fn client_and_builder_debug_hide_secrets() {
     let client = builder.build().unwrap();
     let shown = format!(
         "{shown} {client:?} {:?}",
-        client
-            .get::<Value>("1")
-            .secret_query("client_secret", APP_SECRET)
+        client.get::<Value>("1").secret_query("client_secret", APP_SECRET)
     );
     assert!(shown.contains("has_access_token: true"), "{shown}");
-    assert!(
-        !shown.contains(TOKEN) && !shown.contains(APP_SECRET),
-        "{shown}"
-    );
+    assert!(!shown.contains(TOKEN) && !shown.contains(APP_SECRET), "{shown}");
 }
 
 /// A `MakeWriter` that appends every log line to a shared buffer.
@@ -91,28 +83,15 @@ async fn logs_and_errors_never_contain_secrets() {
         .retry(crate::support::fast_retry())
         .build()
         .unwrap();
-    let _: Value = client
-        .get("ok")
-        .secret_query("client_secret", "query-secret-0987")
-        .await
-        .unwrap();
-    let err = client
-        .get::<Value>("fail")
-        .secret_query("fb_exchange_token", "query-secret-0987")
-        .await
-        .unwrap_err();
+    let _: Value = client.get("ok").secret_query("client_secret", "query-secret-0987").await.unwrap();
+    let err =
+        client.get::<Value>("fail").secret_query("fb_exchange_token", "query-secret-0987").await.unwrap_err();
     let error_text = format!("{err} {err:?} {:?}", err.raw_body());
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("graph_request"), "spans are logged: {logs}");
-    assert!(
-        logs.contains("retrying graph request"),
-        "retries are logged: {logs}"
-    );
+    assert!(logs.contains("retrying graph request"), "retries are logged: {logs}");
     for secret in [TOKEN, APP_SECRET, "query-secret-0987"] {
         assert!(!logs.contains(secret), "log leaked {secret}: {logs}");
-        assert!(
-            !error_text.contains(secret),
-            "error leaked {secret}: {error_text}"
-        );
+        assert!(!error_text.contains(secret), "error leaked {secret}: {error_text}");
     }
 }

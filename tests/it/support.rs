@@ -14,9 +14,7 @@ pub const APP_SECRET: &str = "test-app-secret-5f3c9a1e77";
 
 /// Fast retries for tests: no waiting beyond a few milliseconds.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(5))
-        .max_backoff(Duration::from_millis(20))
+    RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20))
 }
 
 /// A client with the test token and fast retries, pointed at `server`.
@@ -32,9 +30,7 @@ pub fn client(server: &MockServer) -> Client {
 
 /// The path of a file under `tests/fixtures`.
 pub fn fixture_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative)
 }
 
 /// The bytes of a file under `tests/fixtures`.

@@ -14,19 +14,11 @@ fn check(file: &str, body: &[u8], expected: &Value) {
         Webhook::Messenger(p) | Webhook::Instagram(p) => p.entries.len(),
         other => panic!("{file}: unexpected {other:?}"),
     };
-    assert_eq!(
-        entries as u64,
-        expected["entries"].as_u64().unwrap(),
-        "{file}: entries"
-    );
+    assert_eq!(entries as u64, expected["entries"].as_u64().unwrap(), "{file}: entries");
     match &parsed {
         Webhook::WhatsApp(p) => {
             let changes: usize = p.entries.iter().map(|e| e.changes.len()).sum();
-            assert_eq!(
-                changes as u64,
-                expected["changes"].as_u64().unwrap(),
-                "{file}: changes"
-            );
+            assert_eq!(changes as u64, expected["changes"].as_u64().unwrap(), "{file}: changes");
             let (mut messages, mut statuses) = (0, 0);
             for change in p.entries.iter().flat_map(|e| &e.changes) {
                 if let Some(v) = change.value.as_messages() {
@@ -34,34 +26,14 @@ fn check(file: &str, body: &[u8], expected: &Value) {
                     statuses += v.statuses.len();
                 }
             }
-            assert_eq!(
-                messages as u64,
-                expected["messages"].as_u64().unwrap(),
-                "{file}: messages"
-            );
-            assert_eq!(
-                statuses as u64,
-                expected["statuses"].as_u64().unwrap(),
-                "{file}: statuses"
-            );
+            assert_eq!(messages as u64, expected["messages"].as_u64().unwrap(), "{file}: messages");
+            assert_eq!(statuses as u64, expected["statuses"].as_u64().unwrap(), "{file}: statuses");
         }
         Webhook::Messenger(p) | Webhook::Instagram(p) => {
             let changes: usize = p.entries.iter().map(|e| e.changes.len()).sum();
-            let items: usize = p
-                .entries
-                .iter()
-                .map(|e| e.messaging.len() + e.standby.len())
-                .sum();
-            assert_eq!(
-                changes as u64,
-                expected["changes"].as_u64().unwrap(),
-                "{file}: changes"
-            );
-            assert_eq!(
-                items as u64,
-                expected["messaging"].as_u64().unwrap(),
-                "{file}: messaging"
-            );
+            let items: usize = p.entries.iter().map(|e| e.messaging.len() + e.standby.len()).sum();
+            assert_eq!(changes as u64, expected["changes"].as_u64().unwrap(), "{file}: changes");
+            assert_eq!(items as u64, expected["messaging"].as_u64().unwrap(), "{file}: messaging");
         }
         _ => unreachable!(),
     }
@@ -132,10 +104,7 @@ fn every_fixture_file_has_an_oracle_entry() {
         for file in std::fs::read_dir(folder).unwrap() {
             let name = file.unwrap().file_name().into_string().unwrap();
             if name != "ORACLE.json" {
-                assert!(
-                    oracle.get(&name).is_some(),
-                    "{dir}/{name} has no oracle entry"
-                );
+                assert!(oracle.get(&name).is_some(), "{dir}/{name} has no oracle entry");
             }
         }
     }
@@ -144,36 +113,19 @@ fn every_fixture_file_has_an_oracle_entry() {
 #[test]
 fn typed_models_carry_the_content() {
     use meta_messaging::whatsapp::webhook::{ChangeValue, Content, MessageType};
-    let parsed =
-        webhook::parse(&fixture("corpus/webhooks/wa_message_location_place.json")).unwrap();
-    let Webhook::WhatsApp(payload) = &parsed else {
-        panic!()
-    };
+    let parsed = webhook::parse(&fixture("corpus/webhooks/wa_message_location_place.json")).unwrap();
+    let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let value = payload.entries[0].changes[0].value.as_messages().unwrap();
     let message = &value.messages[0];
     assert_eq!(message.kind, MessageType::Location);
-    let Content::Location(location) = &message.content else {
-        panic!("{:?}", message.content)
-    };
+    let Content::Location(location) = &message.content else { panic!("{:?}", message.content) };
     assert!(location.latitude.is_some() && location.name.is_some());
 
-    let parsed = webhook::parse(&fixture(
-        "corpus/webhooks/wa_template_status_update_rejected.json",
-    ))
-    .unwrap();
-    let Webhook::WhatsApp(payload) = &parsed else {
-        panic!()
-    };
-    let ChangeValue::TemplateStatus(update) = &payload.entries[0].changes[0].value else {
-        panic!()
-    };
+    let parsed = webhook::parse(&fixture("corpus/webhooks/wa_template_status_update_rejected.json")).unwrap();
+    let Webhook::WhatsApp(payload) = &parsed else { panic!() };
+    let ChangeValue::TemplateStatus(update) = &payload.entries[0].changes[0].value else { panic!() };
     assert_eq!(update.event.as_deref(), Some("REJECTED"));
-    assert!(
-        update
-            .message_template_id
-            .as_deref()
-            .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
-    );
+    assert!(update.message_template_id.as_deref().is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit())));
 }
 
 #[test]
@@ -181,40 +133,25 @@ fn unknown_kinds_keep_their_raw_json() {
     use meta_messaging::messenger::webhook::MessagingEvent;
     use meta_messaging::whatsapp::webhook::{ChangeValue, Content};
     let parsed = webhook::parse(&fixture("corpus/webhooks/msgr_unknown_event_type.json")).unwrap();
-    let Webhook::Messenger(payload) = &parsed else {
-        panic!()
-    };
-    let MessagingEvent::Unknown { key, raw } = &payload.entries[0].messaging[0].event else {
-        panic!()
-    };
+    let Webhook::Messenger(payload) = &parsed else { panic!() };
+    let MessagingEvent::Unknown { key, raw } = &payload.entries[0].messaging[0].event else { panic!() };
     assert_eq!(key, "some_new_event");
     assert_eq!(raw.to_value(), serde_json::json!({"foo": "bar", "n": 1}));
 
     let parsed = webhook::parse(&fixture("corpus/webhooks/wa_calls_connect.json")).unwrap();
-    let Webhook::WhatsApp(payload) = &parsed else {
-        panic!()
-    };
+    let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let change = &payload.entries[0].changes[0];
-    assert_eq!(
-        change.field,
-        meta_messaging::whatsapp::webhook::Field::Calls
-    );
-    let ChangeValue::Unknown(raw) = &change.value else {
-        panic!("{:?}", change.value)
-    };
+    assert_eq!(change.field, meta_messaging::whatsapp::webhook::Field::Calls);
+    let ChangeValue::Unknown(raw) = &change.value else { panic!("{:?}", change.value) };
     assert!(raw.get().contains("\"calls\""));
 
-    let parsed =
-        webhook::parse(&fixture("webhooks/whatsapp/wa_unknown_type_hologram.json")).unwrap();
+    let parsed = webhook::parse(&fixture("webhooks/whatsapp/wa_unknown_type_hologram.json")).unwrap();
     let event = parsed.events().next().unwrap();
     assert!(event.kind() == "whatsapp.message.hologram");
-    let Event::WhatsApp(meta_messaging::whatsapp::webhook::Event::Message { message, .. }) = event
-    else {
+    let Event::WhatsApp(meta_messaging::whatsapp::webhook::Event::Message { message, .. }) = event else {
         panic!()
     };
-    let Content::Unknown(raw) = &message.content else {
-        panic!("{:?}", message.content)
-    };
+    let Content::Unknown(raw) = &message.content else { panic!("{:?}", message.content) };
     assert!(raw.get().starts_with('{'));
 }
 
@@ -233,23 +170,19 @@ fn key_order_does_not_matter() {
         {"value":{"event":"APPROVED","message_template_id":12345678901234567,"message_template_name":"x"},
          "field":"message_template_status_update"}]}]}"#;
     let parsed = webhook::parse(body).unwrap();
-    let Webhook::WhatsApp(payload) = &parsed else {
-        panic!()
-    };
+    let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let meta_messaging::whatsapp::webhook::ChangeValue::TemplateStatus(update) =
         &payload.entries[0].changes[0].value
     else {
         panic!()
     };
-    assert_eq!(
-        update.message_template_id.as_deref(),
-        Some("12345678901234567")
-    );
+    assert_eq!(update.message_template_id.as_deref(), Some("12345678901234567"));
 }
 
 #[test]
 fn one_odd_element_does_not_fail_the_batch() {
-    let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
+    let body =
+        br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
         "metadata":{"phone_number_id":"55"},
         "messages":[
             {"from":"1","id":"wamid.OK1","timestamp":"1763800000","type":"text","text":{"body":"fine"}},
@@ -271,11 +204,7 @@ fn one_odd_element_does_not_fail_the_batch() {
         ]
     );
     assert_eq!(events[0].text(), Some("fine"));
-    assert_eq!(
-        events[1].message_id(),
-        Some("wamid.ODD"),
-        "the odd message keeps its id"
-    );
+    assert_eq!(events[1].message_id(), Some("wamid.ODD"), "the odd message keeps its id");
     assert_eq!(events[1].text(), None);
     assert_eq!(events[3].text(), Some("also fine"));
     assert_eq!(events[4].message_id(), Some("wamid.S"));
@@ -285,13 +214,10 @@ fn one_odd_element_does_not_fail_the_batch() {
 #[test]
 fn unsupported_objects_are_values_not_errors() {
     for object in ["user", "permissions", "application"] {
-        let body = format!(
-            r#"{{"object":"{object}","entry":[{{"id":"1","time":1,"changed_fields":["email"]}}]}}"#
-        );
+        let body =
+            format!(r#"{{"object":"{object}","entry":[{{"id":"1","time":1,"changed_fields":["email"]}}]}}"#);
         let parsed = webhook::parse(body.as_bytes()).unwrap();
-        let Webhook::Unsupported(u) = &parsed else {
-            panic!("{parsed:?}")
-        };
+        let Webhook::Unsupported(u) = &parsed else { panic!("{parsed:?}") };
         assert_eq!(u.object, object);
         assert_eq!(u.raw.get(), body);
         assert_eq!(parsed.events().count(), 0);
@@ -309,11 +235,7 @@ fn dedupe_keys_are_stable_and_distinct() {
     assert_eq!(unique.len(), 5);
     assert!(keys[0].starts_with("whatsapp:message:wamid."));
     assert!(keys[3].starts_with("whatsapp:status:wamid.") && keys[3].rsplit(':').next().is_some());
-    let again: Vec<String> = webhook::parse(&body)
-        .unwrap()
-        .events()
-        .filter_map(|e| e.dedupe_key())
-        .collect();
+    let again: Vec<String> = webhook::parse(&body).unwrap().events().filter_map(|e| e.dedupe_key()).collect();
     assert_eq!(keys, again);
 }
 
@@ -322,24 +244,10 @@ async fn redeliveries_are_dropped() {
     let dedupe = webhook::InMemoryDeduplicator::default();
     let body = fixture("webhooks/whatsapp/wa_batch_3_messages_2_statuses.json");
     let parsed = webhook::parse(&body).unwrap();
-    assert_eq!(
-        webhook::new_events(&dedupe, &parsed).await.unwrap().len(),
-        5
-    );
-    assert!(
-        webhook::new_events(&dedupe, &parsed)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(webhook::new_events(&dedupe, &parsed).await.unwrap().len(), 5);
+    assert!(webhook::new_events(&dedupe, &parsed).await.unwrap().is_empty());
     // Events without a key always pass.
     let errors = webhook::parse(&fixture("webhooks/whatsapp/wa_errors_value_only.json")).unwrap();
-    assert_eq!(
-        webhook::new_events(&dedupe, &errors).await.unwrap().len(),
-        2
-    );
-    assert_eq!(
-        webhook::new_events(&dedupe, &errors).await.unwrap().len(),
-        2
-    );
+    assert_eq!(webhook::new_events(&dedupe, &errors).await.unwrap().len(), 2);
+    assert_eq!(webhook::new_events(&dedupe, &errors).await.unwrap().len(), 2);
 }

@@ -26,11 +26,7 @@ fn every_corpus_signature_verifies() {
         let (header, file) = line.split_once(char::is_whitespace).unwrap();
         let body = fixture(&format!("corpus/webhooks/{}", file.trim()));
         assert_eq!(verifier.verify(&body, header), Ok(()), "{section} {file}");
-        assert_eq!(
-            wrong.verify(&body, header),
-            Err(VerifyError::Mismatch),
-            "{file}"
-        );
+        assert_eq!(wrong.verify(&body, header), Err(VerifyError::Mismatch), "{file}");
         if section == "[RAW]" {
             assert_eq!(verifier.sign(&body), header, "{file}");
             raw += 1;
@@ -58,72 +54,34 @@ fn signature_matrix() {
     let rotated = Verifier::new("new-secret").with_secret("right-secret");
     assert_eq!(rotated.verify(&body, &good), Ok(()), "second secret");
     assert_eq!(rotated.secret_count(), 2);
-    assert_eq!(
-        verifier.verify(&body, ""),
-        Err(VerifyError::MissingHeader),
-        "missing header"
-    );
-    assert_eq!(
-        verifier.verify_headers(&body, None, None),
-        Err(VerifyError::MissingHeader)
-    );
-    assert_eq!(
-        verifier.verify(&body, &format!("sha1={hex}")),
-        Err(VerifyError::WrongPrefix),
-        "wrong prefix"
-    );
-    assert_eq!(
-        verifier.verify(&body, hex),
-        Err(VerifyError::WrongPrefix),
-        "no prefix"
-    );
-    assert_eq!(
-        verifier.verify(&body, &format!("SHA256={hex}")),
-        Err(VerifyError::WrongPrefix)
-    );
+    assert_eq!(verifier.verify(&body, ""), Err(VerifyError::MissingHeader), "missing header");
+    assert_eq!(verifier.verify_headers(&body, None, None), Err(VerifyError::MissingHeader));
+    assert_eq!(verifier.verify(&body, &format!("sha1={hex}")), Err(VerifyError::WrongPrefix), "wrong prefix");
+    assert_eq!(verifier.verify(&body, hex), Err(VerifyError::WrongPrefix), "no prefix");
+    assert_eq!(verifier.verify(&body, &format!("SHA256={hex}")), Err(VerifyError::WrongPrefix));
     assert_eq!(
         verifier.verify(&body, &format!("sha256={}", hex.to_uppercase())),
         Ok(()),
         "uppercase hex is the same bytes"
     );
-    assert_eq!(
-        verifier.verify(&body, &format!(" {good} ")),
-        Ok(()),
-        "surrounding whitespace"
-    );
+    assert_eq!(verifier.verify(&body, &format!(" {good} ")), Ok(()), "surrounding whitespace");
     assert_eq!(
         verifier.verify(&body, &format!("sha256={}", &hex[..63])),
         Err(VerifyError::Malformed),
         "short hex"
     );
-    assert_eq!(
-        verifier.verify(&body, &format!("{good}0")),
-        Err(VerifyError::Malformed),
-        "long hex"
-    );
+    assert_eq!(verifier.verify(&body, &format!("{good}0")), Err(VerifyError::Malformed), "long hex");
     assert_eq!(
         verifier.verify(&body, &format!("sha256={}g", &hex[..63])),
         Err(VerifyError::Malformed),
         "non-hex"
     );
-    assert_eq!(
-        verifier.verify(&body, "sha256="),
-        Err(VerifyError::Malformed),
-        "empty signature"
-    );
+    assert_eq!(verifier.verify(&body, "sha256="), Err(VerifyError::Malformed), "empty signature");
     let mut changed = body.clone();
     let last = changed.len() - 2;
     changed[last] ^= 1;
-    assert_eq!(
-        verifier.verify(&changed, &good),
-        Err(VerifyError::Mismatch),
-        "body changed by one byte"
-    );
-    assert_eq!(
-        verifier.verify(b"", &good),
-        Err(VerifyError::Mismatch),
-        "empty body"
-    );
+    assert_eq!(verifier.verify(&changed, &good), Err(VerifyError::Mismatch), "body changed by one byte");
+    assert_eq!(verifier.verify(b"", &good), Err(VerifyError::Mismatch), "empty body");
 }
 
 #[test]
@@ -136,10 +94,7 @@ fn reserialized_json_is_rejected() {
     let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let reserialized = serde_json::to_vec(&value).unwrap();
     assert_ne!(reserialized, body);
-    assert_eq!(
-        verifier.verify(&reserialized, &header),
-        Err(VerifyError::Mismatch)
-    );
+    assert_eq!(verifier.verify(&reserialized, &header), Err(VerifyError::Mismatch));
     assert_eq!(verifier.verify(&body, &header), Ok(()));
 }
 
@@ -150,15 +105,9 @@ fn escaped_unicode_fallback_only_applies_to_non_ascii_bodies() {
     let raw_of_unicode = verifier.sign("{\"a\":\"é\"}".as_bytes());
     // The signature of the unicode body does not validate the escaped body, nor the reverse
     // for a pure-ASCII body: the fallback is one-way, from raw UTF-8 to the escaped form.
-    assert_eq!(
-        verifier.verify(ascii, &raw_of_unicode),
-        Err(VerifyError::Mismatch)
-    );
+    assert_eq!(verifier.verify(ascii, &raw_of_unicode), Err(VerifyError::Mismatch));
     let escaped_sig = verifier.sign(ascii);
-    assert_eq!(
-        verifier.verify("{\"a\":\"é\"}".as_bytes(), &escaped_sig),
-        Ok(())
-    );
+    assert_eq!(verifier.verify("{\"a\":\"é\"}".as_bytes(), &escaped_sig), Ok(()));
 }
 
 #[test]
@@ -167,27 +116,13 @@ fn legacy_sha1_is_opt_in() {
     // HMAC-SHA1(key "k", body), computed independently with Python's hmac module.
     let computed = "sha1=9a09686f7c3ac855e01edd243ee7fc98425533a1".to_owned();
     let verifier = Verifier::new("k");
-    assert_eq!(
-        verifier.verify_headers(body, None, Some(&computed)),
-        Err(VerifyError::LegacyNotAccepted)
-    );
-    let legacy = Verifier::new("other")
-        .with_secret("k")
-        .accept_legacy_sha1(true);
+    assert_eq!(verifier.verify_headers(body, None, Some(&computed)), Err(VerifyError::LegacyNotAccepted));
+    let legacy = Verifier::new("other").with_secret("k").accept_legacy_sha1(true);
     assert_eq!(legacy.verify_headers(body, None, Some(&computed)), Ok(()));
-    assert_eq!(
-        legacy.verify_legacy_sha1(b"{}", &computed),
-        Err(VerifyError::Mismatch)
-    );
-    assert_eq!(
-        legacy.verify_legacy_sha1(body, "sha1=00"),
-        Err(VerifyError::Malformed)
-    );
+    assert_eq!(legacy.verify_legacy_sha1(b"{}", &computed), Err(VerifyError::Mismatch));
+    assert_eq!(legacy.verify_legacy_sha1(body, "sha1=00"), Err(VerifyError::Malformed));
     // When the SHA-256 header is present, it alone decides.
-    assert_eq!(
-        legacy.verify_headers(body, Some("sha256=00"), Some(&computed)),
-        Err(VerifyError::Malformed)
-    );
+    assert_eq!(legacy.verify_headers(body, Some("sha256=00"), Some(&computed)), Err(VerifyError::Malformed));
 }
 
 #[test]
@@ -213,30 +148,15 @@ fn handshake() {
     );
     assert_eq!(encoded.verify(&expected), Ok("abc_DEF-1.2"));
     let cases = [
-        (
-            "hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=my-verify-token",
-            HandshakeError::WrongMode,
-        ),
-        (
-            "hub.challenge=1&hub.verify_token=my-verify-token",
-            HandshakeError::WrongMode,
-        ),
-        (
-            "hub.mode=subscribe&hub.challenge=1",
-            HandshakeError::MissingToken,
-        ),
-        (
-            "hub.mode=subscribe&hub.challenge=1&hub.verify_token=my-verify-toke",
-            HandshakeError::TokenMismatch,
-        ),
+        ("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=my-verify-token", HandshakeError::WrongMode),
+        ("hub.challenge=1&hub.verify_token=my-verify-token", HandshakeError::WrongMode),
+        ("hub.mode=subscribe&hub.challenge=1", HandshakeError::MissingToken),
+        ("hub.mode=subscribe&hub.challenge=1&hub.verify_token=my-verify-toke", HandshakeError::TokenMismatch),
         (
             "hub.mode=subscribe&hub.challenge=1&hub.verify_token=my-verify-token-longer",
             HandshakeError::TokenMismatch,
         ),
-        (
-            "hub.mode=subscribe&hub.verify_token=my-verify-token",
-            HandshakeError::MissingChallenge,
-        ),
+        ("hub.mode=subscribe&hub.verify_token=my-verify-token", HandshakeError::MissingChallenge),
         (
             "hub.mode=subscribe&hub.challenge=&hub.verify_token=my-verify-token",
             HandshakeError::MissingChallenge,
@@ -247,15 +167,8 @@ fn handshake() {
         ),
     ];
     for (query, error) in cases {
-        assert_eq!(
-            Subscription::from_query(query).verify(&expected),
-            Err(error),
-            "{query}"
-        );
+        assert_eq!(Subscription::from_query(query).verify(&expected), Err(error), "{query}");
     }
-    let shown = format!(
-        "{:?}",
-        Subscription::from_query("hub.verify_token=my-verify-token")
-    );
+    let shown = format!("{:?}", Subscription::from_query("hub.verify_token=my-verify-token"));
     assert!(!shown.contains("my-verify-token"), "{shown}");
 }
