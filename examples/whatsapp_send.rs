@@ -25,15 +25,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
     let _mock; // keeps the local mock alive when there are no credentials
-    let (token, base_url) = match env("META_ACCESS_TOKEN") {
-        Some(token) => (token, env("META_GRAPH_BASE_URL")),
-        None => {
-            let server = local_graph().await;
-            let uri = server.uri();
-            _mock = server;
-            println!("no META_ACCESS_TOKEN: sending to a local mock at {uri}");
-            ("local-demo-token".to_owned(), Some(uri))
-        }
+    let (token, base_url) = if let Some(token) = env("META_ACCESS_TOKEN") {
+        (token, env("META_GRAPH_BASE_URL"))
+    } else {
+        let server = local_graph().await;
+        let uri = server.uri();
+        _mock = server;
+        println!("no META_ACCESS_TOKEN: sending to a local mock at {uri}");
+        ("local-demo-token".to_owned(), Some(uri))
     };
     let phone_number_id = env("WHATSAPP_PHONE_NUMBER_ID").unwrap_or_else(|| "106540352242922".to_owned());
     let to = env("WHATSAPP_TO").unwrap_or_else(|| "16505551234".to_owned());
