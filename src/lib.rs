@@ -6,9 +6,10 @@ pub mod graph;
 pub mod instagram;
 pub mod messenger;
 mod secret;
+pub mod token;
 mod util;
 pub mod webhook;
 pub mod whatsapp;
 
 pub use graph::{Client, ClientBuilder, Error, ErrorKind, Result, Timestamp};
-pub use secret::{AccessToken, AppSecret, VerifyToken};
+pub use secret::{AccessToken, AppSecret, SecretValue, VerifyToken};

@@ -93,3 +93,40 @@ secret_type! {
     /// `hub.verify_token` query parameter of the subscription handshake.
     VerifyToken
 }
+
+secret_type! {
+    /// Any secret held by the [token vault](crate::token): an access token, an app secret, an
+    /// API key.
+    SecretValue
+}
+
+impl From<AccessToken> for SecretValue {
+    fn from(token: AccessToken) -> Self {
+        Self(token.0)
+    }
+}
+
+impl From<AppSecret> for SecretValue {
+    fn from(secret: AppSecret) -> Self {
+        Self(secret.0)
+    }
+}
+
+impl From<SecretValue> for AccessToken {
+    fn from(value: SecretValue) -> Self {
+        Self(value.0)
+    }
+}
+
+impl From<SecretValue> for AppSecret {
+    fn from(value: SecretValue) -> Self {
+        Self(value.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccessToken {
+    /// Reads a token from a Graph response (`{"access_token": "..."}`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}

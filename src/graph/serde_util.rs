@@ -19,7 +19,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         ///
         /// Unknown values are kept in `Unknown` for reading; they are not meant for sending.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         $vis enum $name {
             $( $(#[$vmeta])* $variant, )+

@@ -22,6 +22,8 @@ mod graph_paging;
 mod graph_retry;
 mod secrets;
 mod support;
+mod token_lifecycle;
+mod token_store;
 mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;

@@ -1,0 +1,300 @@
+//! The SQLite backend (feature `sqlite`).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+
+use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
+use crate::Timestamp;
+
+/// Schema migrations, applied in order on open and recorded in `mm_schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE mm_token_records (
+        tenant TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ciphertext BLOB NOT NULL,
+        key_id INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (tenant, channel, asset_id, kind)
+    );
+    CREATE INDEX mm_token_records_expiry ON mm_token_records (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE INDEX mm_token_records_key_id ON mm_token_records (key_id);",
+)];
+
+fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| StoreError::backend(format!("sqlite: {context}"), error)
+}
+
+/// Sealed records in SQLite: a file, or `:memory:`. Only ciphertext and expiry are stored.
+///
+/// ```
+/// # async fn run() -> Result<(), meta_messaging::token::StoreError> {
+/// use meta_messaging::token::{EncryptedTokenStore, Keyring, DataKey, SqliteBlobStore};
+///
+/// let blobs = SqliteBlobStore::open(":memory:").await?;
+/// let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SqliteBlobStore {
+    pool: SqlitePool,
+}
+
+impl SqliteBlobStore {
+    /// Opens (creating if needed) the database at `path` (or `:memory:`) and applies the
+    /// schema migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be opened or a migration fails.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        let memory = path == ":memory:";
+        let url =
+            if memory || path.starts_with("sqlite:") { path.to_owned() } else { format!("sqlite://{path}") };
+        let mut options = SqliteConnectOptions::from_str(&url)
+            .map_err(backend("invalid database path"))?
+            .create_if_missing(true)
+            .busy_timeout(Duration::from_secs(5));
+        if !memory {
+            options = options.journal_mode(SqliteJournalMode::Wal);
+        }
+        // An in-memory database exists per connection: keep exactly one.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(u32::from(memory))
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+            .connect_with(options)
+            .await
+            .map_err(backend("could not open the database"))?;
+        Self::from_pool(pool).await
+    }
+
+    /// Uses a pool you configured, applying the schema migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when a migration fails.
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS mm_schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend("could not create the migrations table"))?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await.map_err(backend("could not begin a migration"))?;
+            let applied: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM mm_schema_migrations WHERE version = ?")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend("could not read the migrations table"))?;
+            if applied.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(backend("a migration failed"))?;
+                sqlx::query("INSERT INTO mm_schema_migrations (version, applied_at) VALUES (?, ?)")
+                    .bind(version)
+                    .bind(Timestamp::now().unix_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend("could not record a migration"))?;
+            }
+            tx.commit().await.map_err(backend("could not commit a migration"))?;
+        }
+        Ok(())
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn row_to_blob(row: &SqliteRow) -> Result<StoredBlob, StoreError> {
+    let ciphertext: Vec<u8> = row.try_get("ciphertext").map_err(backend("bad ciphertext column"))?;
+    let key_id: i64 = row.try_get("key_id").map_err(backend("bad key_id column"))?;
+    let expires_at: Option<i64> = row.try_get("expires_at").map_err(backend("bad expires_at column"))?;
+    let key_id = u32::try_from(key_id).map_err(|_| StoreError::format("stored key id out of range"))?;
+    Ok(StoredBlob::new(ciphertext, key_id, expires_at.map(Timestamp::from_unix_millis)))
+}
+
+fn row_to_entry(row: &SqliteRow) -> Result<(TokenKey, StoredBlob), StoreError> {
+    let get = |name: &'static str| -> Result<String, StoreError> {
+        row.try_get(name).map_err(backend("bad key column"))
+    };
+    let key = TokenKey::new(
+        get("tenant")?,
+        Channel::from(get("channel")?),
+        get("asset_id")?,
+        SecretKind::from(get("kind")?),
+    );
+    Ok((key, row_to_blob(row)?))
+}
+
+const COLUMNS: &str = "tenant, channel, asset_id, kind, ciphertext, key_id, expires_at";
+
+#[async_trait]
+impl BlobStore for SqliteBlobStore {
+    async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError> {
+        let row = sqlx::query(
+            "SELECT ciphertext, key_id, expires_at FROM mm_token_records
+             WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ?",
+        )
+        .bind(&key.tenant)
+        .bind(key.channel.as_str())
+        .bind(&key.asset_id)
+        .bind(key.kind.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend("get failed"))?;
+        row.as_ref().map(row_to_blob).transpose()
+    }
+
+    async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (tenant, channel, asset_id, kind)
+             DO UPDATE SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, expires_at = excluded.expires_at",
+        )
+        .bind(&key.tenant)
+        .bind(key.channel.as_str())
+        .bind(&key.asset_id)
+        .bind(key.kind.as_str())
+        .bind(&blob.ciphertext)
+        .bind(i64::from(blob.key_id))
+        .bind(blob.expires_at.map(Timestamp::unix_millis))
+        .execute(&self.pool)
+        .await
+        .map_err(backend("put failed"))?;
+        Ok(())
+    }
+
+    async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
+        let result = if expected.is_empty() {
+            sqlx::query(
+                "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.tenant)
+            .bind(key.channel.as_str())
+            .bind(&key.asset_id)
+            .bind(key.kind.as_str())
+            .bind(&blob.ciphertext)
+            .bind(i64::from(blob.key_id))
+            .bind(blob.expires_at.map(Timestamp::unix_millis))
+            .execute(&self.pool)
+            .await
+        } else {
+            sqlx::query(
+                "UPDATE mm_token_records SET ciphertext = ?, key_id = ?, expires_at = ?
+                 WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ? AND ciphertext = ?",
+            )
+            .bind(&blob.ciphertext)
+            .bind(i64::from(blob.key_id))
+            .bind(blob.expires_at.map(Timestamp::unix_millis))
+            .bind(&key.tenant)
+            .bind(key.channel.as_str())
+            .bind(&key.asset_id)
+            .bind(key.kind.as_str())
+            .bind(expected)
+            .execute(&self.pool)
+            .await
+        };
+        Ok(result.map_err(backend("conditional put failed"))?.rows_affected() == 1)
+    }
+
+    async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM mm_token_records WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ?",
+        )
+        .bind(&key.tenant)
+        .bind(key.channel.as_str())
+        .bind(&key.asset_id)
+        .bind(key.kind.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(backend("delete failed"))?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = ? ORDER BY channel, asset_id, kind"
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("list failed"))?;
+        rows.iter().map(row_to_entry).collect()
+    }
+
+    async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
+        let result = sqlx::query("DELETE FROM mm_token_records WHERE tenant = ?")
+            .bind(tenant)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("tenant delete failed"))?;
+        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
+    }
+
+    async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at"
+        ))
+        .bind(instant.unix_millis())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("expiry query failed"))?;
+        rows.iter().map(row_to_entry).collect()
+    }
+
+    async fn sealed_with_other_key(
+        &self,
+        key_id: u32,
+        after: Option<&TokenKey>,
+        limit: usize,
+    ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = match after {
+            Some(after) => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM mm_token_records
+                     WHERE key_id != ? AND (tenant, channel, asset_id, kind) > (?, ?, ?, ?)
+                     ORDER BY tenant, channel, asset_id, kind LIMIT ?"
+                ))
+                .bind(i64::from(key_id))
+                .bind(&after.tenant)
+                .bind(after.channel.as_str())
+                .bind(&after.asset_id)
+                .bind(after.kind.as_str())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM mm_token_records WHERE key_id != ?
+                     ORDER BY tenant, channel, asset_id, kind LIMIT ?"
+                ))
+                .bind(i64::from(key_id))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+            }
+        };
+        rows.map_err(backend("re-seal scan failed"))?.iter().map(row_to_entry).collect()
+    }
+}

@@ -1,0 +1,226 @@
+//! The token vault: conformance on every backend, tampering, rotation, redaction.
+
+use std::sync::Arc;
+
+use meta_messaging::Timestamp;
+use meta_messaging::token::{
+    BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, KeyState, Keyring, LocalKek,
+    SecretKind, SqliteBlobStore, StoreErrorKind, StoredBlob, TokenKey, TokenRecord, TokenStore, testing,
+};
+
+fn key(tenant: &str) -> TokenKey {
+    TokenKey::new(tenant, Channel::WhatsApp, "106540352242922", SecretKind::AccessToken)
+}
+
+fn keyring() -> Keyring {
+    Keyring::new(1, DataKey::generate())
+}
+
+#[tokio::test]
+async fn memory_backend_conforms() {
+    testing::run_blob_conformance(&InMemoryBlobStore::default()).await;
+    testing::run_conformance(&EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring())).await;
+}
+
+#[tokio::test]
+async fn sqlite_backend_conforms_in_memory_and_on_disk() {
+    testing::run_blob_conformance(&SqliteBlobStore::open(":memory:").await.unwrap()).await;
+    testing::run_conformance(&EncryptedTokenStore::new(
+        SqliteBlobStore::open(":memory:").await.unwrap(),
+        keyring(),
+    ))
+    .await;
+    let dir = std::env::temp_dir().join(format!("mm-sqlite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vault.db");
+    let path = path.to_str().unwrap();
+    testing::run_conformance(&EncryptedTokenStore::new(
+        SqliteBlobStore::open(path).await.unwrap(),
+        keyring(),
+    ))
+    .await;
+    // Reopening applies no migration twice and keeps the data.
+    let ring = Arc::new(keyring());
+    let store = EncryptedTokenStore::with_shared_keyring(
+        SqliteBlobStore::open(path).await.unwrap(),
+        Arc::clone(&ring),
+    );
+    store.put(TokenRecord::new(key("acme"), "EAAG-persisted")).await.unwrap();
+    drop(store);
+    let reopened = EncryptedTokenStore::with_shared_keyring(SqliteBlobStore::open(path).await.unwrap(), ring);
+    assert_eq!(reopened.get(&key("acme")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-persisted");
+    let on_disk = std::fs::read(path).unwrap();
+    assert!(!on_disk.windows(14).any(|w| w == b"EAAG-persisted"), "only ciphertext reaches the file");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn envelope_mode_conforms_and_shreds_deleted_tenants() {
+    let kek = Arc::new(LocalKek::new(keyring()));
+    let blobs = InMemoryBlobStore::default();
+    let store = EncryptedTokenStore::with_envelope(blobs.clone(), kek.clone());
+    testing::run_conformance(&store).await;
+    store.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
+    store.put(TokenRecord::new(key("globex"), "EAAG-globex")).await.unwrap();
+    assert_eq!(store.list_tenant("acme").await.unwrap().len(), 1, "data keys are not listed");
+    // A second store (another process) with the same KEK reads the records.
+    let other = EncryptedTokenStore::with_envelope(blobs.clone(), kek.clone());
+    assert_eq!(other.get(&key("acme")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-acme");
+    // Copying the ciphertext before deletion does not help after it: the data key is gone.
+    let stolen = blobs.get(&key("acme")).await.unwrap().unwrap();
+    assert_eq!(store.delete_tenant("acme").await.unwrap(), 1);
+    blobs.raw_set(&key("acme"), stolen);
+    let fresh = EncryptedTokenStore::with_envelope(blobs.clone(), kek);
+    assert_eq!(fresh.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::Decrypt);
+    assert_eq!(fresh.get(&key("globex")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-globex");
+}
+
+#[tokio::test]
+async fn tampering_gives_typed_errors() {
+    let blobs = InMemoryBlobStore::default();
+    let store = EncryptedTokenStore::new(blobs.clone(), keyring());
+    store
+        .put(
+            TokenRecord::new(key("acme"), "EAAG-acme")
+                .expires_at(Timestamp::from_unix_seconds(2_000_000_000)),
+        )
+        .await
+        .unwrap();
+    store.put(TokenRecord::new(key("globex"), "EAAG-globex")).await.unwrap();
+    let original = blobs.get(&key("acme")).await.unwrap().unwrap();
+
+    // Any flipped byte of header, nonce, ciphertext or tag.
+    for i in 0..original.ciphertext.len() {
+        let mut bytes = original.ciphertext.clone();
+        bytes[i] ^= 0x01;
+        blobs.raw_set(&key("acme"), StoredBlob::new(bytes, original.key_id, original.expires_at));
+        let err = store.get(&key("acme")).await.unwrap_err();
+        let expected = match i {
+            0 => StoreErrorKind::Format,
+            1..=4 => StoreErrorKind::UnknownKey,
+            _ => StoreErrorKind::Decrypt,
+        };
+        assert_eq!(err.kind(), expected, "byte {i}");
+    }
+    // A row copied to another tenant (or channel) does not open there.
+    blobs.raw_set(&key("globex"), original.clone());
+    assert_eq!(store.get(&key("globex")).await.unwrap_err().kind(), StoreErrorKind::Decrypt);
+    let messenger = TokenKey::new("acme", Channel::Messenger, "106540352242922", SecretKind::AccessToken);
+    blobs.raw_set(&messenger, original.clone());
+    assert_eq!(store.get(&messenger).await.unwrap_err().kind(), StoreErrorKind::Decrypt);
+    // Truncated and empty blobs.
+    for bytes in [Vec::new(), original.ciphertext[..20].to_vec()] {
+        blobs.raw_set(&key("acme"), StoredBlob::new(bytes, 1, original.expires_at));
+        assert_eq!(store.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::Format);
+    }
+    // The plain expiry a backend keeps cannot be changed to hide a token from the refresher.
+    blobs.raw_set(&key("acme"), StoredBlob::new(original.ciphertext.clone(), 1, None));
+    assert_eq!(store.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::Tampered);
+    blobs.raw_set(&key("acme"), original);
+    assert_eq!(store.get(&key("acme")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-acme");
+    // A key the keyring does not have.
+    let stranger = EncryptedTokenStore::new(blobs.clone(), Keyring::new(9, DataKey::generate()));
+    assert_eq!(stranger.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey);
+    let wrong_key = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
+    assert_eq!(wrong_key.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::Decrypt);
+}
+
+#[tokio::test]
+async fn rotation_add_promote_reseal_disable() {
+    let blobs = InMemoryBlobStore::default();
+    let store = EncryptedTokenStore::new(blobs.clone(), keyring());
+    for i in 0..250 {
+        store.put(TokenRecord::new(key(&format!("t{i}")), format!("EAAG-{i}"))).await.unwrap();
+    }
+    let ring = store.keyring().unwrap();
+    ring.add(2, DataKey::generate()).unwrap();
+    assert_eq!(ring.state(2), Some(KeyState::Enabled));
+    ring.promote(2).unwrap();
+    assert_eq!((ring.primary_id(), ring.state(1)), (2, Some(KeyState::Enabled)));
+    // Old records still open; new ones use key 2.
+    assert_eq!(store.get(&key("t7")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-7");
+    store.put(TokenRecord::new(key("new"), "EAAG-new")).await.unwrap();
+    assert_eq!(blobs.get(&key("new")).await.unwrap().unwrap().key_id, 2);
+    // Re-seal moves everything to key 2, in pages.
+    let report = store.reseal_all().await.unwrap();
+    assert_eq!((report.resealed, report.skipped), (250, 0));
+    for i in 0..250 {
+        assert_eq!(blobs.get(&key(&format!("t{i}"))).await.unwrap().unwrap().key_id, 2);
+    }
+    assert_eq!(store.reseal_all().await.unwrap().resealed, 0, "nothing left to re-seal");
+    // Disabling the old key is now safe; a record still sealed with it would not open.
+    ring.disable(1).unwrap();
+    assert_eq!(store.get(&key("t42")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-42");
+    assert!(ring.disable(2).is_err() && ring.remove(2).is_err(), "the primary stays");
+    assert!(ring.promote(1).is_err(), "a disabled key cannot be promoted");
+    assert!(ring.add(2, DataKey::generate()).is_err(), "key ids are unique");
+}
+
+#[tokio::test]
+async fn a_disabled_key_no_longer_opens_and_reenable_restores() {
+    let store = EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring());
+    store.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
+    let ring = store.keyring().unwrap();
+    ring.add(2, DataKey::generate()).unwrap();
+    ring.promote(2).unwrap();
+    ring.disable(1).unwrap();
+    assert_eq!(store.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey);
+    ring.enable(1).unwrap();
+    assert!(store.get(&key("acme")).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn reseal_runs_while_the_store_is_written() {
+    let blobs = InMemoryBlobStore::default();
+    let store = Arc::new(EncryptedTokenStore::new(blobs.clone(), keyring()));
+    for i in 0..200 {
+        store.put(TokenRecord::new(key(&format!("t{i}")), format!("old-{i}"))).await.unwrap();
+    }
+    let ring = store.keyring().unwrap();
+    ring.add(2, DataKey::generate()).unwrap();
+    ring.promote(2).unwrap();
+    let writer = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for i in (0..200).step_by(3) {
+                store.put(TokenRecord::new(key(&format!("t{i}")), format!("new-{i}"))).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let report = store.reseal_all().await.unwrap();
+    writer.await.unwrap();
+    // 67 records are rewritten under the new key by the writer: the scan re-seals the rest
+    // (and skips any it raced with), never more than 200.
+    assert!(report.resealed >= 133 && report.resealed + report.skipped <= 200, "{report:?}");
+    for i in 0..200 {
+        let secret = store.get(&key(&format!("t{i}"))).await.unwrap().unwrap();
+        let expected = if i % 3 == 0 { format!("new-{i}") } else { format!("old-{i}") };
+        assert_eq!(secret.secret.expose_secret(), expected, "no write lost at {i}");
+        assert_eq!(blobs.get(&key(&format!("t{i}"))).await.unwrap().unwrap().key_id, 2);
+    }
+}
+
+#[test]
+fn keys_are_checked_and_never_printed() {
+    assert!(DataKey::from_bytes(&[0u8; 31]).is_err());
+    assert!(DataKey::from_base64("not base64!").is_err());
+    let key = DataKey::generate();
+    let text = key.expose_base64();
+    assert_eq!(DataKey::from_base64(&text).unwrap().expose_base64(), text);
+    let ring = Keyring::new(1, key);
+    let shown = format!("{ring:?} {:?}", DataKey::from_base64(&text).unwrap());
+    assert!(!shown.contains(&text), "{shown}");
+    assert!(shown.contains("DataKey([REDACTED])"));
+}
+
+#[tokio::test]
+async fn secrets_never_reach_debug_of_records_stores_or_errors() {
+    let store = EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring());
+    let secret = "EAAG-top-secret-token-value";
+    store.put(TokenRecord::new(key("acme"), secret)).await.unwrap();
+    let record = store.get(&key("acme")).await.unwrap().unwrap();
+    let err = EncryptedTokenStore::new(store.blobs().clone(), keyring()).get(&key("acme")).await.unwrap_err();
+    let shown = format!("{record:?} {store:?} {err} {err:?} {:?}", store.blobs());
+    assert!(!shown.contains(secret), "{shown}");
+}
