@@ -184,6 +184,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
             None if create => {
                 let key = DataKey::generate();
                 let wrapped = kek.wrap(key.expose_bytes(), context).await?;
+                let wrapped = bytes::Bytes::from(wrapped);
                 let blob = StoredBlob::new(wrapped.clone(), 0, None);
                 if self.blobs.put_if(&record, &[], blob).await? {
                     wrapped
@@ -204,39 +205,72 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     }
 
     async fn seal(&self, record: &TokenRecord) -> Result<StoredBlob, StoreError> {
+        let envelope = match &self.keys {
+            Keys::Ring(_) => None,
+            Keys::Envelope { .. } => {
+                Some(self.tenant_cipher(&record.key.tenant, true).await?.ok_or_else(StoreError::decrypt)?)
+            }
+        };
+        self.seal_with(record, envelope.as_deref())
+    }
+
+    /// Seals with the keyring's primary key, or with `envelope` (the tenant's data key).
+    fn seal_with(
+        &self,
+        record: &TokenRecord,
+        envelope: Option<&Aes256Gcm>,
+    ) -> Result<StoredBlob, StoreError> {
         let mut metadata = record.metadata.clone();
         metadata.updated_at = Some(self.clock.now());
         let plaintext = sealed::encode_plaintext(record.secret.expose_secret(), &metadata)?;
-        let (version, key_id, cipher) = match &self.keys {
-            Keys::Ring(ring) => {
+        let mut aad = sealed::AadBuf::new();
+        let (ciphertext, key_id) = match (&self.keys, envelope) {
+            (_, Some(cipher)) => {
+                let aad = aad.fill(FORMAT_VERSION_ENVELOPE, ENVELOPE_KEY_ID, &record.key)?;
+                (
+                    sealed::seal(cipher, FORMAT_VERSION_ENVELOPE, ENVELOPE_KEY_ID, aad, &plaintext)?,
+                    ENVELOPE_KEY_ID,
+                )
+            }
+            (Keys::Ring(ring), None) => {
                 let (key_id, cipher) = ring.sealer()?;
-                (FORMAT_VERSION, key_id, cipher)
+                let aad = aad.fill(FORMAT_VERSION, key_id, &record.key)?;
+                (sealed::seal(&cipher, FORMAT_VERSION, key_id, aad, &plaintext)?, key_id)
             }
-            Keys::Envelope { .. } => {
-                let cipher =
-                    self.tenant_cipher(&record.key.tenant, true).await?.ok_or_else(StoreError::decrypt)?;
-                (FORMAT_VERSION_ENVELOPE, ENVELOPE_KEY_ID, cipher)
-            }
+            (Keys::Envelope { .. }, None) => return Err(StoreError::decrypt()),
         };
-        let aad = sealed::aad(version, key_id, &record.key)?;
-        let ciphertext = sealed::seal(&cipher, version, key_id, &aad, &plaintext)?;
         Ok(StoredBlob::new(ciphertext, key_id, metadata.expires_at))
     }
 
     async fn open(&self, key: &TokenKey, blob: &StoredBlob) -> Result<TokenRecord, StoreError> {
-        let parts = sealed::split(&blob.ciphertext)?;
-        let aad = sealed::aad(parts.version, parts.key_id, key)?;
-        let plaintext = match (&self.keys, parts.version) {
-            (Keys::Ring(ring), FORMAT_VERSION) => {
-                ring.with_opener(parts.key_id, |cipher| sealed::open(cipher, &parts, &aad))?
-            }
-            (Keys::Envelope { .. }, FORMAT_VERSION_ENVELOPE) => {
+        match &self.keys {
+            Keys::Ring(_) => self.open_with(key, blob, None),
+            Keys::Envelope { .. } => {
                 let cipher = self.tenant_cipher(&key.tenant, false).await?.ok_or_else(StoreError::decrypt)?;
-                sealed::open(&cipher, &parts, &aad)?
+                self.open_with(key, blob, Some(&cipher))
+            }
+        }
+    }
+
+    /// Opens a record with the keyring, or with `envelope` (the tenant's data key).
+    fn open_with(
+        &self,
+        key: &TokenKey,
+        blob: &StoredBlob,
+        envelope: Option<&Aes256Gcm>,
+    ) -> Result<TokenRecord, StoreError> {
+        let parts = sealed::split(&blob.ciphertext)?;
+        let mut aad = sealed::AadBuf::new();
+        let aad = aad.fill(parts.version, parts.key_id, key)?;
+        let (secret, metadata) = match (&self.keys, envelope, parts.version) {
+            (Keys::Ring(ring), None, FORMAT_VERSION) => ring.with_opener(parts.key_id, |cipher| {
+                sealed::open_then(cipher, &parts, aad, sealed::decode_plaintext)
+            })?,
+            (Keys::Envelope { .. }, Some(cipher), FORMAT_VERSION_ENVELOPE) => {
+                sealed::open_then(cipher, &parts, aad, sealed::decode_plaintext)?
             }
             _ => return Err(StoreError::format("record sealed in the other key mode")),
         };
-        let (secret, metadata) = sealed::decode_plaintext(&plaintext)?;
         if metadata.expires_at != blob.expires_at {
             return Err(StoreError::tampered());
         }
@@ -290,9 +324,17 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
 #[async_trait]
 impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
     async fn get(&self, key: &TokenKey) -> Result<Option<TokenRecord>, StoreError> {
-        match self.blobs.get(key).await? {
-            Some(blob) => self.open(key, &blob).await.map(Some),
-            None => Ok(None),
+        let blob = match self.blobs.get_now(key) {
+            Some(ready) => ready?,
+            None => self.blobs.get(key).await?,
+        };
+        let Some(blob) = blob else {
+            return Ok(None);
+        };
+        match &self.keys {
+            // Synchronous in keyring mode: nothing large lives in the future.
+            Keys::Ring(_) => self.open_with(key, &blob, None).map(Some),
+            Keys::Envelope { .. } => self.open(key, &blob).await.map(Some),
         }
     }
 

@@ -1,7 +1,6 @@
 //! The in-memory backend.
 
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -13,15 +12,15 @@ use crate::Timestamp;
 /// front of nothing. Clones share the same records.
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryBlobStore {
-    records: Arc<RwLock<BTreeMap<TokenKey, StoredBlob>>>,
+    records: Arc<RwLock<HashMap<TokenKey, StoredBlob>>>,
 }
 
 impl InMemoryBlobStore {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<TokenKey, StoredBlob>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<TokenKey, StoredBlob>> {
         self.records.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<TokenKey, StoredBlob>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<TokenKey, StoredBlob>> {
         self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -48,6 +47,10 @@ impl BlobStore for InMemoryBlobStore {
         Ok(self.read().get(key).cloned())
     }
 
+    fn get_now(&self, key: &TokenKey) -> Option<Result<Option<StoredBlob>, StoreError>> {
+        Some(Ok(self.read().get(key).cloned()))
+    }
+
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
         self.write().insert(key.clone(), blob);
         Ok(())
@@ -55,7 +58,7 @@ impl BlobStore for InMemoryBlobStore {
 
     async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
         let mut records = self.write();
-        let current = records.get(key).map(|b| b.ciphertext.as_slice());
+        let current = records.get(key).map(|b| b.ciphertext.as_ref());
         let matches = match current {
             Some(current) => current == expected && !expected.is_empty(),
             None => expected.is_empty(),
@@ -101,13 +104,13 @@ impl BlobStore for InMemoryBlobStore {
         after: Option<&TokenKey>,
         limit: usize,
     ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        // Scans are rare (key rotation): sort the candidates instead of keeping the map ordered.
         let records = self.read();
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        Ok(records
-            .range((start, Bound::Unbounded))
-            .filter(|(_, b)| b.key_id != key_id)
-            .take(limit)
-            .map(|(k, b)| (k.clone(), b.clone()))
-            .collect())
+        let mut page: Vec<(&TokenKey, &StoredBlob)> = records
+            .iter()
+            .filter(|(k, b)| b.key_id != key_id && after.is_none_or(|after| *k > after))
+            .collect();
+        page.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Ok(page.into_iter().take(limit).map(|(k, b)| (k.clone(), b.clone())).collect())
     }
 }

@@ -307,8 +307,8 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoredBlob {
-    /// The sealed bytes (format version, key id, nonce, ciphertext, tag).
-    pub ciphertext: Vec<u8>,
+    /// The sealed bytes (format version, key id, nonce, ciphertext, tag); cheap to clone.
+    pub ciphertext: bytes::Bytes,
     /// The key id that sealed it (for finding records to re-seal).
     pub key_id: u32,
     /// The expiry, for [`TokenStore::expiring_before`] (checked against the sealed copy).
@@ -327,8 +327,8 @@ impl fmt::Debug for StoredBlob {
 
 impl StoredBlob {
     /// A blob.
-    pub fn new(ciphertext: Vec<u8>, key_id: u32, expires_at: Option<Timestamp>) -> Self {
-        Self { ciphertext, key_id, expires_at }
+    pub fn new(ciphertext: impl Into<bytes::Bytes>, key_id: u32, expires_at: Option<Timestamp>) -> Self {
+        Self { ciphertext: ciphertext.into(), key_id, expires_at }
     }
 }
 
@@ -344,6 +344,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`].
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError>;
+
+    /// The blob under `key`, answered without waiting, for backends that hold their data in
+    /// memory; `None` (the default) means "use [`get`](Self::get)".
+    fn get_now(&self, key: &TokenKey) -> Option<Result<Option<StoredBlob>, StoreError>> {
+        let _ = key;
+        None
+    }
 
     /// Stores a blob, replacing any.
     ///

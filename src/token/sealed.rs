@@ -65,25 +65,62 @@ fn push_field(out: &mut Vec<u8>, field: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The associated data binding a record to its version, key id and record key.
+/// A buffer for associated data: on the stack when it fits (every realistic key does).
+pub(crate) struct AadBuf {
+    stack: [u8; 256],
+    heap: Vec<u8>,
+}
+
+impl AadBuf {
+    pub(crate) fn new() -> Self {
+        Self { stack: [0u8; 256], heap: Vec::new() }
+    }
+
+    /// Writes the associated data binding a record to its version, key id and record key.
+    pub(crate) fn fill(&mut self, version: u8, key_id: u32, key: &TokenKey) -> Result<&[u8], StoreError> {
+        let fields = [
+            key.tenant.as_bytes(),
+            key.channel.as_str().as_bytes(),
+            key.asset_id.as_bytes(),
+            key.kind.as_str().as_bytes(),
+        ];
+        let mut lens = [0u16; 4];
+        for (len, field) in lens.iter_mut().zip(fields) {
+            *len = u16::try_from(field.len())
+                .map_err(|_| StoreError::format("a key field is longer than 65535 bytes"))?;
+        }
+        let total = AAD_DOMAIN.len() + 5 + fields.iter().map(|f| 2 + f.len()).sum::<usize>();
+        if total > self.stack.len() {
+            self.heap.clear();
+            self.heap.extend_from_slice(AAD_DOMAIN);
+            self.heap.push(version);
+            self.heap.extend_from_slice(&key_id.to_be_bytes());
+            for field in fields {
+                push_field(&mut self.heap, field)?;
+            }
+            return Ok(&self.heap);
+        }
+        let out = &mut self.stack;
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        put(AAD_DOMAIN);
+        put(&[version]);
+        put(&key_id.to_be_bytes());
+        for (len, field) in lens.iter().zip(fields) {
+            put(&len.to_be_bytes());
+            put(field);
+        }
+        Ok(&self.stack[..at])
+    }
+}
+
+/// The associated data as an owned vector (for tests).
+#[cfg(test)]
 pub(crate) fn aad(version: u8, key_id: u32, key: &TokenKey) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::with_capacity(
-        AAD_DOMAIN.len()
-            + 5
-            + 8
-            + key.tenant.len()
-            + key.channel.as_str().len()
-            + key.asset_id.len()
-            + key.kind.as_str().len(),
-    );
-    out.extend_from_slice(AAD_DOMAIN);
-    out.push(version);
-    out.extend_from_slice(&key_id.to_be_bytes());
-    push_field(&mut out, key.tenant.as_bytes())?;
-    push_field(&mut out, key.channel.as_str().as_bytes())?;
-    push_field(&mut out, key.asset_id.as_bytes())?;
-    push_field(&mut out, key.kind.as_str().as_bytes())?;
-    Ok(out)
+    AadBuf::new().fill(version, key_id, key).map(<[u8]>::to_vec)
 }
 
 /// Seals `plaintext` with a fresh random nonce.
@@ -120,6 +157,31 @@ pub(crate) fn seal_with_nonce(
         .map_err(|_| StoreError::format("the record is too large to seal"))?;
     out.extend_from_slice(&tag);
     Ok(out)
+}
+
+/// Opens the parts of a sealed record and hands the plaintext to `read`, in a stack buffer
+/// for small records (zeroized afterwards) and a zeroizing heap buffer otherwise.
+pub(crate) fn open_then<R>(
+    cipher: &Aes256Gcm,
+    parts: &Parts<'_>,
+    aad: &[u8],
+    read: impl FnOnce(&[u8]) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    use zeroize::Zeroize;
+    let len = parts.ciphertext.len();
+    if len > 512 {
+        let plaintext = open(cipher, parts, aad)?;
+        return read(&plaintext);
+    }
+    let mut buffer = [0u8; 512];
+    let plaintext = &mut buffer[..len];
+    plaintext.copy_from_slice(parts.ciphertext);
+    let result = cipher
+        .decrypt_in_place_detached(Nonce::from_slice(parts.nonce), aad, plaintext, Tag::from_slice(parts.tag))
+        .map_err(|_| StoreError::decrypt())
+        .and_then(|()| read(plaintext));
+    plaintext.zeroize();
+    result
 }
 
 /// Opens the parts of a sealed record; any tampering gives the same opaque error.
@@ -288,6 +350,11 @@ mod tests {
     #[test]
     fn the_format_has_the_documented_layout() {
         let aad = aad(FORMAT_VERSION, 0x0102_0304, &key("acme")).unwrap();
+        // A key too large for the stack buffer takes the heap path with the same encoding.
+        let long = TokenKey::new("t".repeat(300), Channel::WhatsApp, "1", SecretKind::AccessToken);
+        let heap = super::aad(FORMAT_VERSION, 1, &long).unwrap();
+        assert_eq!(heap.len(), 20 + 5 + 302 + 10 + 3 + 14);
+        assert_eq!(&heap[..20], b"meta-messaging/token");
         let sealed =
             seal_with_nonce(&cipher(), FORMAT_VERSION, 0x0102_0304, &[9u8; 12], &aad, b"hello").unwrap();
         assert_eq!(sealed.len(), 1 + 4 + 12 + 5 + 16);

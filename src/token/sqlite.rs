@@ -173,7 +173,7 @@ impl BlobStore for SqliteBlobStore {
         .bind(key.channel.as_str())
         .bind(&key.asset_id)
         .bind(key.kind.as_str())
-        .bind(&blob.ciphertext)
+        .bind(blob.ciphertext.as_ref())
         .bind(i64::from(blob.key_id))
         .bind(blob.expires_at.map(Timestamp::unix_millis))
         .execute(&self.pool)
@@ -192,7 +192,7 @@ impl BlobStore for SqliteBlobStore {
             .bind(key.channel.as_str())
             .bind(&key.asset_id)
             .bind(key.kind.as_str())
-            .bind(&blob.ciphertext)
+            .bind(blob.ciphertext.as_ref())
             .bind(i64::from(blob.key_id))
             .bind(blob.expires_at.map(Timestamp::unix_millis))
             .execute(&self.pool)
@@ -202,7 +202,7 @@ impl BlobStore for SqliteBlobStore {
                 "UPDATE mm_token_records SET ciphertext = ?, key_id = ?, expires_at = ?
                  WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ? AND ciphertext = ?",
             )
-            .bind(&blob.ciphertext)
+            .bind(blob.ciphertext.as_ref())
             .bind(i64::from(blob.key_id))
             .bind(blob.expires_at.map(Timestamp::unix_millis))
             .bind(&key.tenant)

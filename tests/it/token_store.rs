@@ -91,7 +91,7 @@ async fn tampering_gives_typed_errors() {
 
     // Any flipped byte of header, nonce, ciphertext or tag.
     for i in 0..original.ciphertext.len() {
-        let mut bytes = original.ciphertext.clone();
+        let mut bytes = original.ciphertext.to_vec();
         bytes[i] ^= 0x01;
         blobs.raw_set(&key("acme"), StoredBlob::new(bytes, original.key_id, original.expires_at));
         let err = store.get(&key("acme")).await.unwrap_err();
