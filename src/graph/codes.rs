@@ -22,7 +22,9 @@ pub(crate) fn classify(code: i64, subcode: Option<i64>, is_transient: bool) -> E
         // Outside the 24-hour customer-service window: WhatsApp re-engagement (131047) and
         // Messenger's "outside of allowed window" (code 10 or 2018278 with that subcode).
         131_047 | 2_018_108 | 2_018_278 => ErrorKind::OutsideWindow,
-        10 if subcode == Some(2_018_278) => ErrorKind::OutsideWindow,
+        // Messenger 2018278 / 2018065 and Instagram 2534022: outside the allowed window.
+        10 if matches!(subcode, Some(2_018_278 | 2_018_065 | 2_534_022)) => ErrorKind::OutsideWindow,
+        10 if subcode == Some(2_018_108) => ErrorKind::Undeliverable,
         // Permission errors.
         3 | 10 | 200..=299 | 368 | 131_005 | 131_031 => ErrorKind::Permission,
         // Temporary failures on Meta's side.

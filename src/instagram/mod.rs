@@ -1,6 +1,151 @@
-//! Instagram Messaging and Instagram webhooks.
+//! Instagram Messaging.
 //!
-//! - [`webhook`]: Instagram's change models (comments, mentions, story insights); its messaging
-//!   events share the Messenger models in [`crate::messenger::webhook`].
+//! [`Instagram`] (`client.instagram(account_id)`) works with both logins:
+//! - Facebook Login (default): calls go to `graph.facebook.com` on the linked **Page id** with
+//!   a Page token;
+//! - Instagram Login ([`Instagram::with_instagram_login`]): calls go to `graph.instagram.com` on
+//!   the Instagram account id (or `me`) with an Instagram user token.
+//!
+//! It sends text (≤ 1000 bytes), media by URL or saved id, several images, the heart sticker,
+//! quick replies, generic and button templates, private replies to comments, tagged
+//! (`HUMAN_AGENT`) messages; reacts and unreacts; shows typing and seen; manages ice breakers;
+//! reads user profiles and conversations. Outbound models are shared with Messenger
+//! ([`crate::messenger::message`]); [`webhook`] holds the change models.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), meta_messaging::Error> {
+//! use meta_messaging::Client;
+//! use meta_messaging::messenger::message::{Message, Recipient};
+//!
+//! let ig = Client::new("IGAA-user-token").instagram("17841400000000000").with_instagram_login();
+//! ig.send("1234567890123456", Message::text("Thanks for writing!")).await?;
+//! ig.send(Recipient::comment("17890000000000001"), Message::text("We sent you a DM")).await?;
+//! # Ok(()) }
+//! ```
 
 pub mod webhook;
+
+use reqwest::Method;
+
+use crate::Client;
+use crate::graph::{GraphRequest, Host, Page};
+use crate::messenger::SendTarget;
+use crate::messenger::message::{Message, Platform, Recipient, SendResponse, SenderAction};
+use crate::messenger::profile::{
+    ConversationMessage, ConversationSummary, INSTAGRAM_PROFILE_FIELDS, IceBreakers, InstagramProfile,
+    MessengerProfile, MessengerProfileResponse, ProfileResult,
+};
+
+/// The `platform` parameter of Instagram's Messenger-profile calls.
+const PLATFORM: Option<&str> = Some("instagram");
+
+impl Client {
+    /// The Instagram handle of an account: the linked Page id with Facebook Login (the
+    /// default), or the Instagram account id after
+    /// [`with_instagram_login`](Instagram::with_instagram_login).
+    pub fn instagram(&self, account_id: impl Into<String>) -> Instagram {
+        Instagram {
+            target: SendTarget {
+                client: self.clone(),
+                host: Host::Facebook,
+                node: account_id.into(),
+                platform: Platform::Instagram,
+            },
+        }
+    }
+}
+
+/// An Instagram professional account. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Instagram {
+    target: SendTarget,
+}
+
+impl Instagram {
+    /// Uses Instagram Login: `graph.instagram.com` and an Instagram user token.
+    #[must_use]
+    pub fn with_instagram_login(mut self) -> Self {
+        self.target.host = Host::Instagram;
+        self
+    }
+
+    /// Whether the handle uses Instagram Login.
+    pub fn is_instagram_login(&self) -> bool {
+        self.target.host == Host::Instagram
+    }
+
+    /// The account (or Page) id in request paths.
+    pub fn account_id(&self) -> &str {
+        &self.target.node
+    }
+
+    /// Sends a message; Instagram's limits (1000-byte text, 10 images, `HUMAN_AGENT` only) are
+    /// checked first. A [`Recipient::comment`] sends a private reply to a comment.
+    pub fn send(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
+        self.target.send(to.into(), message)
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, to: impl Into<Recipient>, text: impl Into<String>) -> GraphRequest<SendResponse> {
+        self.send(to, Message::text(text))
+    }
+
+    /// A private reply to a comment (one per comment, within 7 days).
+    pub fn private_reply(&self, comment_id: &str, text: impl Into<String>) -> GraphRequest<SendResponse> {
+        self.send(Recipient::comment(comment_id), Message::text(text))
+    }
+
+    /// Shows typing, hides it, or marks the conversation seen.
+    pub fn sender_action(
+        &self,
+        to: impl Into<Recipient>,
+        action: SenderAction,
+    ) -> GraphRequest<SendResponse> {
+        self.target.sender_action(to.into(), action)
+    }
+
+    /// Reacts to a message (`love` or any emoji).
+    pub fn react(&self, to: impl Into<Recipient>, mid: &str, reaction: &str) -> GraphRequest<SendResponse> {
+        self.target.react(to.into(), mid, Some(reaction))
+    }
+
+    /// Removes the reaction.
+    pub fn unreact(&self, to: impl Into<Recipient>, mid: &str) -> GraphRequest<SendResponse> {
+        self.target.react(to.into(), mid, None)
+    }
+
+    /// Reads the ice breakers.
+    pub fn ice_breakers(&self) -> GraphRequest<MessengerProfileResponse> {
+        self.target.messenger_profile(&["ice_breakers"], PLATFORM)
+    }
+
+    /// Sets the ice breakers (≤ 4 questions per locale; a `default` locale is required).
+    pub fn set_ice_breakers(&self, ice_breakers: Vec<IceBreakers>) -> GraphRequest<ProfileResult> {
+        let profile = MessengerProfile { ice_breakers: Some(ice_breakers), ..MessengerProfile::default() };
+        self.target.set_messenger_profile(&profile, PLATFORM)
+    }
+
+    /// Deletes the ice breakers.
+    pub fn delete_ice_breakers(&self) -> GraphRequest<ProfileResult> {
+        self.target.delete_messenger_profile(&["ice_breakers"], PLATFORM)
+    }
+
+    /// An Instagram user's profile (the user must have messaged the account).
+    pub fn user_profile(&self, igsid: &str) -> GraphRequest<InstagramProfile> {
+        let mut spec = self.target.node_spec(Method::GET, igsid, None);
+        spec.query.push(("fields".into(), INSTAGRAM_PROFILE_FIELDS.to_owned()));
+        self.target.request(spec)
+    }
+
+    /// The account's Instagram conversations, paged; `user_id` narrows to one user.
+    pub fn conversations(&self, user_id: Option<&str>) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("instagram", user_id)
+    }
+
+    /// A message of a conversation (details only for the 20 most recent).
+    pub fn conversation_message(&self, message_id: &str) -> GraphRequest<ConversationMessage> {
+        let mut spec = self.target.node_spec(Method::GET, message_id, None);
+        spec.query.push(("fields".into(), "id,created_time,from,to,message".to_owned()));
+        self.target.request(spec)
+    }
+}

@@ -1,6 +1,380 @@
 //! Messenger Platform.
 //!
-//! - [`webhook`]: typed models of Messenger webhooks (`object = "page"`), also used for
-//!   Instagram Messaging, produced by [`webhook::parse`](crate::webhook::parse).
+//! [`Messenger`] (`client.messenger(page_id)`) sends with the Send API (text, attachments by URL,
+//! saved id or upload, several images, generic/button/media templates, quick replies, reply
+//! context, personas, tags, utility templates), shows typing and seen indicators, reacts, saves
+//! attachments for reuse, manages personas and the Messenger profile (get started, greeting,
+//! persistent menu, ice breakers, whitelisted domains), reads user profiles and conversations.
+//! [`message`] holds the outbound models (shared with Instagram); [`webhook`] the inbound ones.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), meta_messaging::Error> {
+//! use meta_messaging::Client;
+//! use meta_messaging::messenger::message::{Message, QuickReply};
+//!
+//! let page = Client::new("EAAG-page-token").messenger("496827783153891");
+//! page.send("4146131322999601", Message::text("Which size?").quick_reply(QuickReply::text("M", "SIZE_M"))).await?;
+//! # Ok(()) }
+//! ```
 
+pub mod message;
+pub mod profile;
 pub mod webhook;
+
+use reqwest::Method;
+use serde_json::json;
+
+use self::message::{
+    Attachment, AttachmentKind, Message, Platform, Recipient, SendBody, SendResponse, SenderAction,
+};
+use self::profile::{
+    ConversationMessage, ConversationSummary, Created, MessengerProfile, MessengerProfileResponse, Persona,
+    ProfileResult, SavedAttachment, UserProfile,
+};
+use crate::Client;
+use crate::graph::{
+    Ack, Error, GraphRequest, Host, Multipart, Page, RequestSpec, ValidationError, Violation,
+};
+
+/// The fields of a Messenger user profile that need no extra feature approval.
+pub const USER_PROFILE_FIELDS: &str = "first_name,last_name,profile_pic";
+
+/// A send or profile call, built once for both Messenger and Instagram.
+#[derive(Clone, Debug)]
+pub(crate) struct SendTarget {
+    pub(crate) client: Client,
+    pub(crate) host: Host,
+    pub(crate) node: String,
+    pub(crate) platform: Platform,
+}
+
+impl SendTarget {
+    pub(crate) fn spec(&self, method: Method, edge: Option<&str>) -> RequestSpec {
+        self.node_spec(method, &self.node, edge)
+    }
+
+    /// A request on another node (a PSID, a persona, a message) of the same host.
+    pub(crate) fn node_spec(&self, method: Method, id: &str, edge: Option<&str>) -> RequestSpec {
+        let mut spec = RequestSpec::node(method, id, edge);
+        if let crate::graph::Target::Graph { host, .. } = &mut spec.target {
+            *host = self.host;
+        }
+        spec
+    }
+
+    pub(crate) fn request<T>(&self, spec: RequestSpec) -> GraphRequest<T> {
+        GraphRequest::from_spec(self.client.clone(), spec)
+    }
+
+    pub(crate) fn send(&self, to: Recipient, message: Message) -> GraphRequest<SendResponse> {
+        let mut spec = self.spec(Method::POST, Some("messages"));
+        match to.validate().and_then(|()| message.validate_for(self.platform)) {
+            Ok(()) => spec.set_json(&SendBody { to, message }),
+            Err(violation) => spec.fail(Error::from(violation)),
+        }
+        self.request(spec)
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    pub(crate) fn sender_action(&self, to: Recipient, action: SenderAction) -> GraphRequest<SendResponse> {
+        let mut spec = self.spec(Method::POST, Some("messages"));
+        spec.set_json(&json!({"recipient": to, "sender_action": action}));
+        spec.idempotent = true;
+        self.request(spec)
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    pub(crate) fn react(
+        &self,
+        to: Recipient,
+        mid: &str,
+        reaction: Option<&str>,
+    ) -> GraphRequest<SendResponse> {
+        let mut spec = self.spec(Method::POST, Some("messages"));
+        let body = match reaction {
+            Some(emoji) => {
+                json!({"recipient": to, "sender_action": "react", "payload": {"message_id": mid, "reaction": emoji}})
+            }
+            None => json!({"recipient": to, "sender_action": "unreact", "payload": {"message_id": mid}}),
+        };
+        spec.set_json(&body);
+        spec.idempotent = true;
+        if mid.trim().is_empty() {
+            spec.fail(ValidationError::new("payload.message_id", Violation::Missing).into());
+        }
+        self.request(spec)
+    }
+
+    pub(crate) fn messenger_profile(
+        &self,
+        fields: &[&str],
+        platform: Option<&str>,
+    ) -> GraphRequest<MessengerProfileResponse> {
+        let mut spec = self.spec(Method::GET, Some("messenger_profile"));
+        spec.query.push(("fields".into(), fields.join(",")));
+        if let Some(platform) = platform {
+            spec.query.push(("platform".into(), platform.to_owned()));
+        }
+        self.request(spec)
+    }
+
+    pub(crate) fn set_messenger_profile(
+        &self,
+        profile: &MessengerProfile,
+        platform: Option<&str>,
+    ) -> GraphRequest<ProfileResult> {
+        let mut spec = self.spec(Method::POST, Some("messenger_profile"));
+        let mut body = serde_json::to_value(profile).unwrap_or_default();
+        if let Some(platform) = platform {
+            body["platform"] = platform.into();
+            spec.query.push(("platform".into(), platform.to_owned()));
+        }
+        spec.set_json(&body);
+        spec.idempotent = true;
+        if let Err(violation) = validate_profile(profile) {
+            spec.fail(violation.into());
+        }
+        self.request(spec)
+    }
+
+    pub(crate) fn delete_messenger_profile(
+        &self,
+        fields: &[&str],
+        platform: Option<&str>,
+    ) -> GraphRequest<ProfileResult> {
+        let mut spec = self.spec(Method::DELETE, Some("messenger_profile"));
+        let mut body = json!({"fields": fields});
+        if let Some(platform) = platform {
+            body["platform"] = platform.into();
+            spec.query.push(("platform".into(), platform.to_owned()));
+        }
+        spec.set_json(&body);
+        self.request(spec)
+    }
+
+    pub(crate) fn conversations(
+        &self,
+        platform: &str,
+        user_id: Option<&str>,
+    ) -> GraphRequest<Page<ConversationSummary>> {
+        let mut spec = self.spec(Method::GET, Some("conversations"));
+        spec.query.push(("platform".into(), platform.to_owned()));
+        if let Some(user) = user_id {
+            spec.query.push(("user_id".into(), user.to_owned()));
+        }
+        self.request(spec)
+    }
+}
+
+fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
+    use crate::whatsapp::message::{max_chars, max_items};
+    if let Some(greetings) = &profile.greeting {
+        if !greetings.iter().any(|g| g.locale == "default") {
+            return Err(ValidationError::new(
+                "greeting",
+                Violation::Invalid("a default locale is required".into()),
+            ));
+        }
+        for greeting in greetings {
+            max_chars("greeting.text", &greeting.text, 160)?;
+        }
+    }
+    if let Some(ice_breakers) = &profile.ice_breakers {
+        if !ice_breakers.iter().any(|i| i.locale == "default") {
+            return Err(ValidationError::new(
+                "ice_breakers",
+                Violation::Invalid("a default locale is required".into()),
+            ));
+        }
+        for locale in ice_breakers {
+            max_items("ice_breakers.call_to_actions", locale.call_to_actions.len(), 4)?;
+        }
+    }
+    if let Some(menus) = &profile.persistent_menu {
+        for menu in menus {
+            max_items("persistent_menu.call_to_actions", menu.call_to_actions.len(), 20)?;
+        }
+    }
+    if let Some(domains) = &profile.whitelisted_domains {
+        max_items("whitelisted_domains", domains.len(), 50)?;
+        if domains.iter().any(|d| !d.starts_with("https://")) {
+            return Err(ValidationError::new(
+                "whitelisted_domains",
+                Violation::Invalid("https urls only".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Client {
+    /// The Messenger handle of a Page (use the Page's access token).
+    pub fn messenger(&self, page_id: impl Into<String>) -> Messenger {
+        Messenger {
+            target: SendTarget {
+                client: self.clone(),
+                host: Host::Facebook,
+                node: page_id.into(),
+                platform: Platform::Messenger,
+            },
+        }
+    }
+}
+
+/// A Facebook Page on the Messenger Platform. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Messenger {
+    target: SendTarget,
+}
+
+impl Messenger {
+    /// The Page id.
+    pub fn page_id(&self) -> &str {
+        &self.target.node
+    }
+
+    /// Sends a message (`POST /{page-id}/messages`); Messenger's limits are checked first.
+    pub fn send(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
+        self.target.send(to.into(), message)
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, to: impl Into<Recipient>, text: impl Into<String>) -> GraphRequest<SendResponse> {
+        self.send(to, Message::text(text))
+    }
+
+    /// Shows typing, hides it, or marks the conversation seen.
+    pub fn sender_action(
+        &self,
+        to: impl Into<Recipient>,
+        action: SenderAction,
+    ) -> GraphRequest<SendResponse> {
+        self.target.sender_action(to.into(), action)
+    }
+
+    /// Reacts to a message with an emoji (sending again with another emoji changes it).
+    pub fn react(&self, to: impl Into<Recipient>, mid: &str, emoji: &str) -> GraphRequest<SendResponse> {
+        self.target.react(to.into(), mid, Some(emoji))
+    }
+
+    /// Removes the Page's reaction from a message.
+    pub fn unreact(&self, to: impl Into<Recipient>, mid: &str) -> GraphRequest<SendResponse> {
+        self.target.react(to.into(), mid, None)
+    }
+
+    /// Uploads a file and sends it in one call (multipart); `reusable` also saves it (the
+    /// response then carries `attachment_id`).
+    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    pub fn send_upload(
+        &self,
+        to: impl Into<Recipient>,
+        kind: AttachmentKind,
+        file: bytes::Bytes,
+        mime: &str,
+        file_name: &str,
+        reusable: bool,
+    ) -> GraphRequest<SendResponse> {
+        let to = to.into();
+        let message = json!({"attachment": {"type": kind, "payload": {"is_reusable": reusable}}});
+        let form = Multipart::new()
+            .text("recipient", serde_json::to_string(&to).unwrap_or_default())
+            .text("message", message.to_string())
+            .file("filedata", file, Some(file_name.to_owned()), mime);
+        self.target.request(self.target.spec(Method::POST, Some("messages"))).multipart(form)
+    }
+
+    /// Saves an attachment from a URL for reuse (`POST /{page-id}/message_attachments`).
+    pub fn save_attachment(&self, attachment: &Attachment) -> GraphRequest<SavedAttachment> {
+        let mut spec = self.target.spec(Method::POST, Some("message_attachments"));
+        let mut attachment_json = serde_json::to_value(attachment).unwrap_or_default();
+        attachment_json["payload"]["is_reusable"] = true.into();
+        spec.set_json(&json!({"message": {"attachment": attachment_json}}));
+        self.target.request(spec)
+    }
+
+    /// Uploads a file for reuse (multipart `filedata`).
+    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    pub fn upload_attachment(
+        &self,
+        kind: AttachmentKind,
+        file: bytes::Bytes,
+        mime: &str,
+        file_name: &str,
+    ) -> GraphRequest<SavedAttachment> {
+        let message = json!({"attachment": {"type": kind, "payload": {"is_reusable": true}}});
+        let form = Multipart::new().text("message", message.to_string()).file(
+            "filedata",
+            file,
+            Some(file_name.to_owned()),
+            mime,
+        );
+        self.target.request(self.target.spec(Method::POST, Some("message_attachments"))).multipart(form)
+    }
+
+    /// Creates a persona (name ≤ 50 characters).
+    pub fn create_persona(
+        &self,
+        name: impl Into<String>,
+        profile_picture_url: impl Into<String>,
+    ) -> GraphRequest<Created> {
+        let name = name.into();
+        let mut spec = self.target.spec(Method::POST, Some("personas"));
+        spec.set_json(&json!({"name": name, "profile_picture_url": profile_picture_url.into()}));
+        if let Err(violation) = crate::whatsapp::message::not_empty("name", &name)
+            .and_then(|()| crate::whatsapp::message::max_chars("name", &name, 50))
+        {
+            spec.fail(violation.into());
+        }
+        self.target.request(spec)
+    }
+
+    /// A persona by id.
+    pub fn persona(&self, persona_id: &str) -> GraphRequest<Persona> {
+        self.target.request(self.target.node_spec(Method::GET, persona_id, None))
+    }
+
+    /// The Page's personas, paged.
+    pub fn personas(&self) -> GraphRequest<Page<Persona>> {
+        self.target.request(self.target.spec(Method::GET, Some("personas")))
+    }
+
+    /// Deletes a persona.
+    pub fn delete_persona(&self, persona_id: &str) -> GraphRequest<Ack> {
+        self.target.request(self.target.node_spec(Method::DELETE, persona_id, None))
+    }
+
+    /// A user's profile ([`USER_PROFILE_FIELDS`] unless more are asked with `.fields(..)`).
+    pub fn user_profile(&self, psid: &str) -> GraphRequest<UserProfile> {
+        let mut spec = self.target.node_spec(Method::GET, psid, None);
+        spec.query.push(("fields".into(), USER_PROFILE_FIELDS.to_owned()));
+        self.target.request(spec)
+    }
+
+    /// Reads Messenger profile properties (`get_started`, `greeting`, `ice_breakers`,
+    /// `persistent_menu`, `whitelisted_domains`).
+    pub fn messenger_profile(&self, fields: &[&str]) -> GraphRequest<MessengerProfileResponse> {
+        self.target.messenger_profile(fields, None)
+    }
+
+    /// Sets Messenger profile properties (Meta allows 10 calls per 10 minutes per Page).
+    pub fn set_messenger_profile(&self, profile: &MessengerProfile) -> GraphRequest<ProfileResult> {
+        self.target.set_messenger_profile(profile, None)
+    }
+
+    /// Deletes Messenger profile properties.
+    pub fn delete_messenger_profile(&self, fields: &[&str]) -> GraphRequest<ProfileResult> {
+        self.target.delete_messenger_profile(fields, None)
+    }
+
+    /// The Page's Messenger conversations, paged; `user_id` narrows to one user.
+    pub fn conversations(&self, user_id: Option<&str>) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("messenger", user_id)
+    }
+
+    /// A message of a conversation (details only for the 20 most recent).
+    pub fn conversation_message(&self, message_id: &str) -> GraphRequest<ConversationMessage> {
+        let mut spec = self.target.node_spec(Method::GET, message_id, None);
+        spec.query.push(("fields".into(), "id,created_time,from,to,message".to_owned()));
+        self.target.request(spec)
+    }
+}

@@ -20,6 +20,7 @@ mod graph_client;
 mod graph_errors;
 mod graph_paging;
 mod graph_retry;
+mod messenger_send;
 mod secrets;
 mod support;
 mod token_lifecycle;

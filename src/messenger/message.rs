@@ -1,0 +1,897 @@
+//! Outbound Messenger and Instagram messages (the Send API, shared by both).
+//!
+//! Shapes per Meta's Messenger Platform "Send a Message" page (updated 2026-05-05) and the
+//! Instagram API with Instagram Login messaging page (Graph API v25.0). Notable since 2026-04-27:
+//! the `ACCOUNT_UPDATE`, `CONFIRMED_EVENT_UPDATE` and `POST_PURCHASE_UPDATE` tags are rejected by
+//! Meta (error 100); `HUMAN_AGENT` remains (7 days), and proactive updates go through
+//! [`MessagingType::Utility`] templates. Limits are checked before sending.
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::graph::serde_util::string_enum;
+use crate::graph::{ValidationError, Violation};
+use crate::whatsapp::message::{max_chars, max_items, not_empty};
+
+/// Send API limits.
+pub mod limits {
+    /// Messenger text, in characters.
+    pub const MESSENGER_TEXT: usize = 2000;
+    /// Instagram text, in UTF-8 bytes.
+    pub const INSTAGRAM_TEXT_BYTES: usize = 1000;
+    /// Quick replies per message.
+    pub const QUICK_REPLIES: usize = 13;
+    /// Quick reply and button titles.
+    pub const TITLE: usize = 20;
+    /// Quick reply and postback payloads.
+    pub const PAYLOAD: usize = 1000;
+    /// `message.metadata`.
+    pub const METADATA: usize = 1000;
+    /// Generic template elements.
+    pub const GENERIC_ELEMENTS: usize = 10;
+    /// Generic template element title and subtitle.
+    pub const ELEMENT_TEXT: usize = 80;
+    /// Buttons per template element or button template.
+    pub const BUTTONS: usize = 3;
+    /// Button template text.
+    pub const BUTTON_TEMPLATE_TEXT: usize = 640;
+    /// Images in one Messenger message.
+    pub const MESSENGER_IMAGES: usize = 30;
+    /// Images in one Instagram message.
+    pub const INSTAGRAM_IMAGES: usize = 10;
+}
+
+/// Which platform a message is validated for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Platform {
+    Messenger,
+    Instagram,
+}
+
+/// Who a message goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recipient {
+    /// A PSID (Messenger) or IGSID (Instagram).
+    Id(String),
+    /// A `user_ref` from the checkbox or chat plugin.
+    UserRef(String),
+    /// A comment, for a private reply (one per comment, within 7 days).
+    CommentId(String),
+    /// A Page post, for a private reply to its author.
+    PostId(String),
+    /// A marketing-messages token from an opt-in.
+    NotificationToken(String),
+}
+
+impl Recipient {
+    /// A PSID or IGSID.
+    pub fn id(id: impl Into<String>) -> Self {
+        Self::Id(id.into())
+    }
+
+    /// A private reply to a comment.
+    pub fn comment(comment_id: impl Into<String>) -> Self {
+        Self::CommentId(comment_id.into())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
+        let (Self::Id(v)
+        | Self::UserRef(v)
+        | Self::CommentId(v)
+        | Self::PostId(v)
+        | Self::NotificationToken(v)) = self;
+        not_empty("recipient", v)
+    }
+}
+
+impl From<&str> for Recipient {
+    fn from(id: &str) -> Self {
+        Self::Id(id.to_owned())
+    }
+}
+
+impl From<String> for Recipient {
+    fn from(id: String) -> Self {
+        Self::Id(id)
+    }
+}
+
+impl Serialize for Recipient {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            Self::Id(v) => map.serialize_entry("id", v)?,
+            Self::UserRef(v) => map.serialize_entry("user_ref", v)?,
+            Self::CommentId(v) => map.serialize_entry("comment_id", v)?,
+            Self::PostId(v) => map.serialize_entry("post_id", v)?,
+            Self::NotificationToken(v) => map.serialize_entry("notification_messages_token", v)?,
+        }
+        map.end()
+    }
+}
+
+string_enum! {
+    /// A message tag, for messages outside the 24-hour window.
+    pub enum MessageTag {
+        /// A human agent's reply, up to 7 days after the user's message (needs the Human Agent
+        /// feature). The only tag Meta still accepts in 2026.
+        HumanAgent = "HUMAN_AGENT",
+    }
+}
+
+/// Tags Meta retired on 2026-04-27: sending them gets error 100.
+const RETIRED_TAGS: [&str; 3] = ["ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"];
+
+/// Why a message is sent, the `messaging_type`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessagingType {
+    /// A reply inside the 24-hour window (the default).
+    #[default]
+    Response,
+    /// A proactive message inside the window.
+    Update,
+    /// Outside the window, with a tag.
+    MessageTag(MessageTag),
+    /// An approved utility template (Messenger).
+    Utility,
+}
+
+string_enum! {
+    /// How the recipient is notified.
+    pub enum NotificationType {
+        /// Sound and vibration.
+        Regular = "REGULAR",
+        /// On-screen only.
+        SilentPush = "SILENT_PUSH",
+        /// No notification.
+        NoPush = "NO_PUSH",
+    }
+}
+
+string_enum! {
+    /// The kind of a media attachment.
+    pub enum AttachmentKind {
+        /// Image.
+        Image = "image",
+        /// Audio.
+        Audio = "audio",
+        /// Video.
+        Video = "video",
+        /// File (PDF on Instagram).
+        File = "file",
+    }
+}
+
+/// A media attachment: by URL (optionally saved for reuse) or by a saved attachment id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// Its kind.
+    pub kind: AttachmentKind,
+    /// Where it comes from.
+    pub source: AttachmentSource,
+}
+
+/// Where an attachment comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttachmentSource {
+    /// A URL Meta fetches; `reusable` asks Meta to return an attachment id for reuse.
+    Url {
+        /// The URL.
+        url: String,
+        /// Save for reuse.
+        reusable: bool,
+    },
+    /// A saved attachment id (Page-private, 90 days).
+    Id(String),
+}
+
+impl Attachment {
+    /// An attachment by URL.
+    pub fn url(kind: AttachmentKind, url: impl Into<String>) -> Self {
+        Self { kind, source: AttachmentSource::Url { url: url.into(), reusable: false } }
+    }
+
+    /// An attachment by saved id.
+    pub fn id(kind: AttachmentKind, attachment_id: impl Into<String>) -> Self {
+        Self { kind, source: AttachmentSource::Id(attachment_id.into()) }
+    }
+
+    /// Asks Meta to save a URL attachment for reuse (the response carries its id).
+    #[must_use]
+    pub fn reusable(mut self) -> Self {
+        if let AttachmentSource::Url { reusable, .. } = &mut self.source {
+            *reusable = true;
+        }
+        self
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        match &self.source {
+            AttachmentSource::Url { url, .. } => {
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    Ok(())
+                } else {
+                    Err(ValidationError::new(
+                        "message.attachment.payload.url",
+                        Violation::Invalid("must be an http(s) url".into()),
+                    ))
+                }
+            }
+            AttachmentSource::Id(id) => not_empty("message.attachment.payload.attachment_id", id),
+        }
+    }
+}
+
+impl Serialize for Attachment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("type", &self.kind)?;
+        let payload = match &self.source {
+            AttachmentSource::Url { url, reusable: true } => {
+                serde_json::json!({"url": url, "is_reusable": true})
+            }
+            AttachmentSource::Url { url, reusable: false } => serde_json::json!({"url": url}),
+            AttachmentSource::Id(id) => serde_json::json!({"attachment_id": id}),
+        };
+        map.serialize_entry("payload", &payload)?;
+        map.end()
+    }
+}
+
+/// A button of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Button {
+    /// Opens a URL.
+    WebUrl {
+        /// Label (≤ 20 characters).
+        title: String,
+        /// The URL.
+        url: String,
+    },
+    /// Sends a `postback` webhook.
+    Postback {
+        /// Label (≤ 20 characters).
+        title: String,
+        /// Payload (≤ 1000 characters).
+        payload: String,
+    },
+    /// Calls a number (`+<country code><number>`).
+    PhoneNumber {
+        /// Label (≤ 20 characters).
+        title: String,
+        /// The number.
+        phone_number: String,
+    },
+}
+
+impl Button {
+    /// A URL button.
+    pub fn url(title: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::WebUrl { title: title.into(), url: url.into() }
+    }
+
+    /// A postback button.
+    pub fn postback(title: impl Into<String>, payload: impl Into<String>) -> Self {
+        Self::Postback { title: title.into(), payload: payload.into() }
+    }
+
+    /// A call button.
+    pub fn call(title: impl Into<String>, phone_number: impl Into<String>) -> Self {
+        Self::PhoneNumber { title: title.into(), phone_number: phone_number.into() }
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        let (Self::WebUrl { title, .. } | Self::Postback { title, .. } | Self::PhoneNumber { title, .. }) =
+            self;
+        not_empty("buttons.title", title)?;
+        max_chars("buttons.title", title, limits::TITLE)?;
+        match self {
+            Self::Postback { payload, .. } => max_chars("buttons.payload", payload, limits::PAYLOAD),
+            Self::PhoneNumber { phone_number, .. } if !phone_number.starts_with('+') => {
+                Err(ValidationError::new(
+                    "buttons.payload",
+                    Violation::Invalid("a phone number starts with + and the country code".into()),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Serialize for Button {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        match self {
+            Self::WebUrl { title, url } => {
+                map.serialize_entry("type", "web_url")?;
+                map.serialize_entry("url", url)?;
+                map.serialize_entry("title", title)?;
+            }
+            Self::Postback { title, payload } => {
+                map.serialize_entry("type", "postback")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("payload", payload)?;
+            }
+            Self::PhoneNumber { title, phone_number } => {
+                map.serialize_entry("type", "phone_number")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("payload", phone_number)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// An element (card) of a generic template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Element {
+    /// Title (≤ 80 characters).
+    pub title: String,
+    /// Subtitle (≤ 80 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    /// Image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// What tapping the card opens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_action: Option<DefaultAction>,
+    /// Up to 3 buttons.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+}
+
+/// The URL a generic template element opens when tapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DefaultAction {
+    /// Always `web_url`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The URL.
+    pub url: String,
+}
+
+impl Element {
+    /// A card with a title.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            subtitle: None,
+            image_url: None,
+            default_action: None,
+            buttons: Vec::new(),
+        }
+    }
+
+    /// Sets the subtitle.
+    #[must_use]
+    pub fn subtitle(mut self, subtitle: impl Into<String>) -> Self {
+        self.subtitle = Some(subtitle.into());
+        self
+    }
+
+    /// Sets the image.
+    #[must_use]
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.image_url = Some(url.into());
+        self
+    }
+
+    /// Opens `url` when the card is tapped.
+    #[must_use]
+    pub fn default_url(mut self, url: impl Into<String>) -> Self {
+        self.default_action = Some(DefaultAction { kind: "web_url", url: url.into() });
+        self
+    }
+
+    /// Adds a button.
+    #[must_use]
+    pub fn button(mut self, button: Button) -> Self {
+        self.buttons.push(button);
+        self
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        not_empty("elements.title", &self.title)?;
+        max_chars("elements.title", &self.title, limits::ELEMENT_TEXT)?;
+        if let Some(subtitle) = &self.subtitle {
+            max_chars("elements.subtitle", subtitle, limits::ELEMENT_TEXT)?;
+        }
+        if self.subtitle.is_none()
+            && self.image_url.is_none()
+            && self.default_action.is_none()
+            && self.buttons.is_empty()
+        {
+            return Err(ValidationError::new(
+                "elements",
+                Violation::Invalid("an element needs a subtitle, image, default action or button".into()),
+            ));
+        }
+        max_items("elements.buttons", self.buttons.len(), limits::BUTTONS)?;
+        self.buttons.iter().try_for_each(Button::validate)
+    }
+}
+
+/// A structured template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Template {
+    /// Cards in a carousel (≤ 10).
+    Generic(Vec<Element>),
+    /// Text (≤ 640 characters) with 1–3 buttons.
+    Button {
+        /// The text.
+        text: String,
+        /// The buttons.
+        buttons: Vec<Button>,
+    },
+    /// One image or video (by saved attachment id or Facebook URL) with optional buttons.
+    Media {
+        /// `image` or `video`.
+        media_type: AttachmentKind,
+        /// The media.
+        source: AttachmentSource,
+        /// Buttons.
+        buttons: Vec<Button>,
+    },
+}
+
+impl Template {
+    fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            Self::Generic(elements) => {
+                if elements.is_empty() {
+                    return Err(ValidationError::new("elements", Violation::TooFew { min: 1, actual: 0 }));
+                }
+                max_items("elements", elements.len(), limits::GENERIC_ELEMENTS)?;
+                elements.iter().try_for_each(Element::validate)
+            }
+            Self::Button { text, buttons } => {
+                not_empty("text", text)?;
+                max_chars("text", text, limits::BUTTON_TEMPLATE_TEXT)?;
+                if buttons.is_empty() {
+                    return Err(ValidationError::new("buttons", Violation::TooFew { min: 1, actual: 0 }));
+                }
+                max_items("buttons", buttons.len(), limits::BUTTONS)?;
+                buttons.iter().try_for_each(Button::validate)
+            }
+            Self::Media { media_type, buttons, .. } => {
+                if !matches!(media_type, AttachmentKind::Image | AttachmentKind::Video) {
+                    return Err(ValidationError::new(
+                        "elements.media_type",
+                        Violation::Invalid("image or video only".into()),
+                    ));
+                }
+                max_items("elements.buttons", buttons.len(), limits::BUTTONS)?;
+                buttons.iter().try_for_each(Button::validate)
+            }
+        }
+    }
+}
+
+impl Serialize for Template {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let payload = match self {
+            Self::Generic(elements) => serde_json::json!({"template_type": "generic", "elements": elements}),
+            Self::Button { text, buttons } => {
+                serde_json::json!({"template_type": "button", "text": text, "buttons": buttons})
+            }
+            Self::Media { media_type, source, buttons } => {
+                let mut element = serde_json::json!({"media_type": media_type});
+                match source {
+                    AttachmentSource::Url { url, .. } => element["url"] = url.clone().into(),
+                    AttachmentSource::Id(id) => element["attachment_id"] = id.clone().into(),
+                }
+                if !buttons.is_empty() {
+                    element["buttons"] = serde_json::to_value(buttons).map_err(serde::ser::Error::custom)?;
+                }
+                serde_json::json!({"template_type": "media", "elements": [element]})
+            }
+        };
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("type", "template")?;
+        map.serialize_entry("payload", &payload)?;
+        map.end()
+    }
+}
+
+/// A quick reply offered under a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QuickReply {
+    /// A text button.
+    Text {
+        /// Label (≤ 20 characters).
+        title: String,
+        /// Payload (≤ 1000 characters).
+        payload: String,
+        /// Optional icon.
+        image_url: Option<String>,
+    },
+    /// Asks for the user's phone number (Messenger).
+    UserPhoneNumber,
+    /// Asks for the user's email (Messenger).
+    UserEmail,
+}
+
+impl QuickReply {
+    /// A text quick reply.
+    pub fn text(title: impl Into<String>, payload: impl Into<String>) -> Self {
+        Self::Text { title: title.into(), payload: payload.into(), image_url: None }
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        if let Self::Text { title, payload, image_url } = self {
+            not_empty("message.quick_replies.title", title)?;
+            max_chars("message.quick_replies.title", title, limits::TITLE)?;
+            if image_url.is_none() {
+                not_empty("message.quick_replies.payload", payload)?;
+            }
+            max_chars("message.quick_replies.payload", payload, limits::PAYLOAD)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for QuickReply {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Self::Text { title, payload, image_url } => {
+                map.serialize_entry("content_type", "text")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("payload", payload)?;
+                if let Some(url) = image_url {
+                    map.serialize_entry("image_url", url)?;
+                }
+            }
+            Self::UserPhoneNumber => map.serialize_entry("content_type", "user_phone_number")?,
+            Self::UserEmail => map.serialize_entry("content_type", "user_email")?,
+        }
+        map.end()
+    }
+}
+
+/// The content of a message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Content {
+    /// Text.
+    Text(String),
+    /// One media attachment.
+    Attachment(Attachment),
+    /// Several images (Messenger ≤ 30, Instagram ≤ 10).
+    Images(Vec<Attachment>),
+    /// A structured template.
+    Template(Template),
+    /// A Page utility template (with [`MessagingType::Utility`]).
+    UtilityTemplate(serde_json::Value),
+    /// Instagram's heart sticker.
+    LikeHeart,
+}
+
+/// An outbound Messenger or Instagram message.
+///
+/// ```
+/// use meta_messaging::messenger::message::{Button, Element, Message, QuickReply};
+///
+/// let text = Message::text("Pick a colour").quick_reply(QuickReply::text("Red", "RED"));
+/// let cards = Message::generic([Element::new("Hat").subtitle("Blue").button(Button::postback("Buy", "BUY_HAT"))]);
+/// assert!(text.validate().is_ok() && cards.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct Message {
+    content: Content,
+    quick_replies: Vec<QuickReply>,
+    metadata: Option<String>,
+    messaging_type: MessagingType,
+    reply_to: Option<String>,
+    persona_id: Option<String>,
+    notification_type: Option<NotificationType>,
+}
+
+impl Message {
+    fn new(content: Content) -> Self {
+        Self {
+            content,
+            quick_replies: Vec::new(),
+            metadata: None,
+            messaging_type: MessagingType::Response,
+            reply_to: None,
+            persona_id: None,
+            notification_type: None,
+        }
+    }
+
+    /// A text message.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::new(Content::Text(text.into()))
+    }
+
+    /// One media attachment.
+    pub fn attachment(attachment: Attachment) -> Self {
+        Self::new(Content::Attachment(attachment))
+    }
+
+    /// An image by URL.
+    pub fn image_url(url: impl Into<String>) -> Self {
+        Self::attachment(Attachment::url(AttachmentKind::Image, url))
+    }
+
+    /// Several images in one message.
+    pub fn images(images: impl IntoIterator<Item = Attachment>) -> Self {
+        Self::new(Content::Images(images.into_iter().collect()))
+    }
+
+    /// A generic template (cards).
+    pub fn generic(elements: impl IntoIterator<Item = Element>) -> Self {
+        Self::new(Content::Template(Template::Generic(elements.into_iter().collect())))
+    }
+
+    /// A button template.
+    pub fn buttons(text: impl Into<String>, buttons: impl IntoIterator<Item = Button>) -> Self {
+        Self::new(Content::Template(Template::Button {
+            text: text.into(),
+            buttons: buttons.into_iter().collect(),
+        }))
+    }
+
+    /// A media template.
+    pub fn media(
+        media_type: AttachmentKind,
+        source: AttachmentSource,
+        buttons: impl IntoIterator<Item = Button>,
+    ) -> Self {
+        Self::new(Content::Template(Template::Media {
+            media_type,
+            source,
+            buttons: buttons.into_iter().collect(),
+        }))
+    }
+
+    /// A Page utility template (`{name, language, components}`), sent as `UTILITY`.
+    pub fn utility_template(template: serde_json::Value) -> Self {
+        let mut message = Self::new(Content::UtilityTemplate(template));
+        message.messaging_type = MessagingType::Utility;
+        message
+    }
+
+    /// Instagram's heart sticker.
+    pub fn like_heart() -> Self {
+        Self::new(Content::LikeHeart)
+    }
+
+    /// Adds a quick reply.
+    pub fn quick_reply(mut self, reply: QuickReply) -> Self {
+        self.quick_replies.push(reply);
+        self
+    }
+
+    /// A string echoed in the `message_echoes` webhook (≤ 1000 characters).
+    pub fn metadata(mut self, metadata: impl Into<String>) -> Self {
+        self.metadata = Some(metadata.into());
+        self
+    }
+
+    /// Sends as a proactive update inside the window.
+    pub fn update(mut self) -> Self {
+        self.messaging_type = MessagingType::Update;
+        self
+    }
+
+    /// Sends outside the window with a tag (in 2026: [`MessageTag::HumanAgent`]).
+    pub fn tag(mut self, tag: MessageTag) -> Self {
+        self.messaging_type = MessagingType::MessageTag(tag);
+        self
+    }
+
+    /// Quotes a message (the user's or the Page's).
+    pub fn reply_to(mut self, mid: impl Into<String>) -> Self {
+        self.reply_to = Some(mid.into());
+        self
+    }
+
+    /// Sends as a persona.
+    pub fn persona(mut self, persona_id: impl Into<String>) -> Self {
+        self.persona_id = Some(persona_id.into());
+        self
+    }
+
+    /// How the user is notified.
+    pub fn notification(mut self, notification: NotificationType) -> Self {
+        self.notification_type = Some(notification);
+        self
+    }
+
+    /// The messaging type.
+    pub fn messaging_type(&self) -> &MessagingType {
+        &self.messaging_type
+    }
+
+    /// Checks Messenger's limits.
+    ///
+    /// # Errors
+    ///
+    /// The first broken limit.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.validate_for(Platform::Messenger)
+    }
+
+    pub(crate) fn validate_for(&self, platform: Platform) -> Result<(), ValidationError> {
+        match &self.content {
+            Content::Text(text) => {
+                not_empty("message.text", text)?;
+                match platform {
+                    Platform::Messenger => max_chars("message.text", text, limits::MESSENGER_TEXT)?,
+                    Platform::Instagram if text.len() > limits::INSTAGRAM_TEXT_BYTES => {
+                        return Err(ValidationError::new(
+                            "message.text",
+                            Violation::Invalid(
+                                format!("{} bytes; Instagram allows 1000 bytes of UTF-8", text.len()).into(),
+                            ),
+                        ));
+                    }
+                    Platform::Instagram => {}
+                }
+            }
+            Content::Attachment(attachment) => attachment.validate()?,
+            Content::Images(images) => {
+                let max = match platform {
+                    Platform::Messenger => limits::MESSENGER_IMAGES,
+                    Platform::Instagram => limits::INSTAGRAM_IMAGES,
+                };
+                if images.is_empty() {
+                    return Err(ValidationError::new(
+                        "message.attachments",
+                        Violation::TooFew { min: 1, actual: 0 },
+                    ));
+                }
+                max_items("message.attachments", images.len(), max)?;
+                for image in images {
+                    if image.kind != AttachmentKind::Image {
+                        return Err(ValidationError::new(
+                            "message.attachments",
+                            Violation::Invalid("images only".into()),
+                        ));
+                    }
+                    image.validate()?;
+                }
+            }
+            Content::Template(template) => template.validate()?,
+            Content::UtilityTemplate(template) => {
+                if template.get("name").and_then(serde_json::Value::as_str).is_none_or(str::is_empty) {
+                    return Err(ValidationError::new("message.template.name", Violation::Missing));
+                }
+            }
+            Content::LikeHeart => {}
+        }
+        max_items("message.quick_replies", self.quick_replies.len(), limits::QUICK_REPLIES)?;
+        self.quick_replies.iter().try_for_each(QuickReply::validate)?;
+        if let Some(metadata) = &self.metadata {
+            max_chars("message.metadata", metadata, limits::METADATA)?;
+        }
+        if let MessagingType::MessageTag(tag) = &self.messaging_type {
+            if RETIRED_TAGS.contains(&tag.as_str()) {
+                return Err(ValidationError::new(
+                    "tag",
+                    Violation::Invalid("Meta retired this tag on 2026-04-27; use a utility template".into()),
+                ));
+            }
+            if platform == Platform::Instagram && *tag != MessageTag::HumanAgent {
+                return Err(ValidationError::new(
+                    "tag",
+                    Violation::Invalid("Instagram accepts HUMAN_AGENT only".into()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The request body of a send.
+pub(crate) struct SendBody {
+    pub(crate) to: Recipient,
+    pub(crate) message: Message,
+}
+
+impl Serialize for SendBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = &self.message;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("recipient", &self.to)?;
+        match &message.messaging_type {
+            MessagingType::Response => map.serialize_entry("messaging_type", "RESPONSE")?,
+            MessagingType::Update => map.serialize_entry("messaging_type", "UPDATE")?,
+            MessagingType::Utility => map.serialize_entry("messaging_type", "UTILITY")?,
+            MessagingType::MessageTag(tag) => {
+                map.serialize_entry("messaging_type", "MESSAGE_TAG")?;
+                map.serialize_entry("tag", tag)?;
+            }
+        }
+        let mut body = serde_json::Map::new();
+        match &message.content {
+            Content::Text(text) => {
+                body.insert("text".to_owned(), text.clone().into());
+            }
+            Content::Attachment(attachment) => {
+                body.insert(
+                    "attachment".to_owned(),
+                    serde_json::to_value(attachment).map_err(serde::ser::Error::custom)?,
+                );
+            }
+            Content::Images(images) => {
+                body.insert(
+                    "attachments".to_owned(),
+                    serde_json::to_value(images).map_err(serde::ser::Error::custom)?,
+                );
+            }
+            Content::Template(template) => {
+                body.insert(
+                    "attachment".to_owned(),
+                    serde_json::to_value(template).map_err(serde::ser::Error::custom)?,
+                );
+            }
+            Content::UtilityTemplate(template) => {
+                body.insert("template".to_owned(), template.clone());
+            }
+            Content::LikeHeart => {
+                body.insert("attachment".to_owned(), serde_json::json!({"type": "like_heart"}));
+            }
+        }
+        if !message.quick_replies.is_empty() {
+            body.insert(
+                "quick_replies".to_owned(),
+                serde_json::to_value(&message.quick_replies).map_err(serde::ser::Error::custom)?,
+            );
+        }
+        if let Some(metadata) = &message.metadata {
+            body.insert("metadata".to_owned(), metadata.clone().into());
+        }
+        map.serialize_entry("message", &body)?;
+        if let Some(mid) = &message.reply_to {
+            map.serialize_entry("reply_to", &serde_json::json!({"mid": mid}))?;
+        }
+        if let Some(persona) = &message.persona_id {
+            map.serialize_entry("persona_id", persona)?;
+        }
+        if let Some(notification) = &message.notification_type {
+            map.serialize_entry("notification_type", notification)?;
+        }
+        map.end()
+    }
+}
+
+string_enum! {
+    /// A sender action.
+    pub enum SenderAction {
+        /// Shows the typing bubble.
+        TypingOn = "typing_on",
+        /// Hides it.
+        TypingOff = "typing_off",
+        /// Marks the conversation seen.
+        MarkSeen = "mark_seen",
+    }
+}
+
+/// The answer to a send or sender action.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct SendResponse {
+    /// The recipient (absent for `user_ref` recipients).
+    #[serde(default)]
+    pub recipient_id: Option<String>,
+    /// The message id (`m_…`).
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// The saved attachment id, when a reusable attachment was sent.
+    #[serde(default)]
+    pub attachment_id: Option<String>,
+}

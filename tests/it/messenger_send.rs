@@ -1,0 +1,530 @@
+//! Messenger and Instagram: exact requests of every endpoint, both Instagram hosts, limits.
+
+use futures_util::TryStreamExt;
+use meta_messaging::ErrorKind;
+use meta_messaging::messenger::message::{
+    Attachment, AttachmentKind, AttachmentSource, Button, Element, Message, MessageTag, NotificationType,
+    QuickReply, Recipient, SenderAction,
+};
+use meta_messaging::messenger::profile::{Greeting, IceBreaker, IceBreakers, MessengerProfile};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{TOKEN, client, fixture};
+
+const PAGE: &str = "496827783153891";
+const IG: &str = "17841400000000000";
+const PSID: &str = "4146131322999601";
+const MID: &str = "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM";
+
+fn sent() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"recipient_id": PSID, "message_id": MID}))
+}
+
+async fn assert_page_send(message: Message, to: Recipient, expected: Value) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_json(&expected))
+        .respond_with(sent())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = client(&server).messenger(PAGE).send(to, message).await.unwrap();
+    assert_eq!((response.recipient_id.as_deref(), response.message_id.as_deref()), (Some(PSID), Some(MID)));
+}
+
+#[tokio::test]
+async fn text_quick_replies_metadata_reply_persona_notification() {
+    let message = Message::text("Pick a colour:")
+        .quick_reply(QuickReply::text("Red", "RED"))
+        .quick_reply(QuickReply::UserEmail)
+        .metadata("crm-42")
+        .reply_to(MID)
+        .persona("1234567")
+        .notification(NotificationType::SilentPush)
+        .update();
+    assert_page_send(
+        message,
+        PSID.into(),
+        json!({
+            "recipient": {"id": PSID}, "messaging_type": "UPDATE",
+            "message": {"text": "Pick a colour:", "metadata": "crm-42", "quick_replies": [
+                {"content_type": "text", "title": "Red", "payload": "RED"}, {"content_type": "user_email"}]},
+            "reply_to": {"mid": MID}, "persona_id": "1234567", "notification_type": "SILENT_PUSH"
+        }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn attachments_by_url_id_and_several_images() {
+    assert_page_send(
+        Message::attachment(Attachment::url(AttachmentKind::Image, "https://x.example/a.jpg").reusable()),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
+               "message": {"attachment": {"type": "image", "payload": {"url": "https://x.example/a.jpg", "is_reusable": true}}}}),
+    )
+    .await;
+    assert_page_send(
+        Message::attachment(Attachment::id(AttachmentKind::File, "1745504518999123")),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
+               "message": {"attachment": {"type": "file", "payload": {"attachment_id": "1745504518999123"}}}}),
+    )
+    .await;
+    assert_page_send(
+        Message::images([
+            Attachment::url(AttachmentKind::Image, "https://x.example/1.jpg"),
+            Attachment::id(AttachmentKind::Image, "99"),
+        ]),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachments": [
+            {"type": "image", "payload": {"url": "https://x.example/1.jpg"}},
+            {"type": "image", "payload": {"attachment_id": "99"}}]}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn generic_button_and_media_templates() {
+    assert_page_send(
+        Message::generic([Element::new("Welcome!")
+            .subtitle("We have the right hat for everyone.")
+            .image_url("https://x.example/hat.jpg")
+            .default_url("https://x.example/")
+            .button(Button::url("View Website", "https://x.example/"))
+            .button(Button::postback("Start Chatting", "START"))]),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "template",
+            "payload": {"template_type": "generic", "elements": [{
+                "title": "Welcome!", "subtitle": "We have the right hat for everyone.", "image_url": "https://x.example/hat.jpg",
+                "default_action": {"type": "web_url", "url": "https://x.example/"},
+                "buttons": [{"type": "web_url", "url": "https://x.example/", "title": "View Website"},
+                            {"type": "postback", "title": "Start Chatting", "payload": "START"}]}]}}}}),
+    )
+    .await;
+    assert_page_send(
+        Message::buttons("What next?", [Button::call("Call us", "+15105551234")]),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "template",
+            "payload": {"template_type": "button", "text": "What next?",
+                        "buttons": [{"type": "phone_number", "title": "Call us", "payload": "+15105551234"}]}}}}),
+    )
+    .await;
+    assert_page_send(
+        Message::media(AttachmentKind::Video, AttachmentSource::Id("555".into()), [Button::postback("More", "MORE")]),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "template",
+            "payload": {"template_type": "media", "elements": [{"media_type": "video", "attachment_id": "555",
+                        "buttons": [{"type": "postback", "title": "More", "payload": "MORE"}]}]}}}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tags_utility_templates_and_user_refs() {
+    assert_page_send(
+        Message::text("An agent here").tag(MessageTag::HumanAgent),
+        Recipient::UserRef("ref-123".into()),
+        json!({"recipient": {"user_ref": "ref-123"}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
+               "message": {"text": "An agent here"}}),
+    )
+    .await;
+    let template = json!({"name": "order_update", "language": {"code": "en"},
+                          "components": [{"type": "body", "parameters": [{"type": "text", "text": "confirmed"}]}]});
+    assert_page_send(
+        Message::utility_template(template.clone()),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "UTILITY", "message": {"template": template}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sender_actions_and_reactions() {
+    let server = MockServer::start().await;
+    for body in [
+        json!({"recipient": {"id": PSID}, "sender_action": "typing_on"}),
+        json!({"recipient": {"id": PSID}, "sender_action": "mark_seen"}),
+        json!({"recipient": {"id": PSID}, "sender_action": "react", "payload": {"message_id": MID, "reaction": "😊"}}),
+        json!({"recipient": {"id": PSID}, "sender_action": "unreact", "payload": {"message_id": MID}}),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(format!("/v25.0/{PAGE}/messages")))
+            .and(body_json(body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"recipient_id": PSID})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let page = client(&server).messenger(PAGE);
+    page.sender_action(PSID, SenderAction::TypingOn).await.unwrap();
+    page.sender_action(PSID, SenderAction::MarkSeen).await.unwrap();
+    page.react(PSID, MID, "😊").await.unwrap();
+    page.unreact(PSID, MID).await.unwrap();
+}
+
+#[tokio::test]
+async fn attachments_upload_and_save() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(body_string_contains(r#"name="recipient""#))
+        .and(body_string_contains(format!(r#"{{"id":"{PSID}"}}"#)))
+        .and(body_string_contains(r#"{"attachment":{"payload":{"is_reusable":true},"type":"image"}}"#))
+        .and(body_string_contains(r#"name="filedata"; filename="shirt.png""#))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"recipient_id": PSID, "message_id": MID, "attachment_id": "1857777774821032"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/message_attachments")))
+        .and(body_json(json!({"message": {"attachment": {"type": "video", "payload": {"url": "https://x.example/v.mp4", "is_reusable": true}}}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"attachment_id": "1857777774821033"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/message_attachments")))
+        .and(body_string_contains(r#"name="filedata"; filename="doc.pdf""#))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"attachment_id": 1_857_777_774_821_034_u64})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    let sent = page
+        .send_upload(
+            PSID,
+            AttachmentKind::Image,
+            bytes::Bytes::from_static(b"PNG"),
+            "image/png",
+            "shirt.png",
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.attachment_id.as_deref(), Some("1857777774821032"));
+    let saved = page
+        .save_attachment(&Attachment::url(AttachmentKind::Video, "https://x.example/v.mp4"))
+        .await
+        .unwrap();
+    assert_eq!(saved.attachment_id, "1857777774821033");
+    let uploaded = page
+        .upload_attachment(
+            AttachmentKind::File,
+            bytes::Bytes::from_static(b"%PDF"),
+            "application/pdf",
+            "doc.pdf",
+        )
+        .await
+        .unwrap();
+    assert_eq!(uploaded.attachment_id, "1857777774821034");
+}
+
+#[tokio::test]
+async fn personas_and_user_profile() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/personas")))
+        .and(body_json(json!({"name": "Adam", "profile_picture_url": "https://x.example/adam.jpg"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "311216893207044"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/311216893207044"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "Adam", "profile_picture_url": "https://x.example/adam.jpg", "id": "311216893207044"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/personas")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"name": "Adam", "id": "311216893207044"}], "paging": {"cursors": {"before": "A", "after": "B"}}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v25.0/311216893207044"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PSID}")))
+        .and(query_param("fields", "first_name,last_name,profile_pic"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"first_name": "Peter", "last_name": "Chang", "profile_pic": "https://x.example/p.jpg", "id": PSID})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    assert_eq!(
+        page.create_persona("Adam", "https://x.example/adam.jpg").await.unwrap().id,
+        "311216893207044"
+    );
+    assert_eq!(page.persona("311216893207044").await.unwrap().name.as_deref(), Some("Adam"));
+    let all: Vec<_> = page.personas().items().try_collect().await.unwrap();
+    assert_eq!(all.len(), 1);
+    page.delete_persona("311216893207044").await.unwrap();
+    let profile = page.user_profile(PSID).await.unwrap();
+    assert_eq!((profile.first_name.as_deref(), profile.id.as_deref()), (Some("Peter"), Some(PSID)));
+    assert_eq!(
+        page.create_persona("x".repeat(51), "https://x").await.unwrap_err().kind(),
+        ErrorKind::Validation
+    );
+}
+
+#[tokio::test]
+async fn messenger_profile_get_set_delete() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(query_param("fields", "get_started,greeting"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"get_started": {"payload": "GET_STARTED"}, "greeting": [{"locale": "default", "text": "Hi {{user_first_name}}!"}]}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(body_json(json!({
+            "get_started": {"payload": "GET_STARTED"},
+            "greeting": [{"locale": "default", "text": "Hello!"}],
+            "ice_breakers": [{"locale": "default", "call_to_actions": [{"question": "Where are you?", "payload": "WHERE"}]}],
+            "whitelisted_domains": ["https://shop.example"]
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(body_json(json!({"fields": ["get_started", "greeting"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    let current = page.messenger_profile(&["get_started", "greeting"]).await.unwrap();
+    assert_eq!(current.data[0].get_started.as_ref().unwrap().payload, "GET_STARTED");
+    let profile = MessengerProfile::new()
+        .get_started("GET_STARTED")
+        .greeting(Greeting::new("default", "Hello!"))
+        .ice_breakers(IceBreakers::new("default", [IceBreaker::new("Where are you?", "WHERE")]))
+        .whitelisted_domains(["https://shop.example"]);
+    assert_eq!(page.set_messenger_profile(&profile).await.unwrap().result.as_deref(), Some("success"));
+    page.delete_messenger_profile(&["get_started", "greeting"]).await.unwrap();
+    let no_default = MessengerProfile::new().greeting(Greeting::new("en_US", "Hi"));
+    assert_eq!(page.set_messenger_profile(&no_default).await.unwrap_err().kind(), ErrorKind::Validation);
+}
+
+#[tokio::test]
+async fn conversations_and_messages() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/conversations")))
+        .and(query_param("platform", "messenger"))
+        .and(query_param("user_id", PSID))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"data": [{"id": "t_10161", "updated_time": "2026-11-20T10:00:00+0000"}]}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{MID}")))
+        .and(query_param("fields", "id,created_time,from,to,message"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": MID, "created_time": "2026-11-20T10:00:00+0000", "from": {"id": PSID}, "message": "hi"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    let conversations: Vec<_> = page.conversations(Some(PSID)).items().try_collect().await.unwrap();
+    assert_eq!(conversations[0].id, "t_10161");
+    assert_eq!(page.conversation_message(MID).await.unwrap().message.as_deref(), Some("hi"));
+}
+
+#[tokio::test]
+async fn messenger_limits_and_window_errors() {
+    let cases = [
+        (Message::text("x".repeat(2001)), "message.text"),
+        (
+            Message::text("hi").quick_reply(QuickReply::text("x".repeat(21), "P")),
+            "message.quick_replies.title",
+        ),
+        (
+            (0..14).fold(Message::text("hi"), |m, i| m.quick_reply(QuickReply::text(format!("q{i}"), "P"))),
+            "message.quick_replies",
+        ),
+        (Message::generic((0..11).map(|i| Element::new(format!("e{i}")).subtitle("s"))), "elements"),
+        (Message::generic([Element::new("only a title")]), "elements"),
+        (Message::generic([Element::new("x".repeat(81)).subtitle("s")]), "elements.title"),
+        (
+            Message::generic([
+                (0..4).fold(Element::new("t"), |e, i| e.button(Button::postback(format!("b{i}"), "P")))
+            ]),
+            "elements.buttons",
+        ),
+        (Message::buttons("x".repeat(641), [Button::postback("a", "A")]), "text"),
+        (Message::buttons("q", []), "buttons"),
+        (Message::buttons("q", [Button::call("Call", "5105551234")]), "buttons.payload"),
+        (
+            Message::images(
+                (0..31).map(|_| Attachment::url(AttachmentKind::Image, "https://x.example/i.jpg")),
+            ),
+            "message.attachments",
+        ),
+        (Message::text("hi").tag(MessageTag::from("ACCOUNT_UPDATE")), "tag"),
+        (Message::text("hi").metadata("x".repeat(1001)), "message.metadata"),
+        (Message::utility_template(json!({"language": {"code": "en"}})), "message.template.name"),
+    ];
+    for (message, field) in cases {
+        let err = message.validate().unwrap_err();
+        assert_eq!(err.field(), field, "{err}");
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_bytes(fixture("errors/10_2018278_outside_window.json")),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).messenger(PAGE).send_text(PSID, "late").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutsideWindow);
+    let err = client(&server).messenger(PAGE).send_text("", "hi").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation);
+}
+
+#[tokio::test]
+async fn instagram_on_both_hosts() {
+    for instagram_login in [false, true] {
+        let server = MockServer::start().await;
+        let (prefix, node) = if instagram_login { ("/ig/v25.0", IG) } else { ("/v25.0", PAGE) };
+        for body in [
+            json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Hello"}}),
+            json!({"recipient": {"comment_id": "17890000000000001"}, "messaging_type": "RESPONSE", "message": {"text": "We sent you a DM"}}),
+            json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "like_heart"}}}),
+            json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "audio", "payload": {"url": "https://x.example/a.m4a"}}}}),
+            json!({"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT", "message": {"text": "An agent"}}),
+            json!({"recipient": {"id": PSID}, "sender_action": "react", "payload": {"message_id": MID, "reaction": "love"}}),
+            json!({"recipient": {"id": PSID}, "sender_action": "unreact", "payload": {"message_id": MID}}),
+            json!({"recipient": {"id": PSID}, "sender_action": "typing_on"}),
+        ] {
+            Mock::given(method("POST"))
+                .and(path(format!("{prefix}/{node}/messages")))
+                .and(body_json(body))
+                .respond_with(sent())
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/{PSID}")))
+            .and(query_param("fields", "name,username,profile_pic,follower_count,is_user_follow_business,is_business_follow_user,is_verified_user"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": null, "username": "peter_chang_live", "follower_count": 1234, "is_user_follow_business": false, "is_business_follow_user": true, "id": PSID})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("{prefix}/{node}/messenger_profile")))
+            .and(query_param("platform", "instagram"))
+            .and(body_json(json!({"platform": "instagram", "ice_breakers": [{"locale": "default", "call_to_actions": [{"question": "Prices?", "payload": "PRICES"}]}]})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/{node}/messenger_profile")))
+            .and(query_param("fields", "ice_breakers"))
+            .and(query_param("platform", "instagram"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"ice_breakers": [{"locale": "default", "call_to_actions": [{"question": "Prices?", "payload": "PRICES"}]}]}]})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(format!("{prefix}/{node}/messenger_profile")))
+            .and(body_json(json!({"fields": ["ice_breakers"], "platform": "instagram"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/{node}/conversations")))
+            .and(query_param("platform", "instagram"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"data": [{"id": "aWdfZAG06", "updated_time": "2026-11-20T10:00:00+0000"}]}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut ig = client(&server).instagram(node);
+        if instagram_login {
+            ig = ig.with_instagram_login();
+        }
+        assert_eq!(ig.is_instagram_login(), instagram_login);
+        ig.send_text(PSID, "Hello").await.unwrap();
+        ig.private_reply("17890000000000001", "We sent you a DM").await.unwrap();
+        ig.send(PSID, Message::like_heart()).await.unwrap();
+        ig.send(PSID, Message::attachment(Attachment::url(AttachmentKind::Audio, "https://x.example/a.m4a")))
+            .await
+            .unwrap();
+        ig.send(PSID, Message::text("An agent").tag(MessageTag::HumanAgent)).await.unwrap();
+        ig.react(PSID, MID, "love").await.unwrap();
+        ig.unreact(PSID, MID).await.unwrap();
+        ig.sender_action(PSID, SenderAction::TypingOn).await.unwrap();
+        let profile = ig.user_profile(PSID).await.unwrap();
+        assert_eq!(
+            (profile.username.as_deref(), profile.name, profile.follower_count),
+            (Some("peter_chang_live"), None, Some(1234))
+        );
+        ig.set_ice_breakers(vec![IceBreakers::new("default", [IceBreaker::new("Prices?", "PRICES")])])
+            .await
+            .unwrap();
+        assert_eq!(
+            ig.ice_breakers().await.unwrap().data[0].ice_breakers.as_ref().unwrap()[0].call_to_actions.len(),
+            1
+        );
+        ig.delete_ice_breakers().await.unwrap();
+        let conversations: Vec<_> = ig.conversations(None).items().try_collect().await.unwrap();
+        assert_eq!(conversations[0].id, "aWdfZAG06");
+    }
+}
+
+#[tokio::test]
+async fn instagram_limits_and_errors() {
+    let server = MockServer::start().await;
+    let ig = client(&server).instagram(IG).with_instagram_login();
+    // 1000 bytes, not characters: 500 two-byte characters fit, 501 do not.
+    let err = ig.send_text(PSID, "é".repeat(501)).await.unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "message.text");
+    let err = ig
+        .send(
+            PSID,
+            Message::images(
+                (0..11).map(|_| Attachment::url(AttachmentKind::Image, "https://x.example/i.jpg")),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "message.attachments");
+    let err = ig.send(PSID, Message::text("x").tag(MessageTag::from("CUSTOMER_FEEDBACK"))).await.unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "tag");
+    let many = vec![IceBreakers::new("default", (0..5).map(|i| IceBreaker::new(format!("q{i}"), "P")))];
+    assert_eq!(ig.set_ice_breakers(many).await.unwrap_err().kind(), ErrorKind::Validation);
+    assert!(server.received_requests().await.unwrap().is_empty());
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_bytes(fixture("errors/10_2534022_ig_outside_window.json")),
+        )
+        .mount(&server)
+        .await;
+    let err = ig.send_text(PSID, "é".repeat(500)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutsideWindow);
+}
