@@ -5,6 +5,7 @@ pub mod clock;
 pub mod graph;
 pub mod instagram;
 pub mod messenger;
+pub mod pacing;
 mod secret;
 pub mod token;
 mod util;

@@ -13,6 +13,7 @@ use sha2::Sha256;
 use tracing::Instrument;
 use url::Url;
 
+use super::backoff::{UsageBackoff, UsageGate};
 use super::request::{
     Auth, Body, GraphRequest, Host, RequestSpec, Response, ResponseMeta, Target, request_secrets,
 };
@@ -62,6 +63,7 @@ struct Shared {
     attempt_timeout: Duration,
     total_timeout: Duration,
     max_response_bytes: usize,
+    usage_gate: UsageGate,
 }
 
 /// An access token with its prepared `Authorization` header and `appsecret_proof`.
@@ -184,6 +186,9 @@ impl Client {
         if let Some(error) = spec.error.take() {
             return Err(error);
         }
+        if let Some(gate) = spec.gate.take() {
+            gate.admit().await?;
+        }
         let credentials = match &spec.auth {
             Auth::Client => self.credentials.clone(),
             Auth::Token(credentials) => Some(Arc::clone(credentials)),
@@ -191,7 +196,25 @@ impl Client {
         };
         let url = self.url_for(&spec, credentials.as_deref())?;
         let span = tracing::debug_span!("graph_request", method = %spec.method, path = spec.log_path());
-        self.run_attempts(&spec, &url, credentials.as_deref()).instrument(span).await
+        let shared = &*self.shared;
+        async {
+            if let Target::Graph { path, .. } = &spec.target {
+                let business_id = path.split('/').next().unwrap_or_default();
+                shared.usage_gate.before(business_id, shared.total_timeout).await?;
+            }
+            let outcome = self.run_attempts(&spec, &url, credentials.as_deref()).await;
+            match &outcome {
+                Ok((_, meta)) => shared.usage_gate.observe(&meta.usage),
+                Err(error) => {
+                    if let Some(usage) = error.usage() {
+                        shared.usage_gate.observe(usage);
+                    }
+                }
+            }
+            outcome
+        }
+        .instrument(span)
+        .await
     }
 
     async fn run_attempts(
@@ -399,6 +422,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    usage_backoff: UsageBackoff,
 }
 
 impl Default for ClientBuilder {
@@ -416,6 +440,7 @@ impl Default for ClientBuilder {
             http: None,
             retry: RetryPolicy::default(),
             max_response_bytes: 16 * 1024 * 1024,
+            usage_backoff: UsageBackoff::default(),
         }
     }
 }
@@ -504,6 +529,12 @@ impl ClientBuilder {
         self
     }
 
+    /// How to react to rate-limit usage headers; see [`UsageBackoff`] (on by default).
+    pub fn usage_backoff(mut self, backoff: UsageBackoff) -> Self {
+        self.usage_backoff = backoff;
+        self
+    }
+
     /// The largest response body accepted (16 MiB by default); larger bodies fail with
     /// [`ErrorKind::Decode`].
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
@@ -550,6 +581,7 @@ impl ClientBuilder {
             attempt_timeout: self.attempt_timeout,
             total_timeout: self.total_timeout,
             max_response_bytes: self.max_response_bytes,
+            usage_gate: UsageGate::new(self.usage_backoff),
         };
         let credentials =
             self.access_token.map(|token| Arc::new(Credentials::new(token, shared.app_secret.as_ref())));

@@ -165,6 +165,22 @@ impl Error {
         err
     }
 
+    /// A send held back by a pacing limit for longer than the policy allows.
+    pub(crate) fn paced(what: &'static str, retry_after: Duration) -> Self {
+        let mut err = Self::new(ErrorKind::RateLimited);
+        err.inner.message =
+            Some(Cow::Owned(format!("paced locally: {what} allows the next message in {retry_after:?}")));
+        err.inner.retry_after = Some(retry_after);
+        err
+    }
+
+    /// A free-form send outside the customer-service window, refused before the request.
+    pub(crate) fn outside_window(advice: &'static str) -> Self {
+        let mut err = Self::new(ErrorKind::OutsideWindow);
+        err.inner.message = Some(Cow::Borrowed(advice));
+        err
+    }
+
     /// Wraps a transport error from reqwest, dropping its URL (which may carry secrets).
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
         let kind = if error.is_timeout() {

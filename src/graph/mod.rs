@@ -8,6 +8,7 @@
 //! - [`Page`] and [`GraphRequest::pages`] walk cursor-paginated edges as a stream.
 //! - [`GraphRequest`] is the escape hatch for endpoints the crate does not model.
 
+mod backoff;
 mod client;
 mod codes;
 mod error;
@@ -21,12 +22,13 @@ mod time;
 mod usage;
 mod version;
 
+pub use backoff::UsageBackoff;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind, GraphApiError, Result, ValidationError, Violation};
 pub use paging::{BoxStream, Cursors, Page, Paging};
 pub use raw::{Lazy, RawJson};
 pub use request::{Ack, GraphRequest, Host, Multipart, Response, ResponseMeta};
-pub(crate) use request::{Auth, RequestSpec, Target};
+pub(crate) use request::{Auth, Gate, RequestSpec, Target};
 pub use reqwest::Method;
 pub use retry::RetryPolicy;
 pub use time::Timestamp;

@@ -78,6 +78,14 @@ pub(crate) struct RequestSpec {
     pub(crate) replayable: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) error: Option<Error>,
+    /// Runs before any attempt (pacing, window checks); its error ends the call.
+    pub(crate) gate: Option<Arc<dyn Gate>>,
+}
+
+/// A check run before a request is sent.
+pub(crate) trait Gate: Send + Sync {
+    /// Resolves when the request may go, or fails.
+    fn admit(&self) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>>;
 }
 
 impl RequestSpec {
@@ -101,6 +109,7 @@ impl RequestSpec {
             replayable: true,
             timeout: None,
             error,
+            gate: None,
         }
     }
 
@@ -150,6 +159,7 @@ impl fmt::Debug for RequestSpec {
             .field("query", &self.query)
             .field("secret_query", &self.secret_query.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("idempotent", &self.idempotent)
+            .field("gated", &self.gate.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -50,6 +50,7 @@ impl Client {
                 host: Host::Facebook,
                 node: account_id.into(),
                 platform: Platform::Instagram,
+                window: None,
             },
         }
     }
@@ -66,6 +67,14 @@ impl Instagram {
     #[must_use]
     pub fn with_instagram_login(mut self) -> Self {
         self.target.host = Host::Instagram;
+        self
+    }
+
+    /// Refuses sends outside the window before any request (24 hours; 7 days with
+    /// `HUMAN_AGENT`), as for Messenger.
+    #[must_use]
+    pub fn with_window(mut self, tracker: crate::pacing::WindowTracker) -> Self {
+        self.target.window = Some(tracker);
         self
     }
 

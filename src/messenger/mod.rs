@@ -24,6 +24,7 @@ pub mod webhook;
 use reqwest::Method;
 use serde_json::json;
 
+use self::message::MessagingType;
 use self::message::{
     Attachment, AttachmentKind, Message, Platform, Recipient, SendBody, SendResponse, SenderAction,
 };
@@ -33,8 +34,9 @@ use self::profile::{
 };
 use crate::Client;
 use crate::graph::{
-    Ack, Error, GraphRequest, Host, Multipart, Page, RequestSpec, ValidationError, Violation,
+    Ack, Error, Gate, GraphRequest, Host, Multipart, Page, RequestSpec, ValidationError, Violation,
 };
+use crate::pacing::WindowTracker;
 
 /// The fields of a Messenger user profile that need no extra feature approval.
 pub const USER_PROFILE_FIELDS: &str = "first_name,last_name,profile_pic";
@@ -46,6 +48,22 @@ pub(crate) struct SendTarget {
     pub(crate) host: Host,
     pub(crate) node: String,
     pub(crate) platform: Platform,
+    pub(crate) window: Option<WindowTracker>,
+}
+
+/// The window check of a Messenger or Instagram send.
+struct WindowGate {
+    window: WindowTracker,
+    business: String,
+    user: String,
+    span: std::time::Duration,
+    advice: &'static str,
+}
+
+impl Gate for WindowGate {
+    fn admit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<()>> + Send + '_>> {
+        Box::pin(self.window.require(&self.business, &self.user, self.span, self.advice))
+    }
 }
 
 impl SendTarget {
@@ -68,6 +86,28 @@ impl SendTarget {
 
     pub(crate) fn send(&self, to: Recipient, message: Message) -> GraphRequest<SendResponse> {
         let mut spec = self.spec(Method::POST, Some("messages"));
+        if let (Some(window), Recipient::Id(user)) = (&self.window, &to) {
+            let rule = match message.messaging_type() {
+                MessagingType::Response | MessagingType::Update => Some((
+                    crate::pacing::window::WINDOW,
+                    "more than 24 hours since the user's last message: use the HUMAN_AGENT tag or a utility template",
+                )),
+                MessagingType::MessageTag(_) => Some((
+                    crate::pacing::window::HUMAN_AGENT_WINDOW,
+                    "more than 7 days since the user's last message: only a utility template may go",
+                )),
+                _ => None,
+            };
+            if let Some((span, advice)) = rule {
+                spec.gate = Some(std::sync::Arc::new(WindowGate {
+                    window: window.clone(),
+                    business: self.node.clone(),
+                    user: user.clone(),
+                    span,
+                    advice,
+                }));
+            }
+        }
         match to.validate().and_then(|()| message.validate_for(self.platform)) {
             Ok(()) => spec.set_json(&SendBody { to, message }),
             Err(violation) => spec.fail(Error::from(violation)),
@@ -216,6 +256,7 @@ impl Client {
                 host: Host::Facebook,
                 node: page_id.into(),
                 platform: Platform::Messenger,
+                window: None,
             },
         }
     }
@@ -228,6 +269,15 @@ pub struct Messenger {
 }
 
 impl Messenger {
+    /// Refuses sends outside the window before any request: `RESPONSE` and `UPDATE` need the
+    /// user's message within 24 hours, a `HUMAN_AGENT` tag within 7 days; utility templates
+    /// always go. Feed the tracker with [`WindowTracker::observe`].
+    #[must_use]
+    pub fn with_window(mut self, tracker: WindowTracker) -> Self {
+        self.target.window = Some(tracker);
+        self
+    }
+
     /// The Page id.
     pub fn page_id(&self) -> &str {
         &self.target.node

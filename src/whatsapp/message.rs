@@ -85,6 +85,15 @@ impl Recipient {
         Self::Group(id.into())
     }
 
+    /// The user as webhooks name them: a phone number's digits (no `+`, spaces or dashes), or
+    /// the id.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Self::Phone(phone) => phone.chars().filter(char::is_ascii_digit).collect(),
+            Self::UserId(id) | Self::Group(id) => id.clone(),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         let (field, value) = match self {
             Self::Phone(v) | Self::Group(v) => ("to", v),

@@ -47,7 +47,10 @@ use self::media::{MediaDownload, MediaInfo, MediaUpload, UploadedMedia};
 use self::message::{Message, Recipient, SendBody, SendResponse};
 use self::template::{CreatedTemplate, MessageTemplate, NewTemplate, TemplateCategory};
 use crate::graph::serde_util::id_type;
-use crate::graph::{Ack, Error, GraphRequest, Page, RequestSpec, ValidationError};
+use std::sync::Arc;
+
+use crate::graph::{Ack, Error, Gate, GraphRequest, Page, RequestSpec, ValidationError};
+use crate::pacing::{Pacer, WindowTracker};
 use crate::{Client, VerifyToken};
 
 id_type! {
@@ -77,7 +80,7 @@ pub const TEMPLATE_FIELDS: &str =
 impl Client {
     /// The WhatsApp handle of a business phone number.
     pub fn whatsapp(&self, phone_number_id: impl Into<PhoneNumberId>) -> WhatsApp {
-        WhatsApp { client: self.clone(), phone_number_id: phone_number_id.into() }
+        WhatsApp { client: self.clone(), phone_number_id: phone_number_id.into(), pacer: None, window: None }
     }
 
     /// The handle of a WhatsApp Business Account.
@@ -91,6 +94,37 @@ impl Client {
 pub struct WhatsApp {
     client: Client,
     phone_number_id: PhoneNumberId,
+    pacer: Option<Pacer>,
+    window: Option<WindowTracker>,
+}
+
+/// The gate of a paced or window-checked send.
+struct SendGate {
+    pacer: Option<Pacer>,
+    window: Option<WindowTracker>,
+    phone: String,
+    user: String,
+}
+
+impl Gate for SendGate {
+    fn admit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<()>> + Send + '_>> {
+        Box::pin(async move {
+            if let Some(window) = &self.window {
+                window
+                    .require(
+                        &self.phone,
+                        &self.user,
+                        crate::pacing::window::WINDOW,
+                        "more than 24 hours since the user's last message: send a template",
+                    )
+                    .await?;
+            }
+            if let Some(pacer) = &self.pacer {
+                pacer.admit(&self.phone, &self.user).await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 fn request<T>(client: &Client, spec: RequestSpec) -> GraphRequest<T> {
@@ -123,14 +157,42 @@ impl WhatsApp {
         RequestSpec::node(method, self.phone_number_id.as_str(), edge)
     }
 
+    /// Paces this handle's sends: throughput per phone number and pair rate per recipient
+    /// (see [`pacing`](crate::pacing)).
+    #[must_use]
+    pub fn with_pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = Some(pacer);
+        self
+    }
+
+    /// Refuses free-form sends outside the 24-hour window before any request (templates always
+    /// go); feed the tracker from your webhooks with [`WindowTracker::observe`].
+    #[must_use]
+    pub fn with_window(mut self, tracker: WindowTracker) -> Self {
+        self.window = Some(tracker);
+        self
+    }
+
     /// Sends a message (`POST /{phone-number-id}/messages`).
     ///
     /// `to` is a phone number (`"16505551234"`, a `&str` or `String`), or a
-    /// [`Recipient::user_id`] / [`Recipient::group`]. The message is validated first.
+    /// [`Recipient::user_id`] / [`Recipient::group`]. The message is validated first; with a
+    /// [pacer](Self::with_pacer) or [window tracker](Self::with_window) it is also paced and
+    /// checked before the request.
     pub fn send(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
         let to = to.into();
         let check = to.validate().and_then(|()| message.validate());
         let mut spec = self.spec(Method::POST, Some("messages"));
+        let free_form = !matches!(message.content(), message::Content::Template(_));
+        let window = self.window.clone().filter(|_| free_form);
+        if self.pacer.is_some() || window.is_some() {
+            spec.gate = Some(Arc::new(SendGate {
+                pacer: self.pacer.clone(),
+                window,
+                phone: self.phone_number_id.to_string(),
+                user: to.key(),
+            }));
+        }
         if check.is_ok() {
             spec.set_json(&SendBody { to, message });
         }

@@ -21,6 +21,7 @@ mod graph_errors;
 mod graph_paging;
 mod graph_retry;
 mod messenger_send;
+mod pacing;
 mod secrets;
 mod support;
 mod token_lifecycle;

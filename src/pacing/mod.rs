@@ -1,0 +1,337 @@
+//! Pacing: send at the rates Meta accepts instead of learning them from errors.
+//!
+//! WhatsApp enforces two limits on sends (`meta-api.md` §13):
+//! - **throughput** per business phone number: 80 messages per second by default, up to 1,000
+//!   after an automatic upgrade (error 130429 when exceeded);
+//! - the **pair rate** from one business number to one user: about one message every 6 seconds,
+//!   with short bursts borrowing from later (error 131056).
+//!
+//! A [`Pacer`] holds one limiter per phone number and one per (phone number, recipient), both
+//! GCRA reservations: each send reserves the earliest slot both allow, so concurrent senders
+//! never over-admit and each gets a first-come slot. The pair slot is reserved first, so a busy
+//! recipient waits on its own limiter without holding the phone number's capacity: other
+//! recipients are not stalled. With [`PacingPolicy::Wait`] a send sleeps until its slot (at most
+//! `max_wait`); with [`PacingPolicy::FailFast`] it fails at once with
+//! [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) and
+//! [`retry_after`](crate::Error::retry_after). Attach a pacer to a handle with
+//! [`WhatsApp::with_pacer`](crate::whatsapp::WhatsApp::with_pacer).
+//!
+//! A cancelled wait keeps its reserved slot: the pacer may under-use a slot, never over-admit.
+//!
+//! [`window`] tracks the 24-hour customer-service window.
+
+pub mod window;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::graph::Error;
+use crate::webhook::Webhook;
+use crate::whatsapp::account::{PhoneNumber, ThroughputLevel};
+
+pub use window::{InMemoryWindowStore, WindowStatus, WindowStore, WindowTracker};
+
+/// Meta's default throughput, messages per second per phone number.
+pub const DEFAULT_THROUGHPUT: u32 = 80;
+/// The highest throughput Meta grants.
+pub const MAX_THROUGHPUT: u32 = 1000;
+/// Coexistence numbers (WhatsApp Business app and Cloud API): a fixed 20 per second.
+pub const COEXISTENCE_THROUGHPUT: u32 = 20;
+
+/// What a send does when a limit says "not yet".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PacingPolicy {
+    /// Sleep until the slot, if it comes within `max_wait`; fail otherwise.
+    Wait {
+        /// The longest wait accepted.
+        max_wait: Duration,
+    },
+    /// Never wait: fail with the time to retry.
+    FailFast,
+}
+
+impl PacingPolicy {
+    fn max_wait(self) -> Duration {
+        match self {
+            Self::Wait { max_wait } => max_wait,
+            Self::FailFast => Duration::ZERO,
+        }
+    }
+}
+
+/// The limits of a [`Pacer`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PacerConfig {
+    /// Messages per second per phone number (until told otherwise per number).
+    pub throughput: u32,
+    /// The minimum spacing of messages to one recipient.
+    pub pair_interval: Duration,
+    /// How many messages to one recipient may go at once before the spacing applies.
+    pub pair_burst: u32,
+    /// Wait or fail.
+    pub policy: PacingPolicy,
+}
+
+impl Default for PacerConfig {
+    /// 80 per second, one per 6 seconds per recipient with bursts of 5, wait up to 30 seconds.
+    fn default() -> Self {
+        Self {
+            throughput: DEFAULT_THROUGHPUT,
+            pair_interval: Duration::from_secs(6),
+            pair_burst: 5,
+            policy: PacingPolicy::Wait { max_wait: Duration::from_secs(30) },
+        }
+    }
+}
+
+impl PacerConfig {
+    /// Messages per second per phone number (1..=1000).
+    #[must_use]
+    pub fn throughput(mut self, messages_per_second: u32) -> Self {
+        self.throughput = messages_per_second.clamp(1, MAX_THROUGHPUT);
+        self
+    }
+
+    /// The minimum spacing of messages to one recipient.
+    #[must_use]
+    pub fn pair_interval(mut self, interval: Duration) -> Self {
+        self.pair_interval = interval;
+        self
+    }
+
+    /// How many messages to one recipient may go at once.
+    #[must_use]
+    pub fn pair_burst(mut self, burst: u32) -> Self {
+        self.pair_burst = burst.max(1);
+        self
+    }
+
+    /// Wait or fail.
+    #[must_use]
+    pub fn policy(mut self, policy: PacingPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+/// A GCRA limiter: `interval` between admissions, `burst` admissions at once.
+#[derive(Debug)]
+struct Gcra {
+    tat: Instant,
+    interval: Duration,
+    tolerance: Duration,
+}
+
+impl Gcra {
+    fn new(now: Instant, interval: Duration, burst: u32) -> Self {
+        Self { tat: now, interval, tolerance: interval.saturating_mul(burst.saturating_sub(1)) }
+    }
+
+    /// Reserves the earliest slot: `Ok(wait)` to sleep before sending, or `Err(retry_after)`
+    /// when the slot is further than `max_wait` (nothing is reserved then).
+    fn reserve(&mut self, now: Instant, max_wait: Duration) -> Result<Duration, Duration> {
+        let tat = self.tat.max(now);
+        let earliest = tat.checked_sub(self.tolerance).unwrap_or(now);
+        let wait = earliest.saturating_duration_since(now);
+        if wait > max_wait {
+            return Err(wait);
+        }
+        self.tat = tat + self.interval;
+        Ok(wait)
+    }
+
+    fn set_interval(&mut self, interval: Duration, burst: u32) {
+        self.interval = interval;
+        self.tolerance = interval.saturating_mul(burst.saturating_sub(1));
+    }
+
+    fn idle(&self, now: Instant) -> bool {
+        self.tat <= now
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: PacerConfig,
+    phones: Mutex<HashMap<String, (u32, Gcra)>>,
+    pairs: Mutex<HashMap<(String, String), Gcra>>,
+    display_numbers: Mutex<HashMap<String, String>>,
+}
+
+/// Per-phone-number throughput and per-recipient pair limits, shared by every clone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use meta_messaging::pacing::{Pacer, PacerConfig, PacingPolicy};
+///
+/// let pacer = Pacer::new(PacerConfig::default().policy(PacingPolicy::FailFast));
+/// pacer.admit("106540352242922", "16505551234").await.unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pacer {
+    inner: Arc<Inner>,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self::new(PacerConfig::default())
+    }
+}
+
+const SWEEP_ABOVE: usize = 10_000;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn per_message(throughput: u32) -> Duration {
+    Duration::from_secs(1) / throughput.clamp(1, MAX_THROUGHPUT)
+}
+
+impl Pacer {
+    /// A pacer with these limits.
+    pub fn new(config: PacerConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                phones: Mutex::new(HashMap::new()),
+                pairs: Mutex::new(HashMap::new()),
+                display_numbers: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The limits.
+    pub fn config(&self) -> &PacerConfig {
+        &self.inner.config
+    }
+
+    /// Waits (per the policy) until a message from `phone_number_id` to `recipient` may go.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) with `retry_after` when the slot
+    /// is further away than the policy allows.
+    pub async fn admit(&self, phone_number_id: &str, recipient: &str) -> Result<(), Error> {
+        let max_wait = self.inner.config.policy.max_wait();
+        let wait = self.reserve_pair(phone_number_id, recipient, max_wait)?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let wait = self.reserve_phone(phone_number_id, max_wait)?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    fn reserve_pair(&self, phone: &str, recipient: &str, max_wait: Duration) -> Result<Duration, Error> {
+        let config = &self.inner.config;
+        let now = Instant::now();
+        let mut pairs = lock(&self.inner.pairs);
+        if pairs.len() > SWEEP_ABOVE {
+            pairs.retain(|_, gcra| !gcra.idle(now));
+        }
+        let gcra = pairs
+            .entry((phone.to_owned(), recipient.to_owned()))
+            .or_insert_with(|| Gcra::new(now, config.pair_interval, config.pair_burst));
+        gcra.reserve(now, max_wait).map_err(|retry| Error::paced("the pair rate to this recipient", retry))
+    }
+
+    fn reserve_phone(&self, phone: &str, max_wait: Duration) -> Result<Duration, Error> {
+        let default = self.inner.config.throughput;
+        let now = Instant::now();
+        let mut phones = lock(&self.inner.phones);
+        let (_, gcra) = phones
+            .entry(phone.to_owned())
+            .or_insert_with(|| (default, Gcra::new(now, per_message(default), default)));
+        gcra.reserve(now, max_wait).map_err(|retry| Error::paced("the phone number's throughput", retry))
+    }
+
+    /// Sets the throughput of a phone number (clamped to 1..=1000 per second); the burst is one
+    /// second's worth.
+    pub fn set_throughput(&self, phone_number_id: &str, messages_per_second: u32) {
+        let mps = messages_per_second.clamp(1, MAX_THROUGHPUT);
+        let now = Instant::now();
+        let mut phones = lock(&self.inner.phones);
+        let entry = phones
+            .entry(phone_number_id.to_owned())
+            .or_insert_with(|| (mps, Gcra::new(now, per_message(mps), mps)));
+        entry.0 = mps;
+        entry.1.set_interval(per_message(mps), mps);
+    }
+
+    /// The throughput a phone number is paced at.
+    pub fn throughput(&self, phone_number_id: &str) -> u32 {
+        lock(&self.inner.phones).get(phone_number_id).map_or(self.inner.config.throughput, |(mps, _)| *mps)
+    }
+
+    /// Applies what a phone-number lookup says: `HIGH` throughput is 1,000 per second,
+    /// `STANDARD` 80. Also remembers the display number for [`observe`](Self::observe).
+    pub fn apply_phone_number(&self, number: &PhoneNumber) {
+        if let Some(display) = &number.display_phone_number {
+            let digits: String = display.chars().filter(char::is_ascii_digit).collect();
+            lock(&self.inner.display_numbers).insert(digits, number.id.to_string());
+        }
+        match number.throughput.as_ref().and_then(|t| t.level.as_ref()) {
+            Some(ThroughputLevel::High) => self.set_throughput(number.id.as_str(), MAX_THROUGHPUT),
+            Some(ThroughputLevel::Standard) => self.set_throughput(number.id.as_str(), DEFAULT_THROUGHPUT),
+            _ => {}
+        }
+    }
+
+    /// Applies `phone_number_quality_update` webhooks with `THROUGHPUT_UPGRADE` to numbers known
+    /// from [`apply_phone_number`](Self::apply_phone_number); returns how many were raised.
+    pub fn observe(&self, webhook: &Webhook) -> usize {
+        use crate::whatsapp::webhook::ChangeValue;
+        let Webhook::WhatsApp(payload) = webhook else {
+            return 0;
+        };
+        let mut raised = 0;
+        for change in payload.entries.iter().flat_map(|e| &e.changes) {
+            let ChangeValue::PhoneNumberQuality(update) = &change.value else {
+                continue;
+            };
+            if update.event.as_deref() != Some("THROUGHPUT_UPGRADE") {
+                continue;
+            }
+            let digits: Option<String> = update
+                .display_phone_number
+                .as_ref()
+                .map(|d| d.chars().filter(char::is_ascii_digit).collect());
+            let id = digits.and_then(|d| lock(&self.inner.display_numbers).get(&d).cloned());
+            if let Some(id) = id {
+                self.set_throughput(&id, MAX_THROUGHPUT);
+                raised += 1;
+            }
+        }
+        raised
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn gcra_admits_a_burst_then_spaces() {
+        let start = Instant::now();
+        let mut gcra = Gcra::new(start, Duration::from_millis(100), 3);
+        let waits: Vec<Duration> =
+            (0..6).map(|_| gcra.reserve(start, Duration::from_secs(10)).unwrap()).collect();
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 0, 0, 100, 200, 300]);
+        assert_eq!(gcra.reserve(start, Duration::from_millis(350)), Err(Duration::from_millis(400)));
+        assert_eq!(
+            gcra.reserve(start + Duration::from_secs(5), Duration::ZERO),
+            Ok(Duration::ZERO),
+            "refills when idle"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! The 24-hour customer-service window.
+//!
+//! Free-form WhatsApp messages may go only within 24 hours of the user's last message; after
+//! that only templates (error 131047). Messenger and Instagram have the same 24-hour rule for
+//! `RESPONSE` and `UPDATE` messages; outside it a `HUMAN_AGENT` tag (7 days) or a utility
+//! template is needed. A [`WindowTracker`] records each user's last inbound message, from parsed
+//! webhooks ([`observe`](WindowTracker::observe)), and answers whether the window is open; a
+//! handle with a tracker ([`WhatsApp::with_window`](crate::whatsapp::WhatsApp::with_window),
+//! [`Messenger::with_window`](crate::messenger::Messenger::with_window)) refuses a send outside
+//! the window before any request, with [`ErrorKind::OutsideWindow`](crate::ErrorKind::OutsideWindow).
+//!
+//! [`WindowStore`] is the storage seam: [`InMemoryWindowStore`] serves one process; a shared
+//! store (Redis, PostgreSQL) lets replicas agree.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::{SharedClock, system};
+use crate::graph::Error;
+use crate::token::StoreError;
+use crate::webhook::{Event, Webhook};
+use crate::{Timestamp, messenger, whatsapp};
+
+/// The customer-service window: 24 hours.
+pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// How long after the user's last message a `HUMAN_AGENT` tag may be used: 7 days.
+pub const HUMAN_AGENT_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Where last-inbound times live.
+#[async_trait]
+pub trait WindowStore: Send + Sync + fmt::Debug {
+    /// Records that `user` wrote to `business` at `at` (keeping the latest time).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    async fn record(&self, business: &str, user: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// When `user` last wrote to `business`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    async fn last_inbound(&self, business: &str, user: &str) -> Result<Option<Timestamp>, StoreError>;
+}
+
+/// Last-inbound times in this process's memory (bounded: the oldest half is dropped past the
+/// capacity).
+#[derive(Debug)]
+pub struct InMemoryWindowStore {
+    times: Mutex<HashMap<(String, String), Timestamp>>,
+    capacity: usize,
+}
+
+impl Default for InMemoryWindowStore {
+    fn default() -> Self {
+        Self::with_capacity(1_000_000)
+    }
+}
+
+impl InMemoryWindowStore {
+    /// A store remembering up to `capacity` conversations.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { times: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+}
+
+#[async_trait]
+impl WindowStore for InMemoryWindowStore {
+    async fn record(&self, business: &str, user: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut times = self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if times.len() >= self.capacity {
+            let mut all: Vec<Timestamp> = times.values().copied().collect();
+            all.sort_unstable();
+            let cutoff = all[all.len() / 2];
+            times.retain(|_, t| *t > cutoff);
+        }
+        let entry = times.entry((business.to_owned(), user.to_owned())).or_insert(at);
+        *entry = (*entry).max(at);
+        Ok(())
+    }
+
+    async fn last_inbound(&self, business: &str, user: &str) -> Result<Option<Timestamp>, StoreError> {
+        let times = self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(times.get(&(business.to_owned(), user.to_owned())).copied())
+    }
+}
+
+/// Whether free-form messages may go now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WindowStatus {
+    /// Open until `closes_at`.
+    Open {
+        /// When it closes.
+        closes_at: Timestamp,
+    },
+    /// Closed; `last_inbound` is when the user last wrote, if ever.
+    Closed {
+        /// The user's last message.
+        last_inbound: Option<Timestamp>,
+    },
+}
+
+impl WindowStatus {
+    /// Whether the window is open.
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::Open { .. })
+    }
+}
+
+/// Tracks customer-service windows.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use meta_messaging::pacing::WindowTracker;
+/// use meta_messaging::Timestamp;
+///
+/// let tracker = WindowTracker::in_memory();
+/// tracker.record_inbound("106540352242922", "16505551234", Timestamp::now()).await.unwrap();
+/// assert!(tracker.status("106540352242922", "16505551234").await.unwrap().is_open());
+/// assert!(!tracker.status("106540352242922", "someone-else").await.unwrap().is_open());
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WindowTracker {
+    store: Arc<dyn WindowStore>,
+    clock: SharedClock,
+}
+
+impl WindowTracker {
+    /// A tracker over a store.
+    pub fn new(store: Arc<dyn WindowStore>) -> Self {
+        Self { store, clock: system() }
+    }
+
+    /// A tracker over an [`InMemoryWindowStore`].
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(InMemoryWindowStore::default()))
+    }
+
+    /// Uses `clock` for "now" (tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Records that `user` wrote to `business` (a WhatsApp phone-number id, a Page id, an
+    /// Instagram account id) at `at`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn record_inbound(&self, business: &str, user: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.store.record(business, user, at).await
+    }
+
+    /// Records every inbound user message of a webhook: WhatsApp messages, and Messenger and
+    /// Instagram messages, postbacks, reactions and referrals (not echoes, not standby);
+    /// returns how many were recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn observe(&self, webhook: &Webhook) -> Result<usize, StoreError> {
+        let mut recorded = 0;
+        for event in webhook.events() {
+            if let Some((business, user, at)) = inbound(&event) {
+                self.store.record(business, user, at).await?;
+                recorded += 1;
+            }
+        }
+        Ok(recorded)
+    }
+
+    async fn status_for(
+        &self,
+        business: &str,
+        user: &str,
+        window: Duration,
+    ) -> Result<WindowStatus, StoreError> {
+        let last = self.store.last_inbound(business, user).await?;
+        let now = self.clock.now();
+        Ok(match last {
+            Some(at) if at.saturating_add(window) > now => {
+                WindowStatus::Open { closes_at: at.saturating_add(window) }
+            }
+            last_inbound => WindowStatus::Closed { last_inbound },
+        })
+    }
+
+    /// The 24-hour window of `user` with `business`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn status(&self, business: &str, user: &str) -> Result<WindowStatus, StoreError> {
+        self.status_for(business, user, WINDOW).await
+    }
+
+    /// The 7-day `HUMAN_AGENT` window.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn human_agent_status(&self, business: &str, user: &str) -> Result<WindowStatus, StoreError> {
+        self.status_for(business, user, HUMAN_AGENT_WINDOW).await
+    }
+
+    /// Fails unless the 24-hour window is open (`window` picks 24 hours or 7 days).
+    pub(crate) async fn require(
+        &self,
+        business: &str,
+        user: &str,
+        window: Duration,
+        advice: &'static str,
+    ) -> Result<(), Error> {
+        let status = self.status_for(business, user, window).await.map_err(|e| {
+            Error::with_kind_and_source(
+                crate::ErrorKind::Transport,
+                "the window store failed",
+                Some(Box::new(e)),
+            )
+        })?;
+        if status.is_open() { Ok(()) } else { Err(Error::outside_window(advice)) }
+    }
+}
+
+/// (business, user, time) of an inbound user event.
+fn inbound<'a>(event: &Event<'a>) -> Option<(&'a str, &'a str, Timestamp)> {
+    match event {
+        Event::WhatsApp(whatsapp::webhook::Event::Message { value, message, .. }) => {
+            let business = value.phone_number_id()?.as_str();
+            Some((business, message.sender()?, message.timestamp?))
+        }
+        Event::Messenger(e) | Event::Instagram(e) => {
+            let messenger::webhook::Event::Messaging { item, standby: false, .. } = e else {
+                return None;
+            };
+            let counts = match &item.event {
+                messenger::webhook::MessagingEvent::Message(m) => !m.is_echo,
+                messenger::webhook::MessagingEvent::Postback(_)
+                | messenger::webhook::MessagingEvent::Reaction(_)
+                | messenger::webhook::MessagingEvent::Referral(_) => true,
+                _ => false,
+            };
+            if !counts {
+                return None;
+            }
+            Some((e.recipient()?, e.sender()?, item.timestamp?))
+        }
+        _ => None,
+    }
+}
