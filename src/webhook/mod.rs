@@ -37,6 +37,8 @@
 //! # handle(body, &v.sign(body)).unwrap();
 //! ```
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod dedupe;
 mod event;
 mod handshake;

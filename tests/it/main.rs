@@ -16,6 +16,7 @@
     unreachable_pub
 )]
 
+mod axum_router;
 mod graph_client;
 mod graph_errors;
 mod graph_paging;

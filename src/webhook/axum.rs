@@ -1,0 +1,369 @@
+//! axum integration (feature `axum`): a ready webhook router, and an extractor for your own
+//! routes.
+//!
+//! [`WebhookRouter`] serves one path: `GET` answers Meta's subscription handshake, `POST`
+//! enforces the body cap before buffering, verifies the signature on the raw bytes, parses,
+//! drops redeliveries, answers `200` at once and hands the delivery to your handler (spawned) or
+//! channel. [`VerifiedWebhook`] is the extractor behind it, for routes of your own; it must be
+//! the last argument of the handler, as it consumes the body.
+//!
+//! Rejections carry the status Meta and operators expect ([`WebhookRejection::status`]): `413`
+//! for an oversized body, `401` for a missing or wrong signature, `400` for a body that does not
+//! parse, `503` when the channel is full (Meta redelivers later). They never echo a secret.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use meta_messaging::webhook::axum::{Delivery, WebhookRouter};
+//! use meta_messaging::webhook::{InMemoryDeduplicator, Verifier};
+//!
+//! let app = WebhookRouter::new(Verifier::new("app-secret"), "my-verify-token")
+//!     .dedupe(InMemoryDeduplicator::default())
+//!     .handler(|delivery: Delivery| async move {
+//!         for event in delivery.events() {
+//!             println!("{} from {:?}", event.kind(), event.sender());
+//!         }
+//!     })
+//!     .into_router();
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, FromRequest, Request, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::{
+    BodyLimit, Deduplicator, Event, LEGACY_SIGNATURE_HEADER, ParseError, ReadBodyError, SIGNATURE_HEADER,
+    Subscription, Verifier, VerifyError, Webhook, parse,
+};
+use crate::VerifyToken;
+
+/// What the [`VerifiedWebhook`] extractor needs from the router state: the verifier and the
+/// body cap. Provide it through [`FromRef`].
+#[derive(Clone, Debug)]
+pub struct WebhookVerification {
+    verifier: Arc<Verifier>,
+    limit: BodyLimit,
+}
+
+impl WebhookVerification {
+    /// Verification with the default 4 MiB body cap.
+    pub fn new(verifier: Verifier) -> Self {
+        Self { verifier: Arc::new(verifier), limit: BodyLimit::default() }
+    }
+
+    /// Sets the body cap.
+    #[must_use]
+    pub fn body_limit(mut self, limit: BodyLimit) -> Self {
+        self.limit = limit;
+        self
+    }
+}
+
+/// Why a webhook request was refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// The body is larger than the cap (`413`).
+    TooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// The signature is missing or wrong (`401`).
+    Signature(VerifyError),
+    /// The body does not parse (`400`).
+    Malformed(ParseError),
+    /// The body could not be read (`400`).
+    Body,
+    /// The application cannot take the delivery now (`503`; Meta redelivers).
+    Unavailable,
+}
+
+impl WebhookRejection {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Signature(_) => StatusCode::UNAUTHORIZED,
+            Self::Malformed(_) | Self::Body => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response body: a short reason, never a secret or the expected signature.
+    pub fn body_text(&self) -> String {
+        match self {
+            Self::TooLarge { limit } => format!("webhook body is larger than {limit} bytes"),
+            Self::Signature(error) => error.to_string(),
+            Self::Malformed(error) => error.to_string(),
+            Self::Body => "the webhook body could not be read".to_owned(),
+            Self::Unavailable => "the webhook receiver is busy; retry later".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.body_text())
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        tracing::debug!(status = %self.status(), reason = %self.body_text(), "webhook rejected");
+        (self.status(), self.body_text()).into_response()
+    }
+}
+
+/// A webhook whose signature was verified over the raw body, parsed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The parsed body.
+    pub webhook: Webhook,
+    /// The raw body, as signed (to relay or store as is).
+    pub body: Bytes,
+}
+
+fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl<S> FromRequest<S> for VerifiedWebhook
+where
+    S: Send + Sync,
+    WebhookVerification: FromRef<S>,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let config = WebhookVerification::from_ref(state);
+        let (parts, body) = request.into_parts();
+        let declared =
+            header_text(&parts.headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok());
+        config
+            .limit
+            .check_content_length(declared)
+            .map_err(|_| WebhookRejection::TooLarge { limit: config.limit.max() })?;
+        let signature = header_text(&parts.headers, SIGNATURE_HEADER);
+        let legacy = header_text(&parts.headers, LEGACY_SIGNATURE_HEADER);
+        if signature.is_none() && legacy.is_none() {
+            return Err(WebhookRejection::Signature(VerifyError::MissingHeader));
+        }
+        let body = config.limit.read(body.into_data_stream()).await.map_err(|e| match e {
+            ReadBodyError::TooLarge { limit } => WebhookRejection::TooLarge { limit },
+            _ => WebhookRejection::Body,
+        })?;
+        config.verifier.verify_headers(&body, signature, legacy).map_err(WebhookRejection::Signature)?;
+        let webhook = parse(&body).map_err(WebhookRejection::Malformed)?;
+        Ok(Self { webhook, body })
+    }
+}
+
+/// Answers Meta's `GET` subscription handshake: `200` with the challenge, or `403`.
+pub fn handshake_response(query: Option<&str>, expected: &VerifyToken) -> Response {
+    let subscription = Subscription::from_query(query.unwrap_or(""));
+    match subscription.verify(expected) {
+        Ok(challenge) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], challenge.to_owned()).into_response()
+        }
+        Err(error) => {
+            tracing::debug!(reason = %error, "webhook handshake refused");
+            (StatusCode::FORBIDDEN, error.to_string()).into_response()
+        }
+    }
+}
+
+/// A verified, deduplicated webhook handed to the application.
+#[derive(Debug)]
+pub struct Delivery {
+    webhook: Webhook,
+    fresh: Vec<bool>,
+    body: Bytes,
+}
+
+impl Delivery {
+    /// The parsed body.
+    pub fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+
+    /// The raw body, as signed.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The events seen for the first time (redeliveries removed), in order.
+    pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
+        self.webhook.events().zip(self.fresh.iter()).filter(|(_, fresh)| **fresh).map(|(event, _)| event)
+    }
+
+    /// Every event, redeliveries included.
+    pub fn all_events(&self) -> impl Iterator<Item = Event<'_>> {
+        self.webhook.events()
+    }
+}
+
+/// Receives deliveries. Implemented for async closures `Fn(Delivery) -> impl Future<Output = ()>`.
+pub trait DeliveryHandler: Send + Sync + 'static {
+    /// Handles one delivery (runs in a spawned task after the `200` answer).
+    fn handle(&self, delivery: Delivery) -> impl Future<Output = ()> + Send;
+}
+
+impl<F, Fut> DeliveryHandler for F
+where
+    F: Fn(Delivery) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    fn handle(&self, delivery: Delivery) -> impl Future<Output = ()> + Send {
+        self(delivery)
+    }
+}
+
+type BoxHandler = Arc<dyn Fn(Delivery) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+enum Sink {
+    None,
+    Handler(BoxHandler),
+    Channel(mpsc::Sender<Delivery>),
+}
+
+struct RouterState {
+    verification: WebhookVerification,
+    verify_token: VerifyToken,
+    dedupe: Option<Arc<dyn Deduplicator>>,
+    sink: Sink,
+}
+
+impl FromRef<Arc<RouterState>> for WebhookVerification {
+    fn from_ref(state: &Arc<RouterState>) -> Self {
+        state.verification.clone()
+    }
+}
+
+/// Builds the webhook [`Router`].
+#[must_use]
+pub struct WebhookRouter {
+    verification: WebhookVerification,
+    verify_token: VerifyToken,
+    dedupe: Option<Arc<dyn Deduplicator>>,
+    sink: Sink,
+}
+
+impl fmt::Debug for WebhookRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookRouter")
+            .field("verification", &self.verification)
+            .field("verify_token", &self.verify_token)
+            .field("dedupe", &self.dedupe.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookRouter {
+    /// A router verifying with `verifier` and answering handshakes for `verify_token`.
+    pub fn new(verifier: Verifier, verify_token: impl Into<VerifyToken>) -> Self {
+        Self {
+            verification: WebhookVerification::new(verifier),
+            verify_token: verify_token.into(),
+            dedupe: None,
+            sink: Sink::None,
+        }
+    }
+
+    /// Sets the body cap (4 MiB by default).
+    pub fn body_limit(mut self, limit: BodyLimit) -> Self {
+        self.verification = self.verification.body_limit(limit);
+        self
+    }
+
+    /// Drops redeliveries with `dedupe` (checked after the signature, before your handler).
+    pub fn dedupe(mut self, dedupe: impl Deduplicator + 'static) -> Self {
+        self.dedupe = Some(Arc::new(dedupe));
+        self
+    }
+
+    /// Hands each delivery with fresh events to `handler`, in a spawned task.
+    pub fn handler<H: DeliveryHandler>(mut self, handler: H) -> Self {
+        let handler = Arc::new(handler);
+        self.sink = Sink::Handler(Arc::new(move |delivery| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move { handler.handle(delivery).await })
+        }));
+        self
+    }
+
+    /// Sends each delivery with fresh events to a channel; when it is full the request gets
+    /// `503` (before anything is marked seen), so Meta redelivers later.
+    pub fn channel(mut self, sender: mpsc::Sender<Delivery>) -> Self {
+        self.sink = Sink::Channel(sender);
+        self
+    }
+
+    /// The router: `GET /` (handshake) and `POST /` (events). Nest it where you like.
+    pub fn into_router(self) -> Router {
+        let state = Arc::new(RouterState {
+            verification: self.verification,
+            verify_token: self.verify_token,
+            dedupe: self.dedupe,
+            sink: self.sink,
+        });
+        Router::new().route("/", get(handshake_route).post(events_route)).with_state(state)
+    }
+}
+
+async fn handshake_route(State(state): State<Arc<RouterState>>, uri: Uri) -> Response {
+    handshake_response(uri.query(), &state.verify_token)
+}
+
+async fn events_route(State(state): State<Arc<RouterState>>, verified: VerifiedWebhook) -> Response {
+    let permit = match &state.sink {
+        Sink::Channel(sender) => match sender.clone().try_reserve_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return WebhookRejection::Unavailable.into_response(),
+        },
+        _ => None,
+    };
+    let VerifiedWebhook { webhook, body } = verified;
+    let mut fresh = Vec::new();
+    let mut dedupe_failed = false;
+    for event in webhook.events() {
+        let is_fresh = match (&state.dedupe, event.dedupe_key()) {
+            (Some(dedupe), Some(key)) if !dedupe_failed => match dedupe.first_seen(&key).await {
+                Ok(first) => first,
+                Err(error) => {
+                    // At least once beats lost: without a working store, deliver everything.
+                    tracing::warn!(%error, "webhook dedupe store failed; delivering possible duplicates");
+                    dedupe_failed = true;
+                    true
+                }
+            },
+            _ => true,
+        };
+        fresh.push(is_fresh);
+    }
+    if fresh.iter().any(|f| *f) {
+        let delivery = Delivery { webhook, fresh, body };
+        match (&state.sink, permit) {
+            (Sink::Handler(handler), _) => {
+                tokio::spawn(handler(delivery));
+            }
+            (Sink::Channel(_), Some(permit)) => {
+                permit.send(delivery);
+            }
+            _ => {}
+        }
+    }
+    StatusCode::OK.into_response()
+}
