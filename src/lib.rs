@@ -7,6 +7,8 @@ pub mod instagram;
 pub mod messenger;
 pub mod pacing;
 mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 mod util;
 pub mod webhook;

@@ -25,6 +25,7 @@ mod messenger_send;
 mod pacing;
 mod secrets;
 mod support;
+mod testing_kit;
 mod token_lifecycle;
 mod token_store;
 mod webhook_hostile;

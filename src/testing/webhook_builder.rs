@@ -1,0 +1,293 @@
+//! Realistic, signed webhook bodies for tests.
+
+use std::fmt::{self, Write as _};
+
+use serde_json::{Value, json};
+
+use crate::webhook::{Platform, Verifier};
+
+/// Builds a webhook body for one account, event by event, in Meta's shapes.
+///
+/// Ids and timestamps are deterministic (a counter and a fixed start time you can move with
+/// [`at`](Self::at)), so a test can predict them; build the same body twice to test redelivery.
+/// The body is escaped like Meta's (`/` as `\/`, non-ASCII as `\uXXXX`), so a receiver that
+/// re-serializes JSON before checking the signature fails, as it would in production.
+///
+/// ```
+/// use meta_messaging::testing::WebhookBuilder;
+/// use meta_messaging::webhook::Verifier;
+///
+/// let signed = WebhookBuilder::whatsapp("106540352242922")
+///     .text("16505551234", "Hi! Is my order on its way?")
+///     .status_delivered("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "16505551234")
+///     .sign("app-secret");
+///
+/// let webhook = Verifier::new("app-secret").verify_and_parse(&signed.body, &signed.signature)?;
+/// let kinds: Vec<String> = webhook.events().map(|e| e.kind().to_string()).collect();
+/// assert_eq!(kinds, ["whatsapp.message.text", "whatsapp.status.delivered"]);
+/// # Ok::<(), meta_messaging::webhook::WebhookError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct WebhookBuilder {
+    platform: Platform,
+    account: String,
+    display_phone_number: String,
+    time: u64,
+    counter: u64,
+    messages: Vec<Value>,
+    contacts: Vec<Value>,
+    statuses: Vec<Value>,
+    messaging: Vec<Value>,
+}
+
+/// A webhook body and its `X-Hub-Signature-256` header value.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SignedWebhook {
+    /// The body, byte for byte as it must be sent.
+    pub body: Vec<u8>,
+    /// The `X-Hub-Signature-256` header value (`sha256=<hex>`).
+    pub signature: String,
+}
+
+impl fmt::Debug for SignedWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedWebhook")
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .field("signature", &self.signature)
+            .finish()
+    }
+}
+
+impl SignedWebhook {
+    /// Posts the body to `url` with Meta's headers.
+    ///
+    /// # Errors
+    ///
+    /// The transport error, if the request could not be made.
+    pub async fn post(&self, http: &reqwest::Client, url: &str) -> Result<reqwest::Response, reqwest::Error> {
+        http.post(url)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", &self.signature)
+            .header("user-agent", "facebookexternalua")
+            .body(self.body.clone())
+            .send()
+            .await
+    }
+}
+
+/// 2025-11-22 08:33:20 UTC, the default time of the first event.
+const DEFAULT_TIME: u64 = 1_763_800_400;
+
+impl WebhookBuilder {
+    fn new(platform: Platform, account: impl Into<String>) -> Self {
+        Self {
+            platform,
+            account: account.into(),
+            display_phone_number: "15550783881".to_owned(),
+            time: DEFAULT_TIME,
+            counter: 0,
+            messages: Vec::new(),
+            contacts: Vec::new(),
+            statuses: Vec::new(),
+            messaging: Vec::new(),
+        }
+    }
+
+    /// A WhatsApp `messages` change for the phone number `phone_number_id`.
+    pub fn whatsapp(phone_number_id: impl Into<String>) -> Self {
+        Self::new(Platform::WhatsApp, phone_number_id)
+    }
+
+    /// A Messenger `page` webhook for the Page `page_id`.
+    pub fn messenger(page_id: impl Into<String>) -> Self {
+        Self::new(Platform::Messenger, page_id)
+    }
+
+    /// An Instagram webhook for the professional account `account_id`.
+    pub fn instagram(account_id: impl Into<String>) -> Self {
+        Self::new(Platform::Instagram, account_id)
+    }
+
+    /// Sets the Unix time (seconds) of the next event; later events are one second apart.
+    pub fn at(mut self, unix_seconds: u64) -> Self {
+        self.time = unix_seconds;
+        self
+    }
+
+    /// Sets the business number shown in WhatsApp metadata.
+    pub fn display_phone_number(mut self, number: impl Into<String>) -> Self {
+        self.display_phone_number = number.into();
+        self
+    }
+
+    fn next(&mut self) -> (u64, u64) {
+        self.counter += 1;
+        let time = self.time;
+        self.time += 1;
+        (self.counter, time)
+    }
+
+    fn wamid(&self, counter: u64) -> String {
+        format!("wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQz{counter:016X}{:08X}AA==", self.time)
+    }
+
+    fn mid(&self, counter: u64) -> String {
+        let prefix =
+            if self.platform == Platform::Instagram { "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE" } else { "m_" };
+        format!("{prefix}{counter:010}FakeMid{:x}", self.time)
+    }
+
+    fn whatsapp_message(mut self, from: &str, kind: &str, content: Value) -> Self {
+        let (counter, time) = self.next();
+        let mut message =
+            json!({"from": from, "id": self.wamid(counter), "timestamp": time.to_string(), "type": kind});
+        message[kind] = content;
+        if !self.contacts.iter().any(|c| c["wa_id"] == from) {
+            self.contacts.push(json!({"profile": {"name": format!("Customer {from}")}, "wa_id": from}));
+        }
+        self.messages.push(message);
+        self
+    }
+
+    fn messaging_event(mut self, sender: &str, event: Value) -> Self {
+        let (_, time) = self.next();
+        let mut entry =
+            json!({"sender": {"id": sender}, "recipient": {"id": self.account}, "timestamp": time * 1000});
+        if let (Value::Object(target), Value::Object(source)) = (&mut entry, event) {
+            target.extend(source);
+        }
+        self.messaging.push(entry);
+        self
+    }
+
+    /// A text message from `sender` (a WhatsApp number, PSID or IGSID).
+    pub fn text(self, sender: &str, text: &str) -> Self {
+        match self.platform {
+            Platform::WhatsApp => self.whatsapp_message(sender, "text", json!({"body": text})),
+            Platform::Messenger | Platform::Instagram => {
+                let counter = self.counter + 1;
+                let mid = self.mid(counter);
+                self.messaging_event(sender, json!({"message": {"mid": mid, "text": text}}))
+            }
+        }
+    }
+
+    /// An image from `sender`: a media id on WhatsApp, a CDN URL on Messenger and Instagram.
+    pub fn image(self, sender: &str, media: &str) -> Self {
+        match self.platform {
+            Platform::WhatsApp => self.whatsapp_message(
+                sender,
+                "image",
+                json!({"id": media, "mime_type": "image/jpeg", "sha256": "Vm9UaGlzSXNBRmFrZVNoYTI1NkRpZ2VzdA=="}),
+            ),
+            Platform::Messenger | Platform::Instagram => {
+                let counter = self.counter + 1;
+                let mid = self.mid(counter);
+                self.messaging_event(
+                    sender,
+                    json!({"message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": media}}]}}),
+                )
+            }
+        }
+    }
+
+    /// A quick-reply or button tap from `sender` carrying `payload` (WhatsApp interactive
+    /// button reply, Messenger/Instagram postback).
+    pub fn button(self, sender: &str, payload: &str, title: &str) -> Self {
+        match self.platform {
+            Platform::WhatsApp => self.whatsapp_message(
+                sender,
+                "interactive",
+                json!({"type": "button_reply", "button_reply": {"id": payload, "title": title}}),
+            ),
+            Platform::Messenger | Platform::Instagram => {
+                let counter = self.counter + 1;
+                let mid = self.mid(counter);
+                self.messaging_event(
+                    sender,
+                    json!({"postback": {"mid": mid, "title": title, "payload": payload}}),
+                )
+            }
+        }
+    }
+
+    /// A `delivered` status of a WhatsApp message (ignored on other platforms).
+    pub fn status_delivered(self, message_id: &str, recipient: &str) -> Self {
+        self.status(message_id, recipient, "delivered")
+    }
+
+    /// A status (`sent`, `delivered`, `read`) of a WhatsApp message; on Messenger and Instagram
+    /// a `read` watermark event from `recipient`.
+    pub fn status(mut self, message_id: &str, recipient: &str, status: &str) -> Self {
+        match self.platform {
+            Platform::WhatsApp => {
+                let (_, time) = self.next();
+                self.statuses.push(json!({
+                    "id": message_id, "status": status, "timestamp": time.to_string(), "recipient_id": recipient,
+                    "conversation": {"id": "CONVERSATION_ID_FAKE_0001", "origin": {"type": "service"}},
+                    "pricing": {"billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
+                }));
+                self
+            }
+            Platform::Messenger | Platform::Instagram => {
+                let watermark = self.time * 1000;
+                self.messaging_event(recipient, json!({"read": {"mid": message_id, "watermark": watermark}}))
+            }
+        }
+    }
+
+    /// The body as JSON.
+    pub fn build_json(&self) -> Value {
+        match self.platform {
+            Platform::WhatsApp => {
+                let mut value = json!({
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": self.display_phone_number, "phone_number_id": self.account},
+                });
+                if !self.messages.is_empty() {
+                    value["contacts"] = Value::Array(self.contacts.clone());
+                    value["messages"] = Value::Array(self.messages.clone());
+                }
+                if !self.statuses.is_empty() {
+                    value["statuses"] = Value::Array(self.statuses.clone());
+                }
+                json!({"object": "whatsapp_business_account", "entry": [{
+                    "id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]})
+            }
+            Platform::Messenger | Platform::Instagram => {
+                let object = if self.platform == Platform::Messenger { "page" } else { "instagram" };
+                json!({"object": object, "entry": [{"id": self.account, "time": self.time * 1000, "messaging": self.messaging}]})
+            }
+        }
+    }
+
+    /// The body, escaped the way Meta escapes it.
+    pub fn build(&self) -> Vec<u8> {
+        let compact = self.build_json().to_string();
+        let mut escaped = String::with_capacity(compact.len() + 16);
+        for c in compact.chars() {
+            match c {
+                // `/` only occurs inside JSON strings, so escaping every one keeps the JSON valid.
+                '/' => escaped.push_str("\\/"),
+                c if c.is_ascii() => escaped.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        // Writing to a String cannot fail.
+                        let _ = write!(escaped, "\\u{unit:04x}");
+                    }
+                }
+            }
+        }
+        escaped.into_bytes()
+    }
+
+    /// The body and its signature with `app_secret`.
+    pub fn sign(&self, app_secret: &str) -> SignedWebhook {
+        let body = self.build();
+        let signature = Verifier::new(app_secret).sign(&body);
+        SignedWebhook { body, signature }
+    }
+}
