@@ -26,6 +26,7 @@ struct PhoneNumber {
 }
 
 #[tokio::main]
+// Two branches read better as a match: real credentials, or a local mock.
 #[allow(clippy::single_match_else)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, waba_id, _server) = match (std::env::var("META_ACCESS_TOKEN"), std::env::var("META_WABA_ID"))

@@ -370,16 +370,27 @@ async fn read_body(response: &mut reqwest::Response, limit: usize) -> Result<Byt
             None,
         ));
     }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+    let too_large =
+        || Error::with_kind_and_source(ErrorKind::Decode, "response body exceeds the configured limit", None);
+    // Graph's answers usually arrive in one chunk: hand it over without copying.
+    let Some(first) = response.chunk().await.map_err(Error::from_reqwest)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(too_large());
+    }
+    let Some(second) = response.chunk().await.map_err(Error::from_reqwest)? else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if body.len() + chunk.len() > limit {
-            return Err(Error::with_kind_and_source(
-                ErrorKind::Decode,
-                "response body exceeds the configured limit",
-                None,
-            ));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(Error::from_reqwest)?;
     }
     Ok(body.freeze())
 }
