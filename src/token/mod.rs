@@ -45,6 +45,8 @@ mod error;
 mod keyring;
 mod lifecycle;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sealed;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -64,6 +66,8 @@ pub use lifecycle::{
     TokenResponse,
 };
 pub use memory::InMemoryBlobStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
 pub use sealed::FORMAT_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBlobStore;

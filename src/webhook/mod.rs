@@ -47,6 +47,9 @@ mod parse;
 pub mod relay;
 mod verify;
 
+/// Webhook dedupe shared by replicas on PostgreSQL (feature `postgres`).
+#[cfg(feature = "postgres")]
+pub use crate::token::PostgresDeduplicator;
 pub use dedupe::{DedupeError, Deduplicator, InMemoryDeduplicator, body_digest, new_events};
 pub use event::{Event, EventKind, Events, Platform};
 pub use handshake::{HandshakeError, Subscription};

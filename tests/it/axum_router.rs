@@ -33,6 +33,15 @@ fn channel_router(capacity: usize) -> (Router, mpsc::Receiver<Delivery>) {
     (router, receiver)
 }
 
+/// A router capping bodies at `limit` bytes.
+fn capped_router(limit: usize) -> Router {
+    let (sender, _rx) = mpsc::channel(4);
+    WebhookRouter::new(Verifier::new(APP_SECRET), VERIFY_TOKEN)
+        .body_limit(BodyLimit::new(limit))
+        .channel(sender)
+        .into_router()
+}
+
 async fn post_signed(base: &str, body: &[u8]) -> reqwest::Response {
     let signature = Verifier::new(APP_SECRET).sign(body);
     reqwest::Client::new()
@@ -136,12 +145,7 @@ async fn a_signed_body_that_is_not_a_webhook_gets_400() {
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_413_by_its_declared_length() {
-    let (sender, _rx) = mpsc::channel(4);
-    let router = WebhookRouter::new(Verifier::new(APP_SECRET), VERIFY_TOKEN)
-        .body_limit(BodyLimit::new(512))
-        .channel(sender)
-        .into_router();
-    let base = serve(router).await;
+    let base = serve(capped_router(512)).await;
     let response = post_signed(&base, &vec![b' '; 4096]).await;
     assert_eq!(response.status(), 413);
 }
@@ -149,12 +153,7 @@ async fn an_oversized_body_is_refused_with_413_by_its_declared_length() {
 /// A chunked body declares no length: the cap must stop it while it streams.
 #[tokio::test]
 async fn an_oversized_chunked_body_is_refused_with_413_while_streaming() {
-    let (sender, _rx) = mpsc::channel(4);
-    let router = WebhookRouter::new(Verifier::new(APP_SECRET), VERIFY_TOKEN)
-        .body_limit(BodyLimit::new(512))
-        .channel(sender)
-        .into_router();
-    let base = serve(router).await;
+    let base = serve(capped_router(512)).await;
     let address = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
     let mut request = format!(

@@ -1,0 +1,274 @@
+//! The PostgreSQL backends against a real server (feature `postgres`).
+//!
+//! Opt in with `cargo test --features postgres --test postgres` and
+//! `META_MESSAGING_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test`. With the feature on and
+//! no URL, or no server, every test fails loudly: nothing is skipped. Each test works in a
+//! schema of its own, dropped at the end.
+#![cfg(feature = "postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meta_messaging::token::{
+    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, PostgresBlobStore, PostgresDeduplicator,
+    SecretKind, StoreErrorKind, TokenKey, TokenRecord, TokenStore, testing,
+};
+use meta_messaging::webhook::Deduplicator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::io::AsyncWriteExt;
+
+const URL_VAR: &str = "META_MESSAGING_POSTGRES_URL";
+
+fn url() -> String {
+    std::env::var(URL_VAR).unwrap_or_else(|_| {
+        panic!("the postgres feature is on but {URL_VAR} is not set (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    })
+}
+
+/// A schema of its own for one test, dropped on [`Schema::drop_now`].
+struct Schema {
+    name: String,
+    admin: PgPool,
+}
+
+impl Schema {
+    async fn new() -> Self {
+        let admin = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url())
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {URL_VAR} is unreachable: {e}"));
+        let name = format!("mm_test_{:016x}", fastrand::u64(..));
+        sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
+        Self { name, admin }
+    }
+
+    /// A new pool whose connections work in this schema.
+    async fn pool(&self) -> PgPool {
+        self.pool_at(&url()).await.unwrap()
+    }
+
+    async fn pool_at(&self, url: &str) -> Result<PgPool, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options.options([("search_path", self.name.as_str())]))
+            .await
+    }
+
+    async fn drop_now(self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name)).execute(&self.admin).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn blob_store_passes_the_conformance_suite() {
+    let schema = Schema::new().await;
+    let blobs = PostgresBlobStore::from_pool(schema.pool().await).await.unwrap();
+    testing::run_blob_conformance(&blobs).await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn encrypted_store_passes_the_conformance_suite() {
+    let schema = Schema::new().await;
+    let blobs = PostgresBlobStore::from_pool(schema.pool().await).await.unwrap();
+    let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
+    testing::run_conformance(&store).await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
+    let schema = Schema::new().await;
+    let (a, b, c) = tokio::join!(
+        async { PostgresBlobStore::from_pool(schema.pool().await).await },
+        async { PostgresBlobStore::from_pool(schema.pool().await).await },
+        async { PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await },
+    );
+    let (a, b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM mm_schema_migrations").fetch_one(a.pool()).await.unwrap();
+    assert_eq!(applied, 2);
+    let again = PostgresBlobStore::from_pool(b.pool().clone()).await.unwrap();
+    let key = TokenKey::new("t", Channel::WhatsApp, "1", SecretKind::AccessToken);
+    assert!(again.get(&key).await.unwrap().is_none());
+    schema.drop_now().await;
+}
+
+/// Two replicas (two pools) write the same records while one of them re-seals everything under
+/// a new key: nothing is lost, and every record opens afterwards.
+#[tokio::test]
+async fn replicas_racing_puts_gets_and_rotation_lose_nothing() {
+    let schema = Schema::new().await;
+    let old_key = DataKey::generate();
+    let new_key = DataKey::generate();
+    let ring_a = Keyring::new(1, old_key.clone());
+    ring_a.add(2, new_key.clone()).unwrap();
+    let ring_b = Keyring::new(1, old_key);
+    ring_b.add(2, new_key).unwrap();
+    let a = Arc::new(EncryptedTokenStore::new(
+        PostgresBlobStore::from_pool(schema.pool().await).await.unwrap(),
+        ring_a,
+    ));
+    let b = Arc::new(EncryptedTokenStore::new(
+        PostgresBlobStore::from_pool(schema.pool().await).await.unwrap(),
+        ring_b,
+    ));
+    let key =
+        |i: usize| TokenKey::new("race", Channel::WhatsApp, format!("asset-{i}"), SecretKind::AccessToken);
+    for i in 0..40 {
+        a.put(TokenRecord::new(key(i), format!("v0-{i}"))).await.unwrap();
+    }
+    b.keyring().unwrap().promote(2).unwrap();
+
+    let mut tasks = Vec::new();
+    for writer in 0..8usize {
+        let store = if writer % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
+        tasks.push(tokio::spawn(async move {
+            for i in (writer..40).step_by(8) {
+                store.put(TokenRecord::new(key(i), format!("v1-{i}"))).await.unwrap();
+                let read = store.get(&key(i)).await.unwrap().expect("a record never disappears");
+                assert!(read.secret.expose_secret().ends_with(&format!("-{i}")));
+            }
+        }));
+    }
+    let resealer = Arc::clone(&b);
+    tasks.push(tokio::spawn(async move {
+        resealer.reseal_all().await.unwrap();
+    }));
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Whatever key each record ended under, both replicas open it, with the last write.
+    for i in 0..40 {
+        for store in [&a, &b] {
+            let record = store.get(&key(i)).await.unwrap().unwrap();
+            assert_eq!(record.secret.expose_secret(), format!("v1-{i}"));
+        }
+    }
+    b.reseal_all().await.unwrap();
+    let left = b.blobs().sealed_with_other_key(2, None, 100).await.unwrap();
+    assert!(left.is_empty(), "after a quiet re-seal every record is under key 2");
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn racing_replicas_let_exactly_one_delivery_through() {
+    let schema = Schema::new().await;
+    let first = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
+    let second = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
+    for event in 0..5 {
+        let key = format!("whatsapp:wamid.RACE{event}");
+        let racers = (0..24).map(|i| {
+            let dedupe = if i % 2 == 0 { first.clone() } else { second.clone() };
+            let key = key.clone();
+            tokio::spawn(async move { dedupe.first_seen(&key).await.unwrap() })
+        });
+        let mut winners = 0;
+        for racer in racers.collect::<Vec<_>>() {
+            winners += usize::from(racer.await.unwrap());
+        }
+        assert_eq!(winners, 1, "event {event}: exactly one replica processes it");
+    }
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn expired_dedupe_keys_are_reclaimed_and_purged() {
+    let schema = Schema::new().await;
+    let dedupe =
+        PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_millis(200)).await.unwrap();
+    assert!(dedupe.first_seen("page:m_1").await.unwrap());
+    assert!(!dedupe.first_seen("page:m_1").await.unwrap());
+    assert!(dedupe.first_seen("page:m_2").await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(dedupe.first_seen("page:m_1").await.unwrap(), "past its TTL a key is new again");
+    assert_eq!(dedupe.purge_expired().await.unwrap(), 1, "m_2 expired; m_1 was just renewed");
+    assert!(!dedupe.first_seen("page:m_1").await.unwrap());
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_typed_retryable_error_not_a_hang() {
+    // Nothing listens on port 1.
+    let started = std::time::Instant::now();
+    let error = PostgresBlobStore::connect("postgres://postgres@127.0.0.1:1/test").await.unwrap_err();
+    assert_eq!(error.kind(), StoreErrorKind::Backend);
+    assert!(error.is_retryable());
+    assert!(!error.to_string().contains("postgres@"), "no connection string in errors: {error}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A TCP proxy in front of the server that the test can cut (closing every connection and the
+/// listening port) and restore.
+async fn proxy(
+    listener: tokio::net::TcpListener,
+    upstream: std::net::SocketAddr,
+    cut: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let mut cut = cut.clone();
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = cut.changed() => return,
+        };
+        let Ok((mut inbound, _)) = accepted else { return };
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = cut.changed() => {}
+                }
+            }
+            let _ = inbound.shutdown().await;
+        });
+    }
+}
+
+#[tokio::test]
+async fn the_store_recovers_when_the_server_comes_back() {
+    let schema = Schema::new().await;
+    let upstream_url: url::Url = url().parse().unwrap();
+    let upstream =
+        tokio::net::lookup_host((upstream_url.host_str().unwrap(), upstream_url.port().unwrap_or(5432)))
+            .await
+            .unwrap()
+            .next()
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut through_proxy = upstream_url.clone();
+    through_proxy.set_host(Some("127.0.0.1")).unwrap();
+    through_proxy.set_port(Some(port)).unwrap();
+    let (cut, cut_signal) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(proxy(listener, upstream, cut_signal));
+
+    let pool = schema.pool_at(through_proxy.as_str()).await.unwrap();
+    let store = EncryptedTokenStore::new(
+        PostgresBlobStore::from_pool(pool).await.unwrap(),
+        Keyring::new(1, DataKey::generate()),
+    );
+    let key = TokenKey::new("outage", Channel::Messenger, "109876543210987", SecretKind::AccessToken);
+    store.put(TokenRecord::new(key.clone(), "EAAG-page-token")).await.unwrap();
+
+    // The server goes away: open connections die, new ones are refused.
+    cut.send(true).unwrap();
+    running.await.unwrap();
+    let started = std::time::Instant::now();
+    let error = store.get(&key).await.unwrap_err();
+    assert_eq!(error.kind(), StoreErrorKind::Backend, "{error}");
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(10), "bounded by the acquire timeout");
+
+    // It comes back on the same address: the pool reconnects and nothing was lost.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (_restored, signal) = tokio::sync::watch::channel(false);
+    tokio::spawn(proxy(listener, upstream, signal));
+    let record = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(record.secret.expose_secret(), "EAAG-page-token");
+    schema.drop_now().await;
+}
