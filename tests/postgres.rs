@@ -16,7 +16,9 @@ use meta_messaging::token::{
 };
 use meta_messaging::webhook::Deduplicator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use tokio::io::AsyncWriteExt;
+
+mod common;
+use common::{Proxy, through, upstream_of};
 
 const URL_VAR: &str = "META_MESSAGING_POSTGRES_URL";
 
@@ -203,51 +205,11 @@ async fn an_unreachable_server_is_a_typed_retryable_error_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
-/// A TCP proxy in front of the server that the test can cut (closing every connection and the
-/// listening port) and restore.
-async fn proxy(
-    listener: tokio::net::TcpListener,
-    upstream: std::net::SocketAddr,
-    cut: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        let mut cut = cut.clone();
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = cut.changed() => return,
-        };
-        let Ok((mut inbound, _)) = accepted else { return };
-        tokio::spawn(async move {
-            if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
-                tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                    _ = cut.changed() => {}
-                }
-            }
-            let _ = inbound.shutdown().await;
-        });
-    }
-}
-
 #[tokio::test]
 async fn the_store_recovers_when_the_server_comes_back() {
     let schema = Schema::new().await;
-    let upstream_url: url::Url = url().parse().unwrap();
-    let upstream =
-        tokio::net::lookup_host((upstream_url.host_str().unwrap(), upstream_url.port().unwrap_or(5432)))
-            .await
-            .unwrap()
-            .next()
-            .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut through_proxy = upstream_url.clone();
-    through_proxy.set_host(Some("127.0.0.1")).unwrap();
-    through_proxy.set_port(Some(port)).unwrap();
-    let (cut, cut_signal) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(proxy(listener, upstream, cut_signal));
-
-    let pool = schema.pool_at(through_proxy.as_str()).await.unwrap();
+    let mut proxy = Proxy::start(upstream_of(&url(), 5432).await).await;
+    let pool = schema.pool_at(&through(&url(), proxy.port)).await.unwrap();
     let store = EncryptedTokenStore::new(
         PostgresBlobStore::from_pool(pool).await.unwrap(),
         Keyring::new(1, DataKey::generate()),
@@ -255,9 +217,7 @@ async fn the_store_recovers_when_the_server_comes_back() {
     let key = TokenKey::new("outage", Channel::Messenger, "109876543210987", SecretKind::AccessToken);
     store.put(TokenRecord::new(key.clone(), "EAAG-page-token")).await.unwrap();
 
-    // The server goes away: open connections die, new ones are refused.
-    cut.send(true).unwrap();
-    running.await.unwrap();
+    proxy.cut().await;
     let started = std::time::Instant::now();
     let error = store.get(&key).await.unwrap_err();
     assert_eq!(error.kind(), StoreErrorKind::Backend, "{error}");
@@ -265,9 +225,7 @@ async fn the_store_recovers_when_the_server_comes_back() {
     assert!(started.elapsed() < Duration::from_secs(10), "bounded by the acquire timeout");
 
     // It comes back on the same address: the pool reconnects and nothing was lost.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-    let (_restored, signal) = tokio::sync::watch::channel(false);
-    tokio::spawn(proxy(listener, upstream, signal));
+    proxy.restore().await;
     let record = store.get(&key).await.unwrap().unwrap();
     assert_eq!(record.secret.expose_secret(), "EAAG-page-token");
     schema.drop_now().await;

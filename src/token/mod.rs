@@ -47,6 +47,8 @@ mod lifecycle;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
 mod sealed;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -68,6 +70,8 @@ pub use lifecycle::{
 pub use memory::InMemoryBlobStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
 pub use sealed::FORMAT_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBlobStore;

@@ -50,6 +50,9 @@ mod verify;
 /// Webhook dedupe shared by replicas on PostgreSQL (feature `postgres`).
 #[cfg(feature = "postgres")]
 pub use crate::token::PostgresDeduplicator;
+/// Webhook dedupe shared by replicas on Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use crate::token::RedisDeduplicator;
 pub use dedupe::{DedupeError, Deduplicator, InMemoryDeduplicator, body_digest, new_events};
 pub use event::{Event, EventKind, Events, Platform};
 pub use handshake::{HandshakeError, Subscription};
