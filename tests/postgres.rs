@@ -179,6 +179,39 @@ async fn racing_replicas_let_exactly_one_delivery_through() {
     schema.drop_now().await;
 }
 
+/// Under `SERIALIZABLE` the loser of a race gets a serialization failure instead of "no row":
+/// it must still count as "already claimed", and migrations must still work.
+#[tokio::test]
+async fn a_serializable_default_keeps_exactly_once() {
+    let schema = Schema::new().await;
+    let options: PgConnectOptions = url().parse().unwrap();
+    let options = options
+        .options([("search_path", schema.name.as_str()), ("default_transaction_isolation", "serializable")]);
+    let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
+    let (first, second) = tokio::join!(
+        PostgresDeduplicator::from_pool(pool.clone(), Duration::from_secs(60)),
+        PostgresDeduplicator::from_pool(pool.clone(), Duration::from_secs(60)),
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    for event in 0..5 {
+        let key = format!("page:m_SERIAL{event}");
+        let racers: Vec<_> = (0..16)
+            .map(|i| {
+                let dedupe = if i % 2 == 0 { first.clone() } else { second.clone() };
+                let key = key.clone();
+                tokio::spawn(async move { dedupe.first_seen(&key).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for racer in racers {
+            winners += usize::from(racer.await.unwrap());
+        }
+        assert_eq!(winners, 1, "event {event}");
+    }
+    testing::run_blob_conformance(&PostgresBlobStore::from_pool(pool).await.unwrap()).await;
+    schema.drop_now().await;
+}
+
 #[tokio::test]
 async fn expired_dedupe_keys_are_reclaimed_and_purged() {
     let schema = Schema::new().await;

@@ -129,20 +129,34 @@ impl WebhookBuilder {
         (self.counter, time)
     }
 
-    fn wamid(&self, counter: u64) -> String {
-        format!("wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQz{counter:016X}{:08X}AA==", self.time)
+    /// A fingerprint of where an event comes from, so builders for other accounts or senders
+    /// never produce the same ids (FNV-1a; deterministic across runs).
+    fn fingerprint(&self, sender: &str, counter: u64) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let parts =
+            [self.account.as_bytes(), sender.as_bytes(), &counter.to_le_bytes(), &self.time.to_le_bytes()];
+        for byte in parts.into_iter().flatten() {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        hash
     }
 
-    fn mid(&self, counter: u64) -> String {
+    fn wamid(&self, sender: &str, counter: u64) -> String {
+        format!(
+            "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQz{:016X}{counter:04X}AA==",
+            self.fingerprint(sender, counter)
+        )
+    }
+
+    fn mid(&self, sender: &str, counter: u64) -> String {
         let prefix =
             if self.platform == Platform::Instagram { "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE" } else { "m_" };
-        format!("{prefix}{counter:010}FakeMid{:x}", self.time)
+        format!("{prefix}{:016x}{counter:04}", self.fingerprint(sender, counter))
     }
 
     fn whatsapp_message(mut self, from: &str, kind: &str, content: Value) -> Self {
         let (counter, time) = self.next();
-        let mut message =
-            json!({"from": from, "id": self.wamid(counter), "timestamp": time.to_string(), "type": kind});
+        let mut message = json!({"from": from, "id": self.wamid(from, counter), "timestamp": time.to_string(), "type": kind});
         message[kind] = content;
         if !self.contacts.iter().any(|c| c["wa_id"] == from) {
             self.contacts.push(json!({"profile": {"name": format!("Customer {from}")}, "wa_id": from}));
@@ -168,7 +182,7 @@ impl WebhookBuilder {
             Platform::WhatsApp => self.whatsapp_message(sender, "text", json!({"body": text})),
             Platform::Messenger | Platform::Instagram => {
                 let counter = self.counter + 1;
-                let mid = self.mid(counter);
+                let mid = self.mid(sender, counter);
                 self.messaging_event(sender, json!({"message": {"mid": mid, "text": text}}))
             }
         }
@@ -184,7 +198,7 @@ impl WebhookBuilder {
             ),
             Platform::Messenger | Platform::Instagram => {
                 let counter = self.counter + 1;
-                let mid = self.mid(counter);
+                let mid = self.mid(sender, counter);
                 self.messaging_event(
                     sender,
                     json!({"message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": media}}]}}),
@@ -204,7 +218,7 @@ impl WebhookBuilder {
             ),
             Platform::Messenger | Platform::Instagram => {
                 let counter = self.counter + 1;
-                let mid = self.mid(counter);
+                let mid = self.mid(sender, counter);
                 self.messaging_event(
                     sender,
                     json!({"postback": {"mid": mid, "title": title, "payload": payload}}),

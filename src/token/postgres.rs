@@ -1,6 +1,7 @@
 //! The PostgreSQL backends (feature `postgres`): sealed token records and webhook dedupe, shared
 //! by every replica of an integration.
 
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,6 +47,29 @@ fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(format!("postgres: {context}"), error)
 }
 
+/// The longest one call may wait for the server (a hung server, not only a slow query).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bounds a store call by [`CALL_TIMEOUT`]: past it, a retryable `Backend` error.
+async fn bounded<T>(call: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
+        Err(StoreError::backend_message(format!("postgres: no answer within {}s", CALL_TIMEOUT.as_secs())))
+    })
+}
+
+/// [`bounded`] for dedupe calls.
+async fn bounded_dedupe<T>(call: impl Future<Output = Result<T, DedupeError>>) -> Result<T, DedupeError> {
+    tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
+        Err(DedupeError::message(format!("postgres: no answer within {}s", CALL_TIMEOUT.as_secs())))
+    })
+}
+
+/// Whether `error` is a serialization failure (SQLSTATE 40001): under `REPEATABLE READ` or
+/// `SERIALIZABLE`, the loser of a race on one row gets it instead of "no row".
+fn lost_race(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(sqlx::error::DatabaseError::code).as_deref() == Some("40001")
+}
+
 /// Connects a pool to `url` with the crate's defaults: 10 connections, and a 5-second limit on
 /// getting a connection, so an unreachable server gives an error, not a hang.
 async fn connect(url: &str) -> Result<PgPool, StoreError> {
@@ -60,6 +84,11 @@ async fn connect(url: &str) -> Result<PgPool, StoreError> {
 /// Applies the migrations.
 async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(backend("could not begin a migration"))?;
+    // The lock must be taken before the snapshot that reads the migrations table.
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("could not set the migration's isolation level"))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)
@@ -169,83 +198,112 @@ fn bind_key<'q>(
 #[async_trait]
 impl BlobStore for PostgresBlobStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError> {
-        let sql = format!("SELECT ciphertext, key_id, expires_at FROM mm_token_records WHERE {KEY_MATCH}");
-        let row = bind_key(sqlx::query(&sql), key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend("get failed"))?;
-        row.as_ref().map(row_to_blob).transpose()
+        bounded(async move {
+            let sql =
+                format!("SELECT ciphertext, key_id, expires_at FROM mm_token_records WHERE {KEY_MATCH}");
+            let row = bind_key(sqlx::query(&sql), key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend("get failed"))?;
+            row.as_ref().map(row_to_blob).transpose()
+        })
+        .await
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (tenant, channel, asset_id, kind)
-             DO UPDATE SET ciphertext = EXCLUDED.ciphertext, key_id = EXCLUDED.key_id, expires_at = EXCLUDED.expires_at",
-        );
-        bind_key(query, key)
-            .bind(blob.ciphertext.as_ref())
-            .bind(i64::from(blob.key_id))
-            .bind(blob.expires_at.map(Timestamp::unix_millis))
-            .execute(&self.pool)
-            .await
-            .map_err(backend("put failed"))?;
-        Ok(())
+        bounded(async move {
+            let query = sqlx::query(
+                "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (tenant, channel, asset_id, kind)
+                 DO UPDATE SET ciphertext = EXCLUDED.ciphertext, key_id = EXCLUDED.key_id, expires_at = EXCLUDED.expires_at",
+            );
+            bind_key(query, key)
+                .bind(blob.ciphertext.as_ref())
+                .bind(i64::from(blob.key_id))
+                .bind(blob.expires_at.map(Timestamp::unix_millis))
+                .execute(&self.pool)
+                .await
+                .map_err(backend("put failed"))?;
+            Ok(())
+        })
+        .await
     }
 
     async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
-        let sql = if expected.is_empty() {
-            "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
-        } else {
-            "UPDATE mm_token_records SET ciphertext = $5, key_id = $6, expires_at = $7
-             WHERE tenant = $1 AND channel = $2 AND asset_id = $3 AND kind = $4 AND ciphertext = $8"
-        };
-        let result = bind_key(sqlx::query(sql), key)
-            .bind(blob.ciphertext.as_ref())
-            .bind(i64::from(blob.key_id))
-            .bind(blob.expires_at.map(Timestamp::unix_millis));
-        let result = if expected.is_empty() { result } else { result.bind(expected) };
-        Ok(result.execute(&self.pool).await.map_err(backend("conditional put failed"))?.rows_affected() == 1)
+        bounded(async move {
+            let sql = if expected.is_empty() {
+                "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+            } else {
+                "UPDATE mm_token_records SET ciphertext = $5, key_id = $6, expires_at = $7
+                 WHERE tenant = $1 AND channel = $2 AND asset_id = $3 AND kind = $4 AND ciphertext = $8"
+            };
+            let result = bind_key(sqlx::query(sql), key)
+                .bind(blob.ciphertext.as_ref())
+                .bind(i64::from(blob.key_id))
+                .bind(blob.expires_at.map(Timestamp::unix_millis));
+            let result = if expected.is_empty() { result } else { result.bind(expected) };
+            match result.execute(&self.pool).await {
+                Ok(done) => Ok(done.rows_affected() == 1),
+                // A concurrent writer won under a stricter isolation level: not written.
+                Err(error) if lost_race(&error) => Ok(false),
+                Err(error) => Err(backend("conditional put failed")(error)),
+            }
+        })
+        .await
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
-        let sql = format!("DELETE FROM mm_token_records WHERE {KEY_MATCH}");
-        let result =
-            bind_key(sqlx::query(&sql), key).execute(&self.pool).await.map_err(backend("delete failed"))?;
-        Ok(result.rows_affected() > 0)
+        bounded(async move {
+            let sql = format!("DELETE FROM mm_token_records WHERE {KEY_MATCH}");
+            let result = bind_key(sqlx::query(&sql), key)
+                .execute(&self.pool)
+                .await
+                .map_err(backend("delete failed"))?;
+            Ok(result.rows_affected() > 0)
+        })
+        .await
     }
 
     async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = $1 ORDER BY channel, asset_id, kind"
-        ))
-        .bind(tenant)
-        .fetch_all(&self.pool)
+        bounded(async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = $1 ORDER BY channel, asset_id, kind"
+            ))
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("list failed"))?;
+            rows.iter().map(row_to_entry).collect()
+        })
         .await
-        .map_err(backend("list failed"))?;
-        rows.iter().map(row_to_entry).collect()
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
-        let result = sqlx::query("DELETE FROM mm_token_records WHERE tenant = $1")
-            .bind(tenant)
-            .execute(&self.pool)
-            .await
-            .map_err(backend("tenant delete failed"))?;
-        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
+        bounded(async move {
+            let result = sqlx::query("DELETE FROM mm_token_records WHERE tenant = $1")
+                .bind(tenant)
+                .execute(&self.pool)
+                .await
+                .map_err(backend("tenant delete failed"))?;
+            Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
+        })
+        .await
     }
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < $1 ORDER BY expires_at"
-        ))
-        .bind(instant.unix_millis())
-        .fetch_all(&self.pool)
+        bounded(async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < $1 ORDER BY expires_at"
+            ))
+            .bind(instant.unix_millis())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("expiry query failed"))?;
+            rows.iter().map(row_to_entry).collect()
+        })
         .await
-        .map_err(backend("expiry query failed"))?;
-        rows.iter().map(row_to_entry).collect()
     }
 
     async fn sealed_with_other_key(
@@ -254,23 +312,30 @@ impl BlobStore for PostgresBlobStore {
         after: Option<&TokenKey>,
         limit: usize,
     ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = if let Some(after) = after {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM mm_token_records
-                     WHERE key_id <> $5 AND (tenant, channel, asset_id, kind) > ($1, $2, $3, $4)
-                     ORDER BY tenant, channel, asset_id, kind LIMIT $6"
-            );
-            bind_key(sqlx::query(&sql), after).bind(i64::from(key_id)).bind(limit).fetch_all(&self.pool).await
-        } else {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM mm_token_records WHERE key_id <> $1
-                     ORDER BY tenant, channel, asset_id, kind LIMIT $2"
-            );
-            sqlx::query(&sql).bind(i64::from(key_id)).bind(limit).fetch_all(&self.pool).await
-        };
-        let rows = rows.map_err(backend("re-seal scan failed"))?;
-        rows.iter().map(row_to_entry).collect()
+        bounded(async move {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = if let Some(after) = after {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM mm_token_records
+                         WHERE key_id <> $5 AND (tenant, channel, asset_id, kind) > ($1, $2, $3, $4)
+                         ORDER BY tenant, channel, asset_id, kind LIMIT $6"
+                );
+                bind_key(sqlx::query(&sql), after)
+                    .bind(i64::from(key_id))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+            } else {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM mm_token_records WHERE key_id <> $1
+                         ORDER BY tenant, channel, asset_id, kind LIMIT $2"
+                );
+                sqlx::query(&sql).bind(i64::from(key_id)).bind(limit).fetch_all(&self.pool).await
+            };
+            let rows = rows.map_err(backend("re-seal scan failed"))?;
+            rows.iter().map(row_to_entry).collect()
+        })
+        .await
     }
 }
 
@@ -325,21 +390,28 @@ impl PostgresDeduplicator {
 #[async_trait]
 impl Deduplicator for PostgresDeduplicator {
     async fn first_seen(&self, key: &str) -> Result<bool, DedupeError> {
-        let now = Timestamp::now().unix_millis();
-        let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
-        // Inserted, or an expired row taken over: a row comes back. A live row: none.
-        let claimed = sqlx::query(
-            "INSERT INTO mm_webhook_dedupe (key, expires_at) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
-             WHERE mm_webhook_dedupe.expires_at <= $3
-             RETURNING key",
-        )
-        .bind(key)
-        .bind(now.saturating_add(ttl))
-        .bind(now)
-        .fetch_optional(&self.pool)
+        bounded_dedupe(async move {
+            let now = Timestamp::now().unix_millis();
+            let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+            // Inserted, or an expired row taken over: a row comes back. A live row: none.
+            let claimed = sqlx::query(
+                "INSERT INTO mm_webhook_dedupe (key, expires_at) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+                 WHERE mm_webhook_dedupe.expires_at <= $3
+                 RETURNING key",
+            )
+            .bind(key)
+            .bind(now.saturating_add(ttl))
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await;
+            match claimed {
+                Ok(row) => Ok(row.is_some()),
+                // Another replica claimed it concurrently, under a stricter isolation level.
+                Err(error) if lost_race(&error) => Ok(false),
+                Err(error) => Err(DedupeError::backend("postgres: dedupe claim failed", error)),
+            }
+        })
         .await
-        .map_err(|e| DedupeError::backend("postgres: dedupe claim failed", e))?;
-        Ok(claimed.is_some())
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! # Layout
 //!
-//! Every key starts with a prefix (`{mm}` by default; the braces are a hash tag, so on Redis
-//! Cluster all of the store's keys live in one slot and its scripts stay atomic):
+//! Every key starts with a prefix (`{mm}` by default; the braces are a hash tag, which keeps all
+//! of the store's keys in one slot should the server be a cluster behind a proxy). The
+//! backends talk to one server (or a primary behind Sentinel) through a `ConnectionManager`:
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -178,7 +179,7 @@ impl RedisBlobStore {
         }
     }
 
-    /// Namespaces every key under `prefix` (keep a `{...}` hash tag on Redis Cluster).
+    /// Namespaces every key under `prefix`, e.g. `{acme-prod}`.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -418,7 +419,8 @@ impl RedisDeduplicator {
 #[async_trait]
 impl Deduplicator for RedisDeduplicator {
     async fn first_seen(&self, key: &str) -> Result<bool, DedupeError> {
-        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        // Redis refuses expiries that overflow its clock: cap at 100 years.
+        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).clamp(1, 100 * 365 * 86_400_000);
         let claimed: Option<String> = redis::cmd("SET")
             .arg(format!("{}:dedupe:{key}", self.prefix))
             .arg(1)

@@ -312,6 +312,9 @@ impl WebhookRouter {
     }
 
     /// The router: `GET /` (handshake) and `POST /` (events). Nest it where you like.
+    ///
+    /// Set a [`handler`](Self::handler) or a [`channel`](Self::channel) first: without one,
+    /// events are verified, recorded as seen and dropped.
     pub fn into_router(self) -> Router {
         let state = Arc::new(RouterState {
             verification: self.verification,
@@ -335,6 +338,21 @@ async fn events_route(State(state): State<Arc<RouterState>>, verified: VerifiedW
         },
         _ => None,
     };
+    // Marking events seen and handing them over happen in a task of their own: if Meta gives up
+    // and the request is dropped half-way, the work still completes, so no event is marked
+    // seen without being delivered.
+    let work = tokio::spawn(deliver(Arc::clone(&state), verified, permit));
+    match work.await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn deliver(
+    state: Arc<RouterState>,
+    verified: VerifiedWebhook,
+    permit: Option<mpsc::OwnedPermit<Delivery>>,
+) {
     let VerifiedWebhook { webhook, body } = verified;
     let mut fresh = Vec::new();
     let mut dedupe_failed = false;
@@ -365,5 +383,4 @@ async fn events_route(State(state): State<Arc<RouterState>>, verified: VerifiedW
             _ => {}
         }
     }
-    StatusCode::OK.into_response()
 }

@@ -229,3 +229,19 @@ fn re_serializing_a_built_body_breaks_its_signature() {
         Err(VerifyError::Mismatch)
     );
 }
+
+#[test]
+fn builders_for_other_accounts_or_senders_never_share_ids() {
+    let id = |account: &str, sender: &str| {
+        let body = WebhookBuilder::whatsapp(account).text(sender, "hi").build_json();
+        body.pointer("/entry/0/changes/0/value/messages/0/id").unwrap().as_str().unwrap().to_owned()
+    };
+    assert_ne!(id(PHONE, "16505551234"), id(PHONE, "16505559999"));
+    assert_ne!(id(PHONE, "16505551234"), id("106540352249999", "16505551234"));
+    assert_eq!(id(PHONE, "16505551234"), id(PHONE, "16505551234"), "deterministic");
+    let mid = |page: &str| {
+        let body = WebhookBuilder::messenger(page).text("245", "hi").build_json();
+        body.pointer("/entry/0/messaging/0/message/mid").unwrap().as_str().unwrap().to_owned()
+    };
+    assert_ne!(mid(PAGE), mid("109876543219999"));
+}
