@@ -7,7 +7,6 @@
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::token::{
@@ -18,7 +17,7 @@ use meta_messaging::webhook::Deduplicator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod common;
-use common::{Proxy, through, upstream_of};
+use common::{Proxy, race_dedupe, race_replicas, through, upstream_of};
 
 const URL_VAR: &str = "META_MESSAGING_POSTGRES_URL";
 
@@ -101,60 +100,12 @@ async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
     schema.drop_now().await;
 }
 
-/// Two replicas (two pools) write the same records while one of them re-seals everything under
-/// a new key: nothing is lost, and every record opens afterwards.
 #[tokio::test]
 async fn replicas_racing_puts_gets_and_rotation_lose_nothing() {
     let schema = Schema::new().await;
-    let old_key = DataKey::generate();
-    let new_key = DataKey::generate();
-    let ring_a = Keyring::new(1, old_key.clone());
-    ring_a.add(2, new_key.clone()).unwrap();
-    let ring_b = Keyring::new(1, old_key);
-    ring_b.add(2, new_key).unwrap();
-    let a = Arc::new(EncryptedTokenStore::new(
-        PostgresBlobStore::from_pool(schema.pool().await).await.unwrap(),
-        ring_a,
-    ));
-    let b = Arc::new(EncryptedTokenStore::new(
-        PostgresBlobStore::from_pool(schema.pool().await).await.unwrap(),
-        ring_b,
-    ));
-    let key =
-        |i: usize| TokenKey::new("race", Channel::WhatsApp, format!("asset-{i}"), SecretKind::AccessToken);
-    for i in 0..40 {
-        a.put(TokenRecord::new(key(i), format!("v0-{i}"))).await.unwrap();
-    }
-    b.keyring().unwrap().promote(2).unwrap();
-
-    let mut tasks = Vec::new();
-    for writer in 0..8usize {
-        let store = if writer % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
-        tasks.push(tokio::spawn(async move {
-            for i in (writer..40).step_by(8) {
-                store.put(TokenRecord::new(key(i), format!("v1-{i}"))).await.unwrap();
-                let read = store.get(&key(i)).await.unwrap().expect("a record never disappears");
-                assert!(read.secret.expose_secret().ends_with(&format!("-{i}")));
-            }
-        }));
-    }
-    let resealer = Arc::clone(&b);
-    tasks.push(tokio::spawn(async move {
-        resealer.reseal_all().await.unwrap();
-    }));
-    for task in tasks {
-        task.await.unwrap();
-    }
-    // Whatever key each record ended under, both replicas open it, with the last write.
-    for i in 0..40 {
-        for store in [&a, &b] {
-            let record = store.get(&key(i)).await.unwrap().unwrap();
-            assert_eq!(record.secret.expose_secret(), format!("v1-{i}"));
-        }
-    }
-    b.reseal_all().await.unwrap();
-    let left = b.blobs().sealed_with_other_key(2, None, 100).await.unwrap();
-    assert!(left.is_empty(), "after a quiet re-seal every record is under key 2");
+    let a = PostgresBlobStore::from_pool(schema.pool().await).await.unwrap();
+    let b = PostgresBlobStore::from_pool(schema.pool().await).await.unwrap();
+    race_replicas(a, b).await;
     schema.drop_now().await;
 }
 
@@ -163,19 +114,7 @@ async fn racing_replicas_let_exactly_one_delivery_through() {
     let schema = Schema::new().await;
     let first = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
     let second = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
-    for event in 0..5 {
-        let key = format!("whatsapp:wamid.RACE{event}");
-        let racers = (0..24).map(|i| {
-            let dedupe = if i % 2 == 0 { first.clone() } else { second.clone() };
-            let key = key.clone();
-            tokio::spawn(async move { dedupe.first_seen(&key).await.unwrap() })
-        });
-        let mut winners = 0;
-        for racer in racers.collect::<Vec<_>>() {
-            winners += usize::from(racer.await.unwrap());
-        }
-        assert_eq!(winners, 1, "event {event}: exactly one replica processes it");
-    }
+    race_dedupe(first, second, 24, "RACE").await;
     schema.drop_now().await;
 }
 
@@ -192,22 +131,7 @@ async fn a_serializable_default_keeps_exactly_once() {
         PostgresDeduplicator::from_pool(pool.clone(), Duration::from_secs(60)),
         PostgresDeduplicator::from_pool(pool.clone(), Duration::from_secs(60)),
     );
-    let (first, second) = (first.unwrap(), second.unwrap());
-    for event in 0..5 {
-        let key = format!("page:m_SERIAL{event}");
-        let racers: Vec<_> = (0..16)
-            .map(|i| {
-                let dedupe = if i % 2 == 0 { first.clone() } else { second.clone() };
-                let key = key.clone();
-                tokio::spawn(async move { dedupe.first_seen(&key).await.unwrap() })
-            })
-            .collect();
-        let mut winners = 0;
-        for racer in racers {
-            winners += usize::from(racer.await.unwrap());
-        }
-        assert_eq!(winners, 1, "event {event}");
-    }
+    race_dedupe(first.unwrap(), second.unwrap(), 16, "SERIAL").await;
     testing::run_blob_conformance(&PostgresBlobStore::from_pool(pool).await.unwrap()).await;
     schema.drop_now().await;
 }

@@ -7,7 +7,6 @@
 #![cfg(feature = "redis")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::token::{
@@ -18,7 +17,7 @@ use meta_messaging::webhook::Deduplicator;
 use redis::aio::ConnectionManager;
 
 mod common;
-use common::{Proxy, through, upstream_of};
+use common::{Proxy, race_dedupe, race_replicas, through, upstream_of};
 
 const URL_VAR: &str = "META_MESSAGING_REDIS_URL";
 
@@ -94,57 +93,12 @@ async fn keys_with_separators_round_trip_and_stay_apart() {
     namespace.drop_now().await;
 }
 
-/// Two replicas (two connections) write the same records while one of them re-seals everything
-/// under a new key: nothing is lost, and every record opens afterwards.
 #[tokio::test]
 async fn replicas_racing_puts_gets_and_rotation_lose_nothing() {
     let namespace = Namespace::new().await;
     let other = Namespace::new().await;
-    let old_key = DataKey::generate();
-    let new_key = DataKey::generate();
-    let ring_a = Keyring::new(1, old_key.clone());
-    ring_a.add(2, new_key.clone()).unwrap();
-    let ring_b = Keyring::new(1, old_key);
-    ring_b.add(2, new_key).unwrap();
-    let a = Arc::new(EncryptedTokenStore::new(namespace.blobs(), ring_a));
-    let b = Arc::new(EncryptedTokenStore::new(
-        RedisBlobStore::from_connection(other.connection.clone()).prefix(&namespace.prefix),
-        ring_b,
-    ));
-    let key =
-        |i: usize| TokenKey::new("race", Channel::WhatsApp, format!("asset-{i}"), SecretKind::AccessToken);
-    for i in 0..40 {
-        a.put(TokenRecord::new(key(i), format!("v0-{i}"))).await.unwrap();
-    }
-    b.keyring().unwrap().promote(2).unwrap();
-
-    let mut tasks = Vec::new();
-    for writer in 0..8usize {
-        let store = if writer % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
-        tasks.push(tokio::spawn(async move {
-            for i in (writer..40).step_by(8) {
-                store.put(TokenRecord::new(key(i), format!("v1-{i}"))).await.unwrap();
-                let read = store.get(&key(i)).await.unwrap().expect("a record never disappears");
-                assert!(read.secret.expose_secret().ends_with(&format!("-{i}")));
-            }
-        }));
-    }
-    let resealer = Arc::clone(&b);
-    tasks.push(tokio::spawn(async move {
-        resealer.reseal_all().await.unwrap();
-    }));
-    for task in tasks {
-        task.await.unwrap();
-    }
-    for i in 0..40 {
-        for store in [&a, &b] {
-            let record = store.get(&key(i)).await.unwrap().unwrap();
-            assert_eq!(record.secret.expose_secret(), format!("v1-{i}"));
-        }
-    }
-    b.reseal_all().await.unwrap();
-    let left = b.blobs().sealed_with_other_key(2, None, 100).await.unwrap();
-    assert!(left.is_empty(), "after a quiet re-seal every record is under key 2");
+    let b = RedisBlobStore::from_connection(other.connection.clone()).prefix(&namespace.prefix);
+    race_replicas(namespace.blobs(), b).await;
     namespace.drop_now().await;
 }
 
@@ -155,21 +109,7 @@ async fn racing_replicas_let_exactly_one_delivery_through() {
     let first = namespace.dedupe(Duration::from_secs(60));
     let second = RedisDeduplicator::from_connection(other.connection.clone(), Duration::from_secs(60))
         .prefix(&namespace.prefix);
-    for event in 0..5 {
-        let key = format!("whatsapp:wamid.RACE{event}");
-        let racers: Vec<_> = (0..24)
-            .map(|i| {
-                let dedupe = if i % 2 == 0 { first.clone() } else { second.clone() };
-                let key = key.clone();
-                tokio::spawn(async move { dedupe.first_seen(&key).await.unwrap() })
-            })
-            .collect();
-        let mut winners = 0;
-        for racer in racers {
-            winners += usize::from(racer.await.unwrap());
-        }
-        assert_eq!(winners, 1, "event {event}: exactly one replica processes it");
-    }
+    race_dedupe(first, second, 24, "RACE").await;
     namespace.drop_now().await;
 }
 
