@@ -216,6 +216,7 @@ impl FakeGraph {
     ///
     /// Never in practice: the server's URL is always a valid base URL.
     pub fn client(&self, access_token: &str) -> Client {
+        // The server's own URL always parses as a base URL; a failure is a bug in this module.
         #[allow(clippy::expect_used)]
         Client::builder()
             .access_token(access_token)

@@ -165,8 +165,11 @@ impl WebhookBuilder {
         self
     }
 
-    fn messaging_event(mut self, sender: &str, event: Value) -> Self {
-        let (_, time) = self.next();
+    /// Adds a Messenger/Instagram `messaging` event from `sender`; `event` builds its body from
+    /// the message id the event gets.
+    fn messaging_event(mut self, sender: &str, event: impl FnOnce(String) -> Value) -> Self {
+        let (counter, time) = self.next();
+        let event = event(self.mid(sender, counter));
         let mut entry =
             json!({"sender": {"id": sender}, "recipient": {"id": self.account}, "timestamp": time * 1000});
         if let (Value::Object(target), Value::Object(source)) = (&mut entry, event) {
@@ -181,9 +184,7 @@ impl WebhookBuilder {
         match self.platform {
             Platform::WhatsApp => self.whatsapp_message(sender, "text", json!({"body": text})),
             Platform::Messenger | Platform::Instagram => {
-                let counter = self.counter + 1;
-                let mid = self.mid(sender, counter);
-                self.messaging_event(sender, json!({"message": {"mid": mid, "text": text}}))
+                self.messaging_event(sender, |mid| json!({"message": {"mid": mid, "text": text}}))
             }
         }
     }
@@ -197,11 +198,7 @@ impl WebhookBuilder {
                 json!({"id": media, "mime_type": "image/jpeg", "sha256": "Vm9UaGlzSXNBRmFrZVNoYTI1NkRpZ2VzdA=="}),
             ),
             Platform::Messenger | Platform::Instagram => {
-                let counter = self.counter + 1;
-                let mid = self.mid(sender, counter);
-                self.messaging_event(
-                    sender,
-                    json!({"message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": media}}]}}),
+                self.messaging_event(sender, |mid| json!({"message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": media}}]}}),
                 )
             }
         }
@@ -216,14 +213,10 @@ impl WebhookBuilder {
                 "interactive",
                 json!({"type": "button_reply", "button_reply": {"id": payload, "title": title}}),
             ),
-            Platform::Messenger | Platform::Instagram => {
-                let counter = self.counter + 1;
-                let mid = self.mid(sender, counter);
-                self.messaging_event(
-                    sender,
-                    json!({"postback": {"mid": mid, "title": title, "payload": payload}}),
-                )
-            }
+            Platform::Messenger | Platform::Instagram => self.messaging_event(
+                sender,
+                |mid| json!({"postback": {"mid": mid, "title": title, "payload": payload}}),
+            ),
         }
     }
 
@@ -247,7 +240,10 @@ impl WebhookBuilder {
             }
             Platform::Messenger | Platform::Instagram => {
                 let watermark = self.time * 1000;
-                self.messaging_event(recipient, json!({"read": {"mid": message_id, "watermark": watermark}}))
+                self.messaging_event(
+                    recipient,
+                    |_| json!({"read": {"mid": message_id, "watermark": watermark}}),
+                )
             }
         }
     }

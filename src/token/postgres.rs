@@ -50,17 +50,27 @@ fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// The longest one call may wait for the server (a hung server, not only a slow query).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Bounds a store call by [`CALL_TIMEOUT`]: past it, a retryable `Backend` error.
-async fn bounded<T>(call: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+/// Bounds a store call by [`CALL_TIMEOUT`]: past it, a retryable `Backend` error naming the
+/// operation.
+async fn bounded<T>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
-        Err(StoreError::backend_message(format!("postgres: no answer within {}s", CALL_TIMEOUT.as_secs())))
+        Err(StoreError::backend_message(format!(
+            "postgres: {operation}: no answer within {}s",
+            CALL_TIMEOUT.as_secs()
+        )))
     })
 }
 
 /// [`bounded`] for dedupe calls.
 async fn bounded_dedupe<T>(call: impl Future<Output = Result<T, DedupeError>>) -> Result<T, DedupeError> {
     tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
-        Err(DedupeError::message(format!("postgres: no answer within {}s", CALL_TIMEOUT.as_secs())))
+        Err(DedupeError::message(format!(
+            "postgres: dedupe claim: no answer within {}s",
+            CALL_TIMEOUT.as_secs()
+        )))
     })
 }
 
@@ -198,7 +208,7 @@ fn bind_key<'q>(
 #[async_trait]
 impl BlobStore for PostgresBlobStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError> {
-        bounded(async move {
+        bounded("get", async move {
             let sql =
                 format!("SELECT ciphertext, key_id, expires_at FROM mm_token_records WHERE {KEY_MATCH}");
             let row = bind_key(sqlx::query(&sql), key)
@@ -211,7 +221,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
-        bounded(async move {
+        bounded("put", async move {
             let query = sqlx::query(
                 "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -231,7 +241,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
-        bounded(async move {
+        bounded("put_if", async move {
             let sql = if expected.is_empty() {
                 "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
@@ -255,7 +265,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
-        bounded(async move {
+        bounded("delete", async move {
             let sql = format!("DELETE FROM mm_token_records WHERE {KEY_MATCH}");
             let result = bind_key(sqlx::query(&sql), key)
                 .execute(&self.pool)
@@ -267,7 +277,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        bounded(async move {
+        bounded("list_tenant", async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = $1 ORDER BY channel, asset_id, kind"
             ))
@@ -281,7 +291,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
-        bounded(async move {
+        bounded("delete_tenant", async move {
             let result = sqlx::query("DELETE FROM mm_token_records WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&self.pool)
@@ -293,7 +303,7 @@ impl BlobStore for PostgresBlobStore {
     }
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        bounded(async move {
+        bounded("expiring_before", async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < $1 ORDER BY expires_at"
             ))
@@ -312,7 +322,7 @@ impl BlobStore for PostgresBlobStore {
         after: Option<&TokenKey>,
         limit: usize,
     ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
-        bounded(async move {
+        bounded("sealed_with_other_key", async move {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = if let Some(after) = after {
                 let sql = format!(
