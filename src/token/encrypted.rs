@@ -262,19 +262,16 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
         let parts = sealed::split(&blob.ciphertext)?;
         let mut aad = sealed::AadBuf::new();
         let aad = aad.fill(parts.version, parts.key_id, key)?;
-        let (secret, metadata) = match (&self.keys, envelope, parts.version) {
-            (Keys::Ring(ring), None, FORMAT_VERSION) => ring.with_opener(parts.key_id, |cipher| {
-                sealed::open_then(cipher, &parts, aad, sealed::decode_plaintext)
-            })?,
-            (Keys::Envelope { .. }, Some(cipher), FORMAT_VERSION_ENVELOPE) => {
-                sealed::open_then(cipher, &parts, aad, sealed::decode_plaintext)?
+        let decode = |plaintext: &[u8]| sealed::decode_record(key, blob.expires_at, plaintext);
+        match (&self.keys, envelope, parts.version) {
+            (Keys::Ring(ring), None, FORMAT_VERSION) => {
+                ring.with_opener(parts.key_id, |cipher| sealed::open_then(cipher, &parts, aad, decode))
             }
-            _ => return Err(StoreError::format("record sealed in the other key mode")),
-        };
-        if metadata.expires_at != blob.expires_at {
-            return Err(StoreError::tampered());
+            (Keys::Envelope { .. }, Some(cipher), FORMAT_VERSION_ENVELOPE) => {
+                sealed::open_then(cipher, &parts, aad, decode)
+            }
+            _ => Err(StoreError::format("record sealed in the other key mode")),
         }
-        Ok(TokenRecord { key: key.clone(), secret: secret.into(), metadata })
     }
 
     async fn infos(&self, blobs: Vec<(TokenKey, StoredBlob)>) -> Result<Vec<RecordInfo>, StoreError> {

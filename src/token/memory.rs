@@ -8,19 +8,23 @@ use async_trait::async_trait;
 use super::{BlobStore, StoreError, StoredBlob, TokenKey};
 use crate::Timestamp;
 
+/// The map: record keys are names chosen by the application (tenant and asset ids), not by
+/// the public, so a fast hasher with a per-process random seed is enough.
+type Records = HashMap<TokenKey, StoredBlob, foldhash::fast::RandomState>;
+
 /// Sealed records in this process's memory: for tests, single-process apps, and as a cache in
 /// front of nothing. Clones share the same records.
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryBlobStore {
-    records: Arc<RwLock<HashMap<TokenKey, StoredBlob>>>,
+    records: Arc<RwLock<Records>>,
 }
 
 impl InMemoryBlobStore {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<TokenKey, StoredBlob>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Records> {
         self.records.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<TokenKey, StoredBlob>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Records> {
         self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 

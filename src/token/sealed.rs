@@ -17,7 +17,7 @@ use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use zeroize::Zeroizing;
 
-use super::{RefreshMethod, StoreError, TokenKey, TokenMetadata};
+use super::{RefreshMethod, StoreError, TokenKey, TokenMetadata, TokenRecord};
 use crate::Timestamp;
 
 /// The format version of records sealed with a keyring key.
@@ -269,14 +269,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes what [`encode_plaintext`] wrote.
-pub(crate) fn decode_plaintext(bytes: &[u8]) -> Result<(String, TokenMetadata), StoreError> {
+/// Decodes what [`encode_plaintext`] wrote into the record stored under `key`, whose
+/// unsealed copy of the expiry is `stored_expiry` (a mismatch means the row was edited).
+pub(crate) fn decode_record(
+    key: &TokenKey,
+    stored_expiry: Option<Timestamp>,
+    bytes: &[u8],
+) -> Result<TokenRecord, StoreError> {
     let mut r = Reader { bytes };
     let len_bytes = r.take(4)?;
     let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
-    let secret = std::str::from_utf8(r.take(len)?)
-        .map_err(|_| StoreError::format("sealed secret is not utf-8"))?
-        .to_owned();
+    let secret =
+        std::str::from_utf8(r.take(len)?).map_err(|_| StoreError::format("sealed secret is not utf-8"))?;
     let flags = r.take(1)?[0];
     let mut time = |bit: u8| -> Result<Option<Timestamp>, StoreError> {
         if flags & bit != 0 { r.time().map(Some) } else { Ok(None) }
@@ -295,9 +299,14 @@ pub(crate) fn decode_plaintext(bytes: &[u8]) -> Result<(String, TokenMetadata), 
     if !r.bytes.is_empty() {
         return Err(StoreError::format("sealed plaintext has trailing bytes"));
     }
-    Ok((
-        secret,
-        TokenMetadata {
+    if expires_at != stored_expiry {
+        return Err(StoreError::tampered());
+    }
+    // Built in place: a record is a few hundred bytes, and `get` is a hot path.
+    Ok(TokenRecord {
+        key: key.clone(),
+        secret: secret.to_owned().into(),
+        metadata: TokenMetadata {
             expires_at,
             data_access_expires_at,
             issued_at,
@@ -306,7 +315,7 @@ pub(crate) fn decode_plaintext(bytes: &[u8]) -> Result<(String, TokenMetadata), 
             refresh,
             updated_at,
         },
-    ))
+    })
 }
 
 #[cfg(test)]
@@ -336,15 +345,28 @@ mod tests {
             updated_at: None,
         };
         let encoded = encode_plaintext("EAAG-secret", &metadata).unwrap();
-        assert_eq!(decode_plaintext(&encoded).unwrap(), ("EAAG-secret".to_owned(), metadata));
+        let key = key("acme");
+        let decode = |bytes: &[u8], expiry| {
+            decode_record(&key, expiry, bytes).map(|r| {
+                assert_eq!(r.key, key);
+                (r.secret.expose_secret().to_owned(), r.metadata)
+            })
+        };
+        assert_eq!(
+            decode(&encoded, metadata.expires_at).unwrap(),
+            ("EAAG-secret".to_owned(), metadata.clone())
+        );
         let empty = encode_plaintext("", &TokenMetadata::default()).unwrap();
-        assert_eq!(decode_plaintext(&empty).unwrap(), (String::new(), TokenMetadata::default()));
+        assert_eq!(decode(&empty, None).unwrap(), (String::new(), TokenMetadata::default()));
         for cut in 0..encoded.len() {
-            assert!(decode_plaintext(&encoded[..cut]).is_err(), "truncated at {cut}");
+            assert!(decode(&encoded[..cut], metadata.expires_at).is_err(), "truncated at {cut}");
         }
         let mut trailing = encoded.to_vec();
         trailing.push(0);
-        assert!(decode_plaintext(&trailing).is_err());
+        assert!(decode(&trailing, metadata.expires_at).is_err());
+        // The unsealed copy of the expiry must agree with the sealed one.
+        let edited = decode(&encoded, None).unwrap_err();
+        assert_eq!(edited.kind(), crate::token::StoreErrorKind::Tampered);
     }
 
     #[test]
