@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::Value;
 
 use super::serde_util::string_enum;
@@ -108,15 +108,17 @@ pub struct AdAccountUsage {
     pub ads_api_access_tier: Option<String>,
 }
 
-const APP_USAGE: &str = "x-app-usage";
-const PAGE_USAGE: &str = "x-page-usage";
-const BUC_USAGE: &str = "x-business-use-case-usage";
-const AD_ACCOUNT_USAGE: &str = "x-ad-account-usage";
+// Parsed once at compile time: a lookup by `&str` would parse and lowercase the name on every
+// response.
+const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
+const PAGE_USAGE: HeaderName = HeaderName::from_static("x-page-usage");
+const BUC_USAGE: HeaderName = HeaderName::from_static("x-business-use-case-usage");
+const AD_ACCOUNT_USAGE: HeaderName = HeaderName::from_static("x-ad-account-usage");
 
 impl Usage {
     /// Reads the usage headers of a response; absent or malformed headers are `None` / empty.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let json = |name: &str| -> Option<Value> {
+        let json = |name: HeaderName| -> Option<Value> {
             let raw = headers.get(name)?;
             serde_json::from_slice(raw.as_bytes()).ok()
         };
