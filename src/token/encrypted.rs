@@ -244,25 +244,27 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
 
     async fn open(&self, key: &TokenKey, blob: &StoredBlob) -> Result<TokenRecord, StoreError> {
         match &self.keys {
-            Keys::Ring(_) => self.open_with(key, blob, None),
+            Keys::Ring(_) => self.open_with(key, blob, None, |record| record),
             Keys::Envelope { .. } => {
                 let cipher = self.tenant_cipher(&key.tenant, false).await?.ok_or_else(StoreError::decrypt)?;
-                self.open_with(key, blob, Some(&cipher))
+                self.open_with(key, blob, Some(&cipher), |record| record)
             }
         }
     }
 
-    /// Opens a record with the keyring, or with `envelope` (the tenant's data key).
-    fn open_with(
+    /// Opens a record with the keyring, or with `envelope` (the tenant's data key), and hands
+    /// it to `wrap` (which lets `get` build its `Some(record)` in place).
+    fn open_with<R>(
         &self,
         key: &TokenKey,
         blob: &StoredBlob,
         envelope: Option<&Aes256Gcm>,
-    ) -> Result<TokenRecord, StoreError> {
+        wrap: impl FnOnce(TokenRecord) -> R,
+    ) -> Result<R, StoreError> {
         let parts = sealed::split(&blob.ciphertext)?;
         let mut aad = sealed::AadBuf::new();
         let aad = aad.fill(parts.version, parts.key_id, key)?;
-        let decode = |plaintext: &[u8]| sealed::decode_record(key, blob.expires_at, plaintext);
+        let decode = |plaintext: &[u8]| sealed::decode_record(key, blob.expires_at, plaintext, wrap);
         match (&self.keys, envelope, parts.version) {
             (Keys::Ring(ring), None, FORMAT_VERSION) => {
                 ring.with_opener(parts.key_id, |cipher| sealed::open_then(cipher, &parts, aad, decode))
@@ -321,18 +323,22 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
 #[async_trait]
 impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
     async fn get(&self, key: &TokenKey) -> Result<Option<TokenRecord>, StoreError> {
-        let blob = match self.blobs.get_now(key) {
-            Some(ready) => ready?,
-            None => self.blobs.get(key).await?,
-        };
-        let Some(blob) = blob else {
+        if let Keys::Ring(_) = &self.keys {
+            // An in-memory backend lends the blob: open it in place, no await, no copy.
+            let mut opened = Ok(None);
+            let mut open = |blob: Option<&StoredBlob>| {
+                if let Some(blob) = blob {
+                    opened = self.open_with(key, blob, None, Some);
+                }
+            };
+            if self.blobs.read_now(key, &mut open) {
+                return opened;
+            }
+        }
+        let Some(blob) = self.blobs.get(key).await? else {
             return Ok(None);
         };
-        match &self.keys {
-            // Synchronous in keyring mode: nothing large lives in the future.
-            Keys::Ring(_) => self.open_with(key, &blob, None).map(Some),
-            Keys::Envelope { .. } => self.open(key, &blob).await.map(Some),
-        }
+        self.open(key, &blob).await.map(Some)
     }
 
     async fn put(&self, record: TokenRecord) -> Result<(), StoreError> {

@@ -51,8 +51,9 @@ impl BlobStore for InMemoryBlobStore {
         Ok(self.read().get(key).cloned())
     }
 
-    fn get_now(&self, key: &TokenKey) -> Option<Result<Option<StoredBlob>, StoreError>> {
-        Some(Ok(self.read().get(key).cloned()))
+    fn read_now(&self, key: &TokenKey, read: &mut dyn FnMut(Option<&StoredBlob>)) -> bool {
+        read(self.read().get(key));
+        true
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {

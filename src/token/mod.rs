@@ -353,11 +353,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// [`StoreError`].
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError>;
 
-    /// The blob under `key`, answered without waiting, for backends that hold their data in
-    /// memory; `None` (the default) means "use [`get`](Self::get)".
-    fn get_now(&self, key: &TokenKey) -> Option<Result<Option<StoredBlob>, StoreError>> {
-        let _ = key;
-        None
+    /// Reads the blob under `key` where it lies, without waiting, for backends that hold
+    /// their data in memory: calls `read` with it (`None` when absent) and returns `true`.
+    /// `false` (the default) means "use [`get`](Self::get)". `read` must not call back into
+    /// the store.
+    fn read_now(&self, key: &TokenKey, read: &mut dyn FnMut(Option<&StoredBlob>)) -> bool {
+        let _ = (key, read);
+        false
     }
 
     /// Stores a blob, replacing any.

@@ -160,28 +160,40 @@ pub(crate) fn seal_with_nonce(
 }
 
 /// Opens the parts of a sealed record and hands the plaintext to `read`, in a stack buffer
-/// for small records (zeroized afterwards) and a zeroizing heap buffer otherwise.
+/// for small records and a heap buffer otherwise, both zeroized when dropped.
 pub(crate) fn open_then<R>(
     cipher: &Aes256Gcm,
     parts: &Parts<'_>,
     aad: &[u8],
     read: impl FnOnce(&[u8]) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    use zeroize::Zeroize;
     let len = parts.ciphertext.len();
     if len > 512 {
         let plaintext = open(cipher, parts, aad)?;
         return read(&plaintext);
     }
-    let mut buffer = [0u8; 512];
-    let plaintext = &mut buffer[..len];
+    let mut buffer = StackPlaintext { bytes: [0u8; 512], len };
+    let plaintext = &mut buffer.bytes[..len];
     plaintext.copy_from_slice(parts.ciphertext);
-    let result = cipher
+    // The result is the tail expression, built where the caller wants it; the buffer is wiped
+    // when it goes out of scope right after.
+    cipher
         .decrypt_in_place_detached(Nonce::from_slice(parts.nonce), aad, plaintext, Tag::from_slice(parts.tag))
         .map_err(|_| StoreError::decrypt())
-        .and_then(|()| read(plaintext));
-    plaintext.zeroize();
-    result
+        .and_then(|()| read(plaintext))
+}
+
+/// A stack buffer whose used part is wiped when dropped (one bulk write, not byte by byte).
+struct StackPlaintext {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl Drop for StackPlaintext {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.bytes[..self.len].zeroize();
+    }
 }
 
 /// Opens the parts of a sealed record; any tampering gives the same opaque error.
@@ -271,11 +283,12 @@ impl<'a> Reader<'a> {
 
 /// Decodes what [`encode_plaintext`] wrote into the record stored under `key`, whose
 /// unsealed copy of the expiry is `stored_expiry` (a mismatch means the row was edited).
-pub(crate) fn decode_record(
+pub(crate) fn decode_record<R>(
     key: &TokenKey,
     stored_expiry: Option<Timestamp>,
     bytes: &[u8],
-) -> Result<TokenRecord, StoreError> {
+    wrap: impl FnOnce(TokenRecord) -> R,
+) -> Result<R, StoreError> {
     let mut r = Reader { bytes };
     let len_bytes = r.take(4)?;
     let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
@@ -303,7 +316,7 @@ pub(crate) fn decode_record(
         return Err(StoreError::tampered());
     }
     // Built in place: a record is a few hundred bytes, and `get` is a hot path.
-    Ok(TokenRecord {
+    Ok(wrap(TokenRecord {
         key: key.clone(),
         secret: secret.to_owned().into(),
         metadata: TokenMetadata {
@@ -315,7 +328,7 @@ pub(crate) fn decode_record(
             refresh,
             updated_at,
         },
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -347,7 +360,7 @@ mod tests {
         let encoded = encode_plaintext("EAAG-secret", &metadata).unwrap();
         let key = key("acme");
         let decode = |bytes: &[u8], expiry| {
-            decode_record(&key, expiry, bytes).map(|r| {
+            decode_record(&key, expiry, bytes, |r| {
                 assert_eq!(r.key, key);
                 (r.secret.expose_secret().to_owned(), r.metadata)
             })
