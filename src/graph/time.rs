@@ -1,6 +1,7 @@
 //! Unix timestamps as Meta sends them: seconds or milliseconds, as a JSON number or a string.
 
 use std::fmt;
+use std::num::NonZeroI64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::{self, Deserializer, Visitor};
@@ -21,8 +22,34 @@ use serde::de::{self, Deserializer, Visitor};
 /// assert_eq!(a.unix_seconds(), 1_763_800_000);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timestamp(NonZeroI64);
+
+/// The stored form is the milliseconds with the sign bit flipped, never zero, so that
+/// `Option<Timestamp>` takes 8 bytes (records and events carry several). `i64::MIN`
+/// milliseconds, 292 million years BC, is stored as `i64::MIN + 1`.
+const fn encode(millis: i64) -> NonZeroI64 {
+    const ONE: NonZeroI64 = match NonZeroI64::new(1) {
+        Some(one) => one,
+        None => panic!("1 is not zero"),
+    };
+    match NonZeroI64::new(millis ^ i64::MIN) {
+        Some(stored) => stored,
+        None => ONE,
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.unix_millis().cmp(&other.unix_millis())
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Values below this are seconds, at or above it milliseconds.
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
@@ -30,12 +57,12 @@ const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 impl Timestamp {
     /// From Unix seconds.
     pub const fn from_unix_seconds(seconds: i64) -> Self {
-        Self(seconds.saturating_mul(1000))
+        Self(encode(seconds.saturating_mul(1000)))
     }
 
     /// From Unix milliseconds.
     pub const fn from_unix_millis(millis: i64) -> Self {
-        Self(millis)
+        Self(encode(millis))
     }
 
     /// From a number whose unit is told by its size (see the type's docs).
@@ -43,7 +70,7 @@ impl Timestamp {
         if value.unsigned_abs() < MILLIS_THRESHOLD.unsigned_abs() {
             Self::from_unix_seconds(value)
         } else {
-            Self(value)
+            Self(encode(value))
         }
     }
 
@@ -54,52 +81,57 @@ impl Timestamp {
 
     /// Unix seconds (rounded down).
     pub const fn unix_seconds(self) -> i64 {
-        self.0.div_euclid(1000)
+        self.unix_millis().div_euclid(1000)
     }
 
     /// Unix milliseconds.
     pub const fn unix_millis(self) -> i64 {
-        self.0
+        self.0.get() ^ i64::MIN
     }
 
     /// As a [`SystemTime`].
     pub fn to_system_time(self) -> SystemTime {
-        let magnitude = Duration::from_millis(self.0.unsigned_abs());
-        if self.0 >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
+        let millis = self.unix_millis();
+        let magnitude = Duration::from_millis(millis.unsigned_abs());
+        if millis >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
     }
 
     /// This time plus `duration` (saturating).
     #[must_use]
     pub fn saturating_add(self, duration: Duration) -> Self {
         let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-        Self(self.0.saturating_add(millis))
+        Self(encode(self.unix_millis().saturating_add(millis)))
     }
 
     /// How long after `earlier` this is; zero if it is not later.
     pub fn duration_since(self, earlier: Self) -> Duration {
-        Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
+        Duration::from_millis(
+            u64::try_from(self.unix_millis().saturating_sub(earlier.unix_millis())).unwrap_or(0),
+        )
     }
 }
 
 impl From<SystemTime> for Timestamp {
     fn from(time: SystemTime) -> Self {
         match time.duration_since(UNIX_EPOCH) {
-            Ok(after) => Self(i64::try_from(after.as_millis()).unwrap_or(i64::MAX)),
-            Err(before) => Self(-i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX)),
+            Ok(after) => Self::from_unix_millis(i64::try_from(after.as_millis()).unwrap_or(i64::MAX)),
+            Err(before) => {
+                Self::from_unix_millis(-i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX))
+            }
         }
     }
 }
 
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Timestamp({}ms)", self.0)
+        write!(f, "Timestamp({}ms)", self.unix_millis())
     }
 }
 
 impl serde::Serialize for Timestamp {
     /// Serializes as Unix milliseconds.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.0)
+        serializer.serialize_i64(self.unix_millis())
     }
 }
 
@@ -177,5 +209,20 @@ mod tests {
         assert_eq!(Timestamp::from_unix_seconds(3).duration_since(t), Duration::from_secs(2));
         assert_eq!(t.duration_since(Timestamp::from_unix_seconds(3)), Duration::ZERO);
         assert_eq!(Timestamp::from_unix_millis(-1500).unix_seconds(), -2);
+    }
+
+    #[test]
+    fn order_extremes_and_size() {
+        let millis = [i64::MIN + 1, -1_000, -1, 0, 1, 1_763_800_000_000, i64::MAX];
+        for pair in millis.windows(2) {
+            let (a, b) = (Timestamp::from_unix_millis(pair[0]), Timestamp::from_unix_millis(pair[1]));
+            assert!(a < b, "{a:?} < {b:?}");
+            assert_eq!(a.unix_millis(), pair[0]);
+        }
+        // The one value the niche takes is clamped to its neighbour.
+        assert_eq!(Timestamp::from_unix_millis(i64::MIN).unix_millis(), i64::MIN + 1);
+        assert_eq!(Timestamp::from_unix_seconds(i64::MIN).unix_millis(), i64::MIN + 1);
+        assert_eq!(Timestamp::from_unix_seconds(i64::MAX).unix_millis(), i64::MAX);
+        assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 8);
     }
 }

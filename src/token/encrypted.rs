@@ -11,7 +11,8 @@ use zeroize::Zeroizing;
 use super::keyring::{DataKey, Keyring};
 use super::sealed::{self, FORMAT_VERSION, FORMAT_VERSION_ENVELOPE};
 use super::{
-    BlobStore, Channel, RecordInfo, SecretKind, StoreError, StoredBlob, TokenKey, TokenRecord, TokenStore,
+    BlobStore, Channel, GetFuture, RecordInfo, SecretKind, StoreError, StoredBlob, TokenKey, TokenRecord,
+    TokenStore,
 };
 use crate::Timestamp;
 use crate::clock::{SharedClock, system};
@@ -322,23 +323,23 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
 
 #[async_trait]
 impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
-    async fn get(&self, key: &TokenKey) -> Result<Option<TokenRecord>, StoreError> {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> GetFuture<'a> {
         if let Keys::Ring(_) = &self.keys {
             // An in-memory backend lends the blob: open it in place, no await, no copy.
-            let mut opened = Ok(None);
-            let mut open = |blob: Option<&StoredBlob>| {
-                if let Some(blob) = blob {
-                    opened = self.open_with(key, blob, None, Some);
-                }
+            let mut open = |blob: Option<&StoredBlob>| match blob {
+                Some(blob) => self.open_with(key, blob, None, Some),
+                None => Ok(None),
             };
-            if self.blobs.read_now(key, &mut open) {
-                return opened;
+            if let Some(opened) = self.blobs.read_now(key, &mut open) {
+                return GetFuture::ready(opened);
             }
         }
-        let Some(blob) = self.blobs.get(key).await? else {
-            return Ok(None);
-        };
-        self.open(key, &blob).await.map(Some)
+        GetFuture::new(async move {
+            let Some(blob) = self.blobs.get(key).await? else {
+                return Ok(None);
+            };
+            self.open(key, &blob).await.map(Some)
+        })
     }
 
     async fn put(&self, record: TokenRecord) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use super::{BlobStore, StoreError, StoredBlob, TokenKey};
+use super::{BlobStore, GetResult, StoreError, StoredBlob, TokenKey};
 use crate::Timestamp;
 
 /// The map: record keys are names chosen by the application (tenant and asset ids), not by
@@ -51,9 +51,12 @@ impl BlobStore for InMemoryBlobStore {
         Ok(self.read().get(key).cloned())
     }
 
-    fn read_now(&self, key: &TokenKey, read: &mut dyn FnMut(Option<&StoredBlob>)) -> bool {
-        read(self.read().get(key));
-        true
+    fn read_now(
+        &self,
+        key: &TokenKey,
+        open: &mut dyn FnMut(Option<&StoredBlob>) -> GetResult,
+    ) -> Option<GetResult> {
+        Some(open(self.read().get(key)))
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {

@@ -42,6 +42,7 @@
 
 mod encrypted;
 mod error;
+mod future;
 mod keyring;
 mod lifecycle;
 mod memory;
@@ -62,6 +63,7 @@ use serde::{Deserialize, Serialize};
 
 pub use encrypted::{EncryptedTokenStore, KeyEncryptionKey, LocalKek, ResealReport};
 pub use error::{StoreError, StoreErrorKind};
+pub use future::{GetFuture, GetResult};
 pub use keyring::{DataKey, KeyState, Keyring, MAX_SEALS_PER_KEY};
 pub use lifecycle::{
     DebugToken, DebugTokenResponse, GranularScope, OAuth, RefreshOutcome, RefreshReport, Refresher,
@@ -268,12 +270,14 @@ pub struct RecordInfo {
 /// `testing`) against your implementation.
 #[async_trait]
 pub trait TokenStore: Send + Sync + fmt::Debug {
-    /// The record under `key`, if any.
+    /// The record under `key`, if any. Not an `async fn`, so that a store holding its records
+    /// in memory answers without allocating a future: implementations return
+    /// [`GetFuture::ready`] or wrap their async code in [`GetFuture::new`].
     ///
     /// # Errors
     ///
     /// [`StoreError`]: backend failure, or a record that fails to open (wrong key, tampered).
-    async fn get(&self, key: &TokenKey) -> Result<Option<TokenRecord>, StoreError>;
+    fn get<'a>(&'a self, key: &'a TokenKey) -> GetFuture<'a>;
 
     /// Stores a record, replacing any under the same key.
     ///
@@ -353,13 +357,17 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// [`StoreError`].
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError>;
 
-    /// Reads the blob under `key` where it lies, without waiting, for backends that hold
-    /// their data in memory: calls `read` with it (`None` when absent) and returns `true`.
-    /// `false` (the default) means "use [`get`](Self::get)". `read` must not call back into
-    /// the store.
-    fn read_now(&self, key: &TokenKey, read: &mut dyn FnMut(Option<&StoredBlob>)) -> bool {
-        let _ = (key, read);
-        false
+    /// Opens the blob under `key` where it lies, without waiting, for backends that hold their
+    /// data in memory: hands it to `open` (`None` when absent) and returns what `open`
+    /// returned. `None` (the default) means "use [`get`](Self::get)". `open` must not call
+    /// back into the store.
+    fn read_now(
+        &self,
+        key: &TokenKey,
+        open: &mut dyn FnMut(Option<&StoredBlob>) -> GetResult,
+    ) -> Option<GetResult> {
+        let _ = (key, open);
+        None
     }
 
     /// Stores a blob, replacing any.

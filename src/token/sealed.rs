@@ -65,7 +65,9 @@ fn push_field(out: &mut Vec<u8>, field: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A buffer for associated data: on the stack when it fits (every realistic key does).
+/// A buffer for associated data: on the stack when it fits (every realistic key does), cache-line
+/// aligned like the plaintext buffer.
+#[repr(align(64))]
 pub(crate) struct AadBuf {
     stack: [u8; 256],
     heap: Vec<u8>,
@@ -184,6 +186,8 @@ pub(crate) fn open_then<R>(
 }
 
 /// A stack buffer whose used part is wiped when dropped (one bulk write, not byte by byte).
+/// Cache-line aligned, so no 16-byte block of the cipher straddles two lines.
+#[repr(align(64))]
 struct StackPlaintext {
     bytes: [u8; 512],
     len: usize,
@@ -248,6 +252,10 @@ pub(crate) fn encode_plaintext(
     Ok(out)
 }
 
+fn utf8(bytes: &[u8]) -> Result<&str, StoreError> {
+    std::str::from_utf8(bytes).map_err(|_| StoreError::format("sealed plaintext is not utf-8"))
+}
+
 /// A cursor over decrypted plaintext that fails instead of panicking on short input.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -270,7 +278,12 @@ impl<'a> Reader<'a> {
 
     fn field(&mut self) -> Result<&'a str, StoreError> {
         let len = self.u16()?;
-        std::str::from_utf8(self.take(len)?).map_err(|_| StoreError::format("sealed plaintext is not utf-8"))
+        utf8(self.take(len)?)
+    }
+
+    fn bytes_field(&mut self) -> Result<&'a [u8], StoreError> {
+        let len = self.u16()?;
+        self.take(len)
     }
 
     fn time(&mut self) -> Result<Timestamp, StoreError> {
@@ -302,8 +315,15 @@ pub(crate) fn decode_record<R>(
     let data_access_expires_at = time(HAS_DATA_ACCESS)?;
     let issued_at = time(HAS_ISSUED)?;
     let updated_at = time(HAS_UPDATED)?;
-    let refresh = RefreshMethod::from(r.field()?);
-    let token_type = Some(r.field()?).filter(|t| !t.is_empty()).map(str::to_owned);
+    // Most records hold tokens that cannot be refreshed and have no type: skip validating those.
+    let refresh = match r.bytes_field()? {
+        b"none" => RefreshMethod::None,
+        other => RefreshMethod::from(utf8(other)?),
+    };
+    let token_type = match r.bytes_field()? {
+        b"" => None,
+        other => Some(utf8(other)?.to_owned()),
+    };
     let count = r.u16()?;
     let mut scopes = Vec::with_capacity(count.min(64));
     for _ in 0..count {
