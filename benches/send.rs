@@ -3,9 +3,10 @@
 //! requests in flight. Budget: the client with the pacer off at most 1.10x the floor. The pacer
 //! is also measured without contention (each send to a different phone number).
 //!
-//! Criterion reports each side's time; the verdict comes from paired repetitions run after it
-//! (client and floor back to back, alternating order, median ratio), because loopback HTTP on
-//! a shared 2-vCPU VM drifts far more between runs than the budget allows.
+//! Criterion reports each side's time; the verdict comes from interleaved batches run after it
+//! (one batch of the client, one of the floor, alternating which goes first; the ratio of the
+//! median batch times), because loopback HTTP on a shared 2-vCPU VM drifts far more between
+//! runs than the budget allows.
 //!
 //! Run: `cargo bench --bench send`.
 
@@ -130,29 +131,32 @@ fn bench(c: &mut Criterion, setup: &Setup) {
     group.finish();
 }
 
-/// How many paired repetitions decide the verdict (odd, for a median).
-const REPS: usize = 21;
+/// How many interleaved batch pairs decide the verdict, per row.
+const PAIRS: usize = 1500;
 
-/// One side of a paired repetition: `batches` rounds of `in_flight` concurrent sends.
-fn time_batches<F: std::future::Future<Output = usize>>(
+/// One batch: `in_flight` concurrent sends.
+fn time_batch<F: std::future::Future<Output = usize>>(
     setup: &Setup,
-    batches: usize,
     in_flight: usize,
     mut send: impl FnMut() -> F,
 ) -> Duration {
     let start = Instant::now();
-    for _ in 0..batches {
-        let sends: Vec<F> = (0..in_flight).map(|_| send()).collect();
-        black_box(setup.runtime.block_on(join_all(sends)));
-    }
+    let sends: Vec<F> = (0..in_flight).map(|_| send()).collect();
+    black_box(setup.runtime.block_on(join_all(sends)));
     start.elapsed()
 }
 
-/// The client against the floor, back to back and alternating which runs first, `REPS` times;
-/// returns the sorted per-repetition ratios. HTTP rows on this VM move up to 2x between
-/// runs (`perf-limits.md`, caveats), so a single criterion run of each says little about the ratio.
-fn paired_ratios(setup: &Setup, in_flight: usize, paced: bool) -> Vec<f64> {
-    let batches = if in_flight == 1 { 1000 } else { 60 };
+fn median(times: &mut [Duration]) -> f64 {
+    times.sort_unstable();
+    times[times.len() / 2].as_secs_f64()
+}
+
+/// The client against the floor, one batch each in turn (alternating which goes first), and
+/// the ratio of the median batch times. HTTP rows on this VM move up to 2x between runs
+/// (`perf-limits.md`, caveats): interleaving single batches exposes both sides to the same
+/// drift, and medians ignore the stalls a neighbour causes.
+fn paired_ratio(setup: &Setup, in_flight: usize, paced: bool) -> (f64, f64, f64) {
+    let pairs = if in_flight == 1 { PAIRS * 2 } else { PAIRS / 4 };
     let mut turn = 0usize;
     let mut client = || {
         let handle = if paced {
@@ -163,23 +167,24 @@ fn paired_ratios(setup: &Setup, in_flight: usize, paced: bool) -> Vec<f64> {
         };
         crate_send(handle)
     };
-    // One unmeasured round to fill the connection pool for this concurrency.
-    time_batches(setup, 2, in_flight, || floor_send(setup));
-    time_batches(setup, 2, in_flight, &mut client);
-    let mut ratios: Vec<f64> = (0..REPS)
-        .map(|rep| {
-            let (floor, ours) = if rep % 2 == 0 {
-                let floor = time_batches(setup, batches, in_flight, || floor_send(setup));
-                (floor, time_batches(setup, batches, in_flight, &mut client))
-            } else {
-                let ours = time_batches(setup, batches, in_flight, &mut client);
-                (time_batches(setup, batches, in_flight, || floor_send(setup)), ours)
-            };
-            ours.as_secs_f64() / floor.as_secs_f64()
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios
+    // Unmeasured rounds to fill the connection pool for this concurrency.
+    for _ in 0..3 {
+        time_batch(setup, in_flight, || floor_send(setup));
+        time_batch(setup, in_flight, &mut client);
+    }
+    let mut floor = Vec::with_capacity(pairs);
+    let mut ours = Vec::with_capacity(pairs);
+    for pair in 0..pairs {
+        if pair % 2 == 0 {
+            floor.push(time_batch(setup, in_flight, || floor_send(setup)));
+            ours.push(time_batch(setup, in_flight, &mut client));
+        } else {
+            ours.push(time_batch(setup, in_flight, &mut client));
+            floor.push(time_batch(setup, in_flight, || floor_send(setup)));
+        }
+    }
+    let (floor, ours) = (median(&mut floor), median(&mut ours));
+    (ours / floor, floor, ours)
 }
 
 fn main() {
@@ -187,26 +192,25 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion, &setup);
     criterion.final_summary();
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
+    if std::env::args().any(|a| a == "--test" || a == "--list" || a == "--profile-time") {
         return;
     }
     println!(
-        "\nsend text, client vs bare reqwest POST, median of {REPS} paired repetitions \
+        "\nsend text, client vs bare reqwest POST, median batch times over interleaved pairs \
          (budget {BUDGET:.2}x with the pacer off):"
     );
     for (id, in_flight) in [("sequential", 1), ("64 in flight", 64)] {
         for (label, paced) in [("pacer off", false), ("pacer on", true)] {
-            let ratios = paired_ratios(&setup, in_flight, paced);
-            let median = ratios[ratios.len() / 2];
-            let verdict = match (paced, median <= BUDGET) {
+            let (ratio, floor, ours) = paired_ratio(&setup, in_flight, paced);
+            let verdict = match (paced, ratio <= BUDGET) {
                 (false, true) => "within budget",
                 (false, false) => "OVER BUDGET",
                 (true, _) => "no budget",
             };
             println!(
-                "  {id:>13} {label:>9}: ratio {median:.2}x (range {:.2}x..{:.2}x)  {verdict}",
-                ratios[0],
-                ratios[ratios.len() - 1]
+                "  {id:>13} {label:>9}: floor {:>8.1} µs  client {:>8.1} µs  ratio {ratio:.2}x  {verdict}",
+                floor * 1e6,
+                ours * 1e6
             );
         }
     }

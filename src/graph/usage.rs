@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::serde_util::string_enum;
@@ -108,25 +108,29 @@ pub struct AdAccountUsage {
     pub ads_api_access_tier: Option<String>,
 }
 
-// Parsed once at compile time: a lookup by `&str` would parse and lowercase the name on every
-// response.
-const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
-const PAGE_USAGE: HeaderName = HeaderName::from_static("x-page-usage");
-const BUC_USAGE: HeaderName = HeaderName::from_static("x-business-use-case-usage");
-const AD_ACCOUNT_USAGE: HeaderName = HeaderName::from_static("x-ad-account-usage");
-
 impl Usage {
     /// Reads the usage headers of a response; absent or malformed headers are `None` / empty.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let json = |name: HeaderName| -> Option<Value> {
-            let raw = headers.get(name)?;
-            serde_json::from_slice(raw.as_bytes()).ok()
-        };
+        // One pass over the response's dozen headers instead of four lookups by name, each of
+        // which would hash the name (usage headers are not among http's standard names).
+        let (mut app, mut page, mut buc, mut ad_account) = (None, None, None, None);
+        for (name, value) in headers {
+            let first = match name.as_str() {
+                "x-app-usage" => &mut app,
+                "x-page-usage" => &mut page,
+                "x-business-use-case-usage" => &mut buc,
+                "x-ad-account-usage" => &mut ad_account,
+                _ => continue,
+            };
+            first.get_or_insert(value);
+        }
+        let json =
+            |value: Option<&HeaderValue>| -> Option<Value> { serde_json::from_slice(value?.as_bytes()).ok() };
         Self {
-            app: json(APP_USAGE).as_ref().and_then(parse_app),
-            page: json(PAGE_USAGE).as_ref().and_then(parse_app),
-            business_use_case: json(BUC_USAGE).as_ref().map(parse_buc).unwrap_or_default(),
-            ad_account: json(AD_ACCOUNT_USAGE).as_ref().and_then(parse_ad_account),
+            app: json(app).as_ref().and_then(parse_app),
+            page: json(page).as_ref().and_then(parse_app),
+            business_use_case: json(buc).as_ref().map(parse_buc).unwrap_or_default(),
+            ad_account: json(ad_account).as_ref().and_then(parse_ad_account),
         }
     }
 
@@ -224,4 +228,24 @@ fn parse_ad_account(value: &Value) -> Option<AdAccountUsage> {
             .map(|s| Duration::from_secs_f64(s.min(1e9))),
         ads_api_access_tier: obj.get("ads_api_access_tier").and_then(Value::as_str).map(str::to_owned),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn headers_are_read_in_one_pass_and_the_first_of_a_repeated_name_counts() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.append("x-page-usage", HeaderValue::from_static(r#"{"call_count":7}"#));
+        headers.append("x-page-usage", HeaderValue::from_static(r#"{"call_count":99}"#));
+        headers.insert("x-fb-trace-id", HeaderValue::from_static("Az8or2"));
+        let usage = Usage::from_headers(&headers);
+        assert_eq!(usage.page.as_ref().map(|p| p.call_count), Some(7.0));
+        assert!(usage.app.is_none() && usage.ad_account.is_none() && usage.business_use_case.is_empty());
+        assert!(Usage::from_headers(&HeaderMap::new()).is_empty());
+    }
 }

@@ -233,6 +233,18 @@ async fn success_bodies_of_the_wrong_shape_are_decode_errors_without_content() {
         .await;
     let err = client(&server).get::<Value>("1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
+
+    // Not UTF-8: still a decode error that says where the body breaks.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(b"{\"id\": \"1\xff\"}".to_vec(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).get::<Value>("1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("line 1 column"), "{err}");
 }
 
 #[tokio::test]
