@@ -131,8 +131,10 @@ fn bench(c: &mut Criterion, setup: &Setup) {
     group.finish();
 }
 
-/// How many interleaved batch pairs decide the verdict, per row.
-const PAIRS: usize = 1500;
+/// How many interleaved pairs decide a row's verdict: single sends, and batches of 64 (each
+/// side of a row takes well under a second on this machine).
+const SEQUENTIAL_PAIRS: usize = 3000;
+const CONCURRENT_PAIRS: usize = 375;
 
 /// One batch: `in_flight` concurrent sends.
 fn time_batch<F: std::future::Future<Output = usize>>(
@@ -156,7 +158,7 @@ fn median(times: &mut [Duration]) -> f64 {
 /// (`perf-limits.md`, caveats): interleaving single batches exposes both sides to the same
 /// drift, and medians ignore the stalls a neighbour causes.
 fn paired_ratio(setup: &Setup, in_flight: usize, paced: bool) -> (f64, f64, f64) {
-    let pairs = if in_flight == 1 { PAIRS * 2 } else { PAIRS / 4 };
+    let pairs = if in_flight == 1 { SEQUENTIAL_PAIRS } else { CONCURRENT_PAIRS };
     let mut turn = 0usize;
     let mut client = || {
         let handle = if paced {
