@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use meta_messaging::Timestamp;
 use meta_messaging::token::{
-    BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, KeyState, Keyring, LocalKek,
-    SecretKind, SqliteBlobStore, StoreErrorKind, StoredBlob, TokenKey, TokenRecord, TokenStore, testing,
+    BlobStore, Channel, DataKey, EncryptedTokenStore, GetFuture, InMemoryBlobStore, KeyState, Keyring,
+    LocalKek, RecordInfo, SecretKind, SqliteBlobStore, StoreError, StoreErrorKind, StoredBlob, TokenKey,
+    TokenRecord, TokenStore, testing,
 };
 
 fn key(tenant: &str) -> TokenKey {
@@ -20,6 +21,47 @@ fn keyring() -> Keyring {
 async fn memory_backend_conforms() {
     testing::run_blob_conformance(&InMemoryBlobStore::default()).await;
     testing::run_conformance(&EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring())).await;
+}
+
+/// A store implemented directly, as a vault that protects secrets itself would be: its `get`
+/// waits (here on a yield) and so returns a boxed `GetFuture`.
+#[derive(Debug)]
+struct AwaitingStore(EncryptedTokenStore<InMemoryBlobStore>);
+
+#[async_trait::async_trait]
+impl TokenStore for AwaitingStore {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> GetFuture<'a> {
+        GetFuture::new(async move {
+            tokio::task::yield_now().await;
+            self.0.get(key).await
+        })
+    }
+    async fn put(&self, record: TokenRecord) -> Result<(), StoreError> {
+        self.0.put(record).await
+    }
+    async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
+        self.0.delete(key).await
+    }
+    async fn list_tenant(&self, tenant: &str) -> Result<Vec<RecordInfo>, StoreError> {
+        self.0.list_tenant(tenant).await
+    }
+    async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
+        self.0.delete_tenant(tenant).await
+    }
+    async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<RecordInfo>, StoreError> {
+        self.0.expiring_before(instant).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_implemented_directly_with_a_pending_get_conforms() {
+    let store: Arc<dyn TokenStore> =
+        Arc::new(AwaitingStore(EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring())));
+    testing::run_conformance(store.as_ref()).await;
+    // The in-memory store answers at once; the direct implementation is pending first.
+    let memory = EncryptedTokenStore::new(InMemoryBlobStore::default(), keyring());
+    assert_eq!(format!("{:?}", memory.get(&key("acme"))), "GetFuture(\"ready\")");
+    assert_eq!(format!("{:?}", store.get(&key("acme"))), "GetFuture(\"pending\")");
 }
 
 #[tokio::test]
