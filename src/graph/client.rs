@@ -287,22 +287,34 @@ impl Client {
         timeout: Duration,
     ) -> Result<(reqwest::Response, ResponseMeta)> {
         let shared = &*self.shared;
-        let mut request = shared.http.request(spec.method.clone(), url.clone()).timeout(timeout);
+        // Built in place rather than through `RequestBuilder`, each of whose steps moves the
+        // whole request.
+        let mut request = reqwest::Request::new(spec.method.clone(), url.clone());
+        *request.timeout_mut() = Some(timeout);
+        let headers = request.headers_mut();
         if let Some(credentials) = credentials {
             let header = credentials.header.clone().ok_or_else(|| {
                 Error::config("the access token contains characters not allowed in an http header")
             })?;
-            request = request.header(AUTHORIZATION, header);
+            headers.insert(AUTHORIZATION, header);
         }
         if let Some(agent) = &shared.user_agent {
-            request = request.header(USER_AGENT, agent.clone());
+            headers.insert(USER_AGENT, agent.clone());
         }
-        request = match &spec.body {
-            Body::Empty => request,
-            Body::Json(bytes) => request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
-            Body::Multipart(form) => request.multipart(form.to_form()?),
-        };
-        let mut response = request.send().await.map_err(Error::from_reqwest)?;
+        match &spec.body {
+            Body::Empty => {}
+            Body::Json(bytes) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                *request.body_mut() = Some(bytes.clone().into());
+            }
+            Body::Multipart(form) => {
+                request = reqwest::RequestBuilder::from_parts(shared.http.clone(), request)
+                    .multipart(form.to_form()?)
+                    .build()
+                    .map_err(Error::from_reqwest)?;
+            }
+        }
+        let mut response = shared.http.execute(request).await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let usage = Usage::from_headers(response.headers());
         if (200..300).contains(&status) {
