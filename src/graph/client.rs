@@ -209,16 +209,22 @@ impl Client {
                 let business_id = path.split('/').next().unwrap_or_default();
                 shared.usage_gate.before(business_id, shared.total_timeout).await?;
             }
-            let outcome = self.run_attempts(&spec, &url, credentials.as_deref()).await;
-            match &outcome {
-                Ok((_, meta)) => shared.usage_gate.observe(&meta.usage),
+            match self.run_attempts(&spec, &url, credentials.as_deref()).await {
+                Ok((response, attempts)) => {
+                    // Metadata is built once, here: carried through the attempt loop it made
+                    // every layer's future a few hundred bytes larger.
+                    let status = response.status().as_u16();
+                    let usage = Usage::from_headers(response.headers());
+                    shared.usage_gate.observe(&usage);
+                    Ok((response, ResponseMeta { status, headers: HeaderMap::new(), usage, attempts }))
+                }
                 Err(error) => {
                     if let Some(usage) = error.usage() {
                         shared.usage_gate.observe(usage);
                     }
+                    Err(error)
                 }
             }
-            outcome
         }
         .instrument(span)
         .await
@@ -229,7 +235,7 @@ impl Client {
         spec: &RequestSpec,
         url: &Url,
         credentials: Option<&Credentials>,
-    ) -> Result<(reqwest::Response, ResponseMeta)> {
+    ) -> Result<(reqwest::Response, u32)> {
         let shared = &*self.shared;
         let deadline = Instant::now() + shared.total_timeout;
         let mut attempt = 0;
@@ -247,11 +253,10 @@ impl Client {
                 self.attempt(spec, url, credentials, timeout).await
             };
             let mut error = match outcome {
-                Ok((response, mut meta)) => {
+                Ok(response) => {
                     shared.budget.deposit();
-                    meta.attempts = attempt;
-                    tracing::debug!(status = meta.status, attempt, "graph request succeeded");
-                    return Ok((response, meta));
+                    tracing::debug!(status = response.status().as_u16(), attempt, "graph request succeeded");
+                    return Ok((response, attempt));
                 }
                 Err(error) => error,
             };
@@ -277,15 +282,15 @@ impl Client {
         }
     }
 
-    /// One attempt: a success status gives the response (body unread) and its metadata; any
-    /// other status reads the body into a classified error.
+    /// One attempt: a success status gives the response (body unread); any other status reads
+    /// the body into a classified error.
     async fn attempt(
         &self,
         spec: &RequestSpec,
         url: &Url,
         credentials: Option<&Credentials>,
         timeout: Duration,
-    ) -> Result<(reqwest::Response, ResponseMeta)> {
+    ) -> Result<reqwest::Response> {
         let shared = &*self.shared;
         // Built in place rather than through `RequestBuilder`, each of whose steps moves the
         // whole request.
@@ -316,11 +321,10 @@ impl Client {
         }
         let mut response = shared.http.execute(request).await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
-        let usage = Usage::from_headers(response.headers());
         if (200..300).contains(&status) {
-            let meta = ResponseMeta { status, headers: HeaderMap::new(), usage, attempts: 0 };
-            return Ok((response, meta));
+            return Ok(response);
         }
+        let usage = Usage::from_headers(response.headers());
         let body = read_body(&mut response, shared.max_response_bytes).await?;
         let secrets = request_secrets(spec, credentials);
         let mut error = Error::from_response(status, &body, usage, &secrets);
