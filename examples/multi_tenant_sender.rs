@@ -74,10 +74,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             continue;
         };
-        let wa = client
-            .with_access_token(record.secret.expose_secret())
-            .whatsapp(job.phone_number_id)
-            .with_pacer(pacer.clone());
+        let wa =
+            client.with_access_token(record.secret).whatsapp(job.phone_number_id).with_pacer(pacer.clone());
         match wa.send_text(job.to, job.text).await {
             Ok(sent) => println!(
                 "{:<8} sent to {} ({})",

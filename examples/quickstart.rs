@@ -60,7 +60,7 @@ impl EchoBot {
         };
         let key = TokenKey::new(TENANT, channel, account, SecretKind::AccessToken);
         let record = self.store.get(&key).await?.ok_or_else(|| format!("no token for {account}"))?;
-        let client = self.client.with_access_token(record.secret.expose_secret());
+        let client = self.client.with_access_token(record.secret);
         let reply = format!("You said: {text}");
         let id = match event.platform() {
             Platform::WhatsApp => {

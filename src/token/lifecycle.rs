@@ -182,7 +182,13 @@ impl OAuth {
     /// Inspects a token with the app's credentials (`{app-id}|{app-secret}`): validity, expiry,
     /// data-access expiry, scopes and granular scopes.
     pub fn debug_token(&self, token: &AccessToken) -> GraphRequest<DebugTokenResponse> {
-        let app_token = format!("{}|{}", self.app_id, self.app_secret.expose_secret());
+        // Built at its exact size: turned into a secret without a reallocation, which could
+        // leave an unwiped copy of the app secret behind.
+        let secret = self.app_secret.expose_secret();
+        let mut app_token = String::with_capacity(self.app_id.len() + 1 + secret.len());
+        app_token.push_str(&self.app_id);
+        app_token.push('|');
+        app_token.push_str(secret);
         GraphRequest::from_spec(
             self.client.clone(),
             RequestSpec::new(Method::GET, Host::Facebook, "debug_token"),

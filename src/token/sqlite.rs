@@ -145,88 +145,65 @@ fn row_to_entry(row: &SqliteRow) -> Result<(TokenKey, StoredBlob), StoreError> {
 
 const COLUMNS: &str = "tenant, channel, asset_id, kind, ciphertext, key_id, expires_at";
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds the four key columns, in `COLUMNS` order.
+fn bind_key<'q>(query: Query<'q>, key: &'q TokenKey) -> Query<'q> {
+    query.bind(&key.tenant).bind(key.channel.as_str()).bind(&key.asset_id).bind(key.kind.as_str())
+}
+
+/// Binds the three blob columns, in `COLUMNS` order.
+fn bind_blob<'q>(query: Query<'q>, blob: &'q StoredBlob) -> Query<'q> {
+    query
+        .bind(blob.ciphertext.as_ref())
+        .bind(i64::from(blob.key_id))
+        .bind(blob.expires_at.map(Timestamp::unix_millis))
+}
+
 #[async_trait]
 impl BlobStore for SqliteBlobStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT ciphertext, key_id, expires_at FROM mm_token_records
              WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ?",
-        )
-        .bind(&key.tenant)
-        .bind(key.channel.as_str())
-        .bind(&key.asset_id)
-        .bind(key.kind.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend("get failed"))?;
+        );
+        let row = bind_key(query, key).fetch_optional(&self.pool).await.map_err(backend("get failed"))?;
         row.as_ref().map(row_to_blob).transpose()
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (tenant, channel, asset_id, kind)
              DO UPDATE SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, expires_at = excluded.expires_at",
-        )
-        .bind(&key.tenant)
-        .bind(key.channel.as_str())
-        .bind(&key.asset_id)
-        .bind(key.kind.as_str())
-        .bind(blob.ciphertext.as_ref())
-        .bind(i64::from(blob.key_id))
-        .bind(blob.expires_at.map(Timestamp::unix_millis))
-        .execute(&self.pool)
-        .await
-        .map_err(backend("put failed"))?;
+        );
+        bind_blob(bind_key(query, key), &blob).execute(&self.pool).await.map_err(backend("put failed"))?;
         Ok(())
     }
 
     async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
         let result = if expected.is_empty() {
-            sqlx::query(
+            let query = sqlx::query(
                 "INSERT INTO mm_token_records (tenant, channel, asset_id, kind, ciphertext, key_id, expires_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.tenant)
-            .bind(key.channel.as_str())
-            .bind(&key.asset_id)
-            .bind(key.kind.as_str())
-            .bind(blob.ciphertext.as_ref())
-            .bind(i64::from(blob.key_id))
-            .bind(blob.expires_at.map(Timestamp::unix_millis))
-            .execute(&self.pool)
-            .await
+            );
+            bind_blob(bind_key(query, key), &blob).execute(&self.pool).await
         } else {
-            sqlx::query(
+            let query = sqlx::query(
                 "UPDATE mm_token_records SET ciphertext = ?, key_id = ?, expires_at = ?
                  WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ? AND ciphertext = ?",
-            )
-            .bind(blob.ciphertext.as_ref())
-            .bind(i64::from(blob.key_id))
-            .bind(blob.expires_at.map(Timestamp::unix_millis))
-            .bind(&key.tenant)
-            .bind(key.channel.as_str())
-            .bind(&key.asset_id)
-            .bind(key.kind.as_str())
-            .bind(expected)
-            .execute(&self.pool)
-            .await
+            );
+            bind_key(bind_blob(query, &blob), key).bind(expected).execute(&self.pool).await
         };
         Ok(result.map_err(backend("conditional put failed"))?.rows_affected() == 1)
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        let query = sqlx::query(
             "DELETE FROM mm_token_records WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ?",
-        )
-        .bind(&key.tenant)
-        .bind(key.channel.as_str())
-        .bind(&key.asset_id)
-        .bind(key.kind.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(backend("delete failed"))?;
+        );
+        let result = bind_key(query, key).execute(&self.pool).await.map_err(backend("delete failed"))?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -270,19 +247,15 @@ impl BlobStore for SqliteBlobStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = match after {
             Some(after) => {
-                sqlx::query(&format!(
+                let sql = format!(
                     "SELECT {COLUMNS} FROM mm_token_records
                      WHERE key_id != ? AND (tenant, channel, asset_id, kind) > (?, ?, ?, ?)
                      ORDER BY tenant, channel, asset_id, kind LIMIT ?"
-                ))
-                .bind(i64::from(key_id))
-                .bind(&after.tenant)
-                .bind(after.channel.as_str())
-                .bind(&after.asset_id)
-                .bind(after.kind.as_str())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
+                );
+                bind_key(sqlx::query(&sql).bind(i64::from(key_id)), after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
             }
             None => {
                 sqlx::query(&format!(
