@@ -67,7 +67,7 @@ fn setup() -> Setup {
         .expect("client");
     let pacer = Pacer::new(PacerConfig::default().throughput(1000).pair_interval(std::time::Duration::ZERO));
     let paced_handles =
-        (0..1000).map(|i| client.whatsapp(format!("10654035224{i:04}")).with_pacer(pacer.clone())).collect();
+        (0..1000).map(|i| client.whatsapp(format!("10654035224{i:04}")).with_guard(pacer.clone())).collect();
     Setup {
         runtime,
         _server: server,

@@ -13,9 +13,10 @@ use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use criterion::{Criterion, Throughput};
 use futures_util::FutureExt;
+use meta_messaging::store::SqliteBlobStore;
 use meta_messaging::token::{
-    Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, SqliteBlobStore, TokenKey,
-    TokenRecord, TokenStore,
+    Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, TokenKey, TokenRecord,
+    TokenStore,
 };
 
 const BUDGET: f64 = 1.5;

@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         };
         let wa =
-            client.with_access_token(record.secret).whatsapp(job.phone_number_id).with_pacer(pacer.clone());
+            client.with_access_token(record.secret).whatsapp(job.phone_number_id).with_guard(pacer.clone());
         match wa.send_text(job.to, job.text).await {
             Ok(sent) => println!(
                 "{:<8} sent to {} ({})",

@@ -24,13 +24,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::Client;
+use meta_messaging::Platform;
+use meta_messaging::axum::{Delivery, WebhookRouter};
+use meta_messaging::store::StoreError;
 use meta_messaging::testing::{FakeGraph, WebhookBuilder};
 use meta_messaging::token::{
-    Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, StoreError, TokenKey,
-    TokenRecord, TokenStore,
+    Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, TokenKey, TokenRecord,
+    TokenStore,
 };
-use meta_messaging::webhook::axum::{Delivery, WebhookRouter};
-use meta_messaging::webhook::{Event, InMemoryDeduplicator, Platform, Verifier};
+use meta_messaging::webhook::{Event, InMemoryDeduplicator, Verifier};
 
 const TENANT: &str = "acme";
 const PHONE_NUMBER_ID: &str = "106540352242922";

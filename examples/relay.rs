@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use meta_messaging::Timestamp;
+use meta_messaging::axum::{Delivery, WebhookRouter};
 use meta_messaging::testing::WebhookBuilder;
-use meta_messaging::webhook::axum::{Delivery, WebhookRouter};
 use meta_messaging::webhook::relay::{RelaySigner, RelayVerifier, SigningSecret};
 use meta_messaging::webhook::{InMemoryDeduplicator, Verifier, body_digest};
 use tokio::sync::mpsc;

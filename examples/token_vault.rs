@@ -6,9 +6,10 @@
 //! database: an environment variable, a secret manager, or a KMS through envelope mode.
 
 use meta_messaging::Timestamp;
+use meta_messaging::store::SqliteBlobStore;
 use meta_messaging::token::{
-    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, RefreshMethod, SecretKind, SqliteBlobStore,
-    TokenKey, TokenRecord, TokenStore,
+    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, RefreshMethod, SecretKind, TokenKey,
+    TokenRecord, TokenStore,
 };
 
 #[tokio::main]

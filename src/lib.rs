@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod clock;
 pub mod graph;
 pub mod instagram;
 pub mod messenger;
 pub mod pacing;
 mod secret;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
@@ -14,5 +17,5 @@ mod util;
 pub mod webhook;
 pub mod whatsapp;
 
-pub use graph::{Client, ClientBuilder, Error, ErrorKind, Result, Timestamp};
+pub use graph::{Client, ClientBuilder, Error, ErrorKind, Platform, Result, Timestamp};
 pub use secret::{AccessToken, AppSecret, SecretValue, VerifyToken};

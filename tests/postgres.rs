@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
+use meta_messaging::store::{PostgresBlobStore, PostgresDeduplicator, StoreErrorKind};
 use meta_messaging::token::{
-    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, PostgresBlobStore, PostgresDeduplicator,
-    SecretKind, StoreErrorKind, TokenKey, TokenRecord, TokenStore, testing,
+    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, SecretKind, TokenKey, TokenRecord, TokenStore,
+    testing,
 };
 use meta_messaging::webhook::Deduplicator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

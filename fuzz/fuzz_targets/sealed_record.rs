@@ -4,10 +4,7 @@
 
 use futures_util::FutureExt;
 use libfuzzer_sys::fuzz_target;
-use meta_messaging::token::{
-    BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, StoredBlob, TokenKey,
-    TokenRecord, TokenStore,
-};
+use meta_messaging::token::{BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, StoredBlob, TokenKey, TokenRecord, TokenStore};
 
 fuzz_target!(|bytes: &[u8]| {
     let blobs = InMemoryBlobStore::default();

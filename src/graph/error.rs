@@ -125,6 +125,20 @@ struct Inner {
     source: Option<Arc<dyn StdError + Send + Sync>>,
 }
 
+/// How a failed request may be retried ([`Error::retry_class`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RetryClass {
+    /// The request was not processed (rate limited, or no connection was made): retrying is
+    /// always safe.
+    Safe,
+    /// The request may or may not have been processed (a timeout, a transient server error, a
+    /// dropped connection): safe to retry for idempotent requests; a send may be duplicated.
+    Ambiguous,
+    /// Retrying the same request will not help.
+    Never,
+}
+
 impl Error {
     fn new(kind: ErrorKind) -> Self {
         Self {
@@ -165,8 +179,10 @@ impl Error {
         err
     }
 
-    /// A send held back by a pacing limit for longer than the policy allows.
-    pub(crate) fn paced(what: &'static str, retry_after: Duration) -> Self {
+    /// A send held back by a pacing limit for longer than the policy allows
+    /// ([`ErrorKind::RateLimited`], with [`retry_after`](Self::retry_after) set): for
+    /// [`SendGuard`](super::SendGuard)s that pace.
+    pub fn paced(what: &'static str, retry_after: Duration) -> Self {
         let mut err = Self::new(ErrorKind::RateLimited);
         err.inner.message =
             Some(Cow::Owned(format!("paced locally: {what} allows the next message in {retry_after:?}")));
@@ -174,8 +190,9 @@ impl Error {
         err
     }
 
-    /// A free-form send outside the customer-service window, refused before the request.
-    pub(crate) fn outside_window(advice: &'static str) -> Self {
+    /// A free-form send outside the customer-service window, refused before the request
+    /// ([`ErrorKind::OutsideWindow`]): for [`SendGuard`](super::SendGuard)s that check windows.
+    pub fn outside_window(advice: &'static str) -> Self {
         let mut err = Self::new(ErrorKind::OutsideWindow);
         err.inner.message = Some(Cow::Borrowed(advice));
         err
@@ -247,16 +264,23 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: rate limits, temporary failures on Meta's side,
-    /// connection failures and timeouts.
+    /// connection failures, timeouts and other transport failures
+    /// ([`retry_class`](Self::retry_class) is not [`RetryClass::Never`]).
     ///
-    /// For a request that sends a message, a timeout or a transient error leaves open whether
-    /// Meta accepted it; only [`ErrorKind::RateLimited`] and [`ErrorKind::Connect`] prove it did
-    /// not. The client's automatic retries follow that rule.
+    /// For a request that sends a message, only [`RetryClass::Safe`] failures prove Meta did not
+    /// accept it; the client's automatic retries follow that rule.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.inner.kind,
-            ErrorKind::RateLimited | ErrorKind::Transient | ErrorKind::Connect | ErrorKind::Timeout
-        )
+        self.retry_class() != RetryClass::Never
+    }
+
+    /// How this failure may be retried: the one classification behind
+    /// [`is_retryable`](Self::is_retryable) and the client's [`RetryPolicy`](super::RetryPolicy).
+    pub fn retry_class(&self) -> RetryClass {
+        match self.inner.kind {
+            ErrorKind::RateLimited | ErrorKind::Connect => RetryClass::Safe,
+            ErrorKind::Transient | ErrorKind::Timeout | ErrorKind::Transport => RetryClass::Ambiguous,
+            _ => RetryClass::Never,
+        }
     }
 
     /// Whether a rate or throughput limit was hit.

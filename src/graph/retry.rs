@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use super::{Error, ErrorKind};
+use super::{Error, RetryClass};
 
 /// How the client retries failed requests.
 ///
@@ -106,12 +106,10 @@ impl RetryPolicy {
 
     /// Whether this failure may be retried for a request of the given idempotency.
     pub(crate) fn allows(&self, error: &Error, idempotent: bool) -> bool {
-        match error.kind() {
-            ErrorKind::RateLimited | ErrorKind::Connect => true,
-            ErrorKind::Transient | ErrorKind::Timeout | ErrorKind::Transport => {
-                idempotent || self.retry_ambiguous_sends
-            }
-            _ => false,
+        match error.retry_class() {
+            RetryClass::Safe => true,
+            RetryClass::Ambiguous => idempotent || self.retry_ambiguous_sends,
+            RetryClass::Never => false,
         }
     }
 
@@ -155,6 +153,36 @@ impl RetryBudget {
 
 #[cfg(test)]
 mod tests {
+    use crate::ErrorKind;
+
+    #[test]
+    fn one_classification_for_the_error_and_the_policy() {
+        let cautious = RetryPolicy::default();
+        for kind in [
+            ErrorKind::Config,
+            ErrorKind::Validation,
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Transport,
+            ErrorKind::Decode,
+            ErrorKind::Auth,
+            ErrorKind::Permission,
+            ErrorKind::RateLimited,
+            ErrorKind::Transient,
+            ErrorKind::OutsideWindow,
+            ErrorKind::Template,
+            ErrorKind::Undeliverable,
+            ErrorKind::InvalidRequest,
+            ErrorKind::Api,
+        ] {
+            let error = Error::with_kind_and_source(kind, "test", None);
+            // Idempotent requests are retried exactly when the error says retrying may help.
+            assert_eq!(cautious.allows(&error, true), error.is_retryable(), "{kind:?}");
+            // Sends are retried only when Meta provably did not process them.
+            assert_eq!(cautious.allows(&error, false), error.retry_class() == RetryClass::Safe, "{kind:?}");
+        }
+    }
+
     use super::*;
     use crate::graph::Usage;
 

@@ -29,8 +29,9 @@ use reqwest::Method;
 
 use crate::Client;
 use crate::graph::{GraphRequest, Host, Page};
+use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
-use crate::messenger::message::{Message, Platform, Recipient, SendResponse, SenderAction};
+use crate::messenger::message::{Message, Recipient, SendResponse, SenderAction};
 use crate::messenger::profile::{
     ConversationMessage, ConversationSummary, INSTAGRAM_PROFILE_FIELDS, IceBreakers, InstagramProfile,
     MessengerProfile, MessengerProfileResponse, ProfileResult,
@@ -50,7 +51,7 @@ impl Client {
                 host: Host::Facebook,
                 node: account_id.into(),
                 platform: Platform::Instagram,
-                window: None,
+                guards: Guards::default(),
             },
         }
     }
@@ -70,11 +71,12 @@ impl Instagram {
         self
     }
 
-    /// Refuses sends outside the window before any request (24 hours; 7 days with
-    /// `HUMAN_AGENT`), as for Messenger.
+    /// Adds a [`SendGuard`] that every message send passes before its request, in the order
+    /// added; a [`WindowTracker`](crate::pacing::WindowTracker) applies the same windows as for
+    /// Messenger (24 hours; 7 days with `HUMAN_AGENT`).
     #[must_use]
-    pub fn with_window(mut self, tracker: crate::pacing::WindowTracker) -> Self {
-        self.target.window = Some(tracker);
+    pub fn with_guard(mut self, guard: impl SendGuard + 'static) -> Self {
+        self.target.guards.push(std::sync::Arc::new(guard));
         self
     }
 

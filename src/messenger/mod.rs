@@ -25,18 +25,16 @@ use reqwest::Method;
 use serde_json::json;
 
 use self::message::MessagingType;
-use self::message::{
-    Attachment, AttachmentKind, Message, Platform, Recipient, SendBody, SendResponse, SenderAction,
-};
+use self::message::{Attachment, AttachmentKind, Message, Recipient, SendBody, SendResponse, SenderAction};
 use self::profile::{
     ConversationMessage, ConversationSummary, Created, MessengerProfile, MessengerProfileResponse, Persona,
     ProfileResult, SavedAttachment, UserProfile,
 };
 use crate::Client;
 use crate::graph::{
-    Ack, Error, Gate, GraphRequest, Host, Multipart, Page, RequestSpec, ValidationError, Violation,
+    Ack, Error, GraphRequest, Guards, HUMAN_AGENT_WINDOW, Host, Multipart, Outbound, Page, Platform,
+    RequestSpec, STANDARD_WINDOW, SendGuard, ValidationError, Violation, WindowRule,
 };
-use crate::pacing::WindowTracker;
 
 /// The fields of a Messenger user profile that need no extra feature approval.
 pub const USER_PROFILE_FIELDS: &str = "first_name,last_name,profile_pic";
@@ -48,23 +46,20 @@ pub(crate) struct SendTarget {
     pub(crate) host: Host,
     pub(crate) node: String,
     pub(crate) platform: Platform,
-    pub(crate) window: Option<WindowTracker>,
+    pub(crate) guards: Guards,
 }
 
-/// The window check of a Messenger or Instagram send.
-struct WindowGate {
-    window: WindowTracker,
-    business: String,
-    user: String,
-    span: std::time::Duration,
-    advice: &'static str,
-}
+/// The window a `RESPONSE` or `UPDATE` send needs.
+const STANDARD: WindowRule = WindowRule::new(
+    STANDARD_WINDOW,
+    "more than 24 hours since the user's last message: use the HUMAN_AGENT tag or a utility template",
+);
 
-impl Gate for WindowGate {
-    fn admit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<()>> + Send + '_>> {
-        Box::pin(self.window.require(&self.business, &self.user, self.span, self.advice))
-    }
-}
+/// The window a tagged send needs.
+const HUMAN_AGENT: WindowRule = WindowRule::new(
+    HUMAN_AGENT_WINDOW,
+    "more than 7 days since the user's last message: only a utility template may go",
+);
 
 impl SendTarget {
     pub(crate) fn spec(&self, method: Method, edge: Option<&str>) -> RequestSpec {
@@ -86,28 +81,14 @@ impl SendTarget {
 
     pub(crate) fn send(&self, to: Recipient, message: Message) -> GraphRequest<SendResponse> {
         let mut spec = self.spec(Method::POST, Some("messages"));
-        if let (Some(window), Recipient::Id(user)) = (&self.window, &to) {
-            let rule = match message.messaging_type() {
-                MessagingType::Response | MessagingType::Update => Some((
-                    crate::pacing::window::WINDOW,
-                    "more than 24 hours since the user's last message: use the HUMAN_AGENT tag or a utility template",
-                )),
-                MessagingType::MessageTag(_) => Some((
-                    crate::pacing::window::HUMAN_AGENT_WINDOW,
-                    "more than 7 days since the user's last message: only a utility template may go",
-                )),
+        spec.gate = self.guards.gate(|| {
+            let window = match (&to, message.messaging_type()) {
+                (Recipient::Id(_), MessagingType::Response | MessagingType::Update) => Some(STANDARD),
+                (Recipient::Id(_), MessagingType::MessageTag(_)) => Some(HUMAN_AGENT),
                 _ => None,
             };
-            if let Some((span, advice)) = rule {
-                spec.gate = Some(std::sync::Arc::new(WindowGate {
-                    window: window.clone(),
-                    business: self.node.clone(),
-                    user: user.clone(),
-                    span,
-                    advice,
-                }));
-            }
-        }
+            Outbound::new(self.platform, self.node.as_str(), to.key()).with_window(window)
+        });
         match to.validate().and_then(|()| message.validate_for(self.platform)) {
             Ok(()) => spec.set_json(&SendBody { to, message }),
             Err(violation) => spec.fail(Error::from(violation)),
@@ -207,7 +188,7 @@ impl SendTarget {
 }
 
 fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
-    use crate::whatsapp::message::{max_chars, max_items};
+    use crate::graph::validate::{max_chars, max_items};
     if let Some(greetings) = &profile.greeting {
         if !greetings.iter().any(|g| g.locale == "default") {
             return Err(ValidationError::new(
@@ -256,7 +237,7 @@ impl Client {
                 host: Host::Facebook,
                 node: page_id.into(),
                 platform: Platform::Messenger,
-                window: None,
+                guards: Guards::default(),
             },
         }
     }
@@ -269,12 +250,13 @@ pub struct Messenger {
 }
 
 impl Messenger {
-    /// Refuses sends outside the window before any request: `RESPONSE` and `UPDATE` need the
-    /// user's message within 24 hours, a `HUMAN_AGENT` tag within 7 days; utility templates
-    /// always go. Feed the tracker with [`WindowTracker::observe`].
+    /// Adds a [`SendGuard`] that every message send passes before its request, in the order
+    /// added. A [`WindowTracker`](crate::pacing::WindowTracker) refuses sends outside the
+    /// window: `RESPONSE` and `UPDATE` need the user's message within 24 hours, a `HUMAN_AGENT`
+    /// tag within 7 days; utility templates always go.
     #[must_use]
-    pub fn with_window(mut self, tracker: WindowTracker) -> Self {
-        self.target.window = Some(tracker);
+    pub fn with_guard(mut self, guard: impl SendGuard + 'static) -> Self {
+        self.target.guards.push(std::sync::Arc::new(guard));
         self
     }
 
@@ -370,8 +352,8 @@ impl Messenger {
         let name = name.into();
         let mut spec = self.target.spec(Method::POST, Some("personas"));
         spec.set_json(&json!({"name": name, "profile_picture_url": profile_picture_url.into()}));
-        if let Err(violation) = crate::whatsapp::message::not_empty("name", &name)
-            .and_then(|()| crate::whatsapp::message::max_chars("name", &name, 50))
+        if let Err(violation) = crate::graph::validate::not_empty("name", &name)
+            .and_then(|()| crate::graph::validate::max_chars("name", &name, 50))
         {
             spec.fail(violation.into());
         }

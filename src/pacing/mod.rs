@@ -14,7 +14,7 @@
 //! `max_wait`); with [`PacingPolicy::FailFast`] it fails at once with
 //! [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) and
 //! [`retry_after`](crate::Error::retry_after). Attach a pacer to a handle with
-//! [`WhatsApp::with_pacer`](crate::whatsapp::WhatsApp::with_pacer).
+//! [`WhatsApp::with_guard`](crate::whatsapp::WhatsApp::with_guard): a pacer is a [`SendGuard`].
 //!
 //! A cancelled wait keeps its reserved slot: the pacer may under-use a slot, never over-admit.
 //!
@@ -28,7 +28,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::graph::Error;
+use async_trait::async_trait;
+
+use crate::graph::{Error, Outbound, SendGuard};
 use crate::webhook::Webhook;
 use crate::whatsapp::account::{PhoneNumber, ThroughputLevel};
 
@@ -312,6 +314,14 @@ impl Pacer {
             }
         }
         raised
+    }
+}
+
+#[async_trait]
+impl SendGuard for Pacer {
+    /// Paces the send by its sender (the phone number) and recipient.
+    async fn admit(&self, send: &Outbound) -> Result<(), Error> {
+        Pacer::admit(self, &send.sender, &send.recipient).await
     }
 }
 

@@ -5,8 +5,9 @@
 //! `RESPONSE` and `UPDATE` messages; outside it a `HUMAN_AGENT` tag (7 days) or a utility
 //! template is needed. A [`WindowTracker`] records each user's last inbound message, from parsed
 //! webhooks ([`observe`](WindowTracker::observe)), and answers whether the window is open; a
-//! handle with a tracker ([`WhatsApp::with_window`](crate::whatsapp::WhatsApp::with_window),
-//! [`Messenger::with_window`](crate::messenger::Messenger::with_window)) refuses a send outside
+//! tracker is a [`SendGuard`]: a handle guarded by one
+//! ([`WhatsApp::with_guard`](crate::whatsapp::WhatsApp::with_guard),
+//! [`Messenger::with_guard`](crate::messenger::Messenger::with_guard)) refuses a send outside
 //! the window before any request, with [`ErrorKind::OutsideWindow`](crate::ErrorKind::OutsideWindow).
 //!
 //! [`WindowStore`] is the storage seam: [`InMemoryWindowStore`] serves one process; a shared
@@ -20,15 +21,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clock::{SharedClock, system};
-use crate::graph::Error;
-use crate::token::StoreError;
+use crate::graph::{Error, Outbound, SendGuard};
+use crate::store::StoreError;
 use crate::webhook::{Event, Webhook};
 use crate::{Timestamp, messenger, whatsapp};
 
-/// The customer-service window: 24 hours.
-pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
-/// How long after the user's last message a `HUMAN_AGENT` tag may be used: 7 days.
-pub const HUMAN_AGENT_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+pub use crate::graph::{HUMAN_AGENT_WINDOW, STANDARD_WINDOW as WINDOW};
 
 /// Where last-inbound times live.
 #[async_trait]
@@ -213,7 +211,7 @@ impl WindowTracker {
     }
 
     /// Fails unless the 24-hour window is open (`window` picks 24 hours or 7 days).
-    pub(crate) async fn require(
+    async fn require(
         &self,
         business: &str,
         user: &str,
@@ -228,6 +226,17 @@ impl WindowTracker {
             )
         })?;
         if status.is_open() { Ok(()) } else { Err(Error::outside_window(advice)) }
+    }
+}
+
+#[async_trait]
+impl SendGuard for WindowTracker {
+    /// Fails a send that needs a window when the user's last message is older than it.
+    async fn admit(&self, send: &Outbound) -> Result<(), Error> {
+        match send.window {
+            Some(rule) => self.require(&send.sender, &send.recipient, rule.span, rule.advice).await,
+            None => Ok(()),
+        }
     }
 }
 

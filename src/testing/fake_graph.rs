@@ -11,8 +11,8 @@ use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::Client;
+use crate::Platform;
 use crate::graph::RetryPolicy;
-use crate::webhook::Platform;
 
 /// The path prefix that stands for `graph.instagram.com` (Instagram Login) on the fake server.
 const INSTAGRAM_PREFIX: &str = "/instagram";
@@ -103,7 +103,7 @@ impl FakeError {
 /// One message the fake server accepted.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct SentMessage {
+pub struct OutboxMessage {
     /// The platform: from the body for WhatsApp; Instagram for the Instagram host and for
     /// accounts registered with [`FakeGraph::instagram_account`]; Messenger otherwise.
     pub platform: Platform,
@@ -120,7 +120,7 @@ pub struct SentMessage {
     pub body: Value,
 }
 
-impl SentMessage {
+impl OutboxMessage {
     /// The text of a text message, if it is one.
     pub fn text(&self) -> Option<&str> {
         match self.platform {
@@ -133,7 +133,7 @@ impl SentMessage {
 
 #[derive(Default)]
 struct State {
-    outbox: Vec<SentMessage>,
+    outbox: Vec<OutboxMessage>,
     failures: VecDeque<FakeError>,
     instagram_accounts: HashSet<String>,
     token: Option<String>,
@@ -250,12 +250,12 @@ impl FakeGraph {
     }
 
     /// The messages accepted so far, in order.
-    pub fn outbox(&self) -> Vec<SentMessage> {
+    pub fn outbox(&self) -> Vec<OutboxMessage> {
         self.shared.state().outbox.clone()
     }
 
     /// Empties the outbox and returns what it held.
-    pub fn take_outbox(&self) -> Vec<SentMessage> {
+    pub fn take_outbox(&self) -> Vec<OutboxMessage> {
         std::mem::take(&mut self.shared.state().outbox)
     }
 
@@ -327,7 +327,7 @@ impl Respond for Responder {
         };
         match outcome {
             Ok(accepted) => {
-                state.outbox.push(SentMessage {
+                state.outbox.push(OutboxMessage {
                     platform: accepted.platform,
                     from,
                     to: accepted.to,

@@ -32,5 +32,5 @@
 mod fake_graph;
 mod webhook_builder;
 
-pub use fake_graph::{FakeError, FakeGraph, SentMessage};
+pub use fake_graph::{FakeError, FakeGraph, OutboxMessage};
 pub use webhook_builder::{SignedWebhook, WebhookBuilder};

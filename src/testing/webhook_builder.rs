@@ -4,7 +4,8 @@ use std::fmt::{self, Write as _};
 
 use serde_json::{Value, json};
 
-use crate::webhook::{Platform, Verifier};
+use crate::Platform;
+use crate::webhook::Verifier;
 
 /// Builds a webhook body for one account, event by event, in Meta's shapes.
 ///

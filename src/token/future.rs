@@ -94,7 +94,7 @@ mod tests {
         let mut boxed = pin!(GetFuture::new(async { Err(StoreError::decrypt()) }));
         assert_eq!(format!("{boxed:?}"), "GetFuture(\"pending\")");
         match boxed.as_mut().poll(&mut cx) {
-            Poll::Ready(Err(error)) => assert_eq!(error.kind(), crate::token::StoreErrorKind::Decrypt),
+            Poll::Ready(Err(error)) => assert_eq!(error.kind(), crate::store::StoreErrorKind::Decrypt),
             other => panic!("expected the boxed error, got {other:?}"),
         }
     }

@@ -118,7 +118,7 @@ struct Inner {
 /// assert_eq!(keyring.primary_id(), 2);
 /// assert_eq!(keyring.state(1), Some(KeyState::Enabled));
 /// keyring.disable(1)?;
-/// # Ok::<(), meta_messaging::token::StoreError>(())
+/// # Ok::<(), meta_messaging::store::StoreError>(())
 /// ```
 pub struct Keyring {
     inner: RwLock<Inner>,
@@ -303,7 +303,7 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::StoreErrorKind;
+    use crate::store::StoreErrorKind;
 
     #[test]
     fn a_key_stops_sealing_at_its_limit() {

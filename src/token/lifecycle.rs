@@ -264,7 +264,7 @@ impl RefreshReport {
 /// customer to re-authorize (error 190) without retrying them. Run it on a timer.
 ///
 /// ```no_run
-/// # async fn run(store: std::sync::Arc<dyn meta_messaging::token::TokenStore>) -> Result<(), meta_messaging::token::StoreError> {
+/// # async fn run(store: std::sync::Arc<dyn meta_messaging::token::TokenStore>) -> Result<(), meta_messaging::store::StoreError> {
 /// use meta_messaging::Client;
 /// use meta_messaging::token::Refresher;
 ///

@@ -26,7 +26,7 @@
 //! # Use
 //!
 //! ```
-//! # async fn run() -> Result<(), meta_messaging::token::StoreError> {
+//! # async fn run() -> Result<(), meta_messaging::store::StoreError> {
 //! use meta_messaging::token::{
 //!     Channel, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, TokenKey, TokenRecord, TokenStore,
 //! };
@@ -41,18 +41,11 @@
 //! ```
 
 mod encrypted;
-mod error;
 mod future;
 mod keyring;
 mod lifecycle;
 mod memory;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "redis")]
-mod redis;
 mod sealed;
-#[cfg(feature = "sqlite")]
-mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -62,7 +55,6 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use encrypted::{EncryptedTokenStore, KeyEncryptionKey, LocalKek, ResealReport};
-pub use error::{StoreError, StoreErrorKind};
 pub use future::{GetFuture, GetResult};
 pub use keyring::{DataKey, KeyState, Keyring, MAX_SEALS_PER_KEY};
 pub use lifecycle::{
@@ -70,17 +62,12 @@ pub use lifecycle::{
     TokenResponse,
 };
 pub use memory::InMemoryBlobStore;
-#[cfg(feature = "postgres")]
-pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
-#[cfg(feature = "redis")]
-pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
 pub use sealed::FORMAT_VERSION;
-#[cfg(feature = "sqlite")]
-pub use sqlite::SqliteBlobStore;
 
 use crate::Timestamp;
 use crate::graph::serde_util::string_enum;
 use crate::secret::SecretValue;
+use crate::store::StoreError;
 
 string_enum! {
     /// The channel a credential belongs to.

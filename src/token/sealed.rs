@@ -399,7 +399,7 @@ mod tests {
         assert!(decode(&trailing, metadata.expires_at).is_err());
         // The unsealed copy of the expiry must agree with the sealed one.
         let edited = decode(&encoded, None).unwrap_err();
-        assert_eq!(edited.kind(), crate::token::StoreErrorKind::Tampered);
+        assert_eq!(edited.kind(), crate::store::StoreErrorKind::Tampered);
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! (Redis, PostgreSQL) implementing the same trait.
 
 use std::collections::{HashMap, VecDeque};
-use std::error::Error as StdError;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
@@ -20,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::{Event, Webhook};
 use crate::Timestamp;
 use crate::clock::{SharedClock, system};
+use crate::store::StoreError;
 
 /// The default TTL: 7 days, the longest retry window Meta is reported to use for WhatsApp.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -35,30 +35,9 @@ pub trait Deduplicator: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`DedupeError`] when the backing store fails; the caller decides whether to process the
+    /// [`StoreError`] when the backing store fails; the caller decides whether to process the
     /// event anyway (at-least-once) or to answer Meta with an error so it redelivers.
-    async fn first_seen(&self, key: &str) -> Result<bool, DedupeError>;
-}
-
-/// A deduplication store failed.
-#[derive(Debug, thiserror::Error)]
-#[error("webhook dedupe store failed: {message}")]
-pub struct DedupeError {
-    message: String,
-    #[source]
-    source: Option<Box<dyn StdError + Send + Sync>>,
-}
-
-impl DedupeError {
-    /// An error of a backing store, for implementers.
-    pub fn backend(message: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Self { message: message.into(), source: Some(source.into()) }
-    }
-
-    /// An error with a message only.
-    pub fn message(message: impl Into<String>) -> Self {
-        Self { message: message.into(), source: None }
-    }
+    async fn first_seen(&self, key: &str) -> Result<bool, StoreError>;
 }
 
 /// Keeps the events of `webhook` seen for the first time, in order; events without a
@@ -66,7 +45,7 @@ impl DedupeError {
 ///
 /// # Errors
 ///
-/// The first [`DedupeError`] of the store.
+/// The first [`StoreError`] of the store.
 ///
 /// ```
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -83,18 +62,51 @@ impl DedupeError {
 pub async fn new_events<'a>(
     deduplicator: &dyn Deduplicator,
     webhook: &'a Webhook,
-) -> Result<Vec<Event<'a>>, DedupeError> {
-    let mut fresh = Vec::new();
+) -> Result<Vec<Event<'a>>, StoreError> {
+    let fresh = fresh_flags(deduplicator, webhook, OnStoreError::Fail).await?;
+    Ok(webhook.events().zip(fresh).filter_map(|(event, fresh)| fresh.then_some(event)).collect())
+}
+
+/// What [`fresh_flags`] does when the store fails part-way through a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnStoreError {
+    /// Return the error: the caller answers Meta with an error and it redelivers.
+    Fail,
+    /// Count this event and the rest of the body as fresh (at least once: duplicates possible,
+    /// nothing dropped), logging a warning.
+    KeepAll,
+}
+
+/// One flag per event of `webhook`, in order: `true` for an event seen for the first time (or
+/// one without a [`dedupe_key`](Event::dedupe_key)).
+///
+/// # Errors
+///
+/// With [`OnStoreError::Fail`], the first [`StoreError`] of the store.
+pub async fn fresh_flags(
+    deduplicator: &dyn Deduplicator,
+    webhook: &Webhook,
+    on_error: OnStoreError,
+) -> Result<Vec<bool>, StoreError> {
+    let mut flags = Vec::new();
+    let mut store_failed = false;
     for event in webhook.events() {
-        let keep = match event.dedupe_key() {
-            Some(key) => deduplicator.first_seen(&key).await?,
-            None => true,
+        let fresh = match event.dedupe_key() {
+            Some(key) if !store_failed => match deduplicator.first_seen(&key).await {
+                Ok(first) => first,
+                Err(error) if on_error == OnStoreError::KeepAll => {
+                    tracing::warn!(%error, "webhook dedupe store failed; keeping the rest of the body");
+                    store_failed = true;
+                    true
+                }
+                Err(error) => return Err(error),
+            },
+            _ => true,
         };
-        if keep {
-            fresh.push(event);
-        }
+        flags.push(fresh);
     }
-    Ok(fresh)
+    Ok(flags)
 }
 
 /// A key for a whole body: `sha256:<hex>` of its bytes, for events without their own key.
@@ -110,7 +122,7 @@ const SHARDS: usize = 16;
 /// flood of new events can shorten how long old ones are remembered, never grow memory).
 ///
 /// ```
-/// # async fn run() -> Result<(), meta_messaging::webhook::DedupeError> {
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
 /// use std::time::Duration;
 /// use meta_messaging::webhook::{Deduplicator, InMemoryDeduplicator};
 ///
@@ -224,7 +236,7 @@ impl InMemoryDeduplicator {
 
 #[async_trait]
 impl Deduplicator for InMemoryDeduplicator {
-    async fn first_seen(&self, key: &str) -> Result<bool, DedupeError> {
+    async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.check(key))
     }
 }

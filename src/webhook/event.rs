@@ -3,36 +3,7 @@
 use std::fmt;
 
 use super::parse::Webhook;
-use crate::{Timestamp, messenger, whatsapp};
-
-/// The platform of a webhook.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Platform {
-    /// WhatsApp Business Cloud API.
-    WhatsApp,
-    /// Messenger Platform.
-    Messenger,
-    /// Instagram.
-    Instagram,
-}
-
-impl Platform {
-    /// The prefix of event kinds: `whatsapp`, `messenger` or `instagram`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WhatsApp => "whatsapp",
-            Self::Messenger => "messenger",
-            Self::Instagram => "instagram",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::{Platform, Timestamp, messenger, whatsapp};
 
 /// One event of a webhook, borrowing from the parsed [`Webhook`].
 ///

@@ -37,8 +37,6 @@
 //! # handle(body, &v.sign(body)).unwrap();
 //! ```
 
-#[cfg(feature = "axum")]
-pub mod axum;
 pub mod dedupe;
 mod event;
 mod handshake;
@@ -47,14 +45,8 @@ mod parse;
 pub mod relay;
 mod verify;
 
-/// Webhook dedupe shared by replicas on PostgreSQL (feature `postgres`).
-#[cfg(feature = "postgres")]
-pub use crate::token::PostgresDeduplicator;
-/// Webhook dedupe shared by replicas on Redis (feature `redis`).
-#[cfg(feature = "redis")]
-pub use crate::token::RedisDeduplicator;
-pub use dedupe::{DedupeError, Deduplicator, InMemoryDeduplicator, body_digest, new_events};
-pub use event::{Event, EventKind, Events, Platform};
+pub use dedupe::{Deduplicator, InMemoryDeduplicator, OnStoreError, body_digest, fresh_flags, new_events};
+pub use event::{Event, EventKind, Events};
 pub use handshake::{HandshakeError, Subscription};
 pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, ReadBodyError};
 pub use parse::{OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse};

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::event::{Event, Events, Platform};
+use super::event::{Event, Events};
+use crate::Platform;
 use crate::graph::RawJson;
 use crate::{messenger, whatsapp};
 

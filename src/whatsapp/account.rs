@@ -7,10 +7,10 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::PhoneNumberId;
-use super::message::{max_chars, max_items};
 use super::template::QualityRating;
 use crate::Timestamp;
 use crate::graph::serde_util::{opt_string_or_integer, string_enum};
+use crate::graph::validate::{max_chars, max_items};
 use crate::graph::{ValidationError, Violation};
 
 /// The fields read by [`WhatsApp::phone_number`](super::WhatsApp::phone_number) and

@@ -49,8 +49,10 @@ use self::template::{CreatedTemplate, MessageTemplate, NewTemplate, TemplateCate
 use crate::graph::serde_util::id_type;
 use std::sync::Arc;
 
-use crate::graph::{Ack, Error, Gate, GraphRequest, Page, RequestSpec, ValidationError};
-use crate::pacing::{Pacer, WindowTracker};
+use crate::graph::{
+    Ack, Error, GraphRequest, Guards, Outbound, Page, Platform, RequestSpec, STANDARD_WINDOW, SendGuard,
+    ValidationError, WindowRule,
+};
 use crate::{Client, VerifyToken};
 
 id_type! {
@@ -80,7 +82,7 @@ pub const TEMPLATE_FIELDS: &str =
 impl Client {
     /// The WhatsApp handle of a business phone number.
     pub fn whatsapp(&self, phone_number_id: impl Into<PhoneNumberId>) -> WhatsApp {
-        WhatsApp { client: self.clone(), phone_number_id: phone_number_id.into(), pacer: None, window: None }
+        WhatsApp { client: self.clone(), phone_number_id: phone_number_id.into(), guards: Guards::default() }
     }
 
     /// The handle of a WhatsApp Business Account.
@@ -94,38 +96,12 @@ impl Client {
 pub struct WhatsApp {
     client: Client,
     phone_number_id: PhoneNumberId,
-    pacer: Option<Pacer>,
-    window: Option<WindowTracker>,
+    guards: Guards,
 }
 
-/// The gate of a paced or window-checked send.
-struct SendGate {
-    pacer: Option<Pacer>,
-    window: Option<WindowTracker>,
-    phone: String,
-    user: String,
-}
-
-impl Gate for SendGate {
-    fn admit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<()>> + Send + '_>> {
-        Box::pin(async move {
-            if let Some(window) = &self.window {
-                window
-                    .require(
-                        &self.phone,
-                        &self.user,
-                        crate::pacing::window::WINDOW,
-                        "more than 24 hours since the user's last message: send a template",
-                    )
-                    .await?;
-            }
-            if let Some(pacer) = &self.pacer {
-                pacer.admit(&self.phone, &self.user).await?;
-            }
-            Ok(())
-        })
-    }
-}
+/// The window rule of a free-form WhatsApp message.
+const FREE_FORM: WindowRule =
+    WindowRule::new(STANDARD_WINDOW, "more than 24 hours since the user's last message: send a template");
 
 fn request<T>(client: &Client, spec: RequestSpec) -> GraphRequest<T> {
     GraphRequest::from_spec(client.clone(), spec)
@@ -157,42 +133,30 @@ impl WhatsApp {
         RequestSpec::node(method, self.phone_number_id.as_str(), edge)
     }
 
-    /// Paces this handle's sends: throughput per phone number and pair rate per recipient
-    /// (see [`pacing`](crate::pacing)).
+    /// Adds a [`SendGuard`] that every message send passes before its request, in the order
+    /// added: a [`Pacer`](crate::pacing::Pacer) (throughput per phone number, pair rate per
+    /// recipient), a [`WindowTracker`](crate::pacing::WindowTracker) (free-form sends refused
+    /// outside the 24-hour window; templates always go), or a guard of your own.
     #[must_use]
-    pub fn with_pacer(mut self, pacer: Pacer) -> Self {
-        self.pacer = Some(pacer);
-        self
-    }
-
-    /// Refuses free-form sends outside the 24-hour window before any request (templates always
-    /// go); feed the tracker from your webhooks with [`WindowTracker::observe`].
-    #[must_use]
-    pub fn with_window(mut self, tracker: WindowTracker) -> Self {
-        self.window = Some(tracker);
+    pub fn with_guard(mut self, guard: impl SendGuard + 'static) -> Self {
+        self.guards.push(Arc::new(guard));
         self
     }
 
     /// Sends a message (`POST /{phone-number-id}/messages`).
     ///
     /// `to` is a phone number (`"16505551234"`, a `&str` or `String`), or a
-    /// [`Recipient::user_id`] / [`Recipient::group`]. The message is validated first; with a
-    /// [pacer](Self::with_pacer) or [window tracker](Self::with_window) it is also paced and
-    /// checked before the request.
+    /// [`Recipient::user_id`] / [`Recipient::group`]. The message is validated first, then
+    /// passes the handle's [guards](Self::with_guard) before the request.
     pub fn send(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
         let to = to.into();
         let check = to.validate().and_then(|()| message.validate());
         let mut spec = self.spec(Method::POST, Some("messages"));
-        let free_form = !matches!(message.content(), message::Content::Template(_));
-        let window = self.window.clone().filter(|_| free_form);
-        if self.pacer.is_some() || window.is_some() {
-            spec.gate = Some(Arc::new(SendGate {
-                pacer: self.pacer.clone(),
-                window,
-                phone: self.phone_number_id.to_string(),
-                user: to.key(),
-            }));
-        }
+        spec.gate = self.guards.gate(|| {
+            let free_form = !matches!(message.content(), message::Content::Template(_));
+            Outbound::new(Platform::WhatsApp, self.phone_number_id.as_str(), to.key())
+                .with_window(free_form.then_some(FREE_FORM))
+        });
         if check.is_ok() {
             spec.set_json(&SendBody { to, message });
         }
@@ -204,7 +168,7 @@ impl WhatsApp {
         self.send(to, Message::text(body))
     }
 
-    /// Reacts to a message with an emoji (an empty emoji removes the reaction).
+    /// Reacts to a message with an emoji; [`unreact`](Self::unreact) removes the reaction.
     pub fn react(
         &self,
         to: impl Into<Recipient>,
@@ -214,13 +178,22 @@ impl WhatsApp {
         self.send(to, Message::reaction(message_id, emoji))
     }
 
+    /// Removes the business's reaction to a message (Meta's reaction with an empty emoji).
+    pub fn unreact(
+        &self,
+        to: impl Into<Recipient>,
+        message_id: impl Into<MessageId>,
+    ) -> GraphRequest<SendResponse> {
+        self.send(to, Message::reaction(message_id, ""))
+    }
+
     /// Marks an inbound message (and the ones before it) as read: blue ticks for the user.
     pub fn mark_read(&self, message_id: impl Into<MessageId>) -> GraphRequest<Ack> {
         let id = message_id.into();
         let mut spec = self.spec(Method::POST, Some("messages"));
         spec.set_json(&json!({"messaging_product": "whatsapp", "status": "read", "message_id": id}));
         spec.idempotent = true;
-        validated(&self.client, spec, message::not_empty("message_id", id.as_str()))
+        validated(&self.client, spec, crate::graph::validate::not_empty("message_id", id.as_str()))
     }
 
     /// Marks a message read and shows a typing indicator until you reply (or 25 seconds).
@@ -232,7 +205,7 @@ impl WhatsApp {
             "typing_indicator": {"type": "text"}
         }));
         spec.idempotent = true;
-        validated(&self.client, spec, message::not_empty("message_id", id.as_str()))
+        validated(&self.client, spec, crate::graph::validate::not_empty("message_id", id.as_str()))
     }
 
     /// Uploads a media file (`POST /{phone-number-id}/media`), checked against WhatsApp's MIME
@@ -287,7 +260,7 @@ impl WhatsApp {
     /// Verifies the code received by SMS or voice.
     pub fn verify_code(&self, code: impl Into<String>) -> GraphRequest<Ack> {
         let code = code.into();
-        let check = message::not_empty("code", &code);
+        let check = crate::graph::validate::not_empty("code", &code);
         let spec = self.spec(Method::POST, Some("verify_code"));
         validated::<Ack>(&self.client, spec, check).secret_query("code", code)
     }

@@ -7,8 +7,9 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::message::{MediaSource, max_chars, max_items, not_empty};
+use super::message::MediaSource;
 use crate::graph::serde_util::{opt_string_or_integer, string_enum};
+use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{ValidationError, Violation};
 
 /// Template parameter limits.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
-use meta_messaging::webhook::axum::{Delivery, VerifiedWebhook, WebhookRouter, WebhookVerification};
-use meta_messaging::webhook::{BodyLimit, DedupeError, Deduplicator, InMemoryDeduplicator, Verifier};
+use meta_messaging::axum::{Delivery, VerifiedWebhook, WebhookRouter, WebhookVerification};
+use meta_messaging::store::StoreError;
+use meta_messaging::webhook::{BodyLimit, Deduplicator, InMemoryDeduplicator, Verifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -217,8 +218,8 @@ struct BrokenStore;
 
 #[async_trait::async_trait]
 impl Deduplicator for BrokenStore {
-    async fn first_seen(&self, _key: &str) -> Result<bool, DedupeError> {
-        Err(DedupeError::message("connection refused"))
+    async fn first_seen(&self, _key: &str) -> Result<bool, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
     }
 }
 

@@ -199,7 +199,7 @@ async fn whatsapp_sends_outside_the_window_fail_before_the_request() {
         .mount(&server)
         .await;
     let tracker = WindowTracker::in_memory();
-    let wa = client(&server).whatsapp(PHONE).with_window(tracker.clone()).with_pacer(Pacer::default());
+    let wa = client(&server).whatsapp(PHONE).with_guard(tracker.clone()).with_guard(Pacer::default());
     let err = wa.send_text("+1 650-555-1234", "hello").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutsideWindow);
     assert!(err.to_string().contains("template"), "{err}");
@@ -227,7 +227,7 @@ async fn messenger_window_rules() {
     let tracker = WindowTracker::in_memory().with_clock(Arc::new(clock.clone()));
     tracker.record_inbound("496827783153891", "7", now).await.unwrap();
     clock.advance(Duration::from_secs(2 * 86_400));
-    let page = client(&server).messenger("496827783153891").with_window(tracker);
+    let page = client(&server).messenger("496827783153891").with_guard(tracker);
     assert_eq!(page.send_text("7", "late").await.unwrap_err().kind(), ErrorKind::OutsideWindow);
     page.send("7", Message::text("an agent").tag(MessageTag::HumanAgent)).await.unwrap();
     page.send("7", Message::utility_template(json!({"name": "order_update", "language": {"code": "en"}})))

@@ -1,9 +1,10 @@
 //! The `testing` feature: the fake Graph server and the signed webhook builder.
 
 use meta_messaging::ErrorKind;
+use meta_messaging::Platform;
 use meta_messaging::messenger::message::SenderAction;
 use meta_messaging::testing::{FakeError, FakeGraph, WebhookBuilder};
-use meta_messaging::webhook::{Platform, Verifier, VerifyError};
+use meta_messaging::webhook::{Verifier, VerifyError};
 use serde_json::json;
 
 use crate::support::{APP_SECRET, TOKEN};

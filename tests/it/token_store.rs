@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use meta_messaging::Timestamp;
+use meta_messaging::store::{SqliteBlobStore, StoreError, StoreErrorKind};
 use meta_messaging::token::{
     BlobStore, Channel, DataKey, EncryptedTokenStore, GetFuture, InMemoryBlobStore, KeyState, Keyring,
-    LocalKek, RecordInfo, SecretKind, SqliteBlobStore, StoreError, StoreErrorKind, StoredBlob, TokenKey,
-    TokenRecord, TokenStore, testing,
+    LocalKek, RecordInfo, SecretKind, StoredBlob, TokenKey, TokenRecord, TokenStore, testing,
 };
 
 fn key(tenant: &str) -> TokenKey {

@@ -1,6 +1,7 @@
 //! Every webhook fixture parses into the events its oracle lists.
 
-use meta_messaging::webhook::{self, Event, Platform, Webhook};
+use meta_messaging::Platform;
+use meta_messaging::webhook::{self, Event, Webhook};
 use serde_json::Value;
 
 use crate::support::{fixture, fixture_json};

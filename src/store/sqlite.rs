@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
 
-use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
+use super::StoreError;
 use crate::Timestamp;
+use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
 
 /// Schema migrations, applied in order on open and recorded in `mm_schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[(
@@ -34,8 +35,9 @@ fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// Sealed records in SQLite: a file, or `:memory:`. Only ciphertext and expiry are stored.
 ///
 /// ```
-/// # async fn run() -> Result<(), meta_messaging::token::StoreError> {
-/// use meta_messaging::token::{EncryptedTokenStore, Keyring, DataKey, SqliteBlobStore};
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::token::{EncryptedTokenStore, Keyring, DataKey};
+/// use meta_messaging::store::SqliteBlobStore;
 ///
 /// let blobs = SqliteBlobStore::open(":memory:").await?;
 /// let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));

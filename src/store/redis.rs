@@ -24,9 +24,10 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
+use super::StoreError;
 use crate::Timestamp;
-use crate::webhook::{DedupeError, Deduplicator};
+use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
+use crate::webhook::Deduplicator;
 
 /// The default key prefix.
 pub const DEFAULT_REDIS_PREFIX: &str = "{mm}";
@@ -135,8 +136,9 @@ fn parse_member(member: &str) -> Result<TokenKey, StoreError> {
 /// Sealed records in Redis. Only ciphertext, key id and plain expiry are stored.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), meta_messaging::token::StoreError> {
-/// use meta_messaging::token::{DataKey, EncryptedTokenStore, Keyring, RedisBlobStore};
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::token::{DataKey, EncryptedTokenStore, Keyring};
+/// use meta_messaging::store::RedisBlobStore;
 ///
 /// let blobs = RedisBlobStore::connect("redis://cache.internal:6379").await?;
 /// let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
@@ -418,7 +420,7 @@ impl RedisDeduplicator {
 
 #[async_trait]
 impl Deduplicator for RedisDeduplicator {
-    async fn first_seen(&self, key: &str) -> Result<bool, DedupeError> {
+    async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
         // Redis refuses expiries that overflow its clock: cap at 100 years.
         let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).clamp(1, 100 * 365 * 86_400_000);
         let claimed: Option<String> = redis::cmd("SET")
@@ -429,7 +431,7 @@ impl Deduplicator for RedisDeduplicator {
             .arg(ttl)
             .query_async(&mut self.connection.clone())
             .await
-            .map_err(|e| DedupeError::backend("redis: dedupe claim failed", e))?;
+            .map_err(|e| StoreError::backend("redis: dedupe claim failed", e))?;
         Ok(claimed.is_some())
     }
 }

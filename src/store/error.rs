@@ -1,10 +1,10 @@
-//! The token store's error.
+//! The one error of every store: token vault, webhook dedupe, messaging windows, delivery queues.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-/// Why a token-store operation failed. Never contains a secret or a key.
+/// Why a store operation failed. Never contains a secret, a key or stored data.
 #[derive(Clone)]
 pub struct StoreError {
     kind: StoreErrorKind,
@@ -37,8 +37,9 @@ impl StoreError {
         Self { kind, message: message.into(), source: None }
     }
 
-    /// A backend failure, for implementers of [`BlobStore`](super::BlobStore) and
-    /// [`TokenStore`](super::TokenStore).
+    /// A backend failure, for implementers of the store traits
+    /// ([`BlobStore`](crate::token::BlobStore), [`Deduplicator`](crate::webhook::Deduplicator),
+    /// [`WindowStore`](crate::pacing::WindowStore), ...).
     pub fn backend(message: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self {
             kind: StoreErrorKind::Backend,
@@ -92,7 +93,7 @@ impl StoreError {
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token store: {}", self.message)
+        write!(f, "store: {}", self.message)
     }
 }
 

@@ -13,7 +13,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use meta_messaging::webhook::axum::{Delivery, WebhookRouter};
+//! use meta_messaging::axum::{Delivery, WebhookRouter};
 //! use meta_messaging::webhook::{InMemoryDeduplicator, Verifier};
 //!
 //! let app = WebhookRouter::new(Verifier::new("app-secret"), "my-verify-token")
@@ -41,11 +41,11 @@ use axum::routing::get;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::{
-    BodyLimit, Deduplicator, Event, LEGACY_SIGNATURE_HEADER, ParseError, ReadBodyError, SIGNATURE_HEADER,
-    Subscription, Verifier, VerifyError, Webhook, parse,
-};
 use crate::VerifyToken;
+use crate::webhook::{
+    BodyLimit, Deduplicator, Event, LEGACY_SIGNATURE_HEADER, OnStoreError, ParseError, ReadBodyError,
+    SIGNATURE_HEADER, Subscription, Verifier, VerifyError, Webhook, fresh_flags, parse,
+};
 
 /// What the [`VerifiedWebhook`] extractor needs from the router state: the verifier and the
 /// body cap. Provide it through [`FromRef`].
@@ -354,23 +354,13 @@ async fn deliver(
     permit: Option<mpsc::OwnedPermit<Delivery>>,
 ) {
     let VerifiedWebhook { webhook, body } = verified;
-    let mut fresh = Vec::new();
-    let mut dedupe_failed = false;
-    for event in webhook.events() {
-        let is_fresh = match (&state.dedupe, event.dedupe_key()) {
-            (Some(dedupe), Some(key)) if !dedupe_failed => match dedupe.first_seen(&key).await {
-                Ok(first) => first,
-                Err(error) => {
-                    // At least once beats lost: without a working store, deliver everything.
-                    tracing::warn!(%error, "webhook dedupe store failed; delivering possible duplicates");
-                    dedupe_failed = true;
-                    true
-                }
-            },
-            _ => true,
-        };
-        fresh.push(is_fresh);
-    }
+    let fresh = match &state.dedupe {
+        // At least once beats lost: without a working store, the rest of the body goes through.
+        Some(dedupe) => fresh_flags(dedupe.as_ref(), &webhook, OnStoreError::KeepAll)
+            .await
+            .unwrap_or_else(|_| vec![true; webhook.events().count()]),
+        None => vec![true; webhook.events().count()],
+    };
     if fresh.iter().any(|f| *f) {
         let delivery = Delivery { webhook, fresh, body };
         match (&state.sink, permit) {

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
-use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
+use super::StoreError;
 use crate::Timestamp;
-use crate::webhook::{DedupeError, Deduplicator};
+use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
+use crate::webhook::Deduplicator;
 
 /// Schema migrations, applied in order under an advisory lock (so replicas starting together do
 /// not race) and recorded in `mm_schema_migrations`.
@@ -59,16 +60,6 @@ async fn bounded<T>(
     tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
         Err(StoreError::backend_message(format!(
             "postgres: {operation}: no answer within {}s",
-            CALL_TIMEOUT.as_secs()
-        )))
-    })
-}
-
-/// [`bounded`] for dedupe calls.
-async fn bounded_dedupe<T>(call: impl Future<Output = Result<T, DedupeError>>) -> Result<T, DedupeError> {
-    tokio::time::timeout(CALL_TIMEOUT, call).await.unwrap_or_else(|_| {
-        Err(DedupeError::message(format!(
-            "postgres: dedupe claim: no answer within {}s",
             CALL_TIMEOUT.as_secs()
         )))
     })
@@ -134,8 +125,9 @@ async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 /// replica with the same keyring reads the same records.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), meta_messaging::token::StoreError> {
-/// use meta_messaging::token::{DataKey, EncryptedTokenStore, Keyring, PostgresBlobStore};
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::token::{DataKey, EncryptedTokenStore, Keyring};
+/// use meta_messaging::store::PostgresBlobStore;
 ///
 /// let blobs = PostgresBlobStore::connect("postgres://app@db.internal/app").await?;
 /// let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
@@ -386,21 +378,21 @@ impl PostgresDeduplicator {
     ///
     /// # Errors
     ///
-    /// [`DedupeError`] when the query fails.
-    pub async fn purge_expired(&self) -> Result<u64, DedupeError> {
+    /// [`StoreError`] when the query fails.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM mm_webhook_dedupe WHERE expires_at <= $1")
             .bind(Timestamp::now().unix_millis())
             .execute(&self.pool)
             .await
-            .map_err(|e| DedupeError::backend("postgres: purge failed", e))?;
+            .map_err(|e| StoreError::backend("postgres: purge failed", e))?;
         Ok(result.rows_affected())
     }
 }
 
 #[async_trait]
 impl Deduplicator for PostgresDeduplicator {
-    async fn first_seen(&self, key: &str) -> Result<bool, DedupeError> {
-        bounded_dedupe(async move {
+    async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
+        bounded("dedupe claim", async move {
             let now = Timestamp::now().unix_millis();
             let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
             // Inserted, or an expired row taken over: a row comes back. A live row: none.
@@ -419,7 +411,7 @@ impl Deduplicator for PostgresDeduplicator {
                 Ok(row) => Ok(row.is_some()),
                 // Another replica claimed it concurrently, under a stricter isolation level.
                 Err(error) if lost_race(&error) => Ok(false),
-                Err(error) => Err(DedupeError::backend("postgres: dedupe claim failed", error)),
+                Err(error) => Err(StoreError::backend("postgres: dedupe claim failed", error)),
             }
         })
         .await

@@ -1,0 +1,29 @@
+//! Storage: the one [`StoreError`] of every pluggable store, and the shared backends.
+//!
+//! Each capability defines the small trait it needs and keeps its in-memory implementation
+//! beside it:
+//!
+//! | trait | in memory | here |
+//! |---|---|---|
+//! | [`BlobStore`](crate::token::BlobStore) (sealed token records) | [`InMemoryBlobStore`](crate::token::InMemoryBlobStore) | SQLite, PostgreSQL, Redis |
+//! | [`Deduplicator`](crate::webhook::Deduplicator) (webhook redeliveries) | [`InMemoryDeduplicator`](crate::webhook::InMemoryDeduplicator) | PostgreSQL, Redis |
+//!
+//! The backends live together in this module, one file per engine, each behind its feature
+//! (`sqlite`, `postgres`, `redis`), so one engine's connection handling, migrations and
+//! timeouts are written once for every capability stored there.
+
+mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use error::{StoreError, StoreErrorKind};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteBlobStore;

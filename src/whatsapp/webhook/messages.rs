@@ -1,0 +1,498 @@
+//! The `messages` field: the value with its contacts and metadata, and each message with its
+//! content read by `type`.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use super::content::{
+    Button, ContactCard, Context, Edit, Interactive, Location, Media, Order, Reaction, Referral, Revoke,
+    System, Text, Unsupported,
+};
+use super::statuses::{NotificationError, Status};
+use crate::Timestamp;
+use crate::graph::RawJson;
+use crate::graph::serde_util::{null_as_default, opt_string_or_integer, string_enum, text_at};
+use crate::whatsapp::{MessageId, PhoneNumberId};
+
+/// The value of a `messages` change.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct MessagesValue {
+    /// The business phone number the change is about.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    /// Profiles of the users who sent `messages`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub contacts: Vec<Contact>,
+    /// Inbound messages.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub messages: Vec<Message>,
+    /// Status updates of messages the business sent.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub statuses: Vec<Status>,
+    /// Out-of-band errors.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub errors: Vec<NotificationError>,
+}
+
+impl MessagesValue {
+    /// General path: element by element, so one odd element never fails the rest.
+    pub(super) fn from_json(value: &Value) -> Self {
+        let items =
+            |key: &str| value.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        Self {
+            metadata: value.get("metadata").and_then(|m| Metadata::deserialize(m).ok()),
+            contacts: items("contacts").iter().filter_map(|c| Contact::deserialize(c).ok()).collect(),
+            messages: items("messages").iter().map(Message::from_json).collect(),
+            statuses: items("statuses").iter().map(Status::from_json).collect(),
+            errors: items("errors").iter().map(NotificationError::from_json).collect(),
+        }
+    }
+
+    /// The profile Meta sent for a user id (`wa_id` or business-scoped `user_id`).
+    pub fn contact(&self, user: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(user) || c.user_id.as_deref() == Some(user))
+    }
+
+    /// The business phone-number id, from `metadata`.
+    pub fn phone_number_id(&self) -> Option<&PhoneNumberId> {
+        self.metadata.as_ref()?.phone_number_id.as_ref()
+    }
+}
+
+/// The business phone number a change is about.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Metadata {
+    /// The number as displayed, such as `15550783881`.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub display_phone_number: Option<String>,
+    /// The phone-number id to send replies from.
+    #[serde(default)]
+    pub phone_number_id: Option<PhoneNumberId>,
+}
+
+/// The profile of a user who sent a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Contact {
+    /// Name and username.
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// The user's WhatsApp id (phone number); absent for users known only by `user_id`.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub wa_id: Option<String>,
+    /// The business-scoped user id (BSUID).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The parent BSUID, for businesses with several portfolios.
+    #[serde(default)]
+    pub parent_user_id: Option<String>,
+    /// ISO country code.
+    #[serde(default)]
+    pub country_code: Option<String>,
+    /// Identity key hash, when identity checks are on.
+    #[serde(default)]
+    pub identity_key_hash: Option<String>,
+}
+
+/// A user's profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Profile {
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// WhatsApp username.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+string_enum! {
+    /// The `type` of an inbound message.
+    pub enum MessageType {
+        /// Text.
+        Text = "text",
+        /// Image.
+        Image = "image",
+        /// Video.
+        Video = "video",
+        /// Audio or voice note.
+        Audio = "audio",
+        /// Document.
+        Document = "document",
+        /// Sticker.
+        Sticker = "sticker",
+        /// Location.
+        Location = "location",
+        /// Contact cards.
+        Contacts = "contacts",
+        /// Reply to an interactive message (buttons, lists, flows, call permission).
+        Interactive = "interactive",
+        /// Tap on a template quick-reply button.
+        Button = "button",
+        /// Reaction.
+        Reaction = "reaction",
+        /// Order from a catalog.
+        Order = "order",
+        /// System notice (number changed, ...).
+        System = "system",
+        /// A message type WhatsApp does not deliver to the Cloud API.
+        Unsupported = "unsupported",
+        /// Legacy name of `unsupported`.
+        UnknownLegacy = "unknown",
+        /// The user opened the chat for the first time.
+        RequestWelcome = "request_welcome",
+        /// The user edited a message.
+        Edit = "edit",
+        /// The user deleted a message.
+        Revoke = "revoke",
+    }
+}
+
+/// An inbound message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Message {
+    /// The sender's WhatsApp id (phone number); absent for users known only by a BSUID.
+    pub from: Option<String>,
+    /// The sender's business-scoped user id.
+    pub from_user_id: Option<String>,
+    /// The sender's parent business-scoped user id.
+    pub from_parent_user_id: Option<String>,
+    /// The message id (`wamid.…`).
+    pub id: Option<MessageId>,
+    /// When the user sent it.
+    pub timestamp: Option<Timestamp>,
+    /// The `type` Meta sent; `unknown` when it sent none.
+    pub kind: MessageType,
+    /// What the message replies to or was forwarded from.
+    pub context: Option<Box<Context>>,
+    /// Click-to-WhatsApp ad or post the conversation started from.
+    pub referral: Option<Box<Referral>>,
+    /// Errors, on `unsupported` messages.
+    pub errors: Vec<NotificationError>,
+    /// The group the message was sent in.
+    pub group_id: Option<String>,
+    /// The content, typed by `kind`.
+    pub content: Content,
+}
+
+/// The content of an inbound message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Content {
+    /// `text`.
+    Text(Text),
+    /// `image`.
+    Image(Box<Media>),
+    /// `video`.
+    Video(Box<Media>),
+    /// `audio`.
+    Audio(Box<Media>),
+    /// `document`.
+    Document(Box<Media>),
+    /// `sticker`.
+    Sticker(Box<Media>),
+    /// `location`.
+    Location(Box<Location>),
+    /// `contacts`.
+    Contacts(Vec<ContactCard>),
+    /// `interactive`.
+    Interactive(Box<Interactive>),
+    /// `button`.
+    Button(Button),
+    /// `reaction`.
+    Reaction(Reaction),
+    /// `order`.
+    Order(Box<Order>),
+    /// `system`.
+    System(Box<System>),
+    /// `unsupported`.
+    Unsupported(Unsupported),
+    /// `edit`.
+    Edit(Edit),
+    /// `revoke`.
+    Revoke(Revoke),
+    /// The type carries no object (`request_welcome`, legacy `unknown`), or it was missing.
+    Empty,
+    /// A type this version does not model, or an object without the documented shape: the
+    /// JSON as sent.
+    Unknown(RawJson),
+}
+
+impl Message {
+    /// A message that did not have the documented shape: the header fields that could be read,
+    /// and the whole object as raw JSON.
+    pub(super) fn from_json(value: &Value) -> Self {
+        Self::deserialize(value).unwrap_or_else(|_| Self {
+            from: text_at(value, "from"),
+            from_user_id: text_at(value, "from_user_id"),
+            from_parent_user_id: text_at(value, "from_parent_user_id"),
+            id: text_at(value, "id").map(MessageId::new),
+            timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
+            kind: value
+                .get("type")
+                .and_then(Value::as_str)
+                .map_or_else(|| MessageType::UnknownLegacy, MessageType::from),
+            context: None,
+            referral: None,
+            errors: Vec::new(),
+            group_id: text_at(value, "group_id"),
+            content: Content::Unknown(RawJson::from_value(value)),
+        })
+    }
+
+    /// The sender: `from`, or the business-scoped `from_user_id` when `from` is absent.
+    pub fn sender(&self) -> Option<&str> {
+        self.from.as_deref().or(self.from_user_id.as_deref())
+    }
+
+    /// The text of the message: the body of a `text`, or of the new version of an `edit`.
+    pub fn text(&self) -> Option<&str> {
+        match &self.content {
+            Content::Text(text) => Some(&text.body),
+            Content::Edit(edit) => edit.message.as_deref().and_then(Message::text),
+            _ => None,
+        }
+    }
+}
+
+/// Keys of a message object, read without allocating for the known ones.
+enum MessageKey {
+    From,
+    FromUserId,
+    FromParentUserId,
+    Id,
+    Timestamp,
+    Type,
+    Context,
+    Referral,
+    Errors,
+    GroupId,
+    Content(ContentKey),
+    Other(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ContentKey {
+    Text,
+    Image,
+    Video,
+    Audio,
+    Document,
+    Sticker,
+    Location,
+    Contacts,
+    Interactive,
+    Button,
+    Reaction,
+    Order,
+    System,
+    Unsupported,
+    Edit,
+    Revoke,
+}
+
+impl ContentKey {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Audio => "audio",
+            Self::Document => "document",
+            Self::Sticker => "sticker",
+            Self::Location => "location",
+            Self::Contacts => "contacts",
+            Self::Interactive => "interactive",
+            Self::Button => "button",
+            Self::Reaction => "reaction",
+            Self::Order => "order",
+            Self::System => "system",
+            Self::Unsupported => "unsupported",
+            Self::Edit => "edit",
+            Self::Revoke => "revoke",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = MessageKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<MessageKey, E> {
+                use ContentKey as C;
+                Ok(match v {
+                    "from" => MessageKey::From,
+                    "from_user_id" => MessageKey::FromUserId,
+                    "from_parent_user_id" => MessageKey::FromParentUserId,
+                    "id" => MessageKey::Id,
+                    "timestamp" => MessageKey::Timestamp,
+                    "type" => MessageKey::Type,
+                    "context" => MessageKey::Context,
+                    "referral" => MessageKey::Referral,
+                    "errors" => MessageKey::Errors,
+                    "group_id" => MessageKey::GroupId,
+                    "text" => MessageKey::Content(C::Text),
+                    "image" => MessageKey::Content(C::Image),
+                    "video" => MessageKey::Content(C::Video),
+                    "audio" => MessageKey::Content(C::Audio),
+                    "document" => MessageKey::Content(C::Document),
+                    "sticker" => MessageKey::Content(C::Sticker),
+                    "location" => MessageKey::Content(C::Location),
+                    "contacts" => MessageKey::Content(C::Contacts),
+                    "interactive" => MessageKey::Content(C::Interactive),
+                    "button" => MessageKey::Content(C::Button),
+                    "reaction" => MessageKey::Content(C::Reaction),
+                    "order" => MessageKey::Content(C::Order),
+                    "system" => MessageKey::Content(C::System),
+                    "unsupported" => MessageKey::Content(C::Unsupported),
+                    "edit" => MessageKey::Content(C::Edit),
+                    "revoke" => MessageKey::Content(C::Revoke),
+                    other => MessageKey::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// One pass over a message: header fields typed, the content object typed by its own key (so
+/// the order of `type` and content does not matter), unknown keys kept as raw JSON.
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MessageVisitor;
+        impl<'de> Visitor<'de> for MessageVisitor {
+            type Value = Message;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Message, A::Error> {
+                let mut message = Message {
+                    from: None,
+                    from_user_id: None,
+                    from_parent_user_id: None,
+                    id: None,
+                    timestamp: None,
+                    kind: MessageType::UnknownLegacy,
+                    context: None,
+                    referral: None,
+                    errors: Vec::new(),
+                    group_id: None,
+                    content: Content::Empty,
+                };
+                let mut kind: Option<MessageType> = None;
+                // Almost every message has exactly one content object: keep it inline, and any
+                // further ones in vectors that stay unallocated.
+                let mut first: Option<(ContentKey, Content)> = None;
+                let mut typed: Vec<(ContentKey, Content)> = Vec::new();
+                let mut raw: Vec<(String, RawJson)> = Vec::new();
+                while let Some(key) = map.next_key::<MessageKey>()? {
+                    match key {
+                        MessageKey::From => message.from = map.next_value_seed(OptText)?,
+                        MessageKey::FromUserId => message.from_user_id = map.next_value()?,
+                        MessageKey::FromParentUserId => {
+                            message.from_parent_user_id = map.next_value()?;
+                        }
+                        MessageKey::Id => message.id = map.next_value()?,
+                        MessageKey::Timestamp => message.timestamp = map.next_value()?,
+                        MessageKey::Type => kind = map.next_value()?,
+                        MessageKey::Context => message.context = map.next_value()?,
+                        MessageKey::Referral => message.referral = map.next_value()?,
+                        MessageKey::Errors => {
+                            message.errors = map.next_value::<Option<_>>()?.unwrap_or_default();
+                        }
+                        MessageKey::GroupId => message.group_id = map.next_value_seed(OptText)?,
+                        MessageKey::Content(key) => {
+                            if let Some(content) = map.next_value_seed(ContentSeed(key))? {
+                                if first.is_none() {
+                                    first = Some((key, content));
+                                } else {
+                                    typed.push((key, content));
+                                }
+                            }
+                        }
+                        MessageKey::Other(key) => raw.push((key, map.next_value()?)),
+                    }
+                }
+                if let Some(kind) = kind {
+                    message.kind = kind;
+                }
+                // The content is the object named by `type`; failing that, whatever content the
+                // message carries, so nothing is dropped.
+                let name = message.kind.as_str();
+                message.content = match first {
+                    Some((key, content)) if key.name() == name => content,
+                    first => {
+                        if let Some(i) = typed.iter().position(|(k, _)| k.name() == name) {
+                            typed.swap_remove(i).1
+                        } else if let Some(i) = raw.iter().position(|(k, _)| k == name) {
+                            Content::Unknown(raw.swap_remove(i).1)
+                        } else if let Some((_, content)) = first {
+                            content
+                        } else if !raw.is_empty() {
+                            Content::Unknown(raw.swap_remove(0).1)
+                        } else {
+                            Content::Empty
+                        }
+                    }
+                };
+                Ok(message)
+            }
+        }
+        d.deserialize_map(MessageVisitor)
+    }
+}
+
+/// An optional string that may also arrive as a JSON integer.
+struct OptText;
+
+impl<'de> DeserializeSeed<'de> for OptText {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        opt_string_or_integer(d)
+    }
+}
+
+/// Parses a content object typed by its key; `null` is no content.
+struct ContentSeed(ContentKey);
+
+impl<'de> DeserializeSeed<'de> for ContentSeed {
+    type Value = Option<Content>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Content>, D::Error> {
+        use ContentKey as C;
+        fn opt<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+            d: D,
+            wrap: fn(T) -> Content,
+        ) -> Result<Option<Content>, D::Error> {
+            Ok(Option::<T>::deserialize(d)?.map(wrap))
+        }
+        match self.0 {
+            C::Text => opt(d, Content::Text),
+            C::Image => opt(d, Content::Image),
+            C::Video => opt(d, Content::Video),
+            C::Audio => opt(d, Content::Audio),
+            C::Document => opt(d, Content::Document),
+            C::Sticker => opt(d, Content::Sticker),
+            C::Location => opt(d, Content::Location),
+            C::Contacts => opt(d, Content::Contacts),
+            C::Interactive => opt(d, Content::Interactive),
+            C::Button => opt(d, Content::Button),
+            C::Reaction => opt(d, Content::Reaction),
+            C::Order => opt(d, Content::Order),
+            C::System => opt(d, Content::System),
+            C::Unsupported => opt(d, Content::Unsupported),
+            C::Edit => opt(d, Content::Edit),
+            C::Revoke => opt(d, Content::Revoke),
+        }
+    }
+}

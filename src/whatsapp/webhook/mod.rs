@@ -1,0 +1,467 @@
+//! Typed models of WhatsApp Cloud API webhooks (`object = "whatsapp_business_account"`).
+//!
+//! Shapes follow Meta's WhatsApp webhook reference as of Graph API v25.0 (2026), summarised in
+//! the crate's `meta-api.md` §8. Every field Meta may omit is an `Option` (the phone number `from`
+//! too: since 2026 users with a username may be identified only by a business-scoped user id),
+//! every Meta-valued enum is open, ids and timestamps accept strings and numbers, and anything
+//! this version does not model is kept as raw JSON, never dropped.
+//!
+//! Use these through [`webhook::parse`](crate::webhook::parse) and
+//! [`Webhook::events`](crate::webhook::Webhook::events); the types are public so handlers can
+//! match on them.
+
+mod account;
+mod content;
+mod messages;
+mod statuses;
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::Timestamp;
+use crate::graph::RawJson;
+use crate::graph::serde_util::{null_as_default, string_enum, text_at};
+use crate::whatsapp::{MessageId, PhoneNumberId, WabaId};
+
+pub use account::*;
+pub use content::*;
+pub use messages::*;
+pub use statuses::*;
+
+string_enum! {
+    /// The subscription `field` of a change.
+    pub enum Field {
+        /// Inbound messages, statuses of sent messages, errors.
+        Messages = "messages",
+        /// Template approved, rejected, paused, ...
+        MessageTemplateStatusUpdate = "message_template_status_update",
+        /// Template quality score changed.
+        MessageTemplateQualityUpdate = "message_template_quality_update",
+        /// Template components edited.
+        MessageTemplateComponentsUpdate = "message_template_components_update",
+        /// Template category changed.
+        TemplateCategoryUpdate = "template_category_update",
+        /// Phone number quality, messaging limit or throughput changed.
+        PhoneNumberQualityUpdate = "phone_number_quality_update",
+        /// Display name review decided.
+        PhoneNumberNameUpdate = "phone_number_name_update",
+        /// Account restricted, banned, partner added, ...
+        AccountUpdate = "account_update",
+        /// Account review decided.
+        AccountReviewUpdate = "account_review_update",
+        /// Account alerts.
+        AccountAlerts = "account_alerts",
+        /// Business capabilities (limits) changed.
+        BusinessCapabilityUpdate = "business_capability_update",
+        /// Two-step verification PIN changed or reset.
+        Security = "security",
+        /// Flow status changes.
+        Flows = "flows",
+        /// Users' marketing-message preferences.
+        UserPreferences = "user_preferences",
+        /// Calling API events.
+        Calls = "calls",
+        /// Messages the business sent from the WhatsApp Business app (coexistence).
+        SmbMessageEchoes = "smb_message_echoes",
+        /// WhatsApp Business app state sync (coexistence).
+        SmbAppStateSync = "smb_app_state_sync",
+        /// Chat history sync (coexistence).
+        History = "history",
+        /// Messages the business sent from another client.
+        MessageEchoes = "message_echoes",
+        /// Partner solution changes.
+        PartnerSolutions = "partner_solutions",
+        /// Payment configuration changes.
+        PaymentConfigurationUpdate = "payment_configuration_update",
+    }
+}
+
+/// A parsed WhatsApp webhook body.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Payload {
+    /// Every `entry[]`, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// One `entry[]`: the changes of one WhatsApp Business Account.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// The WABA id.
+    #[serde(default)]
+    pub id: Option<WabaId>,
+    /// `time`, sent on some fields only.
+    #[serde(default)]
+    pub time: Option<Timestamp>,
+    /// Every `changes[]`, in order.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub changes: Vec<Change>,
+}
+
+/// One `changes[]` item: a `field` and its `value`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Change {
+    /// The subscription field, such as `messages` or `account_update`; unknown fields verbatim.
+    pub field: Field,
+    /// The value, typed by field.
+    pub value: ChangeValue,
+}
+
+/// The value of a change, typed by its field.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ChangeValue {
+    /// `messages`: inbound messages, statuses of sent messages, errors.
+    Messages(MessagesValue),
+    /// `message_template_status_update`.
+    TemplateStatus(TemplateStatusUpdate),
+    /// `message_template_quality_update`.
+    TemplateQuality(TemplateQualityUpdate),
+    /// `message_template_components_update`.
+    TemplateComponents(TemplateComponentsUpdate),
+    /// `template_category_update`.
+    TemplateCategory(TemplateCategoryUpdate),
+    /// `phone_number_quality_update`.
+    PhoneNumberQuality(PhoneNumberQualityUpdate),
+    /// `phone_number_name_update`.
+    PhoneNumberName(PhoneNumberNameUpdate),
+    /// `account_update`.
+    Account(AccountUpdate),
+    /// `account_review_update`.
+    AccountReview(AccountReviewUpdate),
+    /// `business_capability_update`.
+    BusinessCapability(BusinessCapabilityUpdate),
+    /// `security`.
+    Security(SecurityUpdate),
+    /// `user_preferences`.
+    UserPreferences(UserPreferencesUpdate),
+    /// `smb_message_echoes` and `message_echoes`: messages the business sent from another app.
+    MessageEchoes(MessageEchoes),
+    /// A field this version does not model, or a value that did not have the documented shape:
+    /// the JSON as Meta sent it.
+    Unknown(RawJson),
+}
+
+impl ChangeValue {
+    /// The messages value, for the `messages` field.
+    pub fn as_messages(&self) -> Option<&MessagesValue> {
+        match self {
+            Self::Messages(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Parses a value typed by `field`; a known field whose value does not have the documented
+    /// shape, and any unknown field, is kept as raw JSON.
+    fn from_json(field: &Field, value: &Value) -> Self {
+        if *field == Field::Messages {
+            return match value.as_object() {
+                Some(_) => Self::Messages(MessagesValue::from_json(value)),
+                None => Self::Unknown(RawJson::from_value(value)),
+            };
+        }
+        FieldSeed(field).deserialize(value).unwrap_or_else(|_| Self::Unknown(RawJson::from_value(value)))
+    }
+}
+
+/// Deserializes a change value whose field is already known.
+struct FieldSeed<'f>(&'f Field);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ChangeValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChangeValue, D::Error> {
+        Ok(match self.0 {
+            Field::Messages => ChangeValue::Messages(MessagesValue::deserialize(d)?),
+            Field::MessageTemplateStatusUpdate => ChangeValue::TemplateStatus(Deserialize::deserialize(d)?),
+            Field::MessageTemplateQualityUpdate => ChangeValue::TemplateQuality(Deserialize::deserialize(d)?),
+            Field::MessageTemplateComponentsUpdate => {
+                ChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
+            }
+            Field::TemplateCategoryUpdate => ChangeValue::TemplateCategory(Deserialize::deserialize(d)?),
+            Field::PhoneNumberQualityUpdate => ChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?),
+            Field::PhoneNumberNameUpdate => ChangeValue::PhoneNumberName(Deserialize::deserialize(d)?),
+            Field::AccountUpdate => ChangeValue::Account(Deserialize::deserialize(d)?),
+            Field::AccountReviewUpdate => ChangeValue::AccountReview(Deserialize::deserialize(d)?),
+            Field::BusinessCapabilityUpdate => ChangeValue::BusinessCapability(Deserialize::deserialize(d)?),
+            Field::Security => ChangeValue::Security(Deserialize::deserialize(d)?),
+            Field::UserPreferences => ChangeValue::UserPreferences(Deserialize::deserialize(d)?),
+            Field::SmbMessageEchoes | Field::MessageEchoes => {
+                ChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
+            }
+            _ => ChangeValue::Unknown(Deserialize::deserialize(d)?),
+        })
+    }
+}
+
+/// Fast path: a change in one pass. When `value` comes before `field` (as Meta sends it), the
+/// value is read as a messages value; a non-`messages` change in that order fails here and is
+/// parsed by the general path instead.
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ChangeVisitor;
+        impl<'de> Visitor<'de> for ChangeVisitor {
+            type Value = Change;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a change object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
+                let mut field: Option<Field> = None;
+                let mut value: Option<ChangeValue> = None;
+                while let Some(key) = map.next_key::<ChangeKey>()? {
+                    match key {
+                        ChangeKey::Field => {
+                            if field.is_some() {
+                                return Err(de::Error::duplicate_field("field"));
+                            }
+                            field = Some(map.next_value()?);
+                        }
+                        ChangeKey::Value => {
+                            if value.is_some() {
+                                return Err(de::Error::duplicate_field("value"));
+                            }
+                            let f = field.as_ref().unwrap_or(&Field::Messages);
+                            value = Some(map.next_value_seed(FieldSeed(f))?);
+                        }
+                        ChangeKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let field = field.ok_or_else(|| de::Error::missing_field("field"))?;
+                let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+                if field != Field::Messages && matches!(value, ChangeValue::Messages(_)) {
+                    return Err(de::Error::custom("value came before a non-messages field"));
+                }
+                Ok(Change { field, value })
+            }
+        }
+        d.deserialize_map(ChangeVisitor)
+    }
+}
+
+enum ChangeKey {
+    Field,
+    Value,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ChangeKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ChangeKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ChangeKey, E> {
+                Ok(match v {
+                    "field" => ChangeKey::Field,
+                    "value" => ChangeKey::Value,
+                    _ => ChangeKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl Payload {
+    /// General path: builds the payload from an already parsed `entry` array, element by
+    /// element.
+    pub(crate) fn from_json(entries: &[Value]) -> Self {
+        Self { entries: entries.iter().filter_map(Entry::from_json).collect() }
+    }
+}
+
+impl Entry {
+    fn from_json(value: &Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let changes = object
+            .get("changes")
+            .and_then(Value::as_array)
+            .map(|changes| changes.iter().filter_map(Change::from_json).collect())
+            .unwrap_or_default();
+        Some(Self {
+            id: text_at(value, "id").map(WabaId::new),
+            time: object.get("time").and_then(|t| Timestamp::deserialize(t).ok()),
+            changes,
+        })
+    }
+}
+
+impl Change {
+    fn from_json(value: &Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let field = object
+            .get("field")
+            .and_then(Value::as_str)
+            .map_or_else(|| Field::Unknown("unknown".to_owned()), Field::from);
+        let value = object.get("value").unwrap_or(&Value::Null);
+        Some(Self { value: ChangeValue::from_json(&field, value), field })
+    }
+}
+
+/// One event of a WhatsApp webhook, borrowing from the parsed payload.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// An inbound message: `whatsapp.message.<type>`.
+    Message {
+        /// The entry (WABA) it came in.
+        entry: &'a Entry,
+        /// The value it came in (metadata, contacts).
+        value: &'a MessagesValue,
+        /// The message.
+        message: &'a Message,
+    },
+    /// A status of a sent message: `whatsapp.status.<status>`.
+    Status {
+        /// The entry (WABA) it came in.
+        entry: &'a Entry,
+        /// The value it came in.
+        value: &'a MessagesValue,
+        /// The status.
+        status: &'a Status,
+    },
+    /// A value-level error: `whatsapp.error`.
+    Error {
+        /// The entry (WABA) it came in.
+        entry: &'a Entry,
+        /// The value it came in.
+        value: &'a MessagesValue,
+        /// The error.
+        error: &'a NotificationError,
+    },
+    /// Any other change (and a `messages` change with nothing in it): `whatsapp.<field>`.
+    Change {
+        /// The entry (WABA) it came in.
+        entry: &'a Entry,
+        /// The change.
+        change: &'a Change,
+    },
+}
+
+impl<'a> Event<'a> {
+    /// The entry the event came in.
+    pub fn entry(&self) -> &'a Entry {
+        match *self {
+            Self::Message { entry, .. }
+            | Self::Status { entry, .. }
+            | Self::Error { entry, .. }
+            | Self::Change { entry, .. } => entry,
+        }
+    }
+
+    /// The middle and last parts of the event kind (`("message", "text")`,
+    /// `("", "account_update")`).
+    pub(crate) fn kind_parts(&self) -> (&'static str, &'a str) {
+        match *self {
+            Self::Message { message, .. } => ("message", message.kind.as_str()),
+            Self::Status { status, .. } => ("status", status.status.as_str()),
+            Self::Error { .. } => ("", "error"),
+            Self::Change { change, .. } => ("", change.field.as_str()),
+        }
+    }
+
+    /// The user for messages, the business phone-number id for statuses.
+    pub fn sender(&self) -> Option<&'a str> {
+        match *self {
+            Self::Message { message, .. } => message.sender(),
+            Self::Status { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
+            _ => None,
+        }
+    }
+
+    /// The business phone-number id for messages, the user for statuses.
+    pub fn recipient(&self) -> Option<&'a str> {
+        match *self {
+            Self::Message { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
+            Self::Status { status, .. } => status.recipient(),
+            _ => None,
+        }
+    }
+
+    /// The message id (`wamid`) of a message or status.
+    pub fn message_id(&self) -> Option<&'a str> {
+        match *self {
+            Self::Message { message, .. } => message.id.as_ref().map(MessageId::as_str),
+            Self::Status { status, .. } => status.id.as_ref().map(MessageId::as_str),
+            _ => None,
+        }
+    }
+
+    /// When the message was sent or the status happened.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        match *self {
+            Self::Message { message, .. } => message.timestamp,
+            Self::Status { status, .. } => status.timestamp,
+            Self::Change { entry, .. } | Self::Error { entry, .. } => entry.time,
+        }
+    }
+
+    /// The text of a text message or of an edit.
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            Self::Message { message, .. } => message.text(),
+            _ => None,
+        }
+    }
+}
+
+/// Iterator over the events of a WhatsApp payload, in body order.
+#[derive(Clone, Debug)]
+pub struct Events<'a> {
+    entries: &'a [Entry],
+    entry: usize,
+    change: usize,
+    item: usize,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(payload: &'a Payload) -> Self {
+        Self { entries: &payload.entries, entry: 0, change: 0, item: 0 }
+    }
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let entry = self.entries.get(self.entry)?;
+            let Some(change) = entry.changes.get(self.change) else {
+                self.entry += 1;
+                self.change = 0;
+                self.item = 0;
+                continue;
+            };
+            let ChangeValue::Messages(value) = &change.value else {
+                self.change += 1;
+                return Some(Event::Change { entry, change });
+            };
+            let (m, s, e) = (value.messages.len(), value.statuses.len(), value.errors.len());
+            let i = self.item;
+            self.item += 1;
+            if m + s + e == 0 && i == 0 {
+                return Some(Event::Change { entry, change });
+            }
+            if i < m {
+                return Some(Event::Message { entry, value, message: &value.messages[i] });
+            }
+            if i < m + s {
+                return Some(Event::Status { entry, value, status: &value.statuses[i - m] });
+            }
+            if i < m + s + e {
+                return Some(Event::Error { entry, value, error: &value.errors[i - m - s] });
+            }
+            self.change += 1;
+            self.item = 0;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Delivery statuses of sent messages, with their pricing and conversation, and value-level
+//! errors.
+
+use serde::Deserialize;
+
+use serde_json::Value;
+
+use crate::Timestamp;
+use crate::graph::Lazy;
+use crate::graph::serde_util::{
+    null_as_default, opt_integer_or_string, opt_string_or_integer, string_enum, text_at,
+};
+use crate::whatsapp::MessageId;
+
+/// An error object inside a webhook (on statuses, messages or the value).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct NotificationError {
+    /// Error code, as in the Graph error table (131047, 131051, ...).
+    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    pub code: Option<i64>,
+    /// Short title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Details.
+    #[serde(default)]
+    pub error_data: Option<ErrorData>,
+    /// Link to the error-code reference.
+    #[serde(default)]
+    pub href: Option<String>,
+    /// Details, in the legacy shape.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+impl NotificationError {
+    pub(super) fn from_json(value: &Value) -> Self {
+        Self::deserialize(value).unwrap_or_else(|_| Self {
+            code: value.get("code").and_then(Value::as_i64),
+            message: Some(value.to_string()),
+            ..Self::default()
+        })
+    }
+
+    /// The details, from `error_data.details` or the legacy `details`.
+    pub fn details(&self) -> Option<&str> {
+        self.error_data.as_ref().and_then(|d| d.details.as_deref()).or(self.details.as_deref())
+    }
+}
+
+/// `error_data` of a [`NotificationError`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorData {
+    /// Explanation.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+string_enum! {
+    /// The status of a sent message.
+    pub enum StatusKind {
+        /// Accepted by WhatsApp.
+        Sent = "sent",
+        /// Delivered to the device.
+        Delivered = "delivered",
+        /// Read by the user.
+        Read = "read",
+        /// Voice message played.
+        Played = "played",
+        /// Failed; see `errors`.
+        Failed = "failed",
+        /// Deleted by the user (legacy).
+        Deleted = "deleted",
+        /// Warning (legacy).
+        Warning = "warning",
+    }
+}
+
+/// A status update of a message the business sent.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Status {
+    /// The message id returned by the send call.
+    #[serde(default)]
+    pub id: Option<MessageId>,
+    /// The status.
+    #[serde(default = "unknown_status")]
+    pub status: StatusKind,
+    /// When it happened.
+    #[serde(default)]
+    pub timestamp: Option<Timestamp>,
+    /// The recipient's WhatsApp id or the group id; absent when sent to a BSUID.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub recipient_id: Option<String>,
+    /// The recipient's business-scoped user id.
+    #[serde(default)]
+    pub recipient_user_id: Option<String>,
+    /// The recipient's parent business-scoped user id.
+    #[serde(default)]
+    pub recipient_parent_user_id: Option<String>,
+    /// `group` for group messages.
+    #[serde(default)]
+    pub recipient_type: Option<String>,
+    /// In a group, the participant this status is about.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub recipient_participant_id: Option<String>,
+    /// In a group, the participant's business-scoped id.
+    #[serde(default)]
+    pub recipient_participant_user_id: Option<String>,
+    /// The string the business attached to the send.
+    #[serde(default)]
+    pub biz_opaque_callback_data: Option<String>,
+    /// The recipient's identity key hash.
+    #[serde(default)]
+    pub recipient_identity_key_hash: Option<String>,
+    /// Conversation (omitted from v24.0 except free entry-point conversations); typed on
+    /// access with [`Lazy::get`].
+    #[serde(default)]
+    pub conversation: Option<Lazy<Conversation>>,
+    /// Pricing; typed on access with [`Lazy::get`].
+    #[serde(default)]
+    pub pricing: Option<Lazy<Pricing>>,
+    /// Errors, on `failed` statuses.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub errors: Vec<NotificationError>,
+}
+
+fn unknown_status() -> StatusKind {
+    StatusKind::Unknown("unknown".to_owned())
+}
+
+impl Status {
+    pub(super) fn from_json(value: &Value) -> Self {
+        Self::deserialize(value).unwrap_or_else(|_| Self {
+            id: text_at(value, "id").map(MessageId::new),
+            status: value.get("status").and_then(Value::as_str).map_or_else(unknown_status, StatusKind::from),
+            timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
+            recipient_id: text_at(value, "recipient_id"),
+            recipient_user_id: text_at(value, "recipient_user_id"),
+            recipient_parent_user_id: None,
+            recipient_type: None,
+            recipient_participant_id: None,
+            recipient_participant_user_id: None,
+            biz_opaque_callback_data: None,
+            recipient_identity_key_hash: None,
+            conversation: None,
+            pricing: None,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The recipient: `recipient_id`, or the business-scoped `recipient_user_id`.
+    pub fn recipient(&self) -> Option<&str> {
+        self.recipient_id.as_deref().or(self.recipient_user_id.as_deref())
+    }
+}
+
+string_enum! {
+    /// The pricing model of a message.
+    pub enum PricingModel {
+        /// Per-message pricing (from July 2025).
+        Pmp = "PMP",
+        /// Conversation-based pricing (before July 2025).
+        Cbp = "CBP",
+    }
+}
+
+string_enum! {
+    /// The pricing category of a message or conversation.
+    pub enum PricingCategory {
+        /// Marketing.
+        Marketing = "marketing",
+        /// Marketing Messages Lite API.
+        MarketingLite = "marketing_lite",
+        /// Utility.
+        Utility = "utility",
+        /// Authentication.
+        Authentication = "authentication",
+        /// Authentication, international rate.
+        AuthenticationInternational = "authentication_international",
+        /// Service.
+        Service = "service",
+        /// Referral conversion (free entry point).
+        ReferralConversion = "referral_conversion",
+    }
+}
+
+string_enum! {
+    /// How a message is charged.
+    pub enum PricingType {
+        /// Charged at the regular rate.
+        Regular = "regular",
+        /// Free: inside the customer-service window.
+        FreeCustomerService = "free_customer_service",
+        /// Free: inside a free entry-point window.
+        FreeEntryPoint = "free_entry_point",
+    }
+}
+
+/// The conversation a status belongs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Conversation {
+    /// Conversation id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+    /// When it expires.
+    #[serde(default)]
+    pub expiration_timestamp: Option<Timestamp>,
+    /// What opened it.
+    #[serde(default)]
+    pub origin: Option<ConversationOrigin>,
+}
+
+/// What opened a conversation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ConversationOrigin {
+    /// What opened it.
+    #[serde(default, rename = "type")]
+    pub kind: Option<PricingCategory>,
+}
+
+/// Pricing of a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Pricing {
+    /// Whether it is billed (slated for deprecation).
+    #[serde(default)]
+    pub billable: Option<bool>,
+    /// `CBP` (before July 2025) or `PMP`.
+    #[serde(default)]
+    pub pricing_model: Option<PricingModel>,
+    /// How it is charged.
+    #[serde(default, rename = "type")]
+    pub kind: Option<PricingType>,
+    /// Its category.
+    #[serde(default)]
+    pub category: Option<PricingCategory>,
+}

@@ -1,0 +1,178 @@
+//! The layering rules of ARCHITECTURE.md, checked on the source: no module may use a module of
+//! its own layer or of a layer above it, and no source file grows past its seams.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Each module's rank: a module may use only modules of a lower rank. Listed bottom-up, as in
+/// ARCHITECTURE.md.
+const RANKS: &[(&str, u32)] = &[
+    // Core.
+    ("util", 0),
+    ("secret", 1),
+    ("graph", 2),
+    ("clock", 3),
+    ("store", 4), // the error every store shares (src/store/mod.rs, src/store/error.rs)
+    // Platforms.
+    ("whatsapp", 10),
+    ("messenger", 11),
+    ("instagram", 12), // builds on Messenger's page-messaging models
+    // Capabilities.
+    ("webhook", 20),
+    ("token", 21),
+    ("pacing", 22),
+    ("delivery", 23),
+    // Backends of every capability's store trait.
+    ("store::backend", 30),
+    // Integrations.
+    ("axum", 40),
+    ("testing", 41),
+];
+
+/// Names the crate root re-exports, with the module that defines them.
+const ROOT_REEXPORTS: &[(&str, &str)] = &[
+    ("Client", "graph"),
+    ("ClientBuilder", "graph"),
+    ("Error", "graph"),
+    ("ErrorKind", "graph"),
+    ("Platform", "graph"),
+    ("Result", "graph"),
+    ("Timestamp", "graph"),
+    ("AccessToken", "secret"),
+    ("AppSecret", "secret"),
+    ("SecretValue", "secret"),
+    ("VerifyToken", "secret"),
+];
+
+/// The longest a source file may grow: past it, a file has more than one seam to cut at.
+const MAX_LINES: usize = 800;
+
+fn rank(module: &str) -> u32 {
+    RANKS.iter().find(|(name, _)| *name == module).map_or_else(
+        || panic!("module `{module}` is not placed in a layer: add it to RANKS and ARCHITECTURE.md"),
+        |(_, rank)| *rank,
+    )
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The layer a file belongs to: its top module, with the store's engines apart from its core.
+fn module_of(relative: &Path) -> Option<String> {
+    let parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let top = parts[0].trim_end_matches(".rs").to_owned();
+    if top == "lib" {
+        return None;
+    }
+    if top == "store" && parts.len() > 1 && !matches!(parts[1].as_str(), "mod.rs" | "error.rs") {
+        return Some("store::backend".to_owned());
+    }
+    Some(top)
+}
+
+/// The modules a line of code names through `crate::`.
+fn used_modules(line: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("crate::") {
+        // `$crate::` in macros, and identifiers ending in `crate`, are not paths of this crate.
+        let before = &rest[..at];
+        let after = &rest[at + "crate::".len()..];
+        rest = after;
+        if before.ends_with('$') || before.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let names: Vec<&str> = if let Some(group) = after.strip_prefix('{') {
+            // `crate::{a, b::c, D}`: the first segment of each item (one level of braces).
+            let end = group.find('}').unwrap_or(group.len());
+            group[..end].split(',').map(|item| item.trim().split("::").next().unwrap_or("").trim()).collect()
+        } else {
+            vec![after.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("")]
+        };
+        for name in names.into_iter().filter(|n| !n.is_empty()) {
+            let module = ROOT_REEXPORTS
+                .iter()
+                .find(|(reexport, _)| *reexport == name)
+                .map_or(name, |(_, module)| module);
+            used.insert(module.to_owned());
+        }
+    }
+    used
+}
+
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim_start().starts_with("//"))
+}
+
+#[test]
+fn no_module_uses_its_own_layer_or_one_above() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut violations = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap();
+        let Some(module) = module_of(relative) else { continue };
+        let own = rank(&module);
+        let text = fs::read_to_string(file).unwrap();
+        for (number, line) in code_lines(&text) {
+            for used in used_modules(line) {
+                let target = if used == "store" && module != "store" && module != "store::backend" {
+                    // Outside the store, `crate::store::…` names the shared error, unless it names
+                    // an engine's type (only integrations and tests may).
+                    if line.contains("Sqlite") || line.contains("Postgres") || line.contains("Redis") {
+                        "store::backend".to_owned()
+                    } else {
+                        "store".to_owned()
+                    }
+                } else {
+                    used
+                };
+                let same = target == module || (module == "store::backend" && target == "store");
+                if !same && rank(&target) >= own {
+                    violations.push(format!("{}:{number}: `{module}` uses `{target}`", relative.display()));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "layering violations (see ARCHITECTURE.md):\n{}", violations.join("\n"));
+}
+
+#[test]
+fn no_source_file_grows_past_its_seams() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = fs::read_to_string(file).unwrap().lines().count();
+            (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines: cut them at their seams:\n{}", long.join("\n"));
+}
+
+#[test]
+fn the_checker_reads_grouped_and_root_paths() {
+    let used = used_modules("use crate::{Timestamp, messenger, whatsapp::webhook};");
+    assert_eq!(used.into_iter().collect::<Vec<_>>(), ["graph", "messenger", "whatsapp"]);
+    assert!(used_modules("macro_rules! m { () => { $crate::graph::X } }").is_empty());
+    assert_eq!(
+        used_modules("let x = crate::pacing::window::WINDOW;").into_iter().collect::<Vec<_>>(),
+        ["pacing"]
+    );
+    assert_eq!(module_of(Path::new("store/sqlite.rs")).as_deref(), Some("store::backend"));
+    assert_eq!(module_of(Path::new("store/error.rs")).as_deref(), Some("store"));
+}
