@@ -1,65 +1,91 @@
-//! A relay: receive Meta's webhooks, verify them, and forward each one to a customer's endpoint
-//! signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+//! A durable relay: receive Meta's webhooks, store each event before answering, and forward every
+//! event to a customer's endpoint with Standard Webhooks signatures, retrying until it answers
+//! `2xx`.
 //!
-//! Run it with `cargo run --example relay`. Everything runs on 127.0.0.1: the gateway (the axum
-//! webhook router, with a bounded channel so a slow downstream turns into `503` and Meta
-//! redelivers later), a downstream customer endpoint that checks the relay signature with
-//! `RelayVerifier`, and signed webhooks built with `testing::WebhookBuilder`.
+//! With no configuration (`cargo run --example relay`) it runs an offline demo on 127.0.0.1: a
+//! customer endpoint that fails its first calls, Meta's posts built with `WebhookBuilder`, and
+//! the relay's queue in a temporary SQLite file.
 //!
-//! The `webhook-id` is the digest of Meta's body: stable across Meta's redeliveries and the
-//! relay's own retries, so the customer can use it as an idempotency key.
+//! With `RELAY_TARGET_URL` set it is a production-shaped relay, configured by the environment:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `RELAY_LISTEN` | host:port to bind (default `127.0.0.1:8080`) |
+//! | `META_APP_SECRET` | the app secret that signs Meta's webhooks |
+//! | `META_VERIFY_TOKEN` | the subscription handshake's verify token |
+//! | `RELAY_STORE` | `sqlite://PATH`, or a `postgres://` URL several replicas share |
+//! | `RELAY_TARGET_URL` | the customer's endpoint |
+//! | `RELAY_SIGNING_SECRET` | the customer's Standard Webhooks secret (`whsec_...`) |
+//!
+//! It serves `GET` (handshake) and `POST` (events) at `/webhooks/meta`. A `200` means the body's
+//! events are stored; killed at any moment and restarted, it loses none of them. While the store
+//! is unreachable it answers `503` (Meta redelivers) and recovers by itself.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use meta_messaging::Timestamp;
-use meta_messaging::axum::{Delivery, WebhookRouter};
+use meta_messaging::axum::WebhookRouter;
+use meta_messaging::delivery::{CircuitBreaker, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig};
+#[cfg(feature = "postgres")]
+use meta_messaging::store::PostgresQueue;
+use meta_messaging::store::SqliteQueue;
 use meta_messaging::testing::WebhookBuilder;
-use meta_messaging::webhook::relay::{RelaySigner, RelayVerifier, SigningSecret};
-use meta_messaging::webhook::{InMemoryDeduplicator, Verifier, body_digest};
-use tokio::sync::mpsc;
+use meta_messaging::webhook::Verifier;
+use meta_messaging::webhook::relay::{RelayVerifier, SigningSecret};
 
-const APP_SECRET: &str = "relay-example-app-secret";
+type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-/// The customer's endpoint: verifies the relay signature before trusting anything.
-fn downstream(verifier: &RelayVerifier, headers: &HeaderMap, body: &[u8]) -> StatusCode {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    match verifier.verify(
-        header("webhook-id"),
-        header("webhook-timestamp"),
-        header("webhook-signature"),
-        body,
-    ) {
-        Ok(()) => {
-            println!("  customer: verified {} ({} bytes)", header("webhook-id"), body.len());
-            StatusCode::NO_CONTENT
-        }
-        Err(error) => {
-            println!("  customer: rejected: {error}");
-            StatusCode::UNAUTHORIZED
-        }
+/// The relay's queue, from `RELAY_STORE`.
+async fn open_store(url: &str) -> Result<Arc<dyn Queue>, Failure> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok(Arc::new(SqliteQueue::open(path).await?));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // Lazy: the relay starts (and answers 503) even while the server is down.
+        #[cfg(feature = "postgres")]
+        return Ok(Arc::new(PostgresQueue::connect_lazy(url)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err("built without the `postgres` feature: build with --all-features".into());
+    }
+    Err("RELAY_STORE must be sqlite://PATH or a postgres:// URL".into())
 }
 
-/// Forwards one delivery, retrying transient failures with the same `webhook-id`.
-async fn forward(http: &reqwest::Client, signer: &RelaySigner, url: &str, delivery: &Delivery) -> bool {
-    let id = format!("msg_{}", body_digest(delivery.body()).trim_start_matches("sha256:"));
-    for attempt in 1..=3u32 {
-        let Ok(headers) = signer.sign(&id, Timestamp::now(), delivery.body()) else { return false };
-        let mut request =
-            http.post(url).header("content-type", "application/json").body(delivery.body().clone());
-        for (name, value) in headers.iter() {
-            request = request.header(name, value);
-        }
-        match request.send().await {
-            Ok(response) if response.status().is_success() => return true,
-            Ok(response) if response.status().is_client_error() => return false,
-            _ => tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await,
-        }
-    }
-    false
+/// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
+fn relay_worker(queue: Arc<dyn Queue>, target: &str, secret: &SigningSecret) -> Result<Worker, Failure> {
+    let relay = HttpRelay::new(target, secret)?
+        .timeout(Duration::from_secs(10))
+        .circuit_breaker(CircuitBreaker::new(20, Duration::from_secs(2)));
+    let config = WorkerConfig::default()
+        .batch(32)
+        .lease(Duration::from_secs(30), Duration::from_secs(12))
+        .poll_interval(Duration::from_millis(50))
+        .backoff(Duration::from_millis(200), Duration::from_secs(10))
+        .give_up_after(u32::MAX, Some(Duration::from_secs(3 * 24 * 3600)));
+    Ok(Worker::new(queue, INBOX_QUEUE, relay).config(config))
+}
+
+fn router(queue: Arc<dyn Queue>, app_secret: &str, verify_token: &str) -> axum::Router {
+    let webhooks =
+        WebhookRouter::new(Verifier::new(app_secret), verify_token).inbox(Inbox::new(queue)).into_router();
+    axum::Router::new().nest("/webhooks/meta", webhooks)
+}
+
+fn env(name: &str) -> Result<String, Failure> {
+    std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+async fn serve() -> Result<(), Failure> {
+    let listen = std::env::var("RELAY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let secret = SigningSecret::parse(&env("RELAY_SIGNING_SECRET")?)?;
+    let queue = open_store(&env("RELAY_STORE")?).await?;
+    let worker = relay_worker(Arc::clone(&queue), &env("RELAY_TARGET_URL")?, &secret)?;
+    tokio::spawn(worker.run(std::future::pending()));
+    let app = router(queue, &env("META_APP_SECRET")?, &env("META_VERIFY_TOKEN")?);
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    println!("relay: listening on http://{}/webhooks/meta", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
 async fn bind(app: axum::Router) -> std::io::Result<String> {
@@ -69,44 +95,51 @@ async fn bind(app: axum::Router) -> std::io::Result<String> {
     Ok(format!("http://{address}"))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The customer's signing secret, shared with them once (`whsec_...`).
+/// The offline demo: a flaky customer, three posts from Meta (one a redelivery), every event
+/// forwarded exactly as stored.
+async fn demo() -> Result<(), Failure> {
+    const APP_SECRET: &str = "relay-example-app-secret";
     let secret = SigningSecret::generate();
     let customer_verifier = RelayVerifier::new(&secret);
+    let received = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (log, count) = (Arc::clone(&received), Arc::clone(&calls));
     let customer = axum::Router::new().route(
         "/hooks",
         axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let status = downstream(&customer_verifier, &headers, &body);
+            let header =
+                |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            // The first two calls fail: the relay retries them with the same webhook-id.
+            let status = if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else if customer_verifier
+                .verify(
+                    &header("webhook-id"),
+                    &header("webhook-timestamp"),
+                    &header("webhook-signature"),
+                    &body,
+                )
+                .is_ok()
+            {
+                let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                println!("  customer: {} {}", header("webhook-id"), event["kind"]);
+                log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(header("webhook-id"));
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
             async move { status }
         }),
     );
     let customer_url = format!("{}/hooks", bind(customer).await?);
 
-    // The gateway: Meta's webhooks in, a bounded queue, one forwarding worker.
-    let (sender, mut queue) = mpsc::channel::<Delivery>(256);
-    let gateway = WebhookRouter::new(Verifier::new(APP_SECRET), "relay-verify-token")
-        .dedupe(InMemoryDeduplicator::default())
-        .channel(sender)
-        .into_router();
-    let gateway_url = bind(gateway).await?;
-    let signer = RelaySigner::new(&secret);
-    let forwarded = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&forwarded);
-    tokio::spawn(async move {
-        let http = reqwest::Client::new();
-        while let Some(delivery) = queue.recv().await {
-            let events = delivery.events().count();
-            if forward(&http, &signer, &customer_url, &delivery).await {
-                count.fetch_add(1, Ordering::SeqCst);
-                println!("gateway: forwarded a delivery with {events} new event(s)");
-            } else {
-                println!("gateway: gave up on a delivery (keep it in a dead-letter store)");
-            }
-        }
-    });
+    let dir = std::env::temp_dir().join(format!("mm-relay-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let store = format!("sqlite://{}", dir.join("relay.db").display());
+    let queue = open_store(&store).await?;
+    let gateway_url = bind(router(Arc::clone(&queue), APP_SECRET, "relay-verify-token")).await?;
+    tokio::spawn(relay_worker(Arc::clone(&queue), &customer_url, &secret)?.run(std::future::pending()));
 
-    // Meta posts two webhooks, then redelivers the first.
     let http = reqwest::Client::new();
     let first = WebhookBuilder::whatsapp("106540352242922")
         .text("16505551234", "Where is my parcel?")
@@ -115,15 +148,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let second =
         WebhookBuilder::messenger("109876543210987").text("24512345678901234", "hello").sign(APP_SECRET);
     for (label, signed) in [("WhatsApp batch", &first), ("Messenger text", &second), ("redelivery", &first)] {
-        println!("Meta -> gateway: {label}: {}", signed.post(&http, &gateway_url).await?.status());
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let url = format!("{gateway_url}/webhooks/meta");
+        println!("Meta -> relay: {label}: {}", signed.post(&http, &url).await?.status());
     }
 
-    let forwarded = forwarded.load(Ordering::SeqCst);
-    println!("forwarded {forwarded} deliveries; the redelivery was dropped by dedupe");
-    if forwarded == 2 {
+    for _ in 0..100 {
+        if received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let delivered = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+    let (pending, done, dead) = queue.counts(INBOX_QUEUE).await?;
+    println!("relay: {delivered} events delivered; queue: {pending} pending, {done} done, {dead} dead");
+    std::fs::remove_dir_all(&dir).ok();
+    if delivered == 3 && done == 3 {
         Ok(())
     } else {
-        Err(format!("expected 2 forwarded deliveries, got {forwarded}").into())
+        Err(format!("expected 3 delivered events, got {delivered}").into())
     }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    if std::env::var_os("RELAY_TARGET_URL").is_some() { serve().await } else { demo().await }
 }

@@ -2,9 +2,16 @@
 //! routes.
 //!
 //! [`WebhookRouter`] serves one path: `GET` answers Meta's subscription handshake, `POST`
-//! enforces the body cap before buffering, verifies the signature on the raw bytes, parses,
-//! drops redeliveries, answers `200` at once and hands the delivery to your handler (spawned) or
-//! channel. [`VerifiedWebhook`] is the extractor behind it, for routes of your own; it must be
+//! enforces the body cap before buffering, verifies the signature on the raw bytes, parses, and
+//! then, by mode:
+//!
+//! | mode | what `200` means |
+//! |---|---|
+//! | [`inbox`](WebhookRouter::inbox) (durable) | the events are stored in a [`Queue`](crate::delivery::Queue), deduped; nothing is lost after it |
+//! | [`handler`](WebhookRouter::handler) | fresh events handed to a spawned task: at most once |
+//! | [`channel`](WebhookRouter::channel) | fresh events placed in a bounded channel: at most once |
+//!
+//! [`VerifiedWebhook`] is the extractor behind it, for routes of your own; it must be
 //! the last argument of the handler, as it consumes the body.
 //!
 //! Rejections carry the status Meta and operators expect ([`WebhookRejection::status`]): `413`
@@ -42,6 +49,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::VerifyToken;
+use crate::delivery::Inbox;
 use crate::webhook::{
     BodyLimit, Deduplicator, Event, LEGACY_SIGNATURE_HEADER, OnStoreError, ParseError, ReadBodyError,
     SIGNATURE_HEADER, Subscription, Verifier, VerifyError, Webhook, fresh_flags, parse,
@@ -237,6 +245,7 @@ enum Sink {
     None,
     Handler(BoxHandler),
     Channel(mpsc::Sender<Delivery>),
+    Inbox(Inbox),
 }
 
 struct RouterState {
@@ -295,6 +304,10 @@ impl WebhookRouter {
     }
 
     /// Hands each delivery with fresh events to `handler`, in a spawned task.
+    ///
+    /// At most once after the `200`: a handler that fails, or a process that dies while it
+    /// runs, loses the events (Meta never redelivers a body it got `200` for). Use
+    /// [`inbox`](Self::inbox) when nothing may be lost.
     pub fn handler<H: DeliveryHandler>(mut self, handler: H) -> Self {
         let handler = Arc::new(handler);
         self.sink = Sink::Handler(Arc::new(move |delivery| {
@@ -304,8 +317,21 @@ impl WebhookRouter {
         self
     }
 
+    /// Durable mode: each verified body's events are stored in `inbox` (deduped in the same
+    /// transaction) before the answer. `200` means stored; a store that fails gets `503`, and
+    /// Meta redelivers. Process the events with a [`Worker`](crate::delivery::Worker) on the
+    /// same queue: at least once, with retries, leases and dead letters. The router's
+    /// [`dedupe`](Self::dedupe) is not needed (and not used) in this mode.
+    pub fn inbox(mut self, inbox: Inbox) -> Self {
+        self.sink = Sink::Inbox(inbox);
+        self
+    }
+
     /// Sends each delivery with fresh events to a channel; when it is full the request gets
     /// `503` (before anything is marked seen), so Meta redelivers later.
+    ///
+    /// At most once after the `200`: events in the channel are lost if the process dies before
+    /// they are handled. Use [`inbox`](Self::inbox) when nothing may be lost.
     pub fn channel(mut self, sender: mpsc::Sender<Delivery>) -> Self {
         self.sink = Sink::Channel(sender);
         self
@@ -331,6 +357,20 @@ async fn handshake_route(State(state): State<Arc<RouterState>>, uri: Uri) -> Res
 }
 
 async fn events_route(State(state): State<Arc<RouterState>>, verified: VerifiedWebhook) -> Response {
+    if let Sink::Inbox(inbox) = &state.sink {
+        // Stored in a task of its own, so a request dropped half-way still finishes its write
+        // (its answer is lost, Meta redelivers, and the redelivery is deduped).
+        let inbox = inbox.clone();
+        let work = tokio::spawn(async move { inbox.store(&verified.body, &verified.webhook).await });
+        return match work.await {
+            Ok(Ok(_)) => StatusCode::OK.into_response(),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "webhook inbox unavailable; answering 503 so Meta redelivers");
+                WebhookRejection::Unavailable.into_response()
+            }
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
     let permit = match &state.sink {
         Sink::Channel(sender) => match sender.clone().try_reserve_owned() {
             Ok(permit) => Some(permit),

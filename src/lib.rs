@@ -4,6 +4,7 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod clock;
+pub mod delivery;
 pub mod graph;
 pub mod instagram;
 pub mod messenger;

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`BlobStore`](crate::token::BlobStore) (sealed token records) | [`InMemoryBlobStore`](crate::token::InMemoryBlobStore) | SQLite, PostgreSQL, Redis |
 //! | [`Deduplicator`](crate::webhook::Deduplicator) (webhook redeliveries) | [`InMemoryDeduplicator`](crate::webhook::InMemoryDeduplicator) | PostgreSQL, Redis |
+//! | [`Queue`](crate::delivery::Queue) (durable inbox and relay outbox) | [`InMemoryQueue`](crate::delivery::InMemoryQueue) | SQLite, PostgreSQL |
 //!
 //! The backends live together in this module, one file per engine, each behind its feature
 //! (`sqlite`, `postgres`, `redis`), so one engine's connection handling, migrations and
@@ -15,15 +16,25 @@
 mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_queue;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod queue_sql;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_queue;
 
 pub use error::{StoreError, StoreErrorKind};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
+#[cfg(feature = "postgres")]
+pub use postgres_queue::PostgresQueue;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBlobStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite_queue::SqliteQueue;

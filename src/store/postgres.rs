@@ -39,12 +39,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );
         CREATE INDEX mm_webhook_dedupe_expiry ON mm_webhook_dedupe (expires_at);",
     ),
+    (3, super::queue_sql::POSTGRES_SCHEMA),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.
 const MIGRATION_LOCK: i64 = 0x6d6d_5f6d_6967_7261;
 
-fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(super) fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(format!("postgres: {context}"), error)
 }
 
@@ -53,7 +54,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Bounds a store call by [`CALL_TIMEOUT`]: past it, a retryable `Backend` error naming the
 /// operation.
-async fn bounded<T>(
+pub(super) async fn bounded<T>(
     operation: &'static str,
     call: impl Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
@@ -73,7 +74,7 @@ fn lost_race(error: &sqlx::Error) -> bool {
 
 /// Connects a pool to `url` with the crate's defaults: 10 connections, and a 5-second limit on
 /// getting a connection, so an unreachable server gives an error, not a hang.
-async fn connect(url: &str) -> Result<PgPool, StoreError> {
+pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
     PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(5))
@@ -83,7 +84,7 @@ async fn connect(url: &str) -> Result<PgPool, StoreError> {
 }
 
 /// Applies the migrations.
-async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(backend("could not begin a migration"))?;
     // The lock must be taken before the snapshot that reads the migrations table.
     sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -12,9 +12,10 @@ use crate::Timestamp;
 use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
 
 /// Schema migrations, applied in order on open and recorded in `mm_schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE mm_token_records (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE mm_token_records (
         tenant TEXT NOT NULL,
         channel TEXT NOT NULL,
         asset_id TEXT NOT NULL,
@@ -26,10 +27,66 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX mm_token_records_expiry ON mm_token_records (expires_at) WHERE expires_at IS NOT NULL;
     CREATE INDEX mm_token_records_key_id ON mm_token_records (key_id);",
-)];
+    ),
+    (2, super::queue_sql::SQLITE_SCHEMA),
+];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(format!("sqlite: {context}"), error)
+}
+
+/// Opens (creating if needed) the database at `path` (or `:memory:`), in WAL mode.
+pub(super) async fn open_pool(path: &str) -> Result<SqlitePool, StoreError> {
+    let memory = path == ":memory:";
+    let url =
+        if memory || path.starts_with("sqlite:") { path.to_owned() } else { format!("sqlite://{path}") };
+    let mut options = SqliteConnectOptions::from_str(&url)
+        .map_err(backend("invalid database path"))?
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_secs(5));
+    if !memory {
+        options = options.journal_mode(SqliteJournalMode::Wal);
+    }
+    // An in-memory database exists per connection: keep exactly one.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(if memory { 1 } else { 8 })
+        .min_connections(u32::from(memory))
+        .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+        .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+        .connect_with(options)
+        .await
+        .map_err(backend("could not open the database"))?;
+    Ok(pool)
+}
+
+/// Applies the schema migrations the crate's SQLite stores share.
+pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS mm_schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .execute(pool)
+    .await
+    .map_err(backend("could not create the migrations table"))?;
+    for (version, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await.map_err(backend("could not begin a migration"))?;
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM mm_schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend("could not read the migrations table"))?;
+        if applied.is_none() {
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(backend("a migration failed"))?;
+            sqlx::query("INSERT INTO mm_schema_migrations (version, applied_at) VALUES (?, ?)")
+                .bind(version)
+                .bind(Timestamp::now().unix_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("could not record a migration"))?;
+        }
+        tx.commit().await.map_err(backend("could not commit a migration"))?;
+    }
+    Ok(())
 }
 
 /// Sealed records in SQLite: a file, or `:memory:`. Only ciphertext and expiry are stored.
@@ -56,26 +113,7 @@ impl SqliteBlobStore {
     ///
     /// [`StoreError`] when the file cannot be opened or a migration fails.
     pub async fn open(path: &str) -> Result<Self, StoreError> {
-        let memory = path == ":memory:";
-        let url =
-            if memory || path.starts_with("sqlite:") { path.to_owned() } else { format!("sqlite://{path}") };
-        let mut options = SqliteConnectOptions::from_str(&url)
-            .map_err(backend("invalid database path"))?
-            .create_if_missing(true)
-            .busy_timeout(Duration::from_secs(5));
-        if !memory {
-            options = options.journal_mode(SqliteJournalMode::Wal);
-        }
-        // An in-memory database exists per connection: keep exactly one.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 8 })
-            .min_connections(u32::from(memory))
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
-            .connect_with(options)
-            .await
-            .map_err(backend("could not open the database"))?;
-        Self::from_pool(pool).await
+        Self::from_pool(open_pool(path).await?).await
     }
 
     /// Uses a pool you configured, applying the schema migrations.
@@ -84,38 +122,8 @@ impl SqliteBlobStore {
     ///
     /// [`StoreError`] when a migration fails.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        let store = Self { pool };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS mm_schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(backend("could not create the migrations table"))?;
-        for (version, sql) in MIGRATIONS {
-            let mut tx = self.pool.begin().await.map_err(backend("could not begin a migration"))?;
-            let applied: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM mm_schema_migrations WHERE version = ?")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend("could not read the migrations table"))?;
-            if applied.is_none() {
-                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(backend("a migration failed"))?;
-                sqlx::query("INSERT INTO mm_schema_migrations (version, applied_at) VALUES (?, ?)")
-                    .bind(version)
-                    .bind(Timestamp::now().unix_millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend("could not record a migration"))?;
-            }
-            tx.commit().await.map_err(backend("could not commit a migration"))?;
-        }
-        Ok(())
+        migrate(&pool).await?;
+        Ok(Self { pool })
     }
 
     /// The pool.

@@ -1,0 +1,285 @@
+//! Durable delivery: nothing acknowledged is lost.
+//!
+//! Meta treats a `200` as final: it never redelivers a body it was told was received. So the
+//! answer must follow a durable write, and the work must survive crashes, outages and failing
+//! consumers after it. This module is that pipeline:
+//!
+//! 1. **Inbox** ([`Inbox`]): each verified body's events are written to a [`Queue`] in one
+//!    transaction that also dedupes them (an event already stored is not stored twice), and only
+//!    then is the body answered `200`. A store that cannot be reached answers `503`, and Meta
+//!    redelivers. A crash at any instant leaves a body either stored or unanswered.
+//! 2. **At-least-once processing** ([`Worker`]): items are claimed under a lease, handed to a
+//!    [`Handler`] that returns a `Result`, completed on success, retried with exponential
+//!    backoff and jitter on failure, and moved to a dead-letter state after
+//!    [`max_attempts`](WorkerConfig::max_attempts) or a permanent failure; dead letters can be
+//!    listed and replayed. A replica that dies loses its lease and another takes the work over.
+//!    Items of one conversation (same account and user) are handled one at a time, in arrival
+//!    order; different conversations run in parallel.
+//! 3. **Relay outbox** ([`HttpRelay`]): a handler that forwards each item to a customer's
+//!    endpoint with Standard Webhooks signatures and a `webhook-id` stable across retries,
+//!    retrying `5xx`, `408`, `429` (honouring `Retry-After`), timeouts and connection errors,
+//!    sending other `4xx` to dead letters, behind a circuit breaker so a dead endpoint is not
+//!    hammered. Completed items are kept as a delivery log (30 days by default, see
+//!    [`Queue::purge_completed`]).
+//!
+//! Engines: [`InMemoryQueue`] (tests and demos: nothing survives the process),
+//! `store::SqliteQueue` (feature `sqlite`: one process, survives restarts) and
+//! `store::PostgresQueue` (feature `postgres`: many replicas, `FOR UPDATE SKIP LOCKED` claims).
+//!
+//! ```
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use meta_messaging::delivery::{Inbox, InMemoryQueue, Queue};
+//! use meta_messaging::webhook::parse;
+//!
+//! let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+//! let inbox = Inbox::new(Arc::clone(&queue));
+//! let body = br#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},
+//!     "recipient":{"id":"1"},"timestamp":1,"message":{"mid":"m_1","text":"hi"}}]}]}"#;
+//! let webhook = parse(body)?;
+//! assert_eq!(inbox.store(body, &webhook).await?.stored, 1); // durable: now answer 200
+//! assert_eq!(inbox.store(body, &webhook).await?.stored, 0); // a redelivery: stored once
+//! # Ok(()) }
+//! ```
+
+mod inbox;
+mod memory;
+mod relay;
+mod worker;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::Timestamp;
+use crate::store::StoreError;
+
+pub use inbox::{Inbox, Stored, event_records};
+pub use memory::InMemoryQueue;
+pub use relay::{CircuitBreaker, HttpRelay};
+pub use worker::{Handler, HandlerError, Worker, WorkerConfig};
+
+/// The queue name the [`Inbox`] writes to unless told otherwise.
+pub const INBOX_QUEUE: &str = "inbox";
+
+/// How long completed items are kept by default: the delivery log a relay needs, and a dedupe
+/// window well past Meta's redelivery period.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// An item to enqueue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewItem {
+    /// The dedupe key: an item whose key is already in the queue (pending, done or dead) is not
+    /// stored again.
+    pub key: String,
+    /// The ordering key: items with the same conversation are handled one at a time, in the order
+    /// they were enqueued.
+    pub conversation: String,
+    /// The bytes to hand to the handler (for the inbox: a JSON envelope of one event).
+    pub payload: Vec<u8>,
+}
+
+/// The state of an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemState {
+    /// Waiting for (or under) an attempt.
+    Pending,
+    /// Handled successfully; kept for the delivery log until purged.
+    Done,
+    /// Given up on: listed by [`Queue::dead_letters`], replayable.
+    Dead,
+}
+
+impl ItemState {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            Self::Pending => 0,
+            Self::Done => 1,
+            Self::Dead => 2,
+        }
+    }
+
+    pub(crate) fn from_code(code: i64) -> Self {
+        match code {
+            1 => Self::Done,
+            2 => Self::Dead,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// A stored item, as claimed by a worker or listed.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Item {
+    /// The queue's id of the item (increasing in enqueue order).
+    pub id: i64,
+    /// The queue it is in.
+    pub queue: String,
+    /// Its dedupe key.
+    pub key: String,
+    /// Its ordering key.
+    pub conversation: String,
+    /// The bytes enqueued.
+    pub payload: Vec<u8>,
+    /// Attempts started so far (including the current one, for a claimed item).
+    pub attempts: u32,
+    /// Its state.
+    pub state: ItemState,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When it was enqueued.
+    pub created_at: Timestamp,
+}
+
+impl fmt::Debug for Item {
+    // The payload may hold message text: only its size is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Item")
+            .field("id", &self.id)
+            .field("queue", &self.queue)
+            .field("key", &self.key)
+            .field("conversation", &self.conversation)
+            .field("payload_len", &self.payload.len())
+            .field("attempts", &self.attempts)
+            .field("state", &self.state)
+            .field("last_error", &self.last_error)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// What became of a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Retry {
+    /// Try again at this time.
+    At(Timestamp),
+    /// Give up: move the item to the dead letters.
+    Never,
+}
+
+/// A durable work queue with leases, per-conversation order and dead letters.
+///
+/// Implementations must make [`enqueue`](Self::enqueue) atomic and durable when it returns
+/// (all items or none, deduped against every key the queue still holds), and
+/// [`claim`](Self::claim) exclusive: an item is leased to one owner at a time, and only the oldest
+/// pending item of a conversation is ever claimable.
+#[async_trait]
+pub trait Queue: Send + Sync + fmt::Debug {
+    /// Stores `items` in `queue` in one transaction, skipping keys the queue already holds;
+    /// returns how many were new. When this returns `Ok`, the items survive a crash.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails: nothing was stored.
+    async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError>;
+
+    /// Leases up to `limit` ready items of `queue` to `owner` for `lease`: pending, due, not
+    /// leased (or with an expired lease), and the oldest pending item of their conversation.
+    /// Each claim counts as an attempt.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn claim(
+        &self,
+        queue: &str,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Item>, StoreError>;
+
+    /// Marks a claimed item done; `false` when `owner` no longer holds its lease (another worker
+    /// took it over, and will finish it).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError>;
+
+    /// Records a failed attempt of a claimed item: retried at the given time, or moved to the
+    /// dead letters. `false` when `owner` no longer holds the lease.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError>;
+
+    /// The dead letters of `queue`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError>;
+
+    /// Moves a dead (or done) item back to pending, due now, with its attempts reset; `false`
+    /// when there is no such item or it is pending already.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn replay(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// How many items of `queue` are in each state: (pending, done, dead).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn counts(&self, queue: &str) -> Result<(u64, u64, u64), StoreError>;
+
+    /// Deletes items completed before `older_than`; returns how many. Until purged, a completed
+    /// item is the delivery log and still dedupes its key.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn purge_completed(&self, older_than: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// The backoff before the next attempt: exponential from `initial`, capped at `max`, with full
+/// jitter over the upper half (so retries of many items spread out but never come early).
+pub fn backoff(attempts: u32, initial: Duration, max: Duration) -> Duration {
+    let exp = attempts.saturating_sub(1).min(30);
+    let ceiling = initial.saturating_mul(1u32 << exp).min(max);
+    ceiling / 2 + ceiling.mul_f64(fastrand::f64() / 2.0)
+}
+
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_and_never_comes_early() {
+        let (initial, max) = (Duration::from_secs(1), Duration::from_secs(60));
+        for attempt in 1..=12 {
+            let ceiling = initial.saturating_mul(1 << (attempt - 1)).min(max);
+            let delay = backoff(attempt, initial, max);
+            assert!(delay >= ceiling / 2 && delay <= ceiling, "{attempt}: {delay:?}");
+        }
+        assert!(backoff(500, initial, max) <= max);
+    }
+
+    #[test]
+    fn item_debug_hides_the_payload() {
+        let item = Item {
+            id: 1,
+            queue: "q".into(),
+            key: "k".into(),
+            conversation: "c".into(),
+            payload: b"secret message text".to_vec(),
+            attempts: 1,
+            state: ItemState::Pending,
+            last_error: None,
+            created_at: Timestamp::from_unix_millis(0),
+        };
+        let debug = format!("{item:?}");
+        assert!(!debug.contains("secret message text") && debug.contains("payload_len: 19"), "{debug}");
+    }
+}

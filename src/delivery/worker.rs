@@ -1,0 +1,293 @@
+//! The worker: claims items under a lease, runs the handler, completes, retries or gives up.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::future::join_all;
+
+use super::{Item, Queue, Retry, backoff};
+use crate::Timestamp;
+use crate::store::StoreError;
+
+/// Handles one item. Return `Ok` only when the work is done (the item is then completed and
+/// never handed out again); an error retries it later or, when permanent, dead-letters it.
+///
+/// Handlers run at least once per item: a crash after the work but before the completion is
+/// recorded hands the item out again, so make them idempotent (the item's `key` is stable).
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// Handles `item`.
+    ///
+    /// # Errors
+    ///
+    /// A [`HandlerError`]: retryable (with an optional earliest retry time) or permanent.
+    async fn handle(&self, item: &Item) -> Result<(), HandlerError>;
+}
+
+#[async_trait]
+impl<F, Fut> Handler for F
+where
+    F: Fn(Item) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    async fn handle(&self, item: &Item) -> Result<(), HandlerError> {
+        self(item.clone()).await
+    }
+}
+
+/// Why a handler failed, and whether to try again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandlerError {
+    message: String,
+    retry_after: Option<Duration>,
+    permanent: bool,
+}
+
+impl HandlerError {
+    /// A failure worth retrying after the worker's backoff.
+    pub fn retry(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retry_after: None, permanent: false }
+    }
+
+    /// A failure worth retrying, not before `delay` (a `Retry-After`, say).
+    pub fn retry_after(message: impl Into<String>, delay: Duration) -> Self {
+        Self { message: message.into(), retry_after: Some(delay), permanent: false }
+    }
+
+    /// A failure that retrying cannot fix: the item goes to the dead letters.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retry_after: None, permanent: true }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the failure is permanent.
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
+    }
+
+    /// The earliest retry the handler asked for.
+    pub fn retry_after_hint(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+/// How a [`Worker`] claims, retries and gives up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerConfig {
+    /// Items claimed (and handled concurrently) at once.
+    pub batch: usize,
+    /// How long a claim lasts: a worker that dies loses its items after this. Longer than
+    /// [`attempt_timeout`](Self::attempt_timeout).
+    pub lease: Duration,
+    /// The longest one handler call may run; past it, the attempt counts as failed.
+    pub attempt_timeout: Duration,
+    /// How long to sleep when nothing is ready.
+    pub poll_interval: Duration,
+    /// Attempts before an item goes to the dead letters.
+    pub max_attempts: u32,
+    /// The age past which a failing item goes to the dead letters, whatever its attempts.
+    pub max_age: Option<Duration>,
+    /// The backoff after the first failure; it doubles per attempt.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    /// Batches of 16, 60-second leases, 30-second attempts, polling every 200 ms, 25 attempts
+    /// or 3 days, backoff from 1 second up to 10 minutes.
+    fn default() -> Self {
+        Self {
+            batch: 16,
+            lease: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(200),
+            max_attempts: 25,
+            max_age: Some(Duration::from_secs(3 * 24 * 3600)),
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(600),
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Items claimed at once (at least 1).
+    #[must_use]
+    pub fn batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// The lease and the attempt timeout (the timeout is kept below the lease).
+    #[must_use]
+    pub fn lease(mut self, lease: Duration, attempt_timeout: Duration) -> Self {
+        self.lease = lease;
+        self.attempt_timeout = attempt_timeout.min(lease.mul_f64(0.9));
+        self
+    }
+
+    /// The idle poll interval.
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Attempts and age before dead-lettering.
+    #[must_use]
+    pub fn give_up_after(mut self, max_attempts: u32, max_age: Option<Duration>) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self.max_age = max_age;
+        self
+    }
+
+    /// The backoff range.
+    #[must_use]
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+}
+
+/// Runs a [`Handler`] over one queue of a [`Queue`], at least once per item.
+///
+/// Run one worker per process (or several); each claims its own batches, so replicas sharing a
+/// PostgreSQL queue split the work, and a replica that dies has its items taken over when their
+/// leases expire.
+pub struct Worker {
+    queue: Arc<dyn Queue>,
+    name: String,
+    owner: String,
+    handler: Arc<dyn Handler>,
+    config: WorkerConfig,
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("queue", &self.queue)
+            .field("name", &self.name)
+            .field("owner", &self.owner)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// A worker for the queue `name` of `queue`, with a random owner id.
+    pub fn new(queue: Arc<dyn Queue>, name: impl Into<String>, handler: impl Handler) -> Self {
+        let owner = format!("worker-{:016x}", fastrand::u64(..));
+        Self { queue, name: name.into(), owner, handler: Arc::new(handler), config: WorkerConfig::default() }
+    }
+
+    /// Sets the configuration.
+    #[must_use]
+    pub fn config(mut self, config: WorkerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The owner id written on claims.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Claims one batch and handles it; returns how many items were handled (successfully or
+    /// not).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the claim fails. Failures to record an outcome are logged: the item's
+    /// lease then expires and it is handled again (at least once).
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let items = self.queue.claim(&self.name, &self.owner, self.config.batch, self.config.lease).await?;
+        let count = items.len();
+        join_all(items.into_iter().map(|item| self.attempt(item))).await;
+        Ok(count)
+    }
+
+    async fn attempt(&self, item: Item) {
+        let outcome =
+            match tokio::time::timeout(self.config.attempt_timeout, self.handler.handle(&item)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(HandlerError::retry(format!(
+                    "handler did not finish within {:?}",
+                    self.config.attempt_timeout
+                ))),
+            };
+        let recorded = match outcome {
+            Ok(()) => self.queue.complete(item.id, &self.owner).await,
+            Err(error) => {
+                let retry = self.next_attempt(&item, &error);
+                if retry == Retry::Never {
+                    tracing::warn!(id = item.id, queue = %self.name, attempts = item.attempts, %error, "delivery dead-lettered");
+                }
+                self.queue.fail(item.id, &self.owner, error.message(), retry).await
+            }
+        };
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(id = item.id, "lease lost before the outcome was recorded"),
+            Err(error) => {
+                tracing::warn!(id = item.id, %error, "could not record a delivery outcome; it will be retried");
+            }
+        }
+    }
+
+    fn next_attempt(&self, item: &Item, error: &HandlerError) -> Retry {
+        let now = Timestamp::now();
+        let too_old = self.config.max_age.is_some_and(|age| item.created_at.saturating_add(age) <= now);
+        if error.is_permanent() || item.attempts >= self.config.max_attempts || too_old {
+            return Retry::Never;
+        }
+        let delay = backoff(item.attempts, self.config.initial_backoff, self.config.max_backoff)
+            .max(error.retry_after_hint().unwrap_or_default());
+        Retry::At(now.saturating_add(delay))
+    }
+
+    /// Runs until `shutdown` resolves: claims and handles batches, sleeps
+    /// [`poll_interval`](WorkerConfig::poll_interval) when idle, and backs off while the store is
+    /// unreachable (it recovers by itself).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut store_failures = 0u32;
+        loop {
+            let pause = match self.run_once().await {
+                Ok(0) => {
+                    store_failures = 0;
+                    self.config.poll_interval
+                }
+                Ok(_) => {
+                    store_failures = 0;
+                    Duration::ZERO
+                }
+                Err(error) => {
+                    store_failures = store_failures.saturating_add(1);
+                    tracing::warn!(%error, queue = %self.name, "delivery queue unavailable; retrying");
+                    backoff(store_failures, self.config.poll_interval, Duration::from_secs(5))
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The delivery queue on PostgreSQL (feature `postgres`): many replicas share it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use tokio::sync::OnceCell;
+
+use super::StoreError;
+use super::postgres::{backend, bounded, connect, migrate};
+use super::queue_sql::{self as sql, item_from_row, retry_columns};
+use crate::Timestamp;
+use crate::delivery::{Item, NewItem, Queue, Retry, millis};
+
+/// A durable [`Queue`] in PostgreSQL, shared by every replica.
+///
+/// Claims take the oldest pending item of each conversation with `FOR UPDATE SKIP LOCKED`, so
+/// replicas never block on each other's rows and never lease one item twice; a lease that
+/// expires (its replica died) makes the item claimable again. With the server's default
+/// `synchronous_commit = on`, an enqueued item survives a crash of the server or the machine.
+///
+/// [`connect_lazy`](Self::connect_lazy) returns at once even when the server is down: every
+/// call fails with a [`StoreError`] until it comes back, and the schema is migrated on the first
+/// call that reaches it. That is what an inbox needs: answer `503` while the store is away, and
+/// recover by itself.
+#[derive(Clone, Debug)]
+pub struct PostgresQueue {
+    pool: PgPool,
+    migrated: std::sync::Arc<OnceCell<()>>,
+}
+
+/// `$1` owner, `$2` now, `$3` lease (ms), `$4` queue, `$5` limit.
+const CLAIM: &str = "WITH heads AS (
+        SELECT DISTINCT ON (conversation) id FROM mm_delivery
+        WHERE queue = $4 AND state = 0 ORDER BY conversation, id
+    ), ready AS (
+        SELECT d.id FROM mm_delivery d JOIN heads h ON d.id = h.id
+        WHERE d.next_attempt_at <= $2 AND d.lease_until <= $2 AND d.state = 0
+        ORDER BY d.id LIMIT $5
+        FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE mm_delivery SET lease_owner = $1, lease_until = $2 + $3, attempts = attempts + 1, updated_at = $2
+    FROM ready WHERE mm_delivery.id = ready.id
+    RETURNING mm_delivery.id, queue, key, conversation, payload, CAST(state AS INTEGER), attempts, last_error,
+        created_at";
+
+/// One statement for a whole batch: `$1` queue, `$2` keys, `$3` conversations, `$4` payloads,
+/// `$5` now.
+const INSERT_BATCH: &str = "INSERT INTO mm_delivery
+        (queue, key, conversation, payload, next_attempt_at, created_at, updated_at)
+    SELECT $1, k, c, p, $5, $5, $5 FROM UNNEST($2::text[], $3::text[], $4::bytea[]) AS t(k, c, p)
+    ON CONFLICT (queue, key) DO NOTHING";
+
+impl PostgresQueue {
+    /// Connects to `url` and applies the schema migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the server cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let queue = Self { pool: connect(url).await?, migrated: std::sync::Arc::default() };
+        queue.ready().await?;
+        Ok(queue)
+    }
+
+    /// A queue for `url` that connects (and migrates) on first use, so it can be built while the
+    /// server is down.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when `url` is not a valid PostgreSQL URL.
+    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(url)
+            .map_err(backend("invalid url"))?;
+        Ok(Self { pool, migrated: std::sync::Arc::default() })
+    }
+
+    /// Uses a pool you configured, applying the schema migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when a migration fails.
+    pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
+        let queue = Self { pool, migrated: std::sync::Arc::default() };
+        queue.ready().await?;
+        Ok(queue)
+    }
+
+    async fn ready(&self) -> Result<&PgPool, StoreError> {
+        if !self.migrated.initialized() {
+            let options = self.pool.connect_options();
+            self.migrated.get_or_try_init(|| migrate_apart(options)).await?;
+        }
+        Ok(&self.pool)
+    }
+}
+
+#[async_trait]
+impl Queue for PostgresQueue {
+    async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
+        let pool = self.ready().await?;
+        bounded("enqueue", async move {
+            let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+            let conversations: Vec<&str> = items.iter().map(|i| i.conversation.as_str()).collect();
+            let payloads: Vec<&[u8]> = items.iter().map(|i| i.payload.as_slice()).collect();
+            let result = sqlx::query(INSERT_BATCH)
+                .bind(queue)
+                .bind(&keys)
+                .bind(&conversations)
+                .bind(&payloads)
+                .bind(Timestamp::now().unix_millis())
+                .execute(pool)
+                .await
+                .map_err(backend("delivery enqueue failed"))?;
+            Ok(usize::try_from(result.rows_affected()).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn claim(
+        &self,
+        queue: &str,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Item>, StoreError> {
+        let pool = self.ready().await?;
+        bounded("claim", async move {
+            let rows = sqlx::query(CLAIM)
+                .bind(owner)
+                .bind(Timestamp::now().unix_millis())
+                .bind(millis(lease))
+                .bind(queue)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await
+                .map_err(backend("delivery claim failed"))?;
+            let mut items = rows.iter().map(item_from_row).collect::<Result<Vec<_>, _>>()?;
+            items.sort_by_key(|item| item.id);
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        bounded("complete", async move {
+            let result = sqlx::query(sql::COMPLETE)
+                .bind(id)
+                .bind(owner)
+                .bind(Timestamp::now().unix_millis())
+                .execute(pool)
+                .await
+                .map_err(backend("delivery complete failed"))?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+
+    async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        let (state, next) = retry_columns(retry);
+        bounded("fail", async move {
+            let result = sqlx::query(sql::FAIL)
+                .bind(id)
+                .bind(owner)
+                .bind(Timestamp::now().unix_millis())
+                .bind(i16::try_from(state).unwrap_or(0))
+                .bind(next)
+                .bind(error)
+                .execute(pool)
+                .await
+                .map_err(backend("delivery fail failed"))?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let pool = self.ready().await?;
+        bounded("dead letters", async move {
+            let rows = sqlx::query(&sql::dead_letters())
+                .bind(queue)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await
+                .map_err(backend("listing dead letters failed"))?;
+            rows.iter().map(item_from_row).collect()
+        })
+        .await
+    }
+
+    async fn replay(&self, id: i64) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        bounded("replay", async move {
+            let result = sqlx::query(sql::REPLAY)
+                .bind(id)
+                .bind(Timestamp::now().unix_millis())
+                .execute(pool)
+                .await
+                .map_err(backend("delivery replay failed"))?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+
+    async fn counts(&self, queue: &str) -> Result<(u64, u64, u64), StoreError> {
+        let pool = self.ready().await?;
+        bounded("counts", async move {
+            let rows: Vec<(i32, i64)> = sqlx::query_as(sql::COUNTS)
+                .bind(queue)
+                .fetch_all(pool)
+                .await
+                .map_err(backend("delivery counts failed"))?;
+            let rows: Vec<(i64, i64)> = rows.into_iter().map(|(s, c)| (i64::from(s), c)).collect();
+            Ok(sql::tally(&rows))
+        })
+        .await
+    }
+
+    async fn purge_completed(&self, older_than: Timestamp) -> Result<u64, StoreError> {
+        let pool = self.ready().await?;
+        bounded("purge", async move {
+            let result = sqlx::query(sql::PURGE)
+                .bind(older_than.unix_millis())
+                .execute(pool)
+                .await
+                .map_err(backend("delivery purge failed"))?;
+            Ok(result.rows_affected())
+        })
+        .await
+    }
+}
+
+/// Runs the migrations on a connection of their own, in a thread of their own.
+///
+/// The migration future borrows a transaction across awaits, which the compiler cannot prove
+/// `Send` for every lifetime inside the `Queue` methods' boxed futures; a current-thread runtime
+/// runs it without that bound, on a one-connection pool that lives and dies with that runtime.
+async fn migrate_apart(options: std::sync::Arc<sqlx::postgres::PgConnectOptions>) -> Result<(), StoreError> {
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let result = tokio::runtime::Builder::new_current_thread().enable_all().build().map_or_else(
+            |e| Err(StoreError::backend("postgres: could not start the migration runtime", e)),
+            |runtime| {
+                runtime.block_on(async {
+                    let pool = PgPoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(Duration::from_secs(5))
+                        .connect_with((*options).clone())
+                        .await
+                        .map_err(backend("could not connect"))?;
+                    let result = bounded("migrate", migrate(&pool)).await;
+                    pool.close().await;
+                    result
+                })
+            },
+        );
+        let _ = done.send(result);
+    });
+    outcome.await.unwrap_or_else(|_| Err(StoreError::backend_message("postgres: the migration thread died")))
+}

@@ -1,0 +1,185 @@
+//! The delivery queue on SQLite (feature `sqlite`): one process, survives restarts.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqlitePool;
+
+use super::StoreError;
+use super::queue_sql::{self as sql, item_from_row, retry_columns};
+use super::sqlite::{migrate, open_pool};
+use crate::Timestamp;
+use crate::delivery::{Item, NewItem, Queue, Retry, millis};
+
+fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| StoreError::backend(format!("sqlite: delivery queue: {context}"), error)
+}
+
+/// A durable [`Queue`] in a SQLite file, in WAL mode with `synchronous = FULL` (sqlx's
+/// default): an item survives a process crash and a power loss once
+/// [`enqueue`](Queue::enqueue) returns.
+///
+/// One process owns the file: several workers in it may share the queue, and claims are
+/// exclusive (each claim is one statement, and SQLite runs one writer at a time). For several
+/// replicas, use `PostgresQueue`.
+///
+/// ```
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::delivery::{NewItem, Queue};
+/// use meta_messaging::store::SqliteQueue;
+///
+/// let queue = SqliteQueue::open(":memory:").await?;
+/// let item = NewItem { key: "k1".into(), conversation: "c1".into(), payload: b"{}".to_vec() };
+/// assert_eq!(queue.enqueue("inbox", &[item.clone()]).await?, 1);
+/// assert_eq!(queue.enqueue("inbox", &[item]).await?, 0); // deduped
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SqliteQueue {
+    pool: SqlitePool,
+}
+
+impl SqliteQueue {
+    /// Opens (creating if needed) the database at `path` (or `:memory:`) and applies the
+    /// schema migrations (shared with [`SqliteBlobStore`](super::SqliteBlobStore): one file can
+    /// hold both).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be opened or a migration fails.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        Self::from_pool(open_pool(path).await?).await
+    }
+
+    /// Uses a pool you configured, applying the schema migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when a migration fails.
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
+        migrate(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// Claims the oldest pending item of each conversation that is due and not leased.
+/// `$1` owner, `$2` now, `$3` lease (ms), `$4` queue, `$5` limit.
+const CLAIM: &str = "UPDATE mm_delivery
+    SET lease_owner = $1, lease_until = $2 + $3, attempts = attempts + 1, updated_at = $2
+    WHERE id IN (
+        SELECT d.id FROM mm_delivery d
+        JOIN (SELECT MIN(id) AS id FROM mm_delivery WHERE queue = $4 AND state = 0 GROUP BY conversation) h
+          ON d.id = h.id
+        WHERE d.next_attempt_at <= $2 AND d.lease_until <= $2
+        ORDER BY d.id LIMIT $5)
+    RETURNING ";
+
+#[async_trait]
+impl Queue for SqliteQueue {
+    async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
+        let insert = sql::sqlite(sql::INSERT);
+        let now = Timestamp::now().unix_millis();
+        let mut tx = self.pool.begin().await.map_err(backend("could not begin"))?;
+        let mut stored = 0;
+        for item in items {
+            let result = sqlx::query(&insert)
+                .bind(queue)
+                .bind(&item.key)
+                .bind(&item.conversation)
+                .bind(&item.payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("insert failed"))?;
+            stored += usize::try_from(result.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await.map_err(backend("commit failed"))?;
+        Ok(stored)
+    }
+
+    async fn claim(
+        &self,
+        queue: &str,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Item>, StoreError> {
+        let claim = format!("{}{}", sql::sqlite(CLAIM), sql::COLUMNS);
+        let rows = sqlx::query(&claim)
+            .bind(owner)
+            .bind(Timestamp::now().unix_millis())
+            .bind(millis(lease))
+            .bind(queue)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("claim failed"))?;
+        let mut items = rows.iter().map(item_from_row).collect::<Result<Vec<_>, _>>()?;
+        items.sort_by_key(|item| item.id);
+        Ok(items)
+    }
+
+    async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query(&sql::sqlite(sql::COMPLETE))
+            .bind(id)
+            .bind(owner)
+            .bind(Timestamp::now().unix_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend("complete failed"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
+        let (state, next) = retry_columns(retry);
+        let result = sqlx::query(&sql::sqlite(sql::FAIL))
+            .bind(id)
+            .bind(owner)
+            .bind(Timestamp::now().unix_millis())
+            .bind(state)
+            .bind(next)
+            .bind(error)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("fail failed"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let rows = sqlx::query(&sql::sqlite(&sql::dead_letters()))
+            .bind(queue)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("listing dead letters failed"))?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn replay(&self, id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query(&sql::sqlite(sql::REPLAY))
+            .bind(id)
+            .bind(Timestamp::now().unix_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend("replay failed"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn counts(&self, queue: &str) -> Result<(u64, u64, u64), StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(&sql::sqlite(sql::COUNTS))
+            .bind(queue)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("counting failed"))?;
+        Ok(sql::tally(&rows))
+    }
+
+    async fn purge_completed(&self, older_than: Timestamp) -> Result<u64, StoreError> {
+        let result = sqlx::query(&sql::sqlite(sql::PURGE))
+            .bind(older_than.unix_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend("purge failed"))?;
+        Ok(result.rows_affected())
+    }
+}
