@@ -94,7 +94,7 @@ async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
     let (a, b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM mm_schema_migrations").fetch_one(a.pool()).await.unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
     let again = PostgresBlobStore::from_pool(b.pool().clone()).await.unwrap();
     let key = TokenKey::new("t", Channel::WhatsApp, "1", SecretKind::AccessToken);
     assert!(again.get(&key).await.unwrap().is_none());
@@ -186,5 +186,80 @@ async fn the_store_recovers_when_the_server_comes_back() {
     proxy.restore().await;
     let record = store.get(&key).await.unwrap().unwrap();
     assert_eq!(record.secret.expose_secret(), "EAAG-page-token");
+    schema.drop_now().await;
+}
+
+#[path = "common/queue_suite.rs"]
+mod queue_suite;
+
+#[tokio::test]
+async fn delivery_queue_passes_the_conformance_suite() {
+    let schema = Schema::new().await;
+    let queue = meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap();
+    queue_suite::run(std::sync::Arc::new(queue), "pg").await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn replicas_racing_on_one_queue_never_claim_an_item_twice() {
+    use meta_messaging::delivery::{NewItem, Queue};
+    let schema = Schema::new().await;
+    let first = meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap();
+    let items: Vec<NewItem> = (0..200)
+        .map(|i| NewItem {
+            key: format!("k{i}"),
+            conversation: format!("c{}", i % 50),
+            payload: b"{}".to_vec(),
+        })
+        .collect();
+    assert_eq!(first.enqueue("race", &items).await.unwrap(), 200);
+    let mut replicas = Vec::new();
+    for r in 0..4 {
+        let queue = meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap();
+        replicas.push(tokio::spawn(async move {
+            let owner = format!("replica-{r}");
+            let mut handled = Vec::new();
+            for _ in 0..400 {
+                let claimed = queue.claim("race", &owner, 8, Duration::from_secs(30)).await.unwrap();
+                if claimed.is_empty() && queue.counts("race").await.unwrap().0 == 0 {
+                    break;
+                }
+                for item in claimed {
+                    assert!(queue.complete(item.id, &owner).await.unwrap());
+                    handled.push(item.key);
+                }
+            }
+            handled
+        }));
+    }
+    let mut all = Vec::new();
+    for replica in replicas {
+        all.extend(replica.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, 200, "every item handled exactly once");
+    assert_eq!(all.len(), 200);
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn lazy_queue_fails_while_the_server_is_away_and_recovers_by_itself() {
+    use meta_messaging::delivery::{NewItem, Queue};
+    let schema = Schema::new().await;
+    let mut proxy = Proxy::start(upstream_of(&url(), 5432).await).await;
+    proxy.cut().await;
+    let proxied = format!("{}?options=-csearch_path%3D{}", through(&url(), proxy.port), schema.name);
+    let queue = meta_messaging::store::PostgresQueue::connect_lazy(&proxied).unwrap();
+    let item = NewItem { key: "k".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+    let error = queue.enqueue("lazy", std::slice::from_ref(&item)).await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    proxy.restore().await;
+    assert_eq!(
+        queue.enqueue("lazy", &[item]).await.unwrap(),
+        1,
+        "migrated and stored once the server is back"
+    );
     schema.drop_now().await;
 }

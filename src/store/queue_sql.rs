@@ -9,6 +9,7 @@ use crate::Timestamp;
 use crate::delivery::{Item, ItemState};
 use crate::store::StoreError;
 
+#[cfg(feature = "sqlite")]
 pub(super) const SQLITE_SCHEMA: &str = "CREATE TABLE mm_delivery (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         queue TEXT NOT NULL,
@@ -28,6 +29,7 @@ pub(super) const SQLITE_SCHEMA: &str = "CREATE TABLE mm_delivery (
     CREATE INDEX mm_delivery_heads ON mm_delivery (queue, state, conversation, id);
     CREATE INDEX mm_delivery_done ON mm_delivery (state, updated_at);";
 
+#[cfg(feature = "postgres")]
 pub(super) const POSTGRES_SCHEMA: &str = "CREATE TABLE mm_delivery (
         id BIGSERIAL PRIMARY KEY,
         queue TEXT NOT NULL,

@@ -30,7 +30,7 @@ impl DataKey {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for any other length.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for any other length.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
         let array: [u8; 32] =
             bytes.try_into().map_err(|_| StoreError::key("a data key must be exactly 32 bytes"))?;
@@ -41,7 +41,7 @@ impl DataKey {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for invalid base64 or a wrong length.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for invalid base64 or a wrong length.
     pub fn from_base64(text: &str) -> Result<Self, StoreError> {
         let bytes = Zeroizing::new(
             base64::engine::general_purpose::STANDARD
@@ -164,7 +164,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) if the id is taken.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) if the id is taken.
     pub fn add(&self, key_id: u32, key: DataKey) -> Result<(), StoreError> {
         let mut inner = self.write();
         if inner.keys.contains_key(&key_id) {
@@ -181,7 +181,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for an unknown or disabled key.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for an unknown or disabled key.
     pub fn promote(&self, key_id: u32) -> Result<(), StoreError> {
         let mut inner = self.write();
         match inner.keys.get(&key_id).map(|e| e.state) {
@@ -204,7 +204,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for an unknown key or the primary.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for an unknown key or the primary.
     pub fn disable(&self, key_id: u32) -> Result<(), StoreError> {
         self.set_state(key_id, KeyState::Disabled)
     }
@@ -213,7 +213,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for an unknown key or the primary.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for an unknown key or the primary.
     pub fn enable(&self, key_id: u32) -> Result<(), StoreError> {
         self.set_state(key_id, KeyState::Enabled)
     }
@@ -235,7 +235,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Key`](super::StoreErrorKind::Key) for an unknown key or the primary.
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) for an unknown key or the primary.
     pub fn remove(&self, key_id: u32) -> Result<(), StoreError> {
         let mut inner = self.write();
         if inner.primary == key_id {

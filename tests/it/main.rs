@@ -17,6 +17,7 @@
 )]
 
 mod axum_router;
+mod delivery;
 mod graph_client;
 mod graph_errors;
 mod graph_paging;

@@ -1,0 +1,110 @@
+//! The contract every `delivery::Queue` engine keeps, run against each of them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meta_messaging::Timestamp;
+use meta_messaging::delivery::{ItemState, NewItem, Queue, Retry};
+
+fn item(key: &str, conversation: &str) -> NewItem {
+    NewItem {
+        key: key.to_owned(),
+        conversation: conversation.to_owned(),
+        payload: format!("{{\"k\":\"{key}\"}}").into_bytes(),
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// Runs every check on `queue`, using queue names prefixed with `prefix` (so engines that
+/// persist can run it twice).
+pub(crate) async fn run(queue: Arc<dyn Queue>, prefix: &str) {
+    dedupes_in_the_enqueue(&*queue, &format!("{prefix}-dedupe")).await;
+    claims_are_exclusive_and_ordered_per_conversation(&*queue, &format!("{prefix}-order")).await;
+    failures_retry_later_and_dead_letters_replay(&*queue, &format!("{prefix}-dead")).await;
+    expired_leases_are_taken_over(&*queue, &format!("{prefix}-lease")).await;
+    completed_items_are_the_log_until_purged(&*queue, &format!("{prefix}-purge")).await;
+}
+
+async fn dedupes_in_the_enqueue(queue: &dyn Queue, name: &str) {
+    assert_eq!(queue.enqueue(name, &[item("a", "c1"), item("b", "c2")]).await.unwrap(), 2);
+    // A redelivery, and a batch mixing old and new keys: only the new one is stored.
+    assert_eq!(queue.enqueue(name, &[item("a", "c1"), item("b", "c2")]).await.unwrap(), 0);
+    assert_eq!(queue.enqueue(name, &[item("b", "c2"), item("c", "c3")]).await.unwrap(), 1);
+    // The same key in another queue is another item.
+    assert_eq!(queue.enqueue(&format!("{name}-other"), &[item("a", "c1")]).await.unwrap(), 1);
+    assert_eq!(queue.counts(name).await.unwrap(), (3, 0, 0));
+}
+
+async fn claims_are_exclusive_and_ordered_per_conversation(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("u1-1", "u1"), item("u2-1", "u2"), item("u1-2", "u1")]).await.unwrap();
+    let first = queue.claim(name, "w1", 10, LEASE).await.unwrap();
+    let keys: Vec<&str> = first.iter().map(|i| i.key.as_str()).collect();
+    // One item per conversation, the oldest first; the second of u1 waits for the first.
+    assert_eq!(keys, ["u1-1", "u2-1"]);
+    assert!(first.iter().all(|i| i.attempts == 1 && i.state == ItemState::Pending));
+    assert_eq!(first[0].payload, br#"{"k":"u1-1"}"#);
+    // Leased items are nobody else's.
+    assert!(queue.claim(name, "w2", 10, LEASE).await.unwrap().is_empty());
+    // Only the owner completes.
+    assert!(!queue.complete(first[0].id, "w2").await.unwrap());
+    assert!(queue.complete(first[0].id, "w1").await.unwrap());
+    let next = queue.claim(name, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(next.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["u1-2"]);
+    assert!(queue.complete(next[0].id, "w2").await.unwrap());
+    assert!(queue.complete(first[1].id, "w1").await.unwrap());
+    assert_eq!(queue.counts(name).await.unwrap(), (0, 3, 0));
+}
+
+async fn failures_retry_later_and_dead_letters_replay(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("x", "cx"), item("x2", "cx")]).await.unwrap();
+    let claimed = queue.claim(name, "w", 1, LEASE).await.unwrap();
+    let later = Timestamp::now().saturating_add(Duration::from_secs(3600));
+    assert!(queue.fail(claimed[0].id, "w", "503 from customer", Retry::At(later)).await.unwrap());
+    // Not due yet, and it still holds its conversation's place: nothing is claimable.
+    assert!(queue.claim(name, "w", 10, LEASE).await.unwrap().is_empty());
+    assert!(!queue.replay(claimed[0].id).await.unwrap(), "a pending item is not replayed");
+    queue.enqueue(name, &[item("y", "cy")]).await.unwrap();
+    let y = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    assert_eq!(y.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["y"]);
+    assert!(queue.fail(y[0].id, "w", "400 from customer", Retry::Never).await.unwrap());
+    let dead = queue.dead_letters(name, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].key, "y");
+    assert_eq!(dead[0].state, ItemState::Dead);
+    assert_eq!(dead[0].last_error.as_deref(), Some("400 from customer"));
+    assert!(queue.replay(dead[0].id).await.unwrap());
+    let again = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    assert_eq!(again.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["y"]);
+    assert_eq!(again[0].attempts, 1, "replay resets the attempts");
+    assert!(queue.complete(again[0].id, "w").await.unwrap());
+    assert!(queue.dead_letters(name, 10).await.unwrap().is_empty());
+}
+
+async fn expired_leases_are_taken_over(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("l", "cl")]).await.unwrap();
+    let dying = queue.claim(name, "replica-a", 10, Duration::from_millis(200)).await.unwrap();
+    assert_eq!(dying.len(), 1);
+    assert!(queue.claim(name, "replica-b", 10, LEASE).await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let taken = queue.claim(name, "replica-b", 10, LEASE).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].attempts, 2);
+    // The dead replica's late completion is refused; the new owner's counts.
+    assert!(!queue.complete(taken[0].id, "replica-a").await.unwrap());
+    assert!(queue.complete(taken[0].id, "replica-b").await.unwrap());
+}
+
+async fn completed_items_are_the_log_until_purged(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("p", "cp")]).await.unwrap();
+    let claimed = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    assert!(queue.complete(claimed[0].id, "w").await.unwrap());
+    // Still deduped while logged.
+    assert_eq!(queue.enqueue(name, &[item("p", "cp")]).await.unwrap(), 0);
+    assert!(
+        queue.purge_completed(Timestamp::now().saturating_add(Duration::from_secs(1))).await.unwrap() >= 1
+    );
+    assert_eq!(queue.counts(name).await.unwrap().1, 0);
+    // After the purge the key is free again.
+    assert_eq!(queue.enqueue(name, &[item("p", "cp")]).await.unwrap(), 1);
+}

@@ -1,0 +1,290 @@
+//! Durable delivery: the queue contract on memory and SQLite, the worker's retries and dead
+//! letters, the relay's requests, and the router's durable mode.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meta_messaging::axum::WebhookRouter;
+use meta_messaging::delivery::{
+    CircuitBreaker, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, Item, NewItem, Queue, Worker,
+    WorkerConfig,
+};
+use meta_messaging::store::{SqliteQueue, StoreError};
+use meta_messaging::testing::WebhookBuilder;
+use meta_messaging::webhook::Verifier;
+use meta_messaging::webhook::relay::{RelayVerifier, SigningSecret};
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[path = "../common/queue_suite.rs"]
+mod queue_suite;
+
+#[tokio::test]
+async fn in_memory_queue_keeps_the_contract() {
+    queue_suite::run(Arc::new(InMemoryQueue::default()), "mem").await;
+}
+
+#[tokio::test]
+async fn sqlite_queue_keeps_the_contract_and_survives_reopening() {
+    let dir = tempdir();
+    let path = dir.join("queue.db");
+    let queue = SqliteQueue::open(path.to_str().unwrap()).await.unwrap();
+    queue_suite::run(Arc::new(queue.clone()), "sqlite").await;
+    let stored = NewItem { key: "durable".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+    assert_eq!(queue.enqueue("reopen", std::slice::from_ref(&stored)).await.unwrap(), 1);
+    drop(queue);
+    let reopened = SqliteQueue::open(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(reopened.counts("reopen").await.unwrap(), (1, 0, 0));
+    assert_eq!(reopened.enqueue("reopen", &[stored]).await.unwrap(), 0, "still deduped after a restart");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mm-delivery-{}-{}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fast() -> WorkerConfig {
+    WorkerConfig::default()
+        .poll_interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(10), Duration::from_millis(40))
+        .lease(Duration::from_secs(5), Duration::from_secs(2))
+}
+
+async fn enqueue_one(queue: &Arc<dyn Queue>) -> Item {
+    let item = NewItem {
+        key: "whatsapp:message:wamid.1".into(),
+        conversation: "c".into(),
+        payload: br#"{"event":{"id":"wamid.1"}}"#.to_vec(),
+    };
+    queue.enqueue(INBOX_QUEUE, &[item]).await.unwrap();
+    // What a worker would see: read back through a claim, released at once.
+    let claimed = queue.claim(INBOX_QUEUE, "peek", 1, Duration::from_millis(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    claimed.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn relay_retries_server_errors_with_one_webhook_id_until_2xx() {
+    let server = MockServer::start().await;
+    let secret = SigningSecret::generate();
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .and(header_exists("webhook-id"))
+        .and(header_exists("webhook-timestamp"))
+        .and(header_exists("webhook-signature"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let item = enqueue_one(&queue).await;
+    let relay = HttpRelay::new(&format!("{}/hooks", server.uri()), &secret).unwrap();
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
+    for _ in 0..200 {
+        worker.run_once().await.unwrap();
+        if queue.counts(INBOX_QUEUE).await.unwrap() == (0, 1, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3, "two 503s, then the 2xx");
+    let ids: Vec<&str> =
+        requests.iter().map(|r| r.headers.get("webhook-id").unwrap().to_str().unwrap()).collect();
+    assert!(ids.iter().all(|id| *id == HttpRelay::webhook_id(&item)), "{ids:?}");
+    assert_eq!(requests[2].headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(requests[2].body, item.payload);
+    // The customer can verify what it got.
+    let last = &requests[2];
+    let header = |n: &str| last.headers.get(n).unwrap().to_str().unwrap().to_owned();
+    RelayVerifier::new(&secret)
+        .verify(&header("webhook-id"), &header("webhook-timestamp"), &header("webhook-signature"), &last.body)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn relay_dead_letters_client_errors_and_replay_delivers_them() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    let relay = HttpRelay::new(&server.uri(), &SigningSecret::generate()).unwrap();
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
+    worker.run_once().await.unwrap();
+    let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("customer endpoint answered 410"));
+    assert!(queue.replay(dead[0].id).await.unwrap());
+    worker.run_once().await.unwrap();
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
+}
+
+#[tokio::test]
+async fn relay_honours_retry_after_and_times_out_stalled_endpoints() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/busy"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
+        .mount(&server)
+        .await;
+    for (route, expected) in
+        [("/slow", "customer endpoint timed out"), ("/busy", "customer endpoint answered 429")]
+    {
+        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+        enqueue_one(&queue).await;
+        let relay = HttpRelay::new(&format!("{}{route}", server.uri()), &SigningSecret::generate())
+            .unwrap()
+            .timeout(Duration::from_millis(200));
+        let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
+        worker.run_once().await.unwrap();
+        // Retried later, not dead; with Retry-After: 120, not within the next seconds.
+        assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0), "{route}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let claimed = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
+        if route == "/busy" {
+            assert!(claimed.is_empty(), "Retry-After honoured");
+        } else {
+            assert_eq!(claimed[0].last_error.as_deref(), Some(expected));
+        }
+    }
+}
+
+#[tokio::test]
+async fn open_breaker_holds_items_without_calling_the_endpoint() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let items: Vec<NewItem> = (0..5)
+        .map(|i| NewItem { key: format!("k{i}"), conversation: format!("c{i}"), payload: b"{}".to_vec() })
+        .collect();
+    queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
+    let relay = HttpRelay::new(&server.uri(), &SigningSecret::generate())
+        .unwrap()
+        .circuit_breaker(CircuitBreaker::new(1, Duration::from_secs(60)));
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast().batch(1));
+    for _ in 0..5 {
+        worker.run_once().await.unwrap();
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one failure opens the breaker");
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (5, 0, 0), "held, not dead-lettered");
+}
+
+#[tokio::test]
+async fn worker_gives_up_after_max_attempts_and_keeps_conversation_order() {
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let items: Vec<NewItem> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|k| NewItem { key: (*k).into(), conversation: "a".into(), payload: k.as_bytes().to_vec() })
+        .collect();
+    queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let handler = move |item: Item| {
+        let log = Arc::clone(&log);
+        async move {
+            log.lock().unwrap().push(item.key.clone());
+            if item.key == "a2" { Err(HandlerError::retry("downstream down")) } else { Ok(()) }
+        }
+    };
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, handler).config(fast().give_up_after(3, None));
+    for _ in 0..100 {
+        worker.run_once().await.unwrap();
+        if queue.counts(INBOX_QUEUE).await.unwrap().0 == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), ["a1", "a2", "a2", "a2", "a3"], "a3 waited for a2 to be settled");
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 2, 1));
+}
+
+/// A queue whose store is down.
+#[derive(Debug)]
+struct Down;
+
+#[async_trait::async_trait]
+impl Queue for Down {
+    async fn enqueue(&self, _: &str, _: &[NewItem]) -> Result<usize, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn claim(&self, _: &str, _: &str, _: usize, _: Duration) -> Result<Vec<Item>, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn complete(&self, _: i64, _: &str) -> Result<bool, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn fail(
+        &self,
+        _: i64,
+        _: &str,
+        _: &str,
+        _: meta_messaging::delivery::Retry,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn dead_letters(&self, _: &str, _: usize) -> Result<Vec<Item>, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn replay(&self, _: i64) -> Result<bool, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn counts(&self, _: &str) -> Result<(u64, u64, u64), StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn purge_completed(&self, _: meta_messaging::Timestamp) -> Result<u64, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn durable_router_answers_200_only_after_storing_and_503_when_the_store_is_down() {
+    const SECRET: &str = "durable-router-secret";
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let up = serve(
+        WebhookRouter::new(Verifier::new(SECRET), "t").inbox(Inbox::new(Arc::clone(&queue))).into_router(),
+    )
+    .await;
+    let down =
+        serve(WebhookRouter::new(Verifier::new(SECRET), "t").inbox(Inbox::new(Arc::new(Down))).into_router())
+            .await;
+    let http = reqwest::Client::new();
+    let body = WebhookBuilder::whatsapp("106540352242922")
+        .text("16505551234", "one")
+        .text("16505551234", "two")
+        .sign(SECRET);
+    assert_eq!(body.post(&http, &up).await.unwrap().status(), 200);
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (2, 0, 0));
+    // The redelivery of a stored body is answered 200 without a second copy.
+    assert_eq!(body.post(&http, &up).await.unwrap().status(), 200);
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (2, 0, 0));
+    assert_eq!(body.post(&http, &down).await.unwrap().status(), 503);
+    // A forged body is never stored.
+    let forged = WebhookBuilder::whatsapp("106540352242922").text("16505551234", "x").sign("wrong-secret");
+    assert_eq!(forged.post(&http, &up).await.unwrap().status(), 401);
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (2, 0, 0));
+}
