@@ -58,7 +58,7 @@ fn relay_worker(queue: Arc<dyn Queue>, target: &str, secret: &SigningSecret) -> 
         .circuit_breaker(CircuitBreaker::new(20, Duration::from_secs(2)));
     let config = WorkerConfig::default()
         .batch(32)
-        .lease(Duration::from_secs(30), Duration::from_secs(12))
+        .lease(Duration::from_secs(15), Duration::from_secs(12))
         .poll_interval(Duration::from_millis(50))
         .backoff(Duration::from_millis(200), Duration::from_secs(10))
         .give_up_after(u32::MAX, Some(Duration::from_secs(3 * 24 * 3600)));

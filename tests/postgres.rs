@@ -18,7 +18,7 @@ use meta_messaging::webhook::Deduplicator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod common;
-use common::{Proxy, race_dedupe, race_replicas, through, upstream_of};
+use common::{Proxy, race_dedupe, race_replicas, through, two_phase, upstream_of};
 
 const URL_VAR: &str = "META_MESSAGING_POSTGRES_URL";
 
@@ -115,7 +115,8 @@ async fn racing_replicas_let_exactly_one_delivery_through() {
     let schema = Schema::new().await;
     let first = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
     let second = PostgresDeduplicator::from_pool(schema.pool().await, Duration::from_secs(60)).await.unwrap();
-    race_dedupe(first, second, 24, "RACE").await;
+    race_dedupe(first.clone(), second.clone(), 24, "RACE").await;
+    two_phase(&first, &second, "TWO-PHASE").await;
     schema.drop_now().await;
 }
 

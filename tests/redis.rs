@@ -18,7 +18,7 @@ use meta_messaging::webhook::Deduplicator;
 use redis::aio::ConnectionManager;
 
 mod common;
-use common::{Proxy, race_dedupe, race_replicas, through, upstream_of};
+use common::{Proxy, race_dedupe, race_replicas, through, two_phase, upstream_of};
 
 const URL_VAR: &str = "META_MESSAGING_REDIS_URL";
 
@@ -110,7 +110,8 @@ async fn racing_replicas_let_exactly_one_delivery_through() {
     let first = namespace.dedupe(Duration::from_secs(60));
     let second = RedisDeduplicator::from_connection(other.connection.clone(), Duration::from_secs(60))
         .prefix(&namespace.prefix);
-    race_dedupe(first, second, 24, "RACE").await;
+    race_dedupe(first.clone(), second.clone(), 24, "RACE").await;
+    two_phase(&first, &second, "TWO-PHASE").await;
     namespace.drop_now().await;
 }
 

@@ -1,8 +1,9 @@
 //! The inbox: a verified body's events, made durable before the answer.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value, json};
+use tokio::sync::oneshot;
 
 use super::{INBOX_QUEUE, NewItem, Queue};
 use crate::store::StoreError;
@@ -14,10 +15,29 @@ use crate::webhook::{Event, OBJECT_WHATSAPP, Webhook, body_digest};
 /// Call [`store`](Self::store) after the signature is verified and the body parsed; answer `200`
 /// only when it returns `Ok` (the events are durable then, and a redelivery stores nothing new),
 /// and `503` when it fails (nothing was stored, and Meta redelivers).
+///
+/// Concurrent calls share commits (group commit): while one write is in flight, the bodies that
+/// arrive queue up and go together in the next one, so at 32 concurrent requests the store syncs
+/// once per group instead of once per body. Each call still returns only when its own events
+/// are committed.
 #[derive(Clone, Debug)]
 pub struct Inbox {
     queue: Arc<dyn Queue>,
     name: String,
+    group: Arc<Group>,
+}
+
+/// Bodies waiting for the next commit, and the lock that makes one caller the committer.
+#[derive(Debug, Default)]
+struct Group {
+    waiting: Mutex<Vec<Waiting>>,
+    committer: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    items: Vec<NewItem>,
+    done: oneshot::Sender<Result<usize, StoreError>>,
 }
 
 /// What [`Inbox::store`] did.
@@ -33,7 +53,7 @@ pub struct Stored {
 impl Inbox {
     /// An inbox writing to the [`INBOX_QUEUE`] of `queue`.
     pub fn new(queue: Arc<dyn Queue>) -> Self {
-        Self { queue, name: INBOX_QUEUE.to_owned() }
+        Self { queue, name: INBOX_QUEUE.to_owned(), group: Arc::default() }
     }
 
     /// Writes to another queue name (one inbox per consumer, for example).
@@ -62,8 +82,42 @@ impl Inbox {
     pub async fn store(&self, body: &[u8], webhook: &Webhook) -> Result<Stored, StoreError> {
         let items = event_records(body, webhook);
         let events = items.len();
-        let stored = if items.is_empty() { 0 } else { self.queue.enqueue(&self.name, &items).await? };
+        if items.is_empty() {
+            return Ok(Stored { events, stored: 0 });
+        }
+        let (done, outcome) = oneshot::channel();
+        self.group.waiting.lock().unwrap_or_else(PoisonError::into_inner).push(Waiting { items, done });
+        {
+            // Whoever holds the lock commits everything waiting, its own body or not; a caller
+            // whose body went with an earlier group finds nothing (or later bodies) to commit.
+            let _committer = self.group.committer.lock().await;
+            let group =
+                std::mem::take(&mut *self.group.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+            if !group.is_empty() {
+                self.commit(group).await;
+            }
+        }
+        let stored =
+            outcome.await.unwrap_or_else(|_| Err(StoreError::backend_message("inbox: commit abandoned")))?;
         Ok(Stored { events, stored })
+    }
+
+    async fn commit(&self, group: Vec<Waiting>) {
+        let batches: Vec<&[NewItem]> = group.iter().map(|w| w.items.as_slice()).collect();
+        let outcome = self.queue.enqueue_batches(&self.name, &batches).await;
+        drop(batches);
+        match outcome {
+            Ok(counts) => {
+                for (waiting, stored) in group.into_iter().zip(counts) {
+                    let _ = waiting.done.send(Ok(stored));
+                }
+            }
+            Err(error) => {
+                for waiting in group {
+                    let _ = waiting.done.send(Err(error.clone()));
+                }
+            }
+        }
     }
 }
 

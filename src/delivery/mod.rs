@@ -92,6 +92,7 @@ pub enum ItemState {
     Dead,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl ItemState {
     pub(crate) fn code(self) -> i64 {
         match self {
@@ -176,6 +177,24 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the store fails: nothing was stored.
     async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError>;
+
+    /// Stores several batches in `queue` with one commit (the group commit behind the
+    /// [`Inbox`]: concurrent requests share one write and one sync); returns how many items of
+    /// each batch were new. All batches or none are stored.
+    ///
+    /// The default stores each batch with [`enqueue`](Self::enqueue); engines override it with
+    /// one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn enqueue_batches(&self, queue: &str, batches: &[&[NewItem]]) -> Result<Vec<usize>, StoreError> {
+        let mut stored = Vec::with_capacity(batches.len());
+        for batch in batches {
+            stored.push(self.enqueue(queue, batch).await?);
+        }
+        Ok(stored)
+    }
 
     /// Leases up to `limit` ready items of `queue` to `owner` for `lease`: pending, due, not
     /// leased (or with an expired lease), and the oldest pending item of their conversation.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::join_all;
+use futures_util::future::{Either, join_all, select};
 
 use super::{Item, Queue, Retry, backoff};
 use crate::Timestamp;
@@ -107,11 +107,14 @@ pub struct WorkerConfig {
     pub initial_backoff: Duration,
     /// The longest backoff.
     pub max_backoff: Duration,
+    /// How long completed items are kept as the delivery log (and still dedupe their keys)
+    /// before [`run`](Worker::run) purges them; `None` never purges.
+    pub retention: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
     /// Batches of 16, 60-second leases, 30-second attempts, polling every 200 ms, 25 attempts
-    /// or 3 days, backoff from 1 second up to 10 minutes.
+    /// or 3 days, backoff from 1 second up to 10 minutes, completed items kept 30 days.
     fn default() -> Self {
         Self {
             batch: 16,
@@ -122,6 +125,7 @@ impl Default for WorkerConfig {
             max_age: Some(Duration::from_secs(3 * 24 * 3600)),
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(600),
+            retention: Some(super::DEFAULT_RETENTION),
         }
     }
 }
@@ -154,6 +158,13 @@ impl WorkerConfig {
     pub fn give_up_after(mut self, max_attempts: u32, max_age: Option<Duration>) -> Self {
         self.max_attempts = max_attempts.max(1);
         self.max_age = max_age;
+        self
+    }
+
+    /// How long completed items are kept; `None` keeps them until you purge.
+    #[must_use]
+    pub fn retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -263,12 +274,25 @@ impl Worker {
     }
 
     /// Runs until `shutdown` resolves: claims and handles batches, sleeps
-    /// [`poll_interval`](WorkerConfig::poll_interval) when idle, and backs off while the store is
-    /// unreachable (it recovers by itself).
+    /// [`poll_interval`](WorkerConfig::poll_interval) when idle, backs off while the store is
+    /// unreachable (it recovers by itself), and purges the delivery log past its
+    /// [`retention`](WorkerConfig::retention) once an hour.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
+        let mut shutdown = std::pin::pin!(shutdown);
         let mut store_failures = 0u32;
+        let mut next_purge = tokio::time::Instant::now();
         loop {
+            if let Some(retention) =
+                self.config.retention.filter(|_| tokio::time::Instant::now() >= next_purge)
+            {
+                next_purge = tokio::time::Instant::now() + Duration::from_secs(3600);
+                let cutoff = Timestamp::from_unix_millis(
+                    Timestamp::now().unix_millis().saturating_sub(super::millis(retention)),
+                );
+                if let Err(error) = self.queue.purge_completed(cutoff).await {
+                    tracing::warn!(%error, "could not purge the delivery log; will try again");
+                }
+            }
             let pause = match self.run_once().await {
                 Ok(0) => {
                     store_failures = 0;
@@ -284,9 +308,9 @@ impl Worker {
                     backoff(store_failures, self.config.poll_interval, Duration::from_secs(5))
                 }
             };
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = tokio::time::sleep(pause) => {}
+            let sleep = std::pin::pin!(tokio::time::sleep(pause));
+            if let Either::Left(_) = select(shutdown.as_mut(), sleep).await {
+                return;
             }
         }
     }

@@ -18,10 +18,10 @@ mod error;
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_queue;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod queue_sql;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]

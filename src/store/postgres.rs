@@ -5,12 +5,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::StoreError;
+use super::sql::{TOKEN_COLUMNS, blob_from_row, record_from_row};
 use crate::Timestamp;
-use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
+use crate::token::{BlobStore, StoredBlob, TokenKey};
 use crate::webhook::Deduplicator;
 
 /// Schema migrations, applied in order under an advisory lock (so replicas starting together do
@@ -39,7 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );
         CREATE INDEX mm_webhook_dedupe_expiry ON mm_webhook_dedupe (expires_at);",
     ),
-    (3, super::queue_sql::POSTGRES_SCHEMA),
+    (3, super::sql::POSTGRES_SCHEMA),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.
@@ -166,28 +166,6 @@ impl PostgresBlobStore {
     }
 }
 
-fn row_to_blob(row: &PgRow) -> Result<StoredBlob, StoreError> {
-    let ciphertext: Vec<u8> = row.try_get("ciphertext").map_err(backend("bad ciphertext column"))?;
-    let key_id: i64 = row.try_get("key_id").map_err(backend("bad key_id column"))?;
-    let expires_at: Option<i64> = row.try_get("expires_at").map_err(backend("bad expires_at column"))?;
-    let key_id = u32::try_from(key_id).map_err(|_| StoreError::format("stored key id out of range"))?;
-    Ok(StoredBlob::new(ciphertext, key_id, expires_at.map(Timestamp::from_unix_millis)))
-}
-
-fn row_to_entry(row: &PgRow) -> Result<(TokenKey, StoredBlob), StoreError> {
-    let get = |name: &'static str| -> Result<String, StoreError> {
-        row.try_get(name).map_err(backend("bad key column"))
-    };
-    let key = TokenKey::new(
-        get("tenant")?,
-        Channel::from(get("channel")?),
-        get("asset_id")?,
-        SecretKind::from(get("kind")?),
-    );
-    Ok((key, row_to_blob(row)?))
-}
-
-const COLUMNS: &str = "tenant, channel, asset_id, kind, ciphertext, key_id, expires_at";
 const KEY_MATCH: &str = "tenant = $1 AND channel = $2 AND asset_id = $3 AND kind = $4";
 
 /// Binds the four key columns as `$1..$4`.
@@ -208,7 +186,7 @@ impl BlobStore for PostgresBlobStore {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend("get failed"))?;
-            row.as_ref().map(row_to_blob).transpose()
+            row.as_ref().map(blob_from_row).transpose()
         })
         .await
     }
@@ -272,13 +250,13 @@ impl BlobStore for PostgresBlobStore {
     async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
         bounded("list_tenant", async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = $1 ORDER BY channel, asset_id, kind"
+                "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE tenant = $1 ORDER BY channel, asset_id, kind"
             ))
             .bind(tenant)
             .fetch_all(&self.pool)
             .await
             .map_err(backend("list failed"))?;
-            rows.iter().map(row_to_entry).collect()
+            rows.iter().map(record_from_row).collect()
         })
         .await
     }
@@ -298,13 +276,13 @@ impl BlobStore for PostgresBlobStore {
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
         bounded("expiring_before", async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < $1 ORDER BY expires_at"
+                "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < $1 ORDER BY expires_at"
             ))
             .bind(instant.unix_millis())
             .fetch_all(&self.pool)
             .await
             .map_err(backend("expiry query failed"))?;
-            rows.iter().map(row_to_entry).collect()
+            rows.iter().map(record_from_row).collect()
         })
         .await
     }
@@ -319,7 +297,7 @@ impl BlobStore for PostgresBlobStore {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = if let Some(after) = after {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM mm_token_records
+                    "SELECT {TOKEN_COLUMNS} FROM mm_token_records
                          WHERE key_id <> $5 AND (tenant, channel, asset_id, kind) > ($1, $2, $3, $4)
                          ORDER BY tenant, channel, asset_id, kind LIMIT $6"
                 );
@@ -330,13 +308,13 @@ impl BlobStore for PostgresBlobStore {
                     .await
             } else {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM mm_token_records WHERE key_id <> $1
+                    "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE key_id <> $1
                          ORDER BY tenant, channel, asset_id, kind LIMIT $2"
                 );
                 sqlx::query(&sql).bind(i64::from(key_id)).bind(limit).fetch_all(&self.pool).await
             };
             let rows = rows.map_err(backend("re-seal scan failed"))?;
-            rows.iter().map(row_to_entry).collect()
+            rows.iter().map(record_from_row).collect()
         })
         .await
     }
@@ -393,26 +371,70 @@ impl PostgresDeduplicator {
 #[async_trait]
 impl Deduplicator for PostgresDeduplicator {
     async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
+        self.claim_for(key, self.ttl).await
+    }
+
+    async fn claim(&self, key: &str) -> Result<bool, StoreError> {
+        self.claim_for(key, crate::webhook::CLAIM_TTL.min(self.ttl)).await
+    }
+
+    async fn commit(&self, key: &str) -> Result<(), StoreError> {
+        bounded("dedupe commit", async move {
+            let expires = Timestamp::now().unix_millis().saturating_add(millis(self.ttl));
+            sqlx::query("UPDATE mm_webhook_dedupe SET expires_at = $2 WHERE key = $1")
+                .bind(key)
+                .bind(expires)
+                .execute(&self.pool)
+                .await
+                .map_err(backend("dedupe commit failed"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        bounded("dedupe release", async move {
+            sqlx::query("DELETE FROM mm_webhook_dedupe WHERE key = $1")
+                .bind(key)
+                .execute(&self.pool)
+                .await
+                .map_err(backend("dedupe release failed"))?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl PostgresDeduplicator {
+    /// Claims `key` for `ttl`: a new row, or an expired one taken over.
+    async fn claim_for(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
         bounded("dedupe claim", async move {
-            let now = Timestamp::now().unix_millis();
-            let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
-            // Inserted, or an expired row taken over: a row comes back. A live row: none.
-            let claimed = sqlx::query(
-                "INSERT INTO mm_webhook_dedupe (key, expires_at) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
-                 WHERE mm_webhook_dedupe.expires_at <= $3
-                 RETURNING key",
-            )
-            .bind(key)
-            .bind(now.saturating_add(ttl))
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await;
-            match claimed {
-                Ok(row) => Ok(row.is_some()),
-                // Another replica claimed it concurrently, under a stricter isolation level.
-                Err(error) if lost_race(&error) => Ok(false),
-                Err(error) => Err(StoreError::backend("postgres: dedupe claim failed", error)),
+            // A serialization failure (under REPEATABLE READ or SERIALIZABLE) means a concurrent
+            // claim touched the row; it says nothing of who won, so ask again.
+            let mut attempt = 0;
+            loop {
+                let now = Timestamp::now().unix_millis();
+                // Inserted, or an expired row taken over: a row comes back. A live row: none.
+                let claimed = sqlx::query(
+                    "INSERT INTO mm_webhook_dedupe (key, expires_at) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+                     WHERE mm_webhook_dedupe.expires_at <= $3
+                     RETURNING key",
+                )
+                .bind(key)
+                .bind(now.saturating_add(millis(ttl)))
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await;
+                match claimed {
+                    Ok(row) => return Ok(row.is_some()),
+                    Err(error) if lost_race(&error) && attempt < 5 => attempt += 1,
+                    Err(error) => return Err(StoreError::backend("postgres: dedupe claim failed", error)),
+                }
             }
         })
         .await

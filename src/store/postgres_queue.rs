@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 
 use super::StoreError;
 use super::postgres::{backend, bounded, connect, migrate};
-use super::queue_sql::{self as sql, item_from_row, retry_columns};
+use super::sql::{self as sql, item_from_row, retry_columns};
 use crate::Timestamp;
 use crate::delivery::{Item, NewItem, Queue, Retry, millis};
 
@@ -44,12 +44,14 @@ const CLAIM: &str = "WITH heads AS (
     RETURNING mm_delivery.id, queue, key, conversation, payload, CAST(state AS INTEGER), attempts, last_error,
         created_at";
 
-/// One statement for a whole batch: `$1` queue, `$2` keys, `$3` conversations, `$4` payloads,
-/// `$5` now.
+/// One statement for every batch of a group commit, in order (ids follow arrival): `$1` queue,
+/// `$2` keys, `$3` conversations, `$4` payloads, `$5` now; returns the keys stored.
 const INSERT_BATCH: &str = "INSERT INTO mm_delivery
         (queue, key, conversation, payload, next_attempt_at, created_at, updated_at)
-    SELECT $1, k, c, p, $5, $5, $5 FROM UNNEST($2::text[], $3::text[], $4::bytea[]) AS t(k, c, p)
-    ON CONFLICT (queue, key) DO NOTHING";
+    SELECT $1, k, c, p, $5, $5, $5
+    FROM UNNEST($2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS t(k, c, p, n) ORDER BY n
+    ON CONFLICT (queue, key) DO NOTHING
+    RETURNING key";
 
 impl PostgresQueue {
     /// Connects to `url` and applies the schema migrations.
@@ -101,21 +103,31 @@ impl PostgresQueue {
 #[async_trait]
 impl Queue for PostgresQueue {
     async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
+        Ok(self.enqueue_batches(queue, &[items]).await?.iter().sum())
+    }
+
+    async fn enqueue_batches(&self, queue: &str, batches: &[&[NewItem]]) -> Result<Vec<usize>, StoreError> {
         let pool = self.ready().await?;
         bounded("enqueue", async move {
-            let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
-            let conversations: Vec<&str> = items.iter().map(|i| i.conversation.as_str()).collect();
-            let payloads: Vec<&[u8]> = items.iter().map(|i| i.payload.as_slice()).collect();
-            let result = sqlx::query(INSERT_BATCH)
+            let items = || batches.iter().flat_map(|batch| batch.iter());
+            let keys: Vec<&str> = items().map(|i| i.key.as_str()).collect();
+            let conversations: Vec<&str> = items().map(|i| i.conversation.as_str()).collect();
+            let payloads: Vec<&[u8]> = items().map(|i| i.payload.as_slice()).collect();
+            let inserted: Vec<String> = sqlx::query_scalar(INSERT_BATCH)
                 .bind(queue)
                 .bind(&keys)
                 .bind(&conversations)
                 .bind(&payloads)
                 .bind(Timestamp::now().unix_millis())
-                .execute(pool)
+                .fetch_all(pool)
                 .await
                 .map_err(backend("delivery enqueue failed"))?;
-            Ok(usize::try_from(result.rows_affected()).unwrap_or(0))
+            // Each new key counts for the first batch that holds it.
+            let mut new: std::collections::HashSet<&str> = inserted.iter().map(String::as_str).collect();
+            Ok(batches
+                .iter()
+                .map(|batch| batch.iter().filter(|item| new.remove(item.key.as_str())).count())
+                .collect())
         })
         .await
     }

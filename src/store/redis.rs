@@ -421,14 +421,50 @@ impl RedisDeduplicator {
 #[async_trait]
 impl Deduplicator for RedisDeduplicator {
     async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
-        // Redis refuses expiries that overflow its clock: cap at 100 years.
-        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).clamp(1, 100 * 365 * 86_400_000);
+        self.set_nx(key, self.ttl).await
+    }
+
+    async fn claim(&self, key: &str) -> Result<bool, StoreError> {
+        self.set_nx(key, crate::webhook::CLAIM_TTL.min(self.ttl)).await
+    }
+
+    async fn commit(&self, key: &str) -> Result<(), StoreError> {
+        let _: i64 = redis::cmd("PEXPIRE")
+            .arg(self.key(key))
+            .arg(clamp_ttl(self.ttl))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| StoreError::backend("redis: dedupe commit failed", e))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| StoreError::backend("redis: dedupe release failed", e))?;
+        Ok(())
+    }
+}
+
+/// Redis refuses expiries that overflow its clock: at most 100 years, at least 1 ms.
+fn clamp_ttl(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).clamp(1, 100 * 365 * 86_400_000)
+}
+
+impl RedisDeduplicator {
+    fn key(&self, key: &str) -> String {
+        format!("{}:dedupe:{key}", self.prefix)
+    }
+
+    async fn set_nx(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
         let claimed: Option<String> = redis::cmd("SET")
-            .arg(format!("{}:dedupe:{key}", self.prefix))
+            .arg(self.key(key))
             .arg(1)
             .arg("NX")
             .arg("PX")
-            .arg(ttl)
+            .arg(clamp_ttl(ttl))
             .query_async(&mut self.connection.clone())
             .await
             .map_err(|e| StoreError::backend("redis: dedupe claim failed", e))?;

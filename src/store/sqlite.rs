@@ -4,12 +4,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::StoreError;
+use super::sql::{TOKEN_COLUMNS, blob_from_row, record_from_row};
 use crate::Timestamp;
-use crate::token::{BlobStore, Channel, SecretKind, StoredBlob, TokenKey};
+use crate::token::{BlobStore, StoredBlob, TokenKey};
 
 /// Schema migrations, applied in order on open and recorded in `mm_schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -28,7 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX mm_token_records_expiry ON mm_token_records (expires_at) WHERE expires_at IS NOT NULL;
     CREATE INDEX mm_token_records_key_id ON mm_token_records (key_id);",
     ),
-    (2, super::queue_sql::SQLITE_SCHEMA),
+    (2, super::sql::SQLITE_SCHEMA),
 ];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -132,37 +132,14 @@ impl SqliteBlobStore {
     }
 }
 
-fn row_to_blob(row: &SqliteRow) -> Result<StoredBlob, StoreError> {
-    let ciphertext: Vec<u8> = row.try_get("ciphertext").map_err(backend("bad ciphertext column"))?;
-    let key_id: i64 = row.try_get("key_id").map_err(backend("bad key_id column"))?;
-    let expires_at: Option<i64> = row.try_get("expires_at").map_err(backend("bad expires_at column"))?;
-    let key_id = u32::try_from(key_id).map_err(|_| StoreError::format("stored key id out of range"))?;
-    Ok(StoredBlob::new(ciphertext, key_id, expires_at.map(Timestamp::from_unix_millis)))
-}
-
-fn row_to_entry(row: &SqliteRow) -> Result<(TokenKey, StoredBlob), StoreError> {
-    let get = |name: &'static str| -> Result<String, StoreError> {
-        row.try_get(name).map_err(backend("bad key column"))
-    };
-    let key = TokenKey::new(
-        get("tenant")?,
-        Channel::from(get("channel")?),
-        get("asset_id")?,
-        SecretKind::from(get("kind")?),
-    );
-    Ok((key, row_to_blob(row)?))
-}
-
-const COLUMNS: &str = "tenant, channel, asset_id, kind, ciphertext, key_id, expires_at";
-
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
-/// Binds the four key columns, in `COLUMNS` order.
+/// Binds the four key columns, in `TOKEN_COLUMNS` order.
 fn bind_key<'q>(query: Query<'q>, key: &'q TokenKey) -> Query<'q> {
     query.bind(&key.tenant).bind(key.channel.as_str()).bind(&key.asset_id).bind(key.kind.as_str())
 }
 
-/// Binds the three blob columns, in `COLUMNS` order.
+/// Binds the three blob columns, in `TOKEN_COLUMNS` order.
 fn bind_blob<'q>(query: Query<'q>, blob: &'q StoredBlob) -> Query<'q> {
     query
         .bind(blob.ciphertext.as_ref())
@@ -178,7 +155,7 @@ impl BlobStore for SqliteBlobStore {
              WHERE tenant = ? AND channel = ? AND asset_id = ? AND kind = ?",
         );
         let row = bind_key(query, key).fetch_optional(&self.pool).await.map_err(backend("get failed"))?;
-        row.as_ref().map(row_to_blob).transpose()
+        row.as_ref().map(blob_from_row).transpose()
     }
 
     async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
@@ -219,13 +196,13 @@ impl BlobStore for SqliteBlobStore {
 
     async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM mm_token_records WHERE tenant = ? ORDER BY channel, asset_id, kind"
+            "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE tenant = ? ORDER BY channel, asset_id, kind"
         ))
         .bind(tenant)
         .fetch_all(&self.pool)
         .await
         .map_err(backend("list failed"))?;
-        rows.iter().map(row_to_entry).collect()
+        rows.iter().map(record_from_row).collect()
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
@@ -239,13 +216,13 @@ impl BlobStore for SqliteBlobStore {
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at"
+            "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at"
         ))
         .bind(instant.unix_millis())
         .fetch_all(&self.pool)
         .await
         .map_err(backend("expiry query failed"))?;
-        rows.iter().map(row_to_entry).collect()
+        rows.iter().map(record_from_row).collect()
     }
 
     async fn sealed_with_other_key(
@@ -258,7 +235,7 @@ impl BlobStore for SqliteBlobStore {
         let rows = match after {
             Some(after) => {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM mm_token_records
+                    "SELECT {TOKEN_COLUMNS} FROM mm_token_records
                      WHERE key_id != ? AND (tenant, channel, asset_id, kind) > (?, ?, ?, ?)
                      ORDER BY tenant, channel, asset_id, kind LIMIT ?"
                 );
@@ -269,7 +246,7 @@ impl BlobStore for SqliteBlobStore {
             }
             None => {
                 sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM mm_token_records WHERE key_id != ?
+                    "SELECT {TOKEN_COLUMNS} FROM mm_token_records WHERE key_id != ?
                      ORDER BY tenant, channel, asset_id, kind LIMIT ?"
                 ))
                 .bind(i64::from(key_id))
@@ -278,6 +255,6 @@ impl BlobStore for SqliteBlobStore {
                 .await
             }
         };
-        rows.map_err(backend("re-seal scan failed"))?.iter().map(row_to_entry).collect()
+        rows.map_err(backend("re-seal scan failed"))?.iter().map(record_from_row).collect()
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
 
 use super::StoreError;
-use super::queue_sql::{self as sql, item_from_row, retry_columns};
+use super::sql::{self as sql, item_from_row, retry_columns};
 use super::sqlite::{migrate, open_pool};
 use crate::Timestamp;
 use crate::delivery::{Item, NewItem, Queue, Retry, millis};
@@ -77,21 +77,29 @@ const CLAIM: &str = "UPDATE mm_delivery
 #[async_trait]
 impl Queue for SqliteQueue {
     async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
+        Ok(self.enqueue_batches(queue, &[items]).await?.iter().sum())
+    }
+
+    async fn enqueue_batches(&self, queue: &str, batches: &[&[NewItem]]) -> Result<Vec<usize>, StoreError> {
         let insert = sql::sqlite(sql::INSERT);
         let now = Timestamp::now().unix_millis();
         let mut tx = self.pool.begin().await.map_err(backend("could not begin"))?;
-        let mut stored = 0;
-        for item in items {
-            let result = sqlx::query(&insert)
-                .bind(queue)
-                .bind(&item.key)
-                .bind(&item.conversation)
-                .bind(&item.payload)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend("insert failed"))?;
-            stored += usize::try_from(result.rows_affected()).unwrap_or(0);
+        let mut stored = Vec::with_capacity(batches.len());
+        for items in batches {
+            let mut new = 0;
+            for item in *items {
+                let result = sqlx::query(&insert)
+                    .bind(queue)
+                    .bind(&item.key)
+                    .bind(&item.conversation)
+                    .bind(&item.payload)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend("insert failed"))?;
+                new += usize::try_from(result.rows_affected()).unwrap_or(0);
+            }
+            stored.push(new);
         }
         tx.commit().await.map_err(backend("commit failed"))?;
         Ok(stored)

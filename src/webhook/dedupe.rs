@@ -38,7 +38,48 @@ pub trait Deduplicator: Send + Sync + fmt::Debug {
     /// [`StoreError`] when the backing store fails; the caller decides whether to process the
     /// event anyway (at-least-once) or to answer Meta with an error so it redelivers.
     async fn first_seen(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Two-phase dedupe, first phase: claims `key` for [`CLAIM_TTL`] only, and returns `true`
+    /// when it was neither claimed nor committed. Follow with [`commit`](Self::commit) once the
+    /// event's work is durable, or [`release`](Self::release) when it failed, so Meta's
+    /// redelivery is processed instead of dropped as a duplicate. A process that dies between
+    /// the phases leaves a claim that expires by itself.
+    ///
+    /// The default is the one-phase [`first_seen`](Self::first_seen) (its key is remembered
+    /// for the full TTL at once, and `commit` and `release` do nothing).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backing store fails.
+    async fn claim(&self, key: &str) -> Result<bool, StoreError> {
+        self.first_seen(key).await
+    }
+
+    /// Second phase, success: remembers a claimed `key` for the full TTL.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backing store fails (the claim then expires, and a redelivery is
+    /// processed again: at least once).
+    async fn commit(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Ok(())
+    }
+
+    /// Second phase, failure: forgets a claimed `key`, so a redelivery is processed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backing store fails (the claim then expires by itself).
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Ok(())
+    }
 }
+
+/// How long a two-phase [`claim`](Deduplicator::claim) holds a key before it expires by itself
+/// (its holder died between the phases): 5 minutes, well inside Meta's redelivery schedule.
+pub const CLAIM_TTL: Duration = Duration::from_secs(300);
 
 /// Keeps the events of `webhook` seen for the first time, in order; events without a
 /// [`dedupe_key`](Event::dedupe_key) are always kept.
@@ -196,14 +237,23 @@ impl InMemoryDeduplicator {
         self.len() == 0
     }
 
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
+        let index = usize::try_from(self.inner.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+        match self.inner.shards[index].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Forgets `key` (its entry in the expiry queue is skipped when swept).
+    fn forget(&self, key: &str) {
+        self.shard(key).expiry.remove(key);
+    }
+
     fn check(&self, key: &str) -> bool {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        let index = usize::try_from(inner.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
-        let mut shard = match inner.shards[index].lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut shard = self.shard(key);
         let shard = &mut *shard;
         // Sweep expired keys from the front (insertion order is expiry order: one TTL).
         while let Some((old, expiry)) = shard.order.front() {
@@ -239,12 +289,34 @@ impl Deduplicator for InMemoryDeduplicator {
     async fn first_seen(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.check(key))
     }
+
+    /// In memory a claim holds the key for the full TTL (a crash forgets everything anyway);
+    /// [`release`](Deduplicator::release) forgets it.
+    async fn claim(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.check(key))
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.forget(key);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn a_released_claim_lets_the_redelivery_through() {
+        let dedupe = InMemoryDeduplicator::default();
+        assert!(dedupe.claim("k").await.unwrap());
+        assert!(!dedupe.claim("k").await.unwrap(), "claimed: a concurrent delivery is a duplicate");
+        dedupe.release("k").await.unwrap();
+        assert!(dedupe.claim("k").await.unwrap(), "released: the redelivery is processed");
+        dedupe.commit("k").await.unwrap();
+        assert!(!dedupe.first_seen("k").await.unwrap());
+    }
 
     #[test]
     fn keys_expire_after_the_ttl() {

@@ -45,7 +45,9 @@ mod parse;
 pub mod relay;
 mod verify;
 
-pub use dedupe::{Deduplicator, InMemoryDeduplicator, OnStoreError, body_digest, fresh_flags, new_events};
+pub use dedupe::{
+    CLAIM_TTL, Deduplicator, InMemoryDeduplicator, OnStoreError, body_digest, fresh_flags, new_events,
+};
 pub use event::{Event, EventKind, Events};
 pub use handshake::{HandshakeError, Subscription};
 pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, ReadBodyError};

@@ -160,3 +160,16 @@ pub(crate) async fn race_dedupe<D: Deduplicator + Clone + 'static>(
         assert_eq!(winners, 1, "event {event}: exactly one replica processes it");
     }
 }
+
+/// Two-phase dedupe across two replicas: a claim blocks the other replica, a release lets
+/// Meta's redelivery through, a commit makes the key a duplicate for good.
+pub(crate) async fn two_phase<D: Deduplicator>(first: &D, second: &D, tag: &str) {
+    let key = format!("whatsapp:wamid.{tag}");
+    assert!(first.claim(&key).await.unwrap());
+    assert!(!second.claim(&key).await.unwrap(), "claimed elsewhere: a duplicate");
+    first.release(&key).await.unwrap();
+    assert!(second.claim(&key).await.unwrap(), "released: the redelivery is processed");
+    second.commit(&key).await.unwrap();
+    assert!(!first.claim(&key).await.unwrap());
+    assert!(!first.first_seen(&key).await.unwrap());
+}

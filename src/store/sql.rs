@@ -1,6 +1,7 @@
-//! The delivery queue's schema and statements, shared by the SQLite and PostgreSQL engines.
+//! What the SQLite and PostgreSQL engines share: row mapping for sealed token records, and the
+//! delivery queue's schema and statements.
 //!
-//! Statements use PostgreSQL's `$N` placeholders; SQLite reads the same text with `?N`
+//! Queue statements use PostgreSQL's `$N` placeholders; SQLite reads the same text with `?N`
 //! ([`sqlite`]). One table holds every queue: an item is pending (0), done (1, kept as the
 //! delivery log until purged) or dead (2); `(queue, key)` is unique, so the insert that stores an
 //! item is also its dedupe.
@@ -8,6 +9,7 @@
 use crate::Timestamp;
 use crate::delivery::{Item, ItemState};
 use crate::store::StoreError;
+use crate::token::{Channel, SecretKind, StoredBlob, TokenKey};
 
 #[cfg(feature = "sqlite")]
 pub(super) const SQLITE_SCHEMA: &str = "CREATE TABLE mm_delivery (
@@ -136,4 +138,46 @@ pub(super) fn tally(rows: &[(i64, i64)]) -> (u64, u64, u64) {
         }
     }
     counts
+}
+
+/// The columns of a sealed token record, in the order [`record_from_row`] reads them.
+pub(super) const TOKEN_COLUMNS: &str = "tenant, channel, asset_id, kind, ciphertext, key_id, expires_at";
+
+/// Reads the sealed part of a token record row (`ciphertext`, `key_id`, `expires_at`).
+pub(super) fn blob_from_row<R>(row: &R) -> Result<StoredBlob, StoreError>
+where
+    R: sqlx::Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let column = |e: sqlx::Error| StoreError::backend("token record: unreadable column", e);
+    let ciphertext: Vec<u8> = row.try_get("ciphertext").map_err(column)?;
+    let key_id: i64 = row.try_get("key_id").map_err(column)?;
+    let expires_at: Option<i64> = row.try_get("expires_at").map_err(column)?;
+    let key_id = u32::try_from(key_id).map_err(|_| StoreError::format("stored key id out of range"))?;
+    Ok(StoredBlob::new(ciphertext, key_id, expires_at.map(Timestamp::from_unix_millis)))
+}
+
+/// Reads a whole token record row of [`TOKEN_COLUMNS`]: its key and its sealed part.
+pub(super) fn record_from_row<R>(row: &R) -> Result<(TokenKey, StoredBlob), StoreError>
+where
+    R: sqlx::Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = |name: &'static str| -> Result<String, StoreError> {
+        row.try_get(name).map_err(|e| StoreError::backend("token record: unreadable key column", e))
+    };
+    let key = TokenKey::new(
+        get("tenant")?,
+        Channel::from(get("channel")?),
+        get("asset_id")?,
+        SecretKind::from(get("kind")?),
+    );
+    Ok((key, blob_from_row(row)?))
 }
