@@ -2,7 +2,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use super::{INBOX_QUEUE, NewItem, Queue};
@@ -139,8 +140,9 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
     let raw = raw_events(body, webhook.object());
     // The raw walk mirrors the typed one; should they ever disagree (a malformed element the
     // typed parser skipped), each event carries the whole body instead, never less.
-    let whole = raw.len() != events.len();
+    let whole = raw.as_ref().filter(|raw| raw.len() == events.len()).is_none();
     let digest = body_digest(body);
+    let object = webhook.object();
     events
         .iter()
         .enumerate()
@@ -153,97 +155,187 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
                 }
                 _ => key.clone(),
             };
-            let mut envelope = Map::new();
-            envelope.insert("object".into(), Value::from(webhook.object()));
-            envelope.insert("kind".into(), Value::from(event.kind().to_string()));
-            envelope.insert("key".into(), Value::from(key.as_str()));
-            if whole {
-                let body = serde_json::from_slice(body).unwrap_or(Value::Null);
-                envelope.insert("event".into(), body);
-            } else {
-                let RawEvent { entry, field, context, event } = raw[index].clone();
-                envelope.insert("entry".into(), entry);
-                if let Some(field) = field {
-                    envelope.insert("field".into(), field);
+            let mut payload = Vec::with_capacity(256);
+            payload.extend_from_slice(b"{\"object\":");
+            push_string(&mut payload, object);
+            payload.extend_from_slice(b",\"kind\":");
+            push_string(&mut payload, &event.kind().to_string());
+            payload.extend_from_slice(b",\"key\":");
+            push_string(&mut payload, &key);
+            match raw.as_ref().filter(|_| !whole) {
+                Some(raw) => raw[index].write(&mut payload),
+                None => {
+                    payload.extend_from_slice(b",\"event\":");
+                    payload.extend_from_slice(body);
                 }
-                if let Some(context) = context {
-                    envelope.extend(context);
-                }
-                envelope.insert("event".into(), event);
             }
-            let payload = serde_json::to_vec(&Value::Object(envelope)).unwrap_or_default();
+            payload.push(b'}');
             NewItem { key, conversation, payload }
         })
         .collect()
 }
 
-#[derive(Clone)]
-struct RawEvent {
-    entry: Value,
-    field: Option<Value>,
-    context: Option<Map<String, Value>>,
-    event: Value,
+/// Appends `text` as a JSON string.
+fn push_string(out: &mut Vec<u8>, text: &str) {
+    // Writing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
-/// The Meta object of each event, in the order [`Webhook::events`] yields them.
-fn raw_events(body: &[u8], object: &str) -> Vec<RawEvent> {
-    let Ok(root) = serde_json::from_slice::<Value>(body) else { return Vec::new() };
-    let entries = root.get("entry").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let array = |value: &Value, key: &str| -> Vec<Value> {
-        value.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
-    };
+/// One event's Meta object and its surroundings, as byte ranges of the body (Meta's own
+/// escaping kept).
+struct RawEvent<'a> {
+    entry_id: Option<&'a RawValue>,
+    entry_time: Option<&'a RawValue>,
+    field: Option<&'a RawValue>,
+    /// `messaging_product`, `metadata` and `contacts` of a WhatsApp `messages` value.
+    context: [(&'static str, Option<&'a RawValue>); 3],
+    event: &'a RawValue,
+}
+
+impl RawEvent<'_> {
+    /// Appends `,"entry":{..},"field":..,<context>,"event":..` to an open JSON object.
+    fn write(&self, out: &mut Vec<u8>) {
+        fn raw_or_null(value: Option<&RawValue>) -> &[u8] {
+            value.map_or("null", RawValue::get).as_bytes()
+        }
+        out.extend_from_slice(b",\"entry\":{\"id\":");
+        out.extend_from_slice(raw_or_null(self.entry_id));
+        out.extend_from_slice(b",\"time\":");
+        out.extend_from_slice(raw_or_null(self.entry_time));
+        out.push(b'}');
+        if let Some(field) = self.field {
+            out.extend_from_slice(b",\"field\":");
+            out.extend_from_slice(field.get().as_bytes());
+        }
+        for (name, value) in &self.context {
+            if let Some(value) = value {
+                out.push(b',');
+                push_string(out, name);
+                out.push(b':');
+                out.extend_from_slice(value.get().as_bytes());
+            }
+        }
+        out.extend_from_slice(b",\"event\":");
+        out.extend_from_slice(self.event.get().as_bytes());
+    }
+}
+
+#[derive(Deserialize)]
+struct RawBody<'a> {
+    #[serde(borrow, default)]
+    entry: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    time: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    changes: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    messaging: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    standby: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawChange<'a> {
+    #[serde(borrow, default)]
+    field: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawMessagesValue<'a> {
+    #[serde(borrow, default)]
+    messaging_product: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    contacts: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    messages: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    statuses: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    errors: Option<&'a RawValue>,
+}
+
+/// The elements of a JSON array (none for anything else), each borrowed from the body.
+fn elements(value: Option<&RawValue>) -> Vec<&RawValue> {
+    value.and_then(|v| serde_json::from_str::<Vec<&RawValue>>(v.get()).ok()).unwrap_or_default()
+}
+
+fn is_object(value: &RawValue) -> bool {
+    value.get().starts_with('{')
+}
+
+/// The Meta object of each event, in the order [`Webhook::events`] yields them; `None` when the
+/// body does not have the shape the walk expects.
+fn raw_events<'a>(body: &'a [u8], object: &str) -> Option<Vec<RawEvent<'a>>> {
+    let root: RawBody<'a> = serde_json::from_slice(body).ok()?;
     let mut out = Vec::new();
-    for entry in entries.iter().filter(|e| e.is_object()) {
-        let head = json!({"id": entry.get("id").cloned().unwrap_or(Value::Null),
-                          "time": entry.get("time").cloned().unwrap_or(Value::Null)});
-        let event = |field: Option<Value>, context: Option<Map<String, Value>>, event: Value| RawEvent {
-            entry: head.clone(),
+    for entry in root.entry.into_iter().filter(|e| is_object(e)) {
+        let entry: RawEntry<'a> = serde_json::from_str(entry.get()).ok()?;
+        let event = |field, context, event| RawEvent {
+            entry_id: entry.id,
+            entry_time: entry.time,
             field,
             context,
             event,
         };
-        let changes = array(entry, "changes");
+        let no_context = [("messaging_product", None), ("metadata", None), ("contacts", None)];
+        let changes = elements(entry.changes).into_iter().filter(|c| is_object(c));
         if object == OBJECT_WHATSAPP {
-            for change in changes.into_iter().filter(Value::is_object) {
-                let field = change.get("field").cloned();
-                let value = change.get("value").cloned().unwrap_or(Value::Null);
-                let messages_value =
-                    field.as_ref().and_then(Value::as_str) == Some("messages") && value.is_object();
-                let items: Vec<Value> = if messages_value {
-                    ["messages", "statuses", "errors"].iter().flat_map(|key| array(&value, key)).collect()
-                } else {
-                    Vec::new()
+            for raw in changes {
+                let change: RawChange<'a> = serde_json::from_str(raw.get()).ok()?;
+                let is_messages = change.field.is_some_and(|f| f.get() == "\"messages\"");
+                let value = change
+                    .value
+                    .filter(|v| is_messages && is_object(v))
+                    .and_then(|v| serde_json::from_str::<RawMessagesValue<'a>>(v.get()).ok());
+                let Some(value) = value else {
+                    out.push(event(change.field, no_context, raw));
+                    continue;
                 };
+                let items: Vec<&RawValue> =
+                    [value.messages, value.statuses, value.errors].into_iter().flat_map(elements).collect();
                 if items.is_empty() {
-                    out.push(event(field, None, change));
+                    out.push(event(change.field, no_context, raw));
                     continue;
                 }
-                let mut context = Map::new();
-                for key in ["messaging_product", "metadata", "contacts"] {
-                    if let Some(v) = value.get(key) {
-                        context.insert(key.to_owned(), v.clone());
-                    }
-                }
-                for item in items {
-                    out.push(event(field.clone(), Some(context.clone()), item));
-                }
+                let context = [
+                    ("messaging_product", value.messaging_product),
+                    ("metadata", value.metadata),
+                    ("contacts", value.contacts),
+                ];
+                out.extend(items.into_iter().map(|item| event(change.field, context, item)));
             }
         } else {
-            for key in ["messaging", "standby"] {
-                for item in array(entry, key).into_iter().filter(Value::is_object) {
-                    out.push(event(None, None, item));
-                }
+            for list in [entry.messaging, entry.standby] {
+                out.extend(
+                    elements(list)
+                        .into_iter()
+                        .filter(|i| is_object(i))
+                        .map(|item| event(None, no_context, item)),
+                );
             }
-            for change in changes.into_iter().filter(Value::is_object) {
-                out.push(event(change.get("field").cloned(), None, change));
+            for raw in changes {
+                let change: RawChange<'a> = serde_json::from_str(raw.get()).ok()?;
+                out.push(event(change.field, no_context, raw));
             }
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
     use crate::webhook::parse;
 
@@ -293,5 +385,70 @@ mod tests {
         assert_eq!(envelope(&items[1])["event"]["message"]["mid"], "m_2");
         assert_eq!(envelope(&items[2])["field"], "feed");
         assert_ne!(items[0].conversation, items[1].conversation);
+    }
+
+    #[test]
+    fn the_raw_walk_agrees_with_the_typed_one_on_every_fixture() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut checked = 0;
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let body = std::fs::read(&path).unwrap();
+                let Ok(webhook) = parse(&body) else { continue };
+                let events = webhook.events().count();
+                if events == 0 {
+                    continue;
+                }
+                let raw = raw_events(&body, webhook.object());
+                assert_eq!(
+                    raw.map(|r| r.len()),
+                    Some(events),
+                    "{}: {:?}",
+                    path.display(),
+                    webhook.events().map(|e| e.kind().to_string()).collect::<Vec<_>>()
+                );
+                for (event, item) in webhook.events().zip(event_records(&body, &webhook)) {
+                    let envelope: Value = serde_json::from_slice(&item.payload).unwrap();
+                    assert_eq!(envelope["kind"], event.kind().to_string(), "{}", path.display());
+                    // Each event's own object: its id is the typed event's message id.
+                    if let Some(id) = event.message_id() {
+                        let raw = &envelope["event"];
+                        let found = [
+                            &raw["id"],
+                            &raw["message"]["mid"],
+                            &raw["reaction"]["mid"],
+                            &raw["read"]["mid"],
+                        ]
+                        .into_iter()
+                        .any(|v| v.as_str() == Some(id));
+                        assert!(
+                            found || raw.to_string().contains(id),
+                            "{}: {id} not in {raw}",
+                            path.display()
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} webhook fixtures found");
+    }
+
+    #[test]
+    fn an_element_the_walk_cannot_place_sends_the_whole_body() {
+        // `changes` that is not an array: the typed parser skips it, the raw walk gives up.
+        let body = r#"{"object":"page","entry":[{"id":"1","changes":{"x":1},
+            "messaging":[{"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":1,"message":{"mid":"m_9","text":"hi"}}]}]}"#;
+        let items = records(body);
+        assert_eq!(items.len(), 1);
+        let envelope = envelope(&items[0]);
+        let event = &envelope["event"];
+        assert!(event["entry"].is_array() || event["message"]["mid"] == "m_9", "{envelope}");
     }
 }
