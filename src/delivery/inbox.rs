@@ -140,7 +140,7 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
     let raw = raw_events(body, webhook.object());
     // The raw walk mirrors the typed one; should they ever disagree (a malformed element the
     // typed parser skipped), each event carries the whole body instead, never less.
-    let whole = raw.as_ref().filter(|raw| raw.len() == events.len()).is_none();
+    let raw = raw.filter(|raw| raw.len() == events.len());
     let digest = body_digest(body);
     let object = webhook.object();
     events
@@ -162,12 +162,11 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
             push_string(&mut payload, &event.kind().to_string());
             payload.extend_from_slice(b",\"key\":");
             push_string(&mut payload, &key);
-            match raw.as_ref().filter(|_| !whole) {
-                Some(raw) => raw[index].write(&mut payload),
-                None => {
-                    payload.extend_from_slice(b",\"event\":");
-                    payload.extend_from_slice(body);
-                }
+            if let Some(raw) = &raw {
+                raw[index].write(&mut payload);
+            } else {
+                payload.extend_from_slice(b",\"event\":");
+                payload.extend_from_slice(body);
             }
             payload.push(b'}');
             NewItem { key, conversation, payload }
