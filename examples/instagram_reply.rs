@@ -11,23 +11,21 @@
 //! With Facebook Login, set `IG_TOKEN` to the Page token and `IG_ACCOUNT_ID` to the linked Page
 //! id, and leave `IG_LOGIN` unset. `IG_COMMENT_ID` and `IG_MESSAGE_ID` enable the private reply
 //! and the reaction. `META_GRAPH_BASE_URL` / `META_INSTAGRAM_BASE_URL` point at other hosts;
-//! without `IG_TOKEN` the example sends to a local mock.
+//! without `IG_TOKEN` the example sends to the crate's fake Graph server (`testing::FakeGraph`).
 
 use meta_messaging::Client;
 use meta_messaging::messenger::message::{Message, QuickReply};
-use serde_json::json;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use meta_messaging::testing::FakeGraph;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
-    let mock = if env("IG_TOKEN").is_none() { Some(local_graph().await) } else { None };
+    let mock = if env("IG_TOKEN").is_none() { Some(FakeGraph::start().await) } else { None };
     let mut builder =
         Client::builder().access_token(env("IG_TOKEN").unwrap_or_else(|| "local-demo-token".to_owned()));
     if let Some(server) = &mock {
-        println!("no IG_TOKEN: sending to a local mock at {}", server.uri());
-        builder = builder.base_url(server.uri()).instagram_base_url(server.uri());
+        println!("no IG_TOKEN: sending to a fake Graph server at {}", server.uri());
+        builder = builder.base_url(server.uri()).instagram_base_url(server.instagram_uri());
     } else {
         if let Some(url) = env("META_GRAPH_BASE_URL") {
             builder = builder.base_url(url);
@@ -62,17 +60,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("private reply to comment {comment}: {:?}", sent.message_id);
     }
     Ok(())
-}
-
-async fn local_graph() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v\d+\.\d+/\d+/messages$"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"recipient_id": "1234567890123456", "message_id": "aWdfZAG06"})),
-        )
-        .mount(&server)
-        .await;
-    server
 }

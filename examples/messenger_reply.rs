@@ -8,22 +8,20 @@
 //! ```
 //!
 //! `META_GRAPH_BASE_URL` points the client at another Graph host. Without `META_PAGE_TOKEN`,
-//! the example sends to a local mock of the Graph API on 127.0.0.1.
+//! the example sends to the crate's fake Graph server (`testing::FakeGraph`) on 127.0.0.1.
 
 use meta_messaging::Client;
 use meta_messaging::messenger::message::{Button, Element, Message, QuickReply, SenderAction};
-use serde_json::json;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use meta_messaging::testing::FakeGraph;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
-    let mock = if env("META_PAGE_TOKEN").is_none() { Some(local_graph().await) } else { None };
+    let fake = if env("META_PAGE_TOKEN").is_none() { Some(FakeGraph::start().await) } else { None };
     let token = env("META_PAGE_TOKEN").unwrap_or_else(|| "local-demo-token".to_owned());
-    let base_url = mock.as_ref().map(MockServer::uri).or_else(|| env("META_GRAPH_BASE_URL"));
-    if let Some(uri) = &mock.as_ref().map(MockServer::uri) {
-        println!("no META_PAGE_TOKEN: sending to a local mock at {uri}");
+    let base_url = fake.as_ref().map(FakeGraph::uri).or_else(|| env("META_GRAPH_BASE_URL"));
+    if let Some(uri) = &fake.as_ref().map(FakeGraph::uri) {
+        println!("no META_PAGE_TOKEN: sending to a fake Graph server at {uri}");
     }
     let mut builder = Client::builder().access_token(token);
     if let Some(url) = base_url {
@@ -50,19 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .button(Button::url("Details", "https://example.com/hat"));
     let sent = page.send(psid.as_str(), Message::generic([card])).await?;
     println!("card sent: {:?}", sent.message_id);
+    if let Some(fake) = fake {
+        println!("the fake server recorded {} sends", fake.outbox().len());
+    }
     Ok(())
-}
-
-async fn local_graph() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v\d+\.\d+/\d+/messages$"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({"recipient_id": "4146131322999601", "message_id": "m_AG5Hz2Uq7tuwNEhX"}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    server
 }

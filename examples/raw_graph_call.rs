@@ -1,14 +1,16 @@
 //! A raw Graph call: any endpoint the crate does not model yet, with the same retries, typed
 //! errors, usage headers and secret hygiene as the modelled ones.
 //!
-//! Run it with `cargo run --example raw_graph_call`. It runs against a local mock on 127.0.0.1;
-//! with `META_ACCESS_TOKEN` and `META_WABA_ID` set it calls Meta for real.
+//! Run it with `cargo run --example raw_graph_call`. It runs against the crate's fake Graph
+//! server on 127.0.0.1, with the endpoint mounted on it (as your tests would for an endpoint the
+//! fake does not model); with `META_ACCESS_TOKEN` and `META_WABA_ID` set it calls Meta for real.
 
 use meta_messaging::Client;
+use meta_messaging::testing::FakeGraph;
 use serde::Deserialize;
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 /// Only the fields you need: unknown fields are ignored.
 #[derive(Debug, Deserialize)]
@@ -33,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         (Ok(token), Ok(waba)) => (Client::new(token), waba, None),
         _ => {
-            let server = MockServer::start().await;
+            let fake = FakeGraph::start().await;
             Mock::given(method("GET"))
                 .and(path("/v25.0/102290129340398/phone_numbers"))
                 .and(query_param("fields", "id,display_phone_number,quality_rating"))
@@ -45,11 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             "id": "106540352242922", "display_phone_number": "+1 555-078-3881",
                             "quality_rating": "GREEN", "verified_name": "Acme"}]})),
                 )
-                .mount(&server)
+                .mount(fake.server())
                 .await;
-            let client =
-                Client::builder().access_token("EAAG-example-token").base_url(server.uri()).build()?;
-            (client, "102290129340398".to_owned(), Some(server))
+            let client = fake.client("EAAG-example-token");
+            (client, "102290129340398".to_owned(), Some(fake))
         }
     };
 

@@ -10,16 +10,14 @@
 //! `WHATSAPP_TEMPLATE` names an approved template with one body parameter to send instead of
 //! `hello_world`. `META_GRAPH_BASE_URL` points the client at another Graph host (a proxy or a
 //! mock). Without
-//! `META_ACCESS_TOKEN`, the example starts a local mock of the Graph API on 127.0.0.1 and sends
-//! there, so it runs anywhere.
+//! `META_ACCESS_TOKEN`, the example starts the crate's fake Graph server (`testing::FakeGraph`)
+//! on 127.0.0.1 and sends there, so it runs anywhere.
 
 use meta_messaging::Client;
+use meta_messaging::testing::FakeGraph;
 use meta_messaging::whatsapp::media::MediaUpload;
 use meta_messaging::whatsapp::message::{MediaSource, Message};
 use meta_messaging::whatsapp::template::{Parameter, Template};
-use serde_json::json;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,10 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (token, base_url) = if let Some(token) = env("META_ACCESS_TOKEN") {
         (token, env("META_GRAPH_BASE_URL"))
     } else {
-        let server = local_graph().await;
+        let server = FakeGraph::start().await;
         let uri = server.uri();
         _mock = server;
-        println!("no META_ACCESS_TOKEN: sending to a local mock at {uri}");
+        println!("no META_ACCESS_TOKEN: sending to a fake Graph server at {uri}");
         ("local-demo-token".to_owned(), Some(uri))
     };
     let phone_number_id = env("WHATSAPP_PHONE_NUMBER_ID").unwrap_or_else(|| "106540352242922".to_owned());
@@ -68,24 +66,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         wa.send(to.as_str(), Message::image(MediaSource::id(uploaded.id.clone())).caption("A pixel")).await?;
     println!("image {} sent: {:?}", uploaded.id, sent.message_id());
     Ok(())
-}
-
-/// A stand-in for graph.facebook.com that accepts sends and uploads.
-async fn local_graph() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v\d+\.\d+/\d+/messages$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": "16505551234", "wa_id": "16505551234"}],
-            "messages": [{"id": "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "message_status": "accepted"}]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v\d+\.\d+/\d+/media$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1037543291543636"})))
-        .mount(&server)
-        .await;
-    server
 }

@@ -264,3 +264,98 @@ async fn lazy_queue_fails_while_the_server_is_away_and_recovers_by_itself() {
     );
     schema.drop_now().await;
 }
+
+/// The relay program on a PostgreSQL store it reaches through a proxy: `503` while the store is
+/// away (even at start), never `200`; by itself back to `200` when it returns, and the event
+/// reaches the customer. Needs the relay built with PostgreSQL (`.ci/run` builds it with
+/// `cargo build --example relay --features postgres` before this suite).
+#[tokio::test]
+async fn relay_program_answers_503_while_the_store_is_away_and_recovers() {
+    use std::process::{Command, Stdio};
+
+    use meta_messaging::testing::WebhookBuilder;
+
+    let schema = Schema::new().await;
+    let mut proxy = Proxy::start(upstream_of(&url(), 5432).await).await;
+    proxy.cut().await;
+
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = std::sync::Arc::clone(&received);
+    let customer = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            log.lock().unwrap().push(envelope["event"]["id"].as_str().unwrap_or_default().to_owned());
+            async { axum::http::StatusCode::OK }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, customer).await });
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = format!("{}?options=-csearch_path%3D{}", through(&url(), proxy.port), schema.name);
+    let binary = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/relay");
+    let mut child = Command::new(&binary)
+        .env("RELAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("META_APP_SECRET", "pg-relay-secret")
+        .env("META_VERIFY_TOKEN", "pg-relay-token")
+        .env("RELAY_STORE", &store)
+        .env("RELAY_TARGET_URL", &target)
+        .env("RELAY_SIGNING_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{}: {e}: run `cargo build --example relay --features postgres`", binary.display())
+        });
+
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+    let url = format!("http://127.0.0.1:{port}/webhooks/meta");
+    let signed = WebhookBuilder::whatsapp("106540352242922")
+        .text("16505551234", "store outage")
+        .sign("pg-relay-secret");
+    let id =
+        serde_json::from_slice::<serde_json::Value>(&signed.body).unwrap()["entry"][0]["changes"][0]["value"]
+            ["messages"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    // The store is away from the start: the relay runs and answers 503.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            panic!(
+                "the relay exited ({exit}): build it with `cargo build --example relay --features postgres`"
+            );
+        }
+        if let Ok(response) = signed.post(&http, &url).await {
+            break response.status();
+        }
+        assert!(std::time::Instant::now() < deadline, "the relay never listened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 503);
+    assert_eq!(signed.post(&http, &url).await.unwrap().status(), 503, "still away: never 200");
+
+    // Back: the relay recovers by itself, stores, answers 200 and forwards.
+    proxy.restore().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match signed.post(&http, &url).await {
+            Ok(response) if response.status() == 200 => break,
+            Ok(response) => assert_eq!(response.status(), 503),
+            Err(_) => {}
+        }
+        assert!(std::time::Instant::now() < deadline, "the relay did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !received.lock().unwrap().contains(&id) {
+        assert!(std::time::Instant::now() < deadline, "the acknowledged event never reached the customer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    schema.drop_now().await;
+}

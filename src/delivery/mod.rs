@@ -20,7 +20,10 @@
 //!    retrying `5xx`, `408`, `429` (honouring `Retry-After`), timeouts and connection errors,
 //!    sending other `4xx` to dead letters, behind a circuit breaker so a dead endpoint is not
 //!    hammered. Completed items are kept as a delivery log (30 days by default, see
-//!    [`Queue::purge_completed`]).
+//!    [`Queue::purge_completed`]). For several customers, [`Fanout`] copies each inbox item into
+//!    one queue per destination, each delivered by its own worker with the destination's secret
+//!    sealed in the token vault ([`HttpRelay::from_vault`]), so one dead customer never slows the
+//!    others.
 //!
 //! Engines: [`InMemoryQueue`] (tests and demos: nothing survives the process),
 //! `store::SqliteQueue` (feature `sqlite`: one process, survives restarts) and
@@ -42,6 +45,7 @@
 //! # Ok(()) }
 //! ```
 
+mod fanout;
 mod inbox;
 mod memory;
 mod relay;
@@ -55,6 +59,7 @@ use async_trait::async_trait;
 use crate::Timestamp;
 use crate::store::StoreError;
 
+pub use fanout::{Fanout, relay_queue, signing_secret_key, store_signing_secret};
 pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;
 pub use relay::{CircuitBreaker, HttpRelay};

@@ -1,7 +1,8 @@
 //! The one table that maps Meta's error codes to an [`ErrorKind`].
 //!
-//! Sources: Graph API "Handling errors", WhatsApp Cloud API error codes and Messenger Platform
-//! error codes, as summarised in the crate's reference notes (`meta-api.md` §11). Meta builds its
+//! Sources: Graph API [Handling errors](https://developers.facebook.com/docs/graph-api/guides/error-handling),
+//! the [WhatsApp Cloud API error codes](https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes)
+//! and the [Messenger Platform error codes](https://developers.facebook.com/docs/messenger-platform/error-codes). Meta builds its
 //! own handling on `code` (plus `error_data.details`); `error_subcode` matters only for 190 and
 //! Messenger's window errors, and the HTTP status is secondary.
 

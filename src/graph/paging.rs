@@ -40,28 +40,25 @@ impl<T> Page<T> {
 
 /// The `paging` object of a [`Page`].
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Paging {
     /// Opaque cursors.
-    #[serde(default)]
     pub cursors: Option<Cursors>,
     /// The full URL of the next page; absent on the last page.
-    #[serde(default)]
     pub next: Option<String>,
     /// The full URL of the previous page.
-    #[serde(default)]
     pub previous: Option<String>,
 }
 
 /// `before` and `after` cursors.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Cursors {
     /// Cursor of the first item of the page.
-    #[serde(default)]
     pub before: Option<String>,
     /// Cursor of the last item of the page.
-    #[serde(default)]
     pub after: Option<String>,
 }
 

@@ -42,61 +42,49 @@ pub struct SavedAttachment {
 
 /// A Messenger user's profile (fields depend on what the app may read).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct UserProfile {
     /// PSID.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
     /// Full name.
-    #[serde(default)]
     pub name: Option<String>,
     /// First name.
-    #[serde(default)]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(default)]
     pub last_name: Option<String>,
     /// Picture URL (expires).
-    #[serde(default)]
     pub profile_pic: Option<String>,
     /// Locale (needs feature approval).
-    #[serde(default)]
     pub locale: Option<String>,
     /// UTC offset (needs feature approval).
-    #[serde(default)]
     pub timezone: Option<f64>,
     /// Gender (needs feature approval).
-    #[serde(default)]
     pub gender: Option<String>,
 }
 
 /// An Instagram user's profile, as seen by a business they messaged.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct InstagramProfile {
     /// IGSID.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
     /// Name (may be null).
-    #[serde(default)]
     pub name: Option<String>,
     /// Username.
-    #[serde(default)]
     pub username: Option<String>,
     /// Picture URL (expires within days).
-    #[serde(default)]
     pub profile_pic: Option<String>,
     /// Followers.
-    #[serde(default)]
     pub follower_count: Option<u64>,
     /// Whether the user follows the business.
-    #[serde(default)]
     pub is_user_follow_business: Option<bool>,
     /// Whether the business follows the user.
-    #[serde(default)]
     pub is_business_follow_user: Option<bool>,
     /// Verified account.
-    #[serde(default)]
     pub is_verified_user: Option<bool>,
 }
 
@@ -164,31 +152,32 @@ pub struct GetStarted {
 /// The Messenger profile of a Page (or Instagram account): what a user sees before and around
 /// a conversation. Unset properties are left as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MessengerProfile {
     /// The get-started button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub get_started: Option<GetStarted>,
     /// Greetings (a `default` locale is required).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub greeting: Option<Vec<Greeting>>,
     /// Ice breakers per locale (a `default` locale is required).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ice_breakers: Option<Vec<IceBreakers>>,
     /// Persistent menus per locale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_menu: Option<Vec<PersistentMenu>>,
     /// Domains allowed in webviews and plugins (≤ 50, https).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub whitelisted_domains: Option<Vec<String>>,
 }
 
 /// The answer of a Messenger profile read: `{"data": [profile]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MessengerProfileResponse {
     /// The profile.
-    #[serde(default)]
     pub data: Vec<MessengerProfile>,
 }
 

@@ -1,6 +1,7 @@
 //! Pacing: send at the rates Meta accepts instead of learning them from errors.
 //!
-//! WhatsApp enforces two limits on sends (`meta-api.md` §13):
+//! WhatsApp enforces two limits on sends ([throughput](https://developers.facebook.com/docs/whatsapp/throughput)
+//! and [pair rate](https://developers.facebook.com/docs/whatsapp/cloud-api/overview#pair-rate-limits)):
 //! - **throughput** per business phone number: 80 messages per second by default, up to 1,000
 //!   after an automatic upgrade (error 130429 when exceeded);
 //! - the **pair rate** from one business number to one user: about one message every 6 seconds,

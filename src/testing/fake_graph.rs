@@ -154,7 +154,8 @@ impl Shared {
 /// A local Graph API server for the messaging endpoints of all three platforms.
 ///
 /// `POST /{node}/messages` (WhatsApp, Messenger, Instagram through either host) is validated,
-/// recorded and answered like Meta does; everything else answers `404` with a Graph error, so a
+/// recorded and answered like Meta does, and `POST /{phone-number-id}/media` accepts a
+/// multipart upload with a media id; everything else answers `404` with a Graph error, so a
 /// call the fake does not know fails loudly. Mount more mocks on [`server`](Self::server) for
 /// other endpoints.
 pub struct FakeGraph {
@@ -181,6 +182,12 @@ impl FakeGraph {
         Mock::given(method("POST"))
             .and(path_regex(r"^(/instagram)?/v\d+\.\d+/[^/]+/messages$"))
             .respond_with(Responder { shared: Arc::clone(&shared) })
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v\d+\.\d+/[^/]+/media$"))
+            .respond_with(MediaUpload { shared: Arc::clone(&shared) })
             .with_priority(1)
             .mount(&server)
             .await;
@@ -267,6 +274,42 @@ impl FakeGraph {
 
 struct Responder {
     shared: Arc<Shared>,
+}
+
+/// `POST /{phone-number-id}/media`: a multipart upload with `messaging_product=whatsapp`, a
+/// `type` and a `file`, answered with a media id as Meta does.
+struct MediaUpload {
+    shared: Arc<Shared>,
+}
+
+impl Respond for MediaUpload {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.shared.state();
+        state.requests += 1;
+        if let Some(error) = state.failures.pop_front() {
+            return error.response();
+        }
+        if bearer_token(request).is_none() {
+            return invalid("an access token is required");
+        }
+        let multipart = request
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let body = String::from_utf8_lossy(&request.body);
+        let has = |field: &str| body.contains(&format!("name=\"{field}\""));
+        if !multipart
+            || !has("file")
+            || !has("type")
+            || !body.contains("whatsapp")
+            || !has("messaging_product")
+        {
+            return invalid("a media upload is multipart with messaging_product, type and file");
+        }
+        let id = self.shared.ids.fetch_add(1, Ordering::Relaxed);
+        ResponseTemplate::new(200).set_body_json(json!({"id": format!("{}", 1_037_543_291_000_000 + id)}))
+    }
 }
 
 /// A request the server refuses with Graph's "invalid parameter" error.

@@ -2,8 +2,9 @@
 //! Instagram refresh, revocation, app tokens, and a refresher that renews stored tokens before
 //! they expire.
 //!
-//! Endpoints per Meta's access-token and `debug_token` references (Graph API v25.0,
-//! `meta-api.md` §6, `security.md` §9).
+//! Endpoints per Meta's [long-lived token](https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived)
+//! and [`debug_token`](https://developers.facebook.com/docs/graph-api/reference/debug_token)
+//! references (Graph API v25.0).
 
 use std::fmt;
 use std::sync::Arc;

@@ -274,7 +274,8 @@ mod tests {
 
     #[test]
     fn meta_documented_vector() {
-        // From meta-api.md §7: secret YOUR_APP_SECRET over the escaped form.
+        // Meta's documented example (Webhooks, "Validate payloads"): secret YOUR_APP_SECRET
+        // over the escaped form.
         let body = "Let's pretend this body is equal to the message object and can handle unicode characters like みどりいろ and J'ai mangé des pâtes";
         let verifier = Verifier::new("YOUR_APP_SECRET");
         let escaped_sig = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";

@@ -1,6 +1,9 @@
 //! Phone numbers, registration, business profiles and WABA subscriptions: the models.
 //!
-//! Per the WhatsApp Business Management API references (Graph API v25.0, `meta-api.md` §5).
+//! Per the WhatsApp Business Management API references for
+//! [phone numbers](https://developers.facebook.com/docs/whatsapp/business-management-api/manage-phone-numbers)
+//! and [business profiles](https://developers.facebook.com/docs/whatsapp/cloud-api/reference/business-profiles)
+//! (Graph API v25.0).
 
 use std::fmt;
 
@@ -221,37 +224,31 @@ pub const BUSINESS_PROFILE_FIELDS: &str =
 
 /// A phone number's business profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct BusinessProfile {
     /// The "about" text.
-    #[serde(default)]
     pub about: Option<String>,
     /// Address.
-    #[serde(default)]
     pub address: Option<String>,
     /// Description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Contact email.
-    #[serde(default)]
     pub email: Option<String>,
     /// Profile picture URL.
-    #[serde(default)]
     pub profile_picture_url: Option<String>,
     /// Websites.
-    #[serde(default)]
     pub websites: Vec<String>,
     /// Industry.
-    #[serde(default)]
     pub vertical: Option<Vertical>,
 }
 
 /// The answer of `GET /{phone-number-id}/whatsapp_business_profile`: `{"data": [profile]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct BusinessProfileResponse {
     /// The profiles (one per phone number).
-    #[serde(default)]
     pub data: Vec<BusinessProfile>,
 }
 

@@ -1,6 +1,7 @@
 //! Media: upload, look up, download, delete.
 //!
-//! Per the Cloud API media reference (Graph API v25.0, `meta-api.md` §3): uploads are multipart
+//! Per the Cloud API [media reference](https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media)
+//! (Graph API v25.0): uploads are multipart
 //! (`file`, `type`, `messaging_product`), checked against Meta's MIME types and size limits
 //! before sending; a media id resolves to a short-lived URL (5 minutes) that must be fetched
 //! with the same bearer token; downloads are streamed, bounded in size and checked against the

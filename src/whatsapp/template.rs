@@ -1,8 +1,9 @@
 //! Message templates: sending them with parameters, and managing them on a WABA.
 //!
-//! Send-side shapes per the Cloud API template-message reference (Graph API v25.0,
-//! `meta-api.md` §2.2); management per the WhatsApp Business Management API message-templates
-//! reference (§4).
+//! Send-side shapes per the Cloud API [template messages](https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates)
+//! guide (Graph API v25.0); management per the WhatsApp Business Management API
+//! [message templates](https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates)
+//! reference.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};

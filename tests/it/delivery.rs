@@ -288,3 +288,49 @@ async fn durable_router_answers_200_only_after_storing_and_503_when_the_store_is
     assert_eq!(forged.post(&http, &up).await.unwrap().status(), 401);
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (2, 0, 0));
 }
+
+#[tokio::test]
+async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
+    use meta_messaging::delivery::{Fanout, relay_queue, store_signing_secret};
+    use meta_messaging::token::{DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring};
+
+    let vault = EncryptedTokenStore::new(InMemoryBlobStore::default(), Keyring::new(1, DataKey::generate()));
+    let (crm, inbox_app) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(204)).mount(&crm).await;
+    // The second customer is down: the first is not held back by it.
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&inbox_app).await;
+    let (crm_secret, inbox_secret) = (SigningSecret::generate(), SigningSecret::generate());
+    store_signing_secret(&vault, "acme", "crm", &crm_secret).await.unwrap();
+    store_signing_secret(&vault, "acme", "inbox-app", &inbox_secret).await.unwrap();
+
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let item = enqueue_one(&queue).await;
+    let fanout =
+        Worker::new(Arc::clone(&queue), INBOX_QUEUE, Fanout::new(Arc::clone(&queue), ["crm", "inbox-app"]))
+            .config(fast());
+    fanout.run_once().await.unwrap();
+    // A retried fan-out stores nothing twice.
+    fanout.run_once().await.unwrap();
+    assert_eq!(queue.counts(&relay_queue("crm")).await.unwrap(), (1, 0, 0));
+    assert_eq!(queue.counts(&relay_queue("inbox-app")).await.unwrap(), (1, 0, 0));
+
+    for (destination, server) in [("crm", &crm), ("inbox-app", &inbox_app)] {
+        let relay = HttpRelay::from_vault(&vault, "acme", destination, &server.uri()).await.unwrap();
+        Worker::new(Arc::clone(&queue), relay_queue(destination), relay)
+            .config(fast())
+            .run_once()
+            .await
+            .unwrap();
+    }
+    assert_eq!(queue.counts(&relay_queue("crm")).await.unwrap(), (0, 1, 0));
+    assert_eq!(queue.counts(&relay_queue("inbox-app")).await.unwrap(), (1, 0, 0), "retried later");
+    let delivered = &crm.received_requests().await.unwrap()[0];
+    let header = |n: &str| delivered.headers.get(n).unwrap().to_str().unwrap().to_owned();
+    let (id, ts, sig) = (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
+    RelayVerifier::new(&crm_secret).verify(&id, &ts, &sig, &delivered.body).unwrap();
+    assert!(RelayVerifier::new(&inbox_secret).verify(&id, &ts, &sig, &delivered.body).is_err());
+    assert_eq!(delivered.body, item.payload);
+    // No vault secret, no relay.
+    let missing = HttpRelay::from_vault(&vault, "acme", "unknown", &crm.uri()).await.unwrap_err();
+    assert!(missing.to_string().contains("no signing secret"), "{missing}");
+}

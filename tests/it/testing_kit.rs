@@ -246,3 +246,23 @@ fn builders_for_other_accounts_or_senders_never_share_ids() {
     };
     assert_ne!(mid(PAGE), mid("109876543219999"));
 }
+
+#[tokio::test]
+async fn media_uploads_get_an_id_and_malformed_uploads_an_error() {
+    use meta_messaging::whatsapp::media::MediaUpload;
+
+    let fake = FakeGraph::start().await;
+    let wa = fake.client(TOKEN).whatsapp("106540352242922");
+    let png = crate::support::fixture("media/pixel.png");
+    let uploaded =
+        wa.upload_media(MediaUpload::from_bytes(png, "image/png").file_name("pixel.png")).await.unwrap();
+    assert!(uploaded.id.as_str().chars().all(|c| c.is_ascii_digit()) && !uploaded.id.as_str().is_empty());
+    // A JSON body is not an upload.
+    let error = fake
+        .client(TOKEN)
+        .post::<serde_json::Value>("106540352242922/media")
+        .json(&json!({"messaging_product": "whatsapp"}))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{error}");
+}

@@ -82,85 +82,74 @@ impl MessagingEvent {
 
 /// A message (or echo of one the Page sent).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Message {
     /// Message id (`m_…`).
-    #[serde(default)]
     pub mid: Option<String>,
     /// Text.
-    #[serde(default)]
     pub text: Option<String>,
     /// The quick reply tapped.
-    #[serde(default)]
     pub quick_reply: Option<QuickReply>,
     /// The message replied to (or, on Instagram, the story).
-    #[serde(default)]
     pub reply_to: Option<ReplyTo>,
     /// Attachments.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub attachments: Vec<Attachment>,
     /// Sticker id (the "like" thumb is a sticker).
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub sticker_id: Option<String>,
     /// Ad or link the message came from.
-    #[serde(default)]
     pub referral: Option<Referral>,
     /// Bot commands used.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub commands: Vec<Command>,
     /// Built-in NLP results.
-    #[serde(default)]
     pub nlp: Option<Value>,
     /// An echo of a message the Page sent.
-    #[serde(default)]
     pub is_echo: bool,
     /// On echoes, the app that sent the message.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub app_id: Option<String>,
     /// On echoes, the metadata the sender attached.
-    #[serde(default)]
     pub metadata: Option<String>,
     /// Instagram: the user unsent the message.
-    #[serde(default)]
     pub is_deleted: bool,
     /// Instagram: a message type the API does not deliver.
-    #[serde(default)]
     pub is_unsupported: bool,
 }
 
 /// A quick reply tapped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct QuickReply {
     /// The payload the business set.
-    #[serde(default)]
     pub payload: Option<String>,
 }
 
 /// What a message replies to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ReplyTo {
     /// The message replied to.
-    #[serde(default)]
     pub mid: Option<String>,
     /// Whether the user replied to their own message.
-    #[serde(default)]
     pub is_self_reply: Option<bool>,
     /// Instagram: the story replied to.
-    #[serde(default)]
     pub story: Option<StoryRef>,
 }
 
 /// An Instagram story.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct StoryRef {
     /// CDN URL (do not store story media).
-    #[serde(default)]
     pub url: Option<String>,
     /// Story id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
 }
 
@@ -222,210 +211,186 @@ fn unknown_attachment() -> AttachmentType {
 
 /// The payload of an attachment.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct AttachmentPayload {
     /// Media URL.
-    #[serde(default)]
     pub url: Option<String>,
     /// Sticker id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub sticker_id: Option<String>,
     /// Location.
-    #[serde(default)]
     pub coordinates: Option<Coordinates>,
     /// Title.
-    #[serde(default)]
     pub title: Option<String>,
     /// Reel video id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub reel_video_id: Option<String>,
     /// Template payload: products and other elements.
-    #[serde(default)]
     pub product: Option<Value>,
     /// Template type, for template attachments.
-    #[serde(default)]
     pub template_type: Option<String>,
 }
 
 /// A location.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Coordinates {
     /// Latitude.
-    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    #[serde(deserialize_with = "opt_f64_lenient")]
     pub lat: Option<f64>,
     /// Longitude.
-    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    #[serde(deserialize_with = "opt_f64_lenient")]
     pub long: Option<f64>,
 }
 
 /// A bot command.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Command {
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
 }
 
 /// `message_edit`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MessageEdit {
     /// The edited message.
-    #[serde(default)]
     pub mid: Option<String>,
     /// The new text.
-    #[serde(default)]
     pub text: Option<String>,
     /// How many times it was edited.
-    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    #[serde(deserialize_with = "opt_integer_or_string")]
     pub num_edit: Option<i64>,
 }
 
 /// `postback`: a button, get-started or ice-breaker tap.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Postback {
     /// Message id.
-    #[serde(default)]
     pub mid: Option<String>,
     /// Button title.
-    #[serde(default)]
     pub title: Option<String>,
     /// The payload the business set.
-    #[serde(default)]
     pub payload: Option<String>,
     /// The referral, for get-started taps from a link or ad.
-    #[serde(default)]
     pub referral: Option<Referral>,
 }
 
 /// `delivery`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Delivery {
     /// Delivered messages (may be absent).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mids: Vec<String>,
     /// Everything before this time was delivered.
-    #[serde(default)]
     pub watermark: Option<Timestamp>,
 }
 
 /// `read`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Read {
     /// Messenger: everything before this time was read.
-    #[serde(default)]
     pub watermark: Option<Timestamp>,
     /// Instagram: the last message read.
-    #[serde(default)]
     pub mid: Option<String>,
 }
 
 /// `reaction`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Reaction {
     /// The message reacted to.
-    #[serde(default)]
     pub mid: Option<String>,
     /// `react` or `unreact`.
-    #[serde(default)]
     pub action: Option<String>,
     /// `smile`, `angry`, `sad`, `wow`, `love`, `like`, `dislike`, `laugh`, `other`.
-    #[serde(default)]
     pub reaction: Option<String>,
     /// The emoji.
-    #[serde(default)]
     pub emoji: Option<String>,
 }
 
 /// `referral`: the user came from a link, ad or plugin.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Referral {
     /// The `ref` parameter.
-    #[serde(default, rename = "ref")]
+    #[serde(rename = "ref")]
     pub reference: Option<String>,
     /// `SHORTLINK`, `ADS`, `MESSENGER_CODE`, `CUSTOMER_CHAT_PLUGIN`, ...
-    #[serde(default)]
     pub source: Option<String>,
     /// `OPEN_THREAD`.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The ad id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub ad_id: Option<String>,
     /// Details of the ad.
-    #[serde(default)]
     pub ads_context_data: Option<Value>,
     /// The page the plugin ran on.
-    #[serde(default)]
     pub referer_uri: Option<String>,
     /// Instagram: the product the user asked about.
-    #[serde(default)]
     pub product: Option<Value>,
 }
 
 /// `optin`: a plugin opt-in or a marketing-messages subscription.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct Optin {
     /// `notification_messages`, `one_time_notif_req`, or absent for plugin opt-ins.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(default, rename = "ref")]
+    #[serde(rename = "ref")]
     pub reference: Option<String>,
-    #[serde(default)]
     pub user_ref: Option<String>,
-    #[serde(default)]
     pub payload: Option<String>,
     /// The token to send marketing messages with.
-    #[serde(default)]
     pub notification_messages_token: Option<String>,
-    #[serde(default)]
     pub notification_messages_frequency: Option<String>,
-    #[serde(default)]
     pub notification_messages_timezone: Option<String>,
-    #[serde(default)]
     pub notification_messages_status: Option<String>,
-    #[serde(default)]
     pub token_expiry_timestamp: Option<Timestamp>,
-    #[serde(default)]
     pub user_token_status: Option<String>,
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub one_time_notif_token: Option<String>,
 }
 
 /// `account_linking`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct AccountLinking {
     /// `linked` or `unlinked`.
-    #[serde(default)]
     pub status: Option<String>,
     /// On `linked`, the code your login flow passed.
-    #[serde(default)]
     pub authorization_code: Option<String>,
 }
 
 /// A handover event (`pass_thread_control`, `take_thread_control`, `request_thread_control`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ThreadControl {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub previous_owner_app_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub new_owner_app_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub requested_owner_app_id: Option<String>,
-    #[serde(default)]
     pub metadata: Option<String>,
 }

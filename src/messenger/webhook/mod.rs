@@ -1,9 +1,9 @@
 //! Typed models of Messenger Platform webhooks (`object = "page"`), shared by Instagram
 //! Messaging (`object = "instagram"`), which uses the same envelope.
 //!
-//! Shapes follow Meta's Messenger Platform webhook-events reference and the Instagram Messaging
-//! webhooks reference as of Graph API v25.0 (2026), summarised in the crate's `meta-api.md` §9 and
-//! §10. Each `messaging[]` or `standby[]` item carries one event, told apart by its key
+//! Shapes follow Meta's [Messenger Platform webhooks](https://developers.facebook.com/docs/messenger-platform/webhooks)
+//! and [Instagram webhooks](https://developers.facebook.com/docs/instagram-platform/webhooks)
+//! references as of Graph API v25.0 (2026). Each `messaging[]` or `standby[]` item carries one event, told apart by its key
 //! (`message`, `postback`, `read`, ...); an unknown key is kept with its raw JSON. Timestamps
 //! are milliseconds for messaging and seconds for Instagram `changes`; both are read into
 //! [`Timestamp`].
@@ -35,22 +35,22 @@ pub struct Payload {
 
 /// One `entry[]`: events of one Page or Instagram account.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Entry {
     /// The Page id or Instagram professional account id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
     /// When the batch was sent.
-    #[serde(default)]
     pub time: Option<Timestamp>,
     /// Events for the app that owns the conversation.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub messaging: Vec<Messaging>,
     /// Events for an app in standby (handover protocol): read them, do not answer them.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub standby: Vec<Messaging>,
     /// Changes of subscribed fields (Instagram comments, mentions, ...).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub changes: Vec<Change>,
 }
 
@@ -70,13 +70,14 @@ pub struct Messaging {
 
 /// A sender or recipient.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Participant {
     /// PSID, IGSID or Page id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
     /// A user reference from the checkbox or chat plugin.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub user_ref: Option<String>,
 }
 

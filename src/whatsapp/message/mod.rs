@@ -1,7 +1,7 @@
 //! Outbound WhatsApp messages: every send kind, its wire format, and Meta's limits.
 //!
-//! Wire format per the Cloud API messages reference (Graph API v25.0), summarised in the
-//! crate's `meta-api.md` §2; limits per §13. Build a [`Message`] with one of its constructors,
+//! Wire format per the Cloud API [messages reference](https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages)
+//! (Graph API v25.0), with Meta's documented limits. Build a [`Message`] with one of its constructors,
 //! add options (reply context, callback data), and send it with
 //! [`WhatsApp::send`](super::WhatsApp::send). Limits are checked before anything is sent; the
 //! first violation comes back as an [`ErrorKind::Validation`](crate::ErrorKind::Validation)

@@ -9,238 +9,206 @@ use crate::graph::serde_util::{null_as_default, opt_integer_or_string, opt_strin
 
 /// `message_template_status_update`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct TemplateStatusUpdate {
     /// `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`, ...
-    #[serde(default)]
     pub event: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub message_template_id: Option<String>,
-    #[serde(default)]
     pub message_template_name: Option<String>,
-    #[serde(default)]
     pub message_template_language: Option<String>,
-    #[serde(default)]
     pub message_template_category: Option<String>,
     /// `NONE`, `INVALID_FORMAT`, ...
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub rejection_info: Option<Value>,
-    #[serde(default)]
     pub other_info: Option<Value>,
-    #[serde(default)]
     pub disable_info: Option<Value>,
 }
 
 /// `message_template_quality_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct TemplateQualityUpdate {
-    #[serde(default)]
     pub previous_quality_score: Option<String>,
     /// `GREEN`, `YELLOW`, `RED`, `UNKNOWN`.
-    #[serde(default)]
     pub new_quality_score: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub message_template_id: Option<String>,
-    #[serde(default)]
     pub message_template_name: Option<String>,
-    #[serde(default)]
     pub message_template_language: Option<String>,
 }
 
 /// `message_template_components_update`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct TemplateComponentsUpdate {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub message_template_id: Option<String>,
-    #[serde(default)]
     pub message_template_name: Option<String>,
-    #[serde(default)]
     pub message_template_language: Option<String>,
-    #[serde(default)]
     pub message_template_title: Option<String>,
     /// The body text.
-    #[serde(default)]
     pub message_template_element: Option<String>,
-    #[serde(default)]
     pub message_template_footer: Option<String>,
-    #[serde(default)]
     pub message_template_buttons: Option<Value>,
 }
 
 /// `template_category_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct TemplateCategoryUpdate {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub message_template_id: Option<String>,
-    #[serde(default)]
     pub message_template_name: Option<String>,
-    #[serde(default)]
     pub message_template_language: Option<String>,
-    #[serde(default)]
     pub previous_category: Option<String>,
-    #[serde(default)]
     pub new_category: Option<String>,
-    #[serde(default)]
     pub correct_category: Option<String>,
 }
 
 /// `phone_number_quality_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct PhoneNumberQualityUpdate {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub display_phone_number: Option<String>,
     /// `THROUGHPUT_UPGRADE`, `FLAGGED`, `UNFLAGGED`, `UPGRADE`, `DOWNGRADE`, `ONBOARDING`.
-    #[serde(default)]
     pub event: Option<String>,
-    #[serde(default)]
     pub old_limit: Option<String>,
-    #[serde(default)]
     pub current_limit: Option<String>,
     /// `TIER_250`, `TIER_2K`, ..., `TIER_UNLIMITED`.
-    #[serde(default)]
     pub max_daily_conversations_per_business: Option<String>,
 }
 
 /// `phone_number_name_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct PhoneNumberNameUpdate {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub display_phone_number: Option<String>,
     /// `APPROVED`, `REJECTED`, `DEFERRED`, `PENDING`.
-    #[serde(default)]
     pub decision: Option<String>,
-    #[serde(default)]
     pub requested_verified_name: Option<String>,
-    #[serde(default)]
     pub rejection_reason: Option<String>,
 }
 
 /// `account_update`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct AccountUpdate {
     /// `ACCOUNT_RESTRICTION`, `ACCOUNT_VIOLATION`, `DISABLED_UPDATE`, `PARTNER_ADDED`, ...
-    #[serde(default)]
     pub event: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub phone_number: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub restriction_info: Vec<Restriction>,
-    #[serde(default)]
     pub violation_info: Option<Value>,
-    #[serde(default)]
     pub ban_info: Option<Value>,
-    #[serde(default)]
     pub waba_info: Option<Value>,
 }
 
 /// A restriction on an account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Restriction {
     /// `RESTRICTED_ADD_PHONE_NUMBER_ACTION`, ...
-    #[serde(default)]
     pub restriction_type: Option<String>,
     /// When it ends.
-    #[serde(default)]
     pub expiration: Option<Timestamp>,
 }
 
 /// `account_review_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct AccountReviewUpdate {
     /// `APPROVED`, `REJECTED`, `PENDING`, `DEFERRED`.
-    #[serde(default)]
     pub decision: Option<String>,
 }
 
 /// `business_capability_update`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct BusinessCapabilityUpdate {
-    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    #[serde(deserialize_with = "opt_integer_or_string")]
     pub max_daily_conversation_per_phone: Option<i64>,
-    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    #[serde(deserialize_with = "opt_integer_or_string")]
     pub max_phone_numbers_per_business: Option<i64>,
-    #[serde(default)]
     pub max_daily_conversations_per_business: Option<String>,
 }
 
 /// `security`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct SecurityUpdate {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub display_phone_number: Option<String>,
     /// `PIN_CHANGED`, `PIN_RESET_REQUEST`, ...
-    #[serde(default)]
     pub event: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub requester: Option<String>,
 }
 
 /// `user_preferences`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct UserPreferencesUpdate {
     /// The business phone number.
-    #[serde(default)]
     pub metadata: Option<Metadata>,
     /// The users' profiles.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub contacts: Vec<Contact>,
     /// The preferences that changed.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub user_preferences: Vec<UserPreference>,
 }
 
 /// One user's marketing-message preference.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct UserPreference {
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
-    #[serde(default)]
     pub user_id: Option<String>,
-    #[serde(default)]
     pub detail: Option<String>,
     /// `marketing_messages`.
-    #[serde(default)]
     pub category: Option<String>,
     /// `stop`, `resume`, `signup`.
-    #[serde(default)]
     pub value: Option<String>,
-    #[serde(default)]
     pub timestamp: Option<Timestamp>,
 }
 
 /// `smb_message_echoes` / `message_echoes`: messages the business sent from the WhatsApp
 /// Business app or another client.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MessageEchoes {
     /// The business phone number.
-    #[serde(default)]
     pub metadata: Option<Metadata>,
     /// The echoed messages; `from` is the business number, `to` the user.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub message_echoes: Vec<Value>,
 }

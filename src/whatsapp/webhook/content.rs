@@ -12,178 +12,155 @@ use crate::whatsapp::{MediaId, MessageId};
 
 /// `text` content.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Text {
     /// The text.
-    #[serde(default)]
     pub body: String,
 }
 
 /// Media content (image, video, audio, document, sticker).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Media {
     /// The media id to download with (valid 7 days).
-    #[serde(default)]
     pub id: Option<MediaId>,
     /// MIME type.
-    #[serde(default)]
     pub mime_type: Option<String>,
     /// SHA-256 of the file.
-    #[serde(default)]
     pub sha256: Option<String>,
     /// Caption (image, video, document).
-    #[serde(default)]
     pub caption: Option<String>,
     /// File name (document).
-    #[serde(default)]
     pub filename: Option<String>,
     /// Whether an audio is a voice note.
-    #[serde(default)]
     pub voice: Option<bool>,
     /// Whether a sticker is animated.
-    #[serde(default)]
     pub animated: Option<bool>,
     /// A direct download URL (needs the bearer token), sent by newer API versions.
-    #[serde(default)]
     pub url: Option<String>,
 }
 
 /// `location` content.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Location {
     /// Latitude.
-    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    #[serde(deserialize_with = "opt_f64_lenient")]
     pub latitude: Option<f64>,
     /// Longitude.
-    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    #[serde(deserialize_with = "opt_f64_lenient")]
     pub longitude: Option<f64>,
     /// Place name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Address.
-    #[serde(default)]
     pub address: Option<String>,
     /// Website of the place.
-    #[serde(default)]
     pub url: Option<String>,
 }
 
 /// A contact card, in `contacts` content.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ContactCard {
     /// Names.
-    #[serde(default)]
     pub name: Option<ContactName>,
     /// Birthday, `YYYY-MM-DD`.
-    #[serde(default)]
     pub birthday: Option<String>,
     /// Addresses.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub addresses: Vec<ContactAddress>,
     /// Email addresses.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub emails: Vec<ContactEmail>,
     /// Organization.
-    #[serde(default)]
     pub org: Option<ContactOrg>,
     /// Phone numbers.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub phones: Vec<ContactPhone>,
     /// URLs.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub urls: Vec<ContactUrl>,
 }
 
 /// A contact's names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactName {
-    #[serde(default)]
     pub formatted_name: Option<String>,
-    #[serde(default)]
     pub first_name: Option<String>,
-    #[serde(default)]
     pub last_name: Option<String>,
-    #[serde(default)]
     pub middle_name: Option<String>,
-    #[serde(default)]
     pub suffix: Option<String>,
-    #[serde(default)]
     pub prefix: Option<String>,
 }
 
 /// A contact's address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactAddress {
-    #[serde(default)]
     pub street: Option<String>,
-    #[serde(default)]
     pub city: Option<String>,
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub zip: Option<String>,
-    #[serde(default)]
     pub country: Option<String>,
-    #[serde(default)]
     pub country_code: Option<String>,
     /// `HOME`, `WORK`, ...
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 /// A contact's email.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactEmail {
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 /// A contact's organization.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactOrg {
-    #[serde(default)]
     pub company: Option<String>,
-    #[serde(default)]
     pub department: Option<String>,
-    #[serde(default)]
     pub title: Option<String>,
 }
 
 /// A contact's phone.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactPhone {
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The WhatsApp id of the number, when it has one.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
 }
 
 /// A contact's URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct ContactUrl {
-    #[serde(default)]
     pub url: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
@@ -224,73 +201,64 @@ pub struct Interactive {
 
 /// A button or list row the user chose.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ReplyChoice {
     /// The id the business gave the button or row.
-    #[serde(default)]
     pub id: String,
     /// Its title.
-    #[serde(default)]
     pub title: String,
     /// Its description (list rows).
-    #[serde(default)]
     pub description: Option<String>,
 }
 
 /// A flow response.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct NfmReply {
     /// `flow`, `address_message`, ...
-    #[serde(default)]
     pub name: Option<String>,
     /// Text shown in the chat.
-    #[serde(default)]
     pub body: Option<String>,
     /// The flow's answer, a JSON document in a string.
-    #[serde(default)]
     pub response_json: Option<String>,
 }
 
 /// An answer to a call permission request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct CallPermissionReply {
     /// `accept` or `reject`.
-    #[serde(default)]
     pub response: Option<String>,
     /// Whether the permission is permanent.
-    #[serde(default)]
     pub is_permanent: Option<bool>,
     /// When a temporary permission ends.
-    #[serde(default)]
     pub expiration_timestamp: Option<Timestamp>,
     /// Where the answer came from.
-    #[serde(default)]
     pub response_source: Option<String>,
 }
 
 /// `button` content: a tap on a template quick-reply button.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Button {
     /// The payload the business set on the button.
-    #[serde(default)]
     pub payload: Option<String>,
     /// The button text.
-    #[serde(default)]
     pub text: Option<String>,
 }
 
 /// `reaction` content. An empty or missing emoji removes the reaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Reaction {
     /// The message reacted to.
-    #[serde(default)]
     pub message_id: Option<MessageId>,
     /// The emoji.
-    #[serde(default)]
     pub emoji: Option<String>,
 }
 
@@ -303,74 +271,71 @@ impl Reaction {
 
 /// `order` content.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Order {
     /// The catalog.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub catalog_id: Option<String>,
     /// The user's note.
-    #[serde(default)]
     pub text: Option<String>,
     /// The products.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub product_items: Vec<ProductItem>,
 }
 
 /// A product of an order.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ProductItem {
     /// The retailer's product id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub product_retailer_id: Option<String>,
     /// How many.
-    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    #[serde(deserialize_with = "opt_integer_or_string")]
     pub quantity: Option<i64>,
     /// Unit price.
-    #[serde(default, deserialize_with = "opt_f64_lenient")]
+    #[serde(deserialize_with = "opt_f64_lenient")]
     pub item_price: Option<f64>,
     /// Currency code.
-    #[serde(default)]
     pub currency: Option<String>,
 }
 
 /// `system` content.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct System {
     /// Text describing the change.
-    #[serde(default)]
     pub body: Option<String>,
     /// `user_changed_number`, `customer_changed_number`, `customer_identity_changed`,
     /// `user_changed_user_id`, ...
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The user's new WhatsApp id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
     /// Deprecated name of `wa_id`.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub new_wa_id: Option<String>,
     /// The user's business-scoped id.
-    #[serde(default)]
     pub user_id: Option<String>,
     /// The previous business-scoped id.
-    #[serde(default)]
     pub previous_user_id: Option<String>,
     /// The customer (legacy).
-    #[serde(default)]
     pub customer: Option<String>,
     /// Identity hash (legacy).
-    #[serde(default)]
     pub identity: Option<String>,
 }
 
 /// `unsupported` content.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Unsupported {
     /// The type WhatsApp did not deliver, such as `poll`.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
@@ -400,83 +365,72 @@ impl<'de> Deserialize<'de> for Edit {
 
 /// `revoke` content: the user deleted a message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Revoke {
     /// The deleted message.
-    #[serde(default)]
     pub original_message_id: Option<MessageId>,
 }
 
 /// What a message replies to or was forwarded from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Context {
     /// The sender of the quoted message.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub from: Option<String>,
     /// The quoted message.
-    #[serde(default)]
     pub id: Option<MessageId>,
     /// Forwarded.
-    #[serde(default)]
     pub forwarded: Option<bool>,
     /// Forwarded many times.
-    #[serde(default)]
     pub frequently_forwarded: Option<bool>,
     /// The product the user asked about.
-    #[serde(default)]
     pub referred_product: Option<ReferredProduct>,
 }
 
 /// A product a message refers to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ReferredProduct {
     /// The catalog.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub catalog_id: Option<String>,
     /// The retailer's product id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub product_retailer_id: Option<String>,
 }
 
 /// Click-to-WhatsApp referral: the ad or post a conversation started from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub struct Referral {
-    #[serde(default)]
     pub source_url: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub source_id: Option<String>,
     /// `ad` or `post`.
-    #[serde(default)]
     pub source_type: Option<String>,
-    #[serde(default)]
     pub headline: Option<String>,
-    #[serde(default)]
     pub body: Option<String>,
     /// `image` or `video`.
-    #[serde(default)]
     pub media_type: Option<String>,
-    #[serde(default)]
     pub image_url: Option<String>,
-    #[serde(default)]
     pub video_url: Option<String>,
-    #[serde(default)]
     pub thumbnail_url: Option<String>,
     /// Click id for conversion reporting.
-    #[serde(default)]
     pub ctwa_clid: Option<String>,
-    #[serde(default)]
     pub welcome_message: Option<WelcomeMessage>,
 }
 
 /// The welcome message of a Click-to-WhatsApp ad.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct WelcomeMessage {
     /// Its text.
-    #[serde(default)]
     pub text: Option<String>,
 }

@@ -19,22 +19,22 @@ use crate::whatsapp::{MessageId, PhoneNumberId};
 
 /// The value of a `messages` change.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MessagesValue {
     /// The business phone number the change is about.
-    #[serde(default)]
     pub metadata: Option<Metadata>,
     /// Profiles of the users who sent `messages`.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub contacts: Vec<Contact>,
     /// Inbound messages.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub messages: Vec<Message>,
     /// Status updates of messages the business sent.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub statuses: Vec<Status>,
     /// Out-of-band errors.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub errors: Vec<NotificationError>,
 }
 
@@ -65,49 +65,44 @@ impl MessagesValue {
 
 /// The business phone number a change is about.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Metadata {
     /// The number as displayed, such as `15550783881`.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub display_phone_number: Option<String>,
     /// The phone-number id to send replies from.
-    #[serde(default)]
     pub phone_number_id: Option<PhoneNumberId>,
 }
 
 /// The profile of a user who sent a message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Contact {
     /// Name and username.
-    #[serde(default)]
     pub profile: Option<Profile>,
     /// The user's WhatsApp id (phone number); absent for users known only by `user_id`.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
     /// The business-scoped user id (BSUID).
-    #[serde(default)]
     pub user_id: Option<String>,
     /// The parent BSUID, for businesses with several portfolios.
-    #[serde(default)]
     pub parent_user_id: Option<String>,
     /// ISO country code.
-    #[serde(default)]
     pub country_code: Option<String>,
     /// Identity key hash, when identity checks are on.
-    #[serde(default)]
     pub identity_key_hash: Option<String>,
 }
 
 /// A user's profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Profile {
     /// Display name.
-    #[serde(default)]
     pub name: Option<String>,
     /// WhatsApp username.
-    #[serde(default)]
     pub username: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Typed models of WhatsApp Cloud API webhooks (`object = "whatsapp_business_account"`).
 //!
-//! Shapes follow Meta's WhatsApp webhook reference as of Graph API v25.0 (2026), summarised in
-//! the crate's `meta-api.md` §8. Every field Meta may omit is an `Option` (the phone number `from`
+//! Shapes follow Meta's [WhatsApp webhook reference](https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components)
+//! as of Graph API v25.0 (2026). Every field Meta may omit is an `Option` (the phone number `from`
 //! too: since 2026 users with a username may be identified only by a business-scoped user id),
 //! every Meta-valued enum is open, ids and timestamps accept strings and numbers, and anything
 //! this version does not model is kept as raw JSON, never dropped.
@@ -89,16 +89,15 @@ pub struct Payload {
 
 /// One `entry[]`: the changes of one WhatsApp Business Account.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Entry {
     /// The WABA id.
-    #[serde(default)]
     pub id: Option<WabaId>,
     /// `time`, sent on some fields only.
-    #[serde(default)]
     pub time: Option<Timestamp>,
     /// Every `changes[]`, in order.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub changes: Vec<Change>,
 }
 

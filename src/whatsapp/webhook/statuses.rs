@@ -14,25 +14,21 @@ use crate::whatsapp::MessageId;
 
 /// An error object inside a webhook (on statuses, messages or the value).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct NotificationError {
     /// Error code, as in the Graph error table (131047, 131051, ...).
-    #[serde(default, deserialize_with = "opt_integer_or_string")]
+    #[serde(deserialize_with = "opt_integer_or_string")]
     pub code: Option<i64>,
     /// Short title.
-    #[serde(default)]
     pub title: Option<String>,
     /// Message.
-    #[serde(default)]
     pub message: Option<String>,
     /// Details.
-    #[serde(default)]
     pub error_data: Option<ErrorData>,
     /// Link to the error-code reference.
-    #[serde(default)]
     pub href: Option<String>,
     /// Details, in the legacy shape.
-    #[serde(default)]
     pub details: Option<String>,
 }
 
@@ -53,10 +49,10 @@ impl NotificationError {
 
 /// `error_data` of a [`NotificationError`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ErrorData {
     /// Explanation.
-    #[serde(default)]
     pub details: Option<String>,
 }
 
@@ -203,42 +199,40 @@ string_enum! {
 
 /// The conversation a status belongs to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Conversation {
     /// Conversation id.
-    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
     /// When it expires.
-    #[serde(default)]
     pub expiration_timestamp: Option<Timestamp>,
     /// What opened it.
-    #[serde(default)]
     pub origin: Option<ConversationOrigin>,
 }
 
 /// What opened a conversation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ConversationOrigin {
     /// What opened it.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<PricingCategory>,
 }
 
 /// Pricing of a message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Pricing {
     /// Whether it is billed (slated for deprecation).
-    #[serde(default)]
     pub billable: Option<bool>,
     /// `CBP` (before July 2025) or `PMP`.
-    #[serde(default)]
     pub pricing_model: Option<PricingModel>,
     /// How it is charged.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<PricingType>,
     /// Its category.
-    #[serde(default)]
     pub category: Option<PricingCategory>,
 }

@@ -1,0 +1,101 @@
+//! Relaying to several customers: one queue per destination, secrets sealed in the vault.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Handler, HandlerError, HttpRelay, Item, NewItem, Queue};
+use crate::store::StoreError;
+use crate::token::{Channel, SecretKind, TokenKey, TokenRecord, TokenStore};
+use crate::webhook::relay::SigningSecret;
+
+/// The queue a destination's deliveries wait in: `relay:<destination id>`.
+pub fn relay_queue(destination: &str) -> String {
+    format!("relay:{destination}")
+}
+
+/// Where a destination's signing secret is sealed: tenant `tenant`, channel `other`, asset the
+/// destination id, kind `signing_secret`.
+pub fn signing_secret_key(tenant: &str, destination: &str) -> TokenKey {
+    TokenKey::new(tenant, Channel::Other, destination, SecretKind::SigningSecret)
+}
+
+/// Seals a destination's signing secret in `vault` (the delivery queue never holds it).
+///
+/// # Errors
+///
+/// [`StoreError`] when the vault fails.
+pub async fn store_signing_secret(
+    vault: &dyn TokenStore,
+    tenant: &str,
+    destination: &str,
+    secret: &SigningSecret,
+) -> Result<(), StoreError> {
+    vault.put(TokenRecord::new(signing_secret_key(tenant, destination), secret.expose_whsec())).await
+}
+
+impl HttpRelay {
+    /// A relay to `url` signing with the secret sealed for `destination` of `tenant` (see
+    /// [`store_signing_secret`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the vault fails or holds no valid secret for the destination.
+    pub async fn from_vault(
+        vault: &dyn TokenStore,
+        tenant: &str,
+        destination: &str,
+        url: &str,
+    ) -> Result<Self, StoreError> {
+        let record = vault.get(&signing_secret_key(tenant, destination)).await?.ok_or_else(|| {
+            StoreError::backend_message(format!("no signing secret sealed for destination {destination}"))
+        })?;
+        let secret = SigningSecret::parse(record.secret.expose_secret()).map_err(|_| {
+            StoreError::backend_message(format!("the sealed secret of {destination} is not a whsec secret"))
+        })?;
+        Self::new(url, &secret).map_err(StoreError::backend_message)
+    }
+}
+
+/// A [`Handler`] for the inbox that copies each item to every destination's
+/// [`relay_queue`], where a [`Worker`](super::Worker) with that destination's [`HttpRelay`]
+/// delivers it. Each copy keeps the item's key and conversation, so a retried fan-out stores
+/// nothing twice and every destination sees one conversation in order; one destination's outage
+/// never delays the others.
+#[derive(Clone)]
+pub struct Fanout {
+    queue: Arc<dyn Queue>,
+    destinations: Vec<String>,
+}
+
+impl fmt::Debug for Fanout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fanout").field("destinations", &self.destinations).finish_non_exhaustive()
+    }
+}
+
+impl Fanout {
+    /// Copies items into the relay queues of `destinations` (ids) in `queue`.
+    pub fn new(queue: Arc<dyn Queue>, destinations: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self { queue, destinations: destinations.into_iter().map(Into::into).collect() }
+    }
+}
+
+#[async_trait]
+impl Handler for Fanout {
+    async fn handle(&self, item: &Item) -> Result<(), HandlerError> {
+        let copy = [NewItem {
+            key: item.key.clone(),
+            conversation: item.conversation.clone(),
+            payload: item.payload.clone(),
+        }];
+        for destination in &self.destinations {
+            self.queue
+                .enqueue(&relay_queue(destination), &copy)
+                .await
+                .map_err(|e| HandlerError::retry(format!("fan-out to {destination}: {e}")))?;
+        }
+        Ok(())
+    }
+}
