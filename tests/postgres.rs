@@ -94,7 +94,7 @@ async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
     let (a, b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM mm_schema_migrations").fetch_one(a.pool()).await.unwrap();
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     let again = PostgresBlobStore::from_pool(b.pool().clone()).await.unwrap();
     let key = TokenKey::new("t", Channel::WhatsApp, "1", SecretKind::AccessToken);
     assert!(again.get(&key).await.unwrap().is_none());

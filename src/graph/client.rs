@@ -15,7 +15,7 @@ use url::Url;
 
 use super::backoff::{UsageBackoff, UsageGate};
 use super::request::{
-    Auth, Body, GraphRequest, Host, RequestSpec, Response, ResponseMeta, Target, request_secrets,
+    Auth, Body, Gate, GraphRequest, Host, RequestSpec, Response, ResponseMeta, Target, request_secrets,
 };
 use super::retry::{RetryBudget, RetryPolicy};
 use super::usage::Usage;
@@ -193,7 +193,8 @@ impl Client {
         if let Some(error) = spec.error.take() {
             return Err(error);
         }
-        if let Some(gate) = spec.gate.take() {
+        let gate = spec.gate.take();
+        if let Some(gate) = &gate {
             gate.admit().await?;
         }
         let credentials = match &spec.auth {
@@ -204,12 +205,12 @@ impl Client {
         let url = self.url_for(&spec, credentials.as_deref())?;
         let span = tracing::debug_span!("graph_request", method = %spec.method, path = spec.log_path());
         let shared = &*self.shared;
-        async {
+        let result = async {
             if let Target::Graph { path, .. } = &spec.target {
                 let business_id = path.split('/').next().unwrap_or_default();
                 shared.usage_gate.before(business_id, shared.total_timeout).await?;
             }
-            match self.run_attempts(&spec, &url, credentials.as_deref()).await {
+            match self.run_attempts(&spec, &url, credentials.as_deref(), gate.as_deref()).await {
                 Ok((response, attempts)) => {
                     // Metadata is built once, here: carried through the attempt loop it made
                     // every layer's future a few hundred bytes larger.
@@ -227,14 +228,20 @@ impl Client {
             }
         }
         .instrument(span)
-        .await
+        .await;
+        if let (Some(gate), Ok(_)) = (&gate, &result) {
+            gate.after(None).await;
+        }
+        result
     }
 
+    /// The attempts of one request, with retries; each failed attempt is shown to the gate.
     async fn run_attempts(
         &self,
         spec: &RequestSpec,
         url: &Url,
         credentials: Option<&Credentials>,
+        gate: Option<&dyn Gate>,
     ) -> Result<(reqwest::Response, u32)> {
         let shared = &*self.shared;
         let deadline = Instant::now() + shared.total_timeout;
@@ -260,6 +267,9 @@ impl Client {
                 }
                 Err(error) => error,
             };
+            if let Some(gate) = gate {
+                gate.after(Some(&error)).await;
+            }
             if attempt >= shared.retry.attempts()
                 || !spec.replayable
                 || !shared.retry.allows(&error, spec.idempotent)

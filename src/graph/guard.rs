@@ -101,12 +101,23 @@ pub trait SendGuard: Send + Sync + fmt::Debug {
     ///
     /// The [`Error`] the send fails with.
     async fn admit(&self, send: &Outbound) -> Result<()>;
+
+    /// Learns from the send: called with each failed attempt's error (a `130429` throughput
+    /// error, say, so a pacer slows down at once, retried or not), and with `None` once the send
+    /// succeeded. The default ignores it.
+    async fn observe(&self, send: &Outbound, error: Option<&Error>) {
+        let _ = (send, error);
+    }
 }
 
 #[async_trait]
 impl<G: SendGuard + ?Sized> SendGuard for Arc<G> {
     async fn admit(&self, send: &Outbound) -> Result<()> {
         (**self).admit(send).await
+    }
+
+    async fn observe(&self, send: &Outbound, error: Option<&Error>) {
+        (**self).observe(send, error).await;
     }
 }
 
@@ -140,6 +151,17 @@ impl Gate for Guarded {
                 guard.admit(&self.outbound).await?;
             }
             Ok::<(), Error>(())
+        })
+    }
+
+    fn after<'a>(
+        &'a self,
+        error: Option<&'a Error>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            for guard in &self.guards {
+                guard.observe(&self.outbound, error).await;
+            }
         })
     }
 }

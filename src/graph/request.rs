@@ -86,6 +86,9 @@ pub(crate) struct RequestSpec {
 pub(crate) trait Gate: Send + Sync {
     /// Resolves when the request may go, or fails.
     fn admit(&self) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>>;
+
+    /// Runs after each failed attempt (with its error) and after the success (`None`).
+    fn after<'a>(&'a self, error: Option<&'a Error>) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
 impl RequestSpec {

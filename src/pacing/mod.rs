@@ -21,6 +21,7 @@
 //!
 //! [`window`] tracks the 24-hour customer-service window.
 
+mod shared;
 pub mod window;
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ use crate::graph::{Error, Outbound, SendGuard};
 use crate::webhook::Webhook;
 use crate::whatsapp::account::{PhoneNumber, ThroughputLevel};
 
+pub use shared::{Admission, OutagePolicy, Reservation, SharedLimits};
 pub use window::{InMemoryWindowStore, WindowStatus, WindowStore, WindowTracker};
 
 /// Meta's default throughput, messages per second per phone number.
@@ -58,7 +60,7 @@ pub enum PacingPolicy {
 }
 
 impl PacingPolicy {
-    fn max_wait(self) -> Duration {
+    pub(crate) fn max_wait(self) -> Duration {
         match self {
             Self::Wait { max_wait } => max_wait,
             Self::FailFast => Duration::ZERO,
@@ -72,6 +74,10 @@ impl PacingPolicy {
 pub struct PacerConfig {
     /// Messages per second per phone number (until told otherwise per number).
     pub throughput: u32,
+    /// Messages to one phone number that may go at once. With 1 (the default), no one-second
+    /// window ever holds more than `throughput` messages (one more at its edge); a larger burst
+    /// lets short spikes through at the cost of that guarantee.
+    pub throughput_burst: u32,
     /// The minimum spacing of messages to one recipient.
     pub pair_interval: Duration,
     /// How many messages to one recipient may go at once before the spacing applies.
@@ -81,10 +87,12 @@ pub struct PacerConfig {
 }
 
 impl Default for PacerConfig {
-    /// 80 per second, one per 6 seconds per recipient with bursts of 5, wait up to 30 seconds.
+    /// 80 per second without bursts, one per 6 seconds per recipient with bursts of 5, wait up
+    /// to 30 seconds.
     fn default() -> Self {
         Self {
             throughput: DEFAULT_THROUGHPUT,
+            throughput_burst: 1,
             pair_interval: Duration::from_secs(6),
             pair_burst: 5,
             policy: PacingPolicy::Wait { max_wait: Duration::from_secs(30) },
@@ -97,6 +105,13 @@ impl PacerConfig {
     #[must_use]
     pub fn throughput(mut self, messages_per_second: u32) -> Self {
         self.throughput = messages_per_second.clamp(1, MAX_THROUGHPUT);
+        self
+    }
+
+    /// Messages to one phone number that may go at once (at least 1).
+    #[must_use]
+    pub fn throughput_burst(mut self, burst: u32) -> Self {
+        self.throughput_burst = burst.max(1);
         self
     }
 
@@ -161,6 +176,9 @@ impl Gcra {
 #[derive(Debug)]
 struct Inner {
     config: PacerConfig,
+    shared: Option<(std::sync::Arc<dyn SharedLimits>, OutagePolicy)>,
+    /// The limits this process applies alone during an outage of the shared store.
+    fallback: Option<Box<Pacer>>,
     phones: Mutex<HashMap<String, (u32, Gcra)>>,
     pairs: Mutex<HashMap<(String, String), Gcra>>,
     display_numbers: Mutex<HashMap<String, String>>,
@@ -203,11 +221,52 @@ impl Pacer {
         Self {
             inner: Arc::new(Inner {
                 config,
+                shared: None,
+                fallback: None,
                 phones: Mutex::new(HashMap::new()),
                 pairs: Mutex::new(HashMap::new()),
                 display_numbers: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// A pacer whose limits live in `store`, shared by every replica that uses the same store
+    /// (and key prefix): together they never pass the limits. While the store is unreachable,
+    /// `outage` decides: fail closed, or pace locally at a share of the limits.
+    pub fn shared(config: PacerConfig, store: impl SharedLimits + 'static, outage: OutagePolicy) -> Self {
+        let fallback = match outage {
+            OutagePolicy::LocalShare(share) => {
+                let share = share.clamp(0.0, 1.0);
+                // A share of a limit, never below one message; the value is in 1..=n, so the
+                // cast is exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let scale = |n: u32| (f64::from(n) * share).floor().max(1.0) as u32;
+                let mut local = config.clone();
+                local.throughput = scale(config.throughput);
+                local.pair_interval = config
+                    .pair_interval
+                    .mul_f64(1.0 / share.max(f64::EPSILON))
+                    .min(Duration::from_secs(86_400));
+                local.pair_burst = scale(config.pair_burst);
+                Some(Box::new(Pacer::new(local)))
+            }
+            OutagePolicy::FailClosed => None,
+        };
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                shared: Some((Arc::new(store), outage)),
+                fallback,
+                phones: Mutex::new(HashMap::new()),
+                pairs: Mutex::new(HashMap::new()),
+                display_numbers: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Whether the limits are shared through a store.
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared.is_some()
     }
 
     /// The limits.
@@ -223,15 +282,77 @@ impl Pacer {
     /// is further away than the policy allows.
     pub async fn admit(&self, phone_number_id: &str, recipient: &str) -> Result<(), Error> {
         let max_wait = self.inner.config.policy.max_wait();
+        if let Some((store, _)) = &self.inner.shared {
+            return self.admit_shared(store.as_ref(), phone_number_id, recipient, max_wait).await;
+        }
         let wait = self.reserve_pair(phone_number_id, recipient, max_wait)?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
         let wait = self.reserve_phone(phone_number_id, max_wait)?;
         if !wait.is_zero() {
+            // The message goes later than its pair slot: the pair's schedule follows the send.
+            self.follow_send(phone_number_id, recipient, Instant::now() + wait);
             tokio::time::sleep(wait).await;
         }
         Ok(())
+    }
+
+    async fn admit_shared(
+        &self,
+        store: &dyn SharedLimits,
+        phone: &str,
+        recipient: &str,
+        max_wait: Duration,
+    ) -> Result<(), Error> {
+        let mut reservation = Reservation::new(phone, recipient, &self.inner.config);
+        reservation.max_wait = max_wait;
+        match store.reserve(&reservation).await {
+            Ok(Admission::After(wait)) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(())
+            }
+            Ok(Admission::Refused(retry)) => {
+                Err(Error::paced("the shared limits of this phone number", retry))
+            }
+            Err(error) => match &self.inner.fallback {
+                Some(local) => {
+                    tracing::warn!(%error, "shared pacing store unreachable; pacing at this process's share");
+                    Box::pin(local.admit(phone, recipient)).await
+                }
+                None => Err(Error::paced(
+                    "the shared pacing store is unreachable (fail closed)",
+                    Duration::from_secs(1),
+                )),
+            },
+        }
+    }
+
+    /// Holds `phone_number_id`'s sends back for `duration` (every replica, when shared).
+    pub async fn penalize(&self, phone_number_id: &str, duration: Duration) {
+        if let Some((store, _)) = &self.inner.shared {
+            if let Err(error) = store.penalize(phone_number_id, duration).await {
+                tracing::warn!(%error, "could not share a pacing penalty");
+            }
+        }
+        let now = Instant::now();
+        let default = self.inner.config.throughput;
+        let burst = self.inner.config.throughput_burst;
+        let mut phones = lock(&self.inner.phones);
+        let (_, gcra) = phones
+            .entry(phone_number_id.to_owned())
+            .or_insert_with(|| (default, Gcra::new(now, per_message(default), burst)));
+        gcra.tat = gcra.tat.max(now + duration + gcra.tolerance);
+    }
+
+    /// Moves a pair's schedule after a message that goes at `sent`, later than its pair slot.
+    fn follow_send(&self, phone: &str, recipient: &str, sent: Instant) {
+        let mut pairs = lock(&self.inner.pairs);
+        if let Some(gcra) = pairs.get_mut(&(phone.to_owned(), recipient.to_owned())) {
+            gcra.tat = gcra.tat.max(sent + gcra.interval);
+        }
     }
 
     fn reserve_pair(&self, phone: &str, recipient: &str, max_wait: Duration) -> Result<Duration, Error> {
@@ -251,23 +372,45 @@ impl Pacer {
         let default = self.inner.config.throughput;
         let now = Instant::now();
         let mut phones = lock(&self.inner.phones);
+        let burst = self.inner.config.throughput_burst;
         let (_, gcra) = phones
             .entry(phone.to_owned())
-            .or_insert_with(|| (default, Gcra::new(now, per_message(default), default)));
+            .or_insert_with(|| (default, Gcra::new(now, per_message(default), burst)));
         gcra.reserve(now, max_wait).map_err(|retry| Error::paced("the phone number's throughput", retry))
     }
 
-    /// Sets the throughput of a phone number (clamped to 1..=1000 per second); the burst is one
-    /// second's worth.
+    /// Sets the throughput of a phone number (clamped to 1..=1000 per second) in this process;
+    /// a shared pacer also needs [`share_throughput`](Self::share_throughput).
     pub fn set_throughput(&self, phone_number_id: &str, messages_per_second: u32) {
         let mps = messages_per_second.clamp(1, MAX_THROUGHPUT);
+        let burst = self.inner.config.throughput_burst;
         let now = Instant::now();
         let mut phones = lock(&self.inner.phones);
         let entry = phones
             .entry(phone_number_id.to_owned())
-            .or_insert_with(|| (mps, Gcra::new(now, per_message(mps), mps)));
+            .or_insert_with(|| (mps, Gcra::new(now, per_message(mps), burst)));
         entry.0 = mps;
-        entry.1.set_interval(per_message(mps), mps);
+        entry.1.set_interval(per_message(mps), burst);
+    }
+
+    /// Sets the throughput of a phone number here and, for a shared pacer, for every replica.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`](crate::store::StoreError) when the shared store cannot be reached (the
+    /// local value is set anyway).
+    pub async fn share_throughput(
+        &self,
+        phone_number_id: &str,
+        messages_per_second: u32,
+    ) -> Result<(), crate::store::StoreError> {
+        self.set_throughput(phone_number_id, messages_per_second);
+        match &self.inner.shared {
+            Some((store, _)) => {
+                store.set_throughput(phone_number_id, messages_per_second.clamp(1, MAX_THROUGHPUT)).await
+            }
+            None => Ok(()),
+        }
     }
 
     /// The throughput a phone number is paced at.
@@ -323,6 +466,21 @@ impl SendGuard for Pacer {
     /// Paces the send by its sender (the phone number) and recipient.
     async fn admit(&self, send: &Outbound) -> Result<(), Error> {
         Pacer::admit(self, &send.sender, &send.recipient).await
+    }
+
+    /// Slows the number down (on every replica, when shared) when Meta answers with a
+    /// throughput (`130429`) or rate-limit (`80007`) error: for its `Retry-After` or
+    /// usage-header wait, or one second (a minute for `80007`). Pair-rate errors (`131056`)
+    /// concern one recipient, whose own limit already spaces its messages.
+    async fn observe(&self, send: &Outbound, error: Option<&Error>) {
+        let Some(error) = error else { return };
+        let Some(code) = error.api_error().map(crate::graph::GraphApiError::code) else { return };
+        let fallback = match code {
+            130_429 => Duration::from_secs(1),
+            80_007 => Duration::from_secs(60),
+            _ => return,
+        };
+        self.penalize(&send.sender, error.retry_after().unwrap_or(fallback)).await;
     }
 }
 

@@ -7,6 +7,8 @@
 //! |---|---|---|
 //! | [`BlobStore`](crate::token::BlobStore) (sealed token records) | [`InMemoryBlobStore`](crate::token::InMemoryBlobStore) | SQLite, PostgreSQL, Redis |
 //! | [`Deduplicator`](crate::webhook::Deduplicator) (webhook redeliveries) | [`InMemoryDeduplicator`](crate::webhook::InMemoryDeduplicator) | PostgreSQL, Redis |
+//! | [`SharedLimits`](crate::pacing::SharedLimits) (pacing shared by replicas) | the in-process [`Pacer`](crate::pacing::Pacer) | Redis |
+//! | [`WindowStore`](crate::pacing::WindowStore) (messaging windows) | [`InMemoryWindowStore`](crate::pacing::InMemoryWindowStore) | Redis, PostgreSQL |
 //! | [`Queue`](crate::delivery::Queue) (durable inbox and relay outbox) | [`InMemoryQueue`](crate::delivery::InMemoryQueue) | SQLite, PostgreSQL |
 //!
 //! The backends live together in this module, one file per engine, each behind its feature
@@ -18,8 +20,12 @@ mod error;
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_queue;
+#[cfg(feature = "postgres")]
+mod postgres_window;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_pacing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -32,8 +38,12 @@ pub use error::{StoreError, StoreErrorKind};
 pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
 #[cfg(feature = "postgres")]
 pub use postgres_queue::PostgresQueue;
+#[cfg(feature = "postgres")]
+pub use postgres_window::PostgresWindowStore;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
+#[cfg(feature = "redis")]
+pub use redis_pacing::{RedisLimits, RedisWindowStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBlobStore;
 #[cfg(feature = "sqlite")]

@@ -40,6 +40,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         CREATE INDEX mm_webhook_dedupe_expiry ON mm_webhook_dedupe (expires_at);",
     ),
     (3, super::sql::POSTGRES_SCHEMA),
+    (
+        4,
+        "CREATE TABLE mm_window (
+            business TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            last_inbound BIGINT NOT NULL,
+            PRIMARY KEY (business, user_id)
+        );
+        CREATE INDEX mm_window_age ON mm_window (last_inbound);",
+    ),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.

@@ -75,7 +75,7 @@ redis.call('DEL', KEYS[1])
 return deleted
 ";
 
-fn backend(context: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
+pub(super) fn backend(context: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
     move |error| StoreError::backend(format!("redis: {context}"), error)
 }
 
@@ -90,7 +90,7 @@ async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
     ConnectionManager::new_with_config(client, config).await.map_err(backend("could not connect"))
 }
 
-fn escape(part: &str, out: &mut String) {
+pub(super) fn escape(part: &str, out: &mut String) {
     for c in part.chars() {
         match c {
             '%' => out.push_str("%25"),

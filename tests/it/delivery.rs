@@ -334,3 +334,30 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     let missing = HttpRelay::from_vault(&vault, "acme", "unknown", &crm.uri()).await.unwrap_err();
     assert!(missing.to_string().contains("no signing secret"), "{missing}");
 }
+
+#[tokio::test]
+async fn a_customer_that_drops_connections_is_retried() {
+    // Accepts each connection, reads a little, and closes it without an answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buffer = [0u8; 64];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+            drop(socket);
+        }
+    });
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    let relay = HttpRelay::new(&url, &SigningSecret::generate()).unwrap();
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
+    worker.run_once().await.unwrap();
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0), "pending for a retry, not dead");
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let again = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
+    assert_eq!(again[0].last_error.as_deref(), Some("customer endpoint dropped the connection"));
+}

@@ -25,21 +25,44 @@ fn ms(d: Duration) -> u128 {
 
 #[tokio::test(start_paused = true)]
 async fn throughput_burst_then_exact_spacing() {
-    let pacer =
-        Pacer::new(PacerConfig::default().throughput(10).pair_burst(100).pair_interval(Duration::ZERO));
+    let pacer = Pacer::new(
+        PacerConfig::default()
+            .throughput(10)
+            .throughput_burst(10)
+            .pair_burst(100)
+            .pair_interval(Duration::ZERO),
+    );
     let start = Instant::now();
     let mut times = Vec::new();
     for i in 0..14 {
         pacer.admit(PHONE, &format!("user-{i}")).await.unwrap();
         times.push(ms(start.elapsed()));
     }
-    // 10 per second: a burst of 10, then one every 100 ms.
+    // 10 per second with bursts of 10: a burst, then one every 100 ms.
     assert_eq!(times, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 200, 300, 400]);
 }
 
 #[tokio::test(start_paused = true)]
+async fn without_a_burst_no_second_holds_more_than_the_throughput() {
+    let pacer =
+        Pacer::new(PacerConfig::default().throughput(10).pair_burst(100).pair_interval(Duration::ZERO));
+    let start = Instant::now();
+    let mut times = Vec::new();
+    for i in 0..25 {
+        pacer.admit(PHONE, &format!("user-{i}")).await.unwrap();
+        times.push(ms(start.elapsed()));
+    }
+    // The default burst is 1: evenly spaced, so any second holds at most 10 (11 at its edge).
+    assert_eq!(times, (0..25).map(|i| i * 100).collect::<Vec<u128>>());
+    let most = times.iter().map(|t| times.iter().filter(|u| **u >= *t && **u < t + 1000).count()).max();
+    assert_eq!(most, Some(10));
+}
+
+#[tokio::test(start_paused = true)]
 async fn pair_limit_spaces_one_recipient_and_leaves_others_alone() {
-    let pacer = Pacer::new(PacerConfig::default().pair_interval(Duration::from_secs(6)).pair_burst(2));
+    let pacer = Pacer::new(
+        PacerConfig::default().throughput_burst(80).pair_interval(Duration::from_secs(6)).pair_burst(2),
+    );
     let start = Instant::now();
     let busy = {
         let pacer = pacer.clone();
@@ -315,4 +338,26 @@ async fn high_usage_spaces_calls() {
         let _: serde_json::Value = client.get("me").await.unwrap();
     }
     assert!(started.elapsed() >= Duration::from_millis(300), "calls are spaced: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_throughput_error_slows_the_number_down_for_every_sender_of_the_pacer() {
+    use meta_messaging::testing::{FakeError, FakeGraph};
+    let fake = FakeGraph::start().await;
+    let pacer = Pacer::new(
+        PacerConfig::default()
+            .throughput_burst(80)
+            .pair_interval(Duration::ZERO)
+            .policy(PacingPolicy::FailFast),
+    );
+    let wa = fake.client("EAAG-test").whatsapp(PHONE).with_guard(pacer.clone());
+    wa.send_text("16505551234", "before").await.unwrap();
+    fake.fail_next(FakeError::Throughput);
+    // The client retries the 130429 (Meta did not take the message); the pacer saw it.
+    let _ = wa.send_text("16505551234", "hit the limit").await;
+    let held = pacer.admit(PHONE, "16505559999").await.unwrap_err();
+    let retry = held.retry_after().unwrap();
+    assert!(retry > Duration::from_millis(500) && retry <= Duration::from_secs(1), "{retry:?}");
+    // Another number is not held.
+    pacer.admit("106540352240000", "16505559999").await.unwrap();
 }

@@ -1,0 +1,292 @@
+//! Pacing shared by replicas on Redis (feature `redis`): GCRA reservations, penalties and
+//! throughput overrides, and the messaging window.
+//!
+//! | key | holds |
+//! |---|---|
+//! | `{mm}:pace:phone:<phone>` | the number's theoretical arrival time (µs, server clock) |
+//! | `{mm}:pace:pair:<phone>:<recipient>` | the pair's theoretical arrival time |
+//! | `{mm}:pace:hold:<phone>` | no admission for the number before this time (a penalty) |
+//! | `{mm}:pace:tp:<phone>` | the number's throughput override (messages per second) |
+//! | `{mm}:win:<business>:<user>` | the user's last inbound message (Unix ms) |
+//!
+//! Every key expires by itself once it no longer constrains anything. Times come from the
+//! server (`TIME`), so replicas' clocks never disagree about a slot; waits are answered as
+//! durations.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::Script;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::StoreError;
+use super::redis::{DEFAULT_REDIS_PREFIX, backend, escape};
+use crate::Timestamp;
+use crate::pacing::{Admission, Reservation, SharedLimits, WindowStore};
+
+/// Reserves a pair slot (mode `both` or `pair`) and the number's slot (mode `both` or `phone`).
+/// KEYS: phone TAT, pair TAT, hold, throughput override. ARGV: default throughput, throughput
+/// burst, pair interval (µs), pair burst, max wait (µs), mode. Answers {1, wait} (reserved),
+/// {2, wait} (pair reserved: come back for the number's slot after the wait) or {0, wait}
+/// (refused: nothing more reserved).
+const RESERVE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+local max_wait = tonumber(ARGV[5])
+local pair_interval = tonumber(ARGV[3])
+local pair_tat = math.max(tonumber(v[2]) or 0, now)
+if ARGV[6] ~= 'phone' then
+  local at = math.max(now, pair_tat - pair_interval * (tonumber(ARGV[4]) - 1))
+  if at - now > max_wait then return {0, at - now} end
+  pair_tat = math.max(pair_tat, at) + pair_interval
+  if at > now then
+    redis.call('SET', KEYS[2], string.format('%.0f', pair_tat), 'PX', math.floor((pair_tat - now) / 1000) + 1000)
+    return {2, at - now}
+  end
+end
+local interval = math.floor(1000000 / (tonumber(v[4]) or tonumber(ARGV[1])))
+local tat = math.max(tonumber(v[1]) or 0, now)
+local at = math.max(now, tat - interval * (tonumber(ARGV[2]) - 1), tonumber(v[3]) or 0)
+if at - now > max_wait then return {0, at - now} end
+tat = math.max(tat, at) + interval
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.floor((tat - now) / 1000) + 1000)
+-- The message goes at `at`, maybe after its pair slot: the pair's schedule follows the send.
+if pair_interval > 0 then
+  pair_tat = math.max(pair_tat, at + pair_interval)
+  redis.call('SET', KEYS[2], string.format('%.0f', pair_tat), 'PX', math.floor((pair_tat - now) / 1000) + 1000)
+end
+return {1, at - now}
+";
+
+/// KEYS: hold. ARGV: duration (µs). Holds the number back until now + duration (never shortens).
+const HOLD: &str = r"
+local t = redis.call('TIME')
+local untl = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or 0)
+if current < untl then
+  redis.call('SET', KEYS[1], string.format('%.0f', untl), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000)
+end
+return 1
+";
+
+/// KEYS: window. ARGV: time (ms), ttl (ms). Keeps the latest time.
+const RECORD: &str = r"
+local current = tonumber(redis.call('GET', KEYS[1]) or 0)
+if current < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+";
+
+/// Connects with short timeouts: a pacer that waits seconds for an unreachable store stalls
+/// every send, so it fails fast and applies its outage policy.
+async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
+    let client = redis::Client::open(url).map_err(backend("invalid url"))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_number_of_retries(1);
+    ConnectionManager::new_with_config(client, config).await.map_err(backend("could not connect"))
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
+}
+
+fn key(prefix: &str, kind: &str, parts: &[&str]) -> String {
+    let mut key = format!("{prefix}:{kind}");
+    for part in parts {
+        key.push(':');
+        escape(part, &mut key);
+    }
+    key
+}
+
+/// [`SharedLimits`] on Redis: every replica that uses the same server and prefix shares the
+/// throughput limit of each phone number and the pair rate of each (number, recipient), with one
+/// round trip per admission (two when the recipient's own limit makes the message wait).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::pacing::{OutagePolicy, Pacer, PacerConfig};
+/// use meta_messaging::store::RedisLimits;
+///
+/// let limits = RedisLimits::connect("redis://127.0.0.1:6379").await?.prefix("{acme-prod}");
+/// let pacer = Pacer::shared(PacerConfig::default(), limits, OutagePolicy::LocalShare(0.25));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisLimits {
+    connection: ConnectionManager,
+    prefix: String,
+    reserve: Script,
+    hold: Script,
+}
+
+impl std::fmt::Debug for RedisLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimits").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl RedisLimits {
+    /// Connects to `url` (1-second timeouts) with the default prefix.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(Self::from_connection(connect(url).await?))
+    }
+
+    /// Uses a connection manager you configured, with the default prefix.
+    pub fn from_connection(connection: ConnectionManager) -> Self {
+        Self {
+            connection,
+            prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            reserve: Script::new(RESERVE),
+            hold: Script::new(HOLD),
+        }
+    }
+
+    /// Namespaces every key under `prefix` (keep it in braces, `{acme-prod}`, so a cluster
+    /// proxy keeps one deployment's keys in one slot).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    async fn call(
+        &self,
+        reservation: &Reservation<'_>,
+        max_wait: Duration,
+        mode: &str,
+    ) -> Result<(i64, u64), StoreError> {
+        let (phone, recipient) = (reservation.phone, reservation.recipient);
+        let answer: (i64, i64) = self
+            .reserve
+            .key(key(&self.prefix, "pace:phone", &[phone]))
+            .key(key(&self.prefix, "pace:pair", &[phone, recipient]))
+            .key(key(&self.prefix, "pace:hold", &[phone]))
+            .key(key(&self.prefix, "pace:tp", &[phone]))
+            .arg(reservation.throughput.max(1))
+            .arg(reservation.throughput_burst.max(1))
+            .arg(micros(reservation.pair_interval))
+            .arg(reservation.pair_burst.max(1))
+            .arg(micros(max_wait))
+            .arg(mode)
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("pacing reservation failed"))?;
+        Ok((answer.0, u64::try_from(answer.1).unwrap_or(0)))
+    }
+}
+
+#[async_trait]
+impl SharedLimits for RedisLimits {
+    async fn reserve(&self, reservation: &Reservation<'_>) -> Result<Admission, StoreError> {
+        let (outcome, wait) = self.call(reservation, reservation.max_wait, "both").await?;
+        let wait = Duration::from_micros(wait);
+        match outcome {
+            1 => Ok(Admission::After(wait)),
+            2 => {
+                // The recipient's own limit makes this message wait: it waits without holding
+                // the number's capacity, then takes the number's next slot.
+                tokio::time::sleep(wait).await;
+                let (outcome, more) =
+                    self.call(reservation, reservation.max_wait.saturating_sub(wait), "phone").await?;
+                let more = Duration::from_micros(more);
+                Ok(if outcome == 1 { Admission::After(more) } else { Admission::Refused(wait + more) })
+            }
+            _ => Ok(Admission::Refused(wait)),
+        }
+    }
+
+    async fn penalize(&self, phone: &str, duration: Duration) -> Result<(), StoreError> {
+        let _: i64 = self
+            .hold
+            .key(key(&self.prefix, "pace:hold", &[phone]))
+            .arg(micros(duration))
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("pacing penalty failed"))?;
+        Ok(())
+    }
+
+    async fn set_throughput(&self, phone: &str, messages_per_second: u32) -> Result<(), StoreError> {
+        let _: () = redis::cmd("SET")
+            .arg(key(&self.prefix, "pace:tp", &[phone]))
+            .arg(messages_per_second.max(1))
+            .arg("PX")
+            .arg(30u64 * 24 * 3600 * 1000)
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("throughput override failed"))?;
+        Ok(())
+    }
+}
+
+/// The messaging window on Redis: each user's last inbound message per business, kept 7 days
+/// (the longest window) and expiring by itself; replicas see each other's webhooks.
+#[derive(Clone)]
+pub struct RedisWindowStore {
+    connection: ConnectionManager,
+    prefix: String,
+    record: Script,
+}
+
+impl std::fmt::Debug for RedisWindowStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisWindowStore").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl RedisWindowStore {
+    /// Connects to `url` with the default prefix.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(Self::from_connection(connect(url).await?))
+    }
+
+    /// Uses a connection manager you configured, with the default prefix.
+    pub fn from_connection(connection: ConnectionManager) -> Self {
+        Self { connection, prefix: DEFAULT_REDIS_PREFIX.to_owned(), record: Script::new(RECORD) }
+    }
+
+    /// Namespaces every key under `prefix`.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+}
+
+#[async_trait]
+impl WindowStore for RedisWindowStore {
+    async fn record(&self, business: &str, user: &str, at: Timestamp) -> Result<(), StoreError> {
+        let ttl = crate::pacing::window::HUMAN_AGENT_WINDOW.as_millis() + 60_000;
+        let _: i64 = self
+            .record
+            .key(key(&self.prefix, "win", &[business, user]))
+            .arg(at.unix_millis())
+            .arg(u64::try_from(ttl).unwrap_or(u64::MAX))
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("window record failed"))?;
+        Ok(())
+    }
+
+    async fn last_inbound(&self, business: &str, user: &str) -> Result<Option<Timestamp>, StoreError> {
+        let value: Option<i64> = redis::cmd("GET")
+            .arg(key(&self.prefix, "win", &[business, user]))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("window read failed"))?;
+        Ok(value.map(Timestamp::from_unix_millis))
+    }
+}
