@@ -18,6 +18,7 @@
 
 mod axum_router;
 mod delivery;
+mod flows;
 mod graph_client;
 mod graph_errors;
 mod graph_paging;

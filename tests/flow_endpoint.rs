@@ -1,0 +1,88 @@
+//! The `flow_endpoint` program driven from outside as its contract says: `FLOW_LISTEN` and
+//! `FLOW_PRIVATE_KEY_PEM` set, requests encrypted like Meta's client, answers decrypted.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use meta_messaging::whatsapp::flows::{FlowEndpoint, client};
+use serde_json::json;
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_program_answers_every_documented_request() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows");
+    let pem_path = fixtures.join("demo_private_key_pkcs1.pem");
+    let public = FlowEndpoint::from_pem(&std::fs::read_to_string(&pem_path).unwrap()).unwrap().public_key();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let binary =
+        std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/flow_endpoint");
+    let _child = Child(
+        Command::new(&binary)
+            .env("FLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env("FLOW_PRIVATE_KEY_PEM", &pem_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{}: {e}: run `cargo build --example flow_endpoint --all-features`", binary.display())
+            }),
+    );
+    let url = format!("http://127.0.0.1:{port}/flow");
+    let http = reqwest::Client::new();
+    let exchange = |request: serde_json::Value| {
+        let (http, url, public) = (http.clone(), url.clone(), public.clone());
+        async move {
+            let sealed = client::seal(&public, &request).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let response = loop {
+                if let Ok(response) = http.post(&url).body(sealed.body.clone()).send().await {
+                    break response;
+                }
+                assert!(Instant::now() < deadline, "the endpoint never listened");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["content-type"], "text/plain");
+            sealed.open(&response.text().await.unwrap()).unwrap()
+        }
+    };
+    assert_eq!(
+        exchange(json!({"version": "3.0", "action": "ping"})).await,
+        json!({"data": {"status": "active"}})
+    );
+    assert_eq!(
+        exchange(json!({"version": "3.0", "action": "INIT", "flow_token": "tok-7"})).await,
+        json!({"screen": "WELCOME", "data": {"token": "tok-7"}})
+    );
+    let data = json!({"email": "ana@example.com", "consent": true, "items": [1, 2]});
+    assert_eq!(
+        exchange(json!({"version": "3.0", "action": "data_exchange", "screen": "WELCOME", "flow_token": "tok-7", "data": data}))
+            .await,
+        json!({"screen": "DONE", "data": {"received": data}})
+    );
+    assert_eq!(
+        exchange(
+            json!({"version": "3.0", "action": "data_exchange", "screen": "DONE", "flow_token": "tok-7",
+                        "data": {"error": "bad", "error_message": "an error"}})
+        )
+        .await,
+        json!({"data": {"acknowledged": true}})
+    );
+    let garbage = http
+        .post(&url)
+        .body("{\"encrypted_flow_data\":\"AA\",\"encrypted_aes_key\":\"AA\",\"initial_vector\":\"AA\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 421);
+}
