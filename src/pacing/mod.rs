@@ -211,8 +211,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The spacing of messages at `throughput` per second, rounded up: never a little too fast.
 fn per_message(throughput: u32) -> Duration {
-    Duration::from_secs(1) / throughput.clamp(1, MAX_THROUGHPUT)
+    Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(throughput.clamp(1, MAX_THROUGHPUT))))
 }
 
 impl Pacer {
@@ -333,7 +334,10 @@ impl Pacer {
     /// Holds `phone_number_id`'s sends back for `duration` (every replica, when shared).
     pub async fn penalize(&self, phone_number_id: &str, duration: Duration) {
         if let Some((store, _)) = &self.inner.shared {
-            if let Err(error) = store.penalize(phone_number_id, duration).await {
+            let config = &self.inner.config;
+            let tolerance =
+                per_message(config.throughput).saturating_mul(config.throughput_burst.saturating_sub(1));
+            if let Err(error) = store.penalize(phone_number_id, duration, tolerance).await {
                 tracing::warn!(%error, "could not share a pacing penalty");
             }
         }

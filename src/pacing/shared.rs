@@ -70,12 +70,14 @@ pub trait SharedLimits: Send + Sync + fmt::Debug {
     /// [`StoreError`] when the store cannot be reached.
     async fn reserve(&self, reservation: &Reservation<'_>) -> Result<Admission, StoreError>;
 
-    /// Holds every admission for `phone` back for `duration` from now (Meta said slow down).
+    /// Holds every admission for `phone` back for `duration` from now (Meta said slow down);
+    /// `tolerance` is the number's burst tolerance (`(burst - 1) × interval`), so the first
+    /// admission after the hold is not a burst.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot be reached.
-    async fn penalize(&self, phone: &str, duration: Duration) -> Result<(), StoreError>;
+    async fn penalize(&self, phone: &str, duration: Duration, tolerance: Duration) -> Result<(), StoreError>;
 
     /// Sets the throughput every replica paces `phone` at.
     ///

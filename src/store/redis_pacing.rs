@@ -3,10 +3,9 @@
 //!
 //! | key | holds |
 //! |---|---|
-//! | `{mm}:pace:phone:<phone>` | the number's theoretical arrival time (µs, server clock) |
-//! | `{mm}:pace:pair:<phone>:<recipient>` | the pair's theoretical arrival time |
-//! | `{mm}:pace:hold:<phone>` | no admission for the number before this time (a penalty) |
-//! | `{mm}:pace:tp:<phone>` | the number's throughput override (messages per second) |
+//! | `{mm}:pn:<phone>` | the number's theoretical arrival time (100 µs ticks, server clock); a penalty moves it forward |
+//! | `{mm}:pp:<phone>:<recipient>` | the pair's theoretical arrival time |
+//! | `{mm}:pt:<phone>` | the number's throughput override (messages per second) |
 //! | `{mm}:win:<business>:<user>` | the user's last inbound message (Unix ms) |
 //!
 //! Every key expires by itself once it no longer constrains anything. Times come from the
@@ -24,48 +23,59 @@ use super::redis::{DEFAULT_REDIS_PREFIX, backend, escape};
 use crate::Timestamp;
 use crate::pacing::{Admission, Reservation, SharedLimits, WindowStore};
 
+/// Times in the scripts are in ticks of 100 µs on the server's clock: small enough that Lua's
+/// numbers stay exact integers when Redis turns them into strings.
+const TICK_MICROS: u64 = 100;
+
 /// Reserves a pair slot (mode `both` or `pair`) and the number's slot (mode `both` or `phone`).
-/// KEYS: phone TAT, pair TAT, hold, throughput override. ARGV: default throughput, throughput
-/// burst, pair interval (µs), pair burst, max wait (µs), mode. Answers {1, wait} (reserved),
-/// {2, wait} (pair reserved: come back for the number's slot after the wait) or {0, wait}
-/// (refused: nothing more reserved).
+/// KEYS: the number's TAT, the pair's TAT, the number's throughput override. ARGV: default
+/// throughput (per second), throughput burst, pair interval (ticks), pair burst, max wait
+/// (ticks), mode. Answers {1, wait} (reserved), {2, wait} (pair reserved: come back for the
+/// number's slot after the wait) or {0, wait} (refused: nothing more reserved).
 const RESERVE: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+local now = tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100)
+local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
 local max_wait = tonumber(ARGV[5])
 local pair_interval = tonumber(ARGV[3])
-local pair_tat = math.max(tonumber(v[2]) or 0, now)
+local pair_tat = tonumber(v[2]) or now
+if pair_tat < now then pair_tat = now end
 if ARGV[6] ~= 'phone' then
-  local at = math.max(now, pair_tat - pair_interval * (tonumber(ARGV[4]) - 1))
+  local at = pair_tat - pair_interval * (tonumber(ARGV[4]) - 1)
+  if at < now then at = now end
   if at - now > max_wait then return {0, at - now} end
-  pair_tat = math.max(pair_tat, at) + pair_interval
+  if at > pair_tat then pair_tat = at end
+  pair_tat = pair_tat + pair_interval
   if at > now then
-    redis.call('SET', KEYS[2], string.format('%.0f', pair_tat), 'PX', math.floor((pair_tat - now) / 1000) + 1000)
+    redis.call('SET', KEYS[2], pair_tat, 'PX', math.floor((pair_tat - now) / 10) + 1000)
     return {2, at - now}
   end
 end
-local interval = math.floor(1000000 / (tonumber(v[4]) or tonumber(ARGV[1])))
-local tat = math.max(tonumber(v[1]) or 0, now)
-local at = math.max(now, tat - interval * (tonumber(ARGV[2]) - 1), tonumber(v[3]) or 0)
+local interval = math.ceil(10000 / (tonumber(v[3]) or tonumber(ARGV[1])))
+local tat = tonumber(v[1]) or now
+if tat < now then tat = now end
+local at = tat - interval * (tonumber(ARGV[2]) - 1)
+if at < now then at = now end
 if at - now > max_wait then return {0, at - now} end
-tat = math.max(tat, at) + interval
-redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.floor((tat - now) / 1000) + 1000)
+if at > tat then tat = at end
+tat = tat + interval
+redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 10) + 1000)
 -- The message goes at `at`, maybe after its pair slot: the pair's schedule follows the send.
 if pair_interval > 0 then
-  pair_tat = math.max(pair_tat, at + pair_interval)
-  redis.call('SET', KEYS[2], string.format('%.0f', pair_tat), 'PX', math.floor((pair_tat - now) / 1000) + 1000)
+  if pair_tat < at + pair_interval then pair_tat = at + pair_interval end
+  redis.call('SET', KEYS[2], pair_tat, 'PX', math.floor((pair_tat - now) / 10) + 1000)
 end
 return {1, at - now}
 ";
 
-/// KEYS: hold. ARGV: duration (µs). Holds the number back until now + duration (never shortens).
+/// KEYS: the number's TAT. ARGV: duration (ticks), the number's burst tolerance (ticks). Moves
+/// the number's schedule so nothing is admitted before now + duration (never earlier).
 const HOLD: &str = r"
 local t = redis.call('TIME')
-local untl = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or 0)
-if current < untl then
-  redis.call('SET', KEYS[1], string.format('%.0f', untl), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000)
+local now = tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100)
+local tat = now + tonumber(ARGV[1]) + tonumber(ARGV[2])
+if (tonumber(redis.call('GET', KEYS[1])) or 0) < tat then
+  redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 10) + 1000)
 end
 return 1
 ";
@@ -90,8 +100,9 @@ async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
     ConnectionManager::new_with_config(client, config).await.map_err(backend("could not connect"))
 }
 
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX / 2).min(u64::MAX / 2)
+/// A duration in ticks, rounded up (a wait is never shortened).
+fn ticks(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros().div_ceil(u128::from(TICK_MICROS))).unwrap_or(u64::MAX / 2).min(1 << 50)
 }
 
 fn key(prefix: &str, kind: &str, parts: &[&str]) -> String {
@@ -167,20 +178,19 @@ impl RedisLimits {
         let (phone, recipient) = (reservation.phone, reservation.recipient);
         let answer: (i64, i64) = self
             .reserve
-            .key(key(&self.prefix, "pace:phone", &[phone]))
-            .key(key(&self.prefix, "pace:pair", &[phone, recipient]))
-            .key(key(&self.prefix, "pace:hold", &[phone]))
-            .key(key(&self.prefix, "pace:tp", &[phone]))
+            .key(key(&self.prefix, "pn", &[phone]))
+            .key(key(&self.prefix, "pp", &[phone, recipient]))
+            .key(key(&self.prefix, "pt", &[phone]))
             .arg(reservation.throughput.max(1))
             .arg(reservation.throughput_burst.max(1))
-            .arg(micros(reservation.pair_interval))
+            .arg(ticks(reservation.pair_interval))
             .arg(reservation.pair_burst.max(1))
-            .arg(micros(max_wait))
+            .arg(ticks(max_wait))
             .arg(mode)
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(backend("pacing reservation failed"))?;
-        Ok((answer.0, u64::try_from(answer.1).unwrap_or(0)))
+        Ok((answer.0, u64::try_from(answer.1).unwrap_or(0).saturating_mul(TICK_MICROS)))
     }
 }
 
@@ -204,11 +214,12 @@ impl SharedLimits for RedisLimits {
         }
     }
 
-    async fn penalize(&self, phone: &str, duration: Duration) -> Result<(), StoreError> {
+    async fn penalize(&self, phone: &str, duration: Duration, tolerance: Duration) -> Result<(), StoreError> {
         let _: i64 = self
             .hold
-            .key(key(&self.prefix, "pace:hold", &[phone]))
-            .arg(micros(duration))
+            .key(key(&self.prefix, "pn", &[phone]))
+            .arg(ticks(duration))
+            .arg(ticks(tolerance))
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(backend("pacing penalty failed"))?;
@@ -217,7 +228,7 @@ impl SharedLimits for RedisLimits {
 
     async fn set_throughput(&self, phone: &str, messages_per_second: u32) -> Result<(), StoreError> {
         let _: () = redis::cmd("SET")
-            .arg(key(&self.prefix, "pace:tp", &[phone]))
+            .arg(key(&self.prefix, "pt", &[phone]))
             .arg(messages_per_second.max(1))
             .arg("PX")
             .arg(30u64 * 24 * 3600 * 1000)
