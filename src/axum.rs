@@ -164,11 +164,17 @@ where
             .limit
             .check_content_length(declared)
             .map_err(|_| WebhookRejection::TooLarge { limit: config.limit.max() })?;
-        let signature = header_text(&parts.headers, SIGNATURE_HEADER);
+        // A SHA-256 header that is present but unreadable is malformed, never "absent" (which
+        // would fall back to the weaker legacy header).
+        let signature = match parts.headers.get(SIGNATURE_HEADER) {
+            Some(value) => {
+                Some(value.to_str().map_err(|_| WebhookRejection::Signature(VerifyError::Malformed))?)
+            }
+            None => None,
+        };
         let legacy = header_text(&parts.headers, LEGACY_SIGNATURE_HEADER);
-        if signature.is_none() && legacy.is_none() {
-            return Err(WebhookRejection::Signature(VerifyError::MissingHeader));
-        }
+        // Everything that can fail without the body fails before it is read.
+        config.verifier.check_headers(signature, legacy).map_err(WebhookRejection::Signature)?;
         let body = config.limit.read(body.into_data_stream()).await.map_err(|e| match e {
             ReadBodyError::TooLarge { limit } => WebhookRejection::TooLarge { limit },
             _ => WebhookRejection::Body,

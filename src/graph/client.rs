@@ -605,7 +605,10 @@ impl ClientBuilder {
         };
         let http = match self.http {
             Some(http) => http,
+            // No redirects: Graph never redirects an API call, and a redirected media download
+            // would leave the host allow-list checked only on its first URL (or go to HTTP).
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
                 .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
                 .build()

@@ -233,8 +233,16 @@ impl Error {
     /// An HTTP error response. `secrets` are scrubbed from everything kept.
     pub(crate) fn from_response(status: u16, body: &[u8], usage: Usage, secrets: &[&str]) -> Self {
         const MAX_KEPT_BODY: usize = 8 * 1024;
-        let kept = &body[..body.len().min(MAX_KEPT_BODY)];
-        let text = scrub(&String::from_utf8_lossy(kept), secrets);
+        // Scrub the whole text, then cut it: cutting first could leave the head of a secret
+        // that straddles the cut, which the exact-match scrub would no longer see.
+        let mut text = scrub(&String::from_utf8_lossy(body), secrets);
+        if text.len() > MAX_KEPT_BODY {
+            let mut end = MAX_KEPT_BODY;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
         let api = GraphApiError::parse(status, body, &text, secrets);
         let kind = match &api {
             Some(api) => codes::classify(api.code, api.error_subcode, api.is_transient == Some(true)),
@@ -512,7 +520,16 @@ fn scrub_value(value: &mut Value, secrets: &[&str]) {
     match value {
         Value::String(s) => *s = scrub(s, secrets),
         Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
-        Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(map) => {
+            // Keys can carry secrets too (`{"EAAG…": …}`): rebuild the map with scrubbed keys.
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(key, mut value)| {
+                    scrub_value(&mut value, secrets);
+                    (scrub(&key, secrets), value)
+                })
+                .collect();
+        }
         _ => {}
     }
 }

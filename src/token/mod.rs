@@ -119,13 +119,23 @@ pub struct TokenKey {
 }
 
 impl TokenKey {
-    /// A key.
+    /// A key. A channel or kind given as `Unknown` with a known name is read as the known one
+    /// (`Channel::Unknown("app")` is `Channel::App`), so one name is one key: an `Unknown`
+    /// spelling can never slip past a check made on the known variant.
     pub fn new(
         tenant: impl Into<String>,
         channel: Channel,
         asset_id: impl Into<String>,
         kind: SecretKind,
     ) -> Self {
+        let channel = match channel {
+            Channel::Unknown(name) => Channel::from(name),
+            known => known,
+        };
+        let kind = match kind {
+            SecretKind::Unknown(name) => SecretKind::from(name),
+            known => known,
+        };
         Self { tenant: tenant.into(), channel, asset_id: asset_id.into(), kind }
     }
 

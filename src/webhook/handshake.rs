@@ -21,6 +21,10 @@ pub enum HandshakeError {
     /// `hub.verify_token` does not match.
     #[error("hub.verify_token does not match")]
     TokenMismatch,
+    /// The expected verify token is empty (a missing configuration value): no handshake
+    /// succeeds until it is set.
+    #[error("the expected verify token is empty: check the configuration")]
+    NoExpectedToken,
     /// `hub.challenge` is missing or empty.
     #[error("hub.challenge is missing")]
     MissingChallenge,
@@ -90,6 +94,9 @@ impl Subscription {
     ///
     /// [`HandshakeError`]: answer 403.
     pub fn verify(&self, expected: &VerifyToken) -> Result<&str, HandshakeError> {
+        if expected.expose_secret().is_empty() {
+            return Err(HandshakeError::NoExpectedToken);
+        }
         if self.mode.as_deref() != Some("subscribe") {
             return Err(HandshakeError::WrongMode);
         }

@@ -48,7 +48,10 @@ pub const HEADER_ID: &str = "webhook-id";
 pub const HEADER_TIMESTAMP: &str = "webhook-timestamp";
 /// Header carrying the signatures.
 pub const HEADER_SIGNATURE: &str = "webhook-signature";
-/// The default replay tolerance.
+/// How many signatures of one `webhook-signature` header are compared; later ones are ignored
+/// (a header cannot make verification cost more than this many comparisons).
+pub const MAX_SIGNATURES: usize = 8;
+/// The default replay tolerance: how far a relayed webhook's timestamp may be from now.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
 const SECRET_PREFIX: &str = "whsec_";
@@ -58,8 +61,8 @@ const MAX_ID_LEN: usize = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RelayError {
-    /// The secret is not `whsec_<base64>` (or base64) of 16 to 128 bytes.
-    #[error("the signing secret is not valid base64 of 16 to 128 bytes")]
+    /// The secret is not `whsec_<base64>` (or base64) of 24 to 128 bytes (Standard Webhooks asks for at least 24).
+    #[error("the signing secret is not valid base64 of 24 to 128 bytes")]
     InvalidSecret,
     /// The id is empty, too long, contains a `.` or a non-printable character.
     #[error("the webhook id must be 1 to 256 printable ascii characters without '.'")]
@@ -103,13 +106,13 @@ impl SigningSecret {
         Self::from_bytes(&bytes)
     }
 
-    /// A secret from raw bytes (16 to 128).
+    /// A secret from raw bytes (24 to 128, as Standard Webhooks asks).
     ///
     /// # Errors
     ///
     /// [`RelayError::InvalidSecret`] for another length.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RelayError> {
-        if !(16..=128).contains(&bytes.len()) {
+        if !(24..=128).contains(&bytes.len()) {
             return Err(RelayError::InvalidSecret);
         }
         Ok(Self(SecretSlice::from(bytes.to_vec())))
@@ -287,8 +290,13 @@ impl RelayVerifier {
         if sent.duration_since(now) > self.tolerance {
             return Err(RelayError::TimestampTooNew);
         }
-        let matched = signatures(signature)
-            .any(|tag| self.keys.iter().any(|key| mac(key, id, ts, body).verify_slice(&tag).is_ok()));
+        // One MAC per secret, whatever the header holds; then each listed signature (at most
+        // MAX_SIGNATURES) is compared with those in constant time.
+        let expected: Vec<[u8; 32]> =
+            self.keys.iter().map(|key| mac(key, id, ts, body).finalize().into_bytes().into()).collect();
+        let matched = signatures(signature).take(MAX_SIGNATURES).any(|tag| {
+            expected.iter().any(|want| bool::from(subtle::ConstantTimeEq::ct_eq(&want[..], &tag[..])))
+        });
         if matched { Ok(()) } else { Err(RelayError::NoMatchingSignature) }
     }
 }

@@ -37,6 +37,10 @@ pub enum VerifyError {
     /// Only a legacy SHA-1 signature was given and the verifier does not accept those.
     #[error("legacy sha1 webhook signatures are not accepted")]
     LegacyNotAccepted,
+    /// The verifier has no usable app secret: it was built with an empty one (a missing
+    /// environment variable, most often). Nothing verifies until it is configured.
+    #[error("the webhook verifier has an empty app secret: check its configuration")]
+    NoSecret,
 }
 
 /// Verify-then-parse failed.
@@ -60,8 +64,13 @@ pub enum WebhookError {
 ///
 /// Meta's docs say the signature is computed over an "escaped unicode" form of the payload
 /// (non-ASCII characters as lowercase `\uXXXX`). Meta's bodies arrive in that form already, so
-/// the raw check matches; if it fails and the body has non-ASCII bytes, the escaped form is
-/// tried once too. Nothing else is ever accepted.
+/// the raw check matches. Checking the escaped form of a body that arrived unescaped is an
+/// opt-in ([`accept_escaped_unicode`](Self::accept_escaped_unicode)): it authenticates bodies
+/// that differ byte for byte from what was signed, so body digests and relay ids stop being
+/// unique to one signature.
+///
+/// An empty app secret never verifies anything: every check fails with
+/// [`VerifyError::NoSecret`] ([`try_new`](Self::try_new) reports it at construction).
 ///
 /// ```
 /// use meta_messaging::webhook::{Verifier, VerifyError};
@@ -78,6 +87,7 @@ pub struct Verifier {
     keys: Vec<Hmac<Sha256>>,
     legacy: Option<Vec<Hmac<Sha1>>>,
     secrets: Vec<AppSecret>,
+    escaped_unicode: bool,
 }
 
 impl fmt::Debug for Verifier {
@@ -85,7 +95,8 @@ impl fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("secrets", &self.keys.len())
             .field("accept_legacy_sha1", &self.legacy.is_some())
-            .finish()
+            .field("accept_escaped_unicode", &self.escaped_unicode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,16 +111,36 @@ fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
 impl Verifier {
     /// A verifier for one app secret.
     pub fn new(app_secret: impl Into<AppSecret>) -> Self {
-        let secret = app_secret.into();
-        Self { keys: vec![sha256_key(&secret)], legacy: None, secrets: vec![secret] }
+        let empty = Self { keys: Vec::new(), legacy: None, secrets: Vec::new(), escaped_unicode: false };
+        empty.with_secret(app_secret)
+    }
+
+    /// Like [`new`](Self::new), but an empty app secret is an error now rather than at every
+    /// check.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::NoSecret`] for an empty secret.
+    pub fn try_new(app_secret: impl Into<AppSecret>) -> Result<Self, VerifyError> {
+        let verifier = Self::new(app_secret);
+        if verifier.keys.is_empty() { Err(VerifyError::NoSecret) } else { Ok(verifier) }
+    }
+
+    /// Also checks the escaped-unicode form of a body that arrived with raw non-ASCII bytes
+    /// (Meta's documented signing form). Off by default: see the type's docs.
+    #[must_use]
+    pub fn accept_escaped_unicode(mut self, accept: bool) -> Self {
+        self.escaped_unicode = accept;
+        self
     }
 
     /// Also accepts signatures made with `app_secret`: the old secret during a rotation, or
     /// another app's. At most [`MAX_SECRETS`] are kept; further ones are ignored.
     #[must_use]
     pub fn with_secret(mut self, app_secret: impl Into<AppSecret>) -> Self {
-        if self.keys.len() < MAX_SECRETS {
-            let secret = app_secret.into();
+        let secret = app_secret.into();
+        // An empty secret is a key anyone can sign with: it never becomes one.
+        if self.keys.len() < MAX_SECRETS && !secret.expose_secret().is_empty() {
             self.keys.push(sha256_key(&secret));
             if let Some(legacy) = &mut self.legacy {
                 legacy.push(sha1_key(&secret));
@@ -138,11 +169,14 @@ impl Verifier {
     ///
     /// [`VerifyError`] naming the failed check.
     pub fn verify(&self, body: &[u8], x_hub_signature_256: &str) -> Result<(), VerifyError> {
+        if self.keys.is_empty() {
+            return Err(VerifyError::NoSecret);
+        }
         let tag = parse_header::<32>(x_hub_signature_256, "sha256=")?;
         if self.keys.iter().any(|key| matches_raw(key, body, &tag)) {
             return Ok(());
         }
-        if !body.is_ascii() {
+        if self.escaped_unicode && !body.is_ascii() {
             if let Ok(text) = std::str::from_utf8(body) {
                 if self.keys.iter().any(|key| matches_escaped(key, text, &tag)) {
                     return Ok(());
@@ -171,6 +205,29 @@ impl Verifier {
         }
     }
 
+    /// Checks everything about the signature headers that does not need the body: a usable
+    /// secret, a header present, its prefix and length. Run it before buffering a body, so a
+    /// request that cannot verify costs no read.
+    ///
+    /// # Errors
+    ///
+    /// The [`VerifyError`] the full check would end with, except [`VerifyError::Mismatch`].
+    pub fn check_headers(
+        &self,
+        x_hub_signature_256: Option<&str>,
+        x_hub_signature: Option<&str>,
+    ) -> Result<(), VerifyError> {
+        if self.keys.is_empty() {
+            return Err(VerifyError::NoSecret);
+        }
+        match (x_hub_signature_256, x_hub_signature) {
+            (Some(signature), _) => parse_header::<32>(signature, "sha256=").map(drop),
+            (None, Some(_)) if self.legacy.is_none() => Err(VerifyError::LegacyNotAccepted),
+            (None, Some(legacy)) => parse_header::<20>(legacy, "sha1=").map(drop),
+            (None, None) => Err(VerifyError::MissingHeader),
+        }
+    }
+
     /// Checks a legacy `X-Hub-Signature` (`sha1=<hex>`) header.
     ///
     /// # Errors
@@ -181,6 +238,9 @@ impl Verifier {
         let Some(keys) = &self.legacy else {
             return Err(VerifyError::LegacyNotAccepted);
         };
+        if keys.is_empty() {
+            return Err(VerifyError::NoSecret);
+        }
         let tag = parse_header::<20>(x_hub_signature, "sha1=")?;
         let ok = keys.iter().any(|key| key.clone().chain_update(body).verify_slice(&tag).is_ok());
         if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
@@ -198,8 +258,11 @@ impl Verifier {
 
     /// The `X-Hub-Signature-256` value Meta would send for `body` with the first secret: for
     /// tests, fixtures, and apps that replay bodies.
+    ///
+    /// Empty when the verifier has no usable secret (nothing it signs could verify).
     pub fn sign(&self, body: &[u8]) -> String {
-        let tag = self.keys[0].clone().chain_update(body).finalize().into_bytes();
+        let Some(key) = self.keys.first() else { return String::new() };
+        let tag = key.clone().chain_update(body).finalize().into_bytes();
         format!("sha256={}", hex_encode(&tag))
     }
 }
@@ -277,7 +340,7 @@ mod tests {
         // Meta's documented example (Webhooks, "Validate payloads"): secret YOUR_APP_SECRET
         // over the escaped form.
         let body = "Let's pretend this body is equal to the message object and can handle unicode characters like みどりいろ and J'ai mangé des pâtes";
-        let verifier = Verifier::new("YOUR_APP_SECRET");
+        let verifier = Verifier::new("YOUR_APP_SECRET").accept_escaped_unicode(true);
         let escaped_sig = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";
         let raw_sig = "sha256=5ab50fefd5b7b7258964d9825904e7916acb73fe8030123871485627791ffbde";
         assert_eq!(verifier.verify(body.as_bytes(), escaped_sig), Ok(()));

@@ -272,3 +272,47 @@ async fn the_extractor_verifies_on_a_route_of_your_own() {
     assert_eq!(unsigned.status(), 401);
     assert_eq!(seen.load(Ordering::SeqCst), 5);
 }
+
+#[tokio::test]
+async fn an_unreadable_sha256_header_is_malformed_not_absent_even_with_legacy_sha1_on() {
+    let (sender, mut receiver) = mpsc::channel(4);
+    let router = WebhookRouter::new(Verifier::new(APP_SECRET).accept_legacy_sha1(true), VERIFY_TOKEN)
+        .channel(sender)
+        .into_router();
+    let base = serve(router).await;
+    let body = fixture(BATCH);
+    // A valid legacy SHA-1 signature beside a SHA-256 header that is not visible ASCII.
+    let sha1 = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+        mac.update(&body);
+        format!("sha1={}", mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    };
+    let response = reqwest::Client::new()
+        .post(&base)
+        .header("x-hub-signature", sha1)
+        .header("x-hub-signature-256", reqwest::header::HeaderValue::from_bytes(b"sha256=\xff\xfe").unwrap())
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(receiver.try_recv().is_err(), "nothing delivered");
+}
+
+#[tokio::test]
+async fn a_malformed_signature_is_refused_before_the_body_is_read() {
+    let base = serve(capped_router(1024)).await;
+    // A body over the cap with a malformed signature: the signature is refused first (401),
+    // before any of the body is buffered (which would give 413).
+    let response = reqwest::Client::new()
+        .post(&base)
+        .header("x-hub-signature-256", "sha256=not-hex")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            (0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024])),
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}

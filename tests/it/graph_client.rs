@@ -321,3 +321,25 @@ async fn anonymous_requests_and_the_instagram_host() {
     let me: Value = client.get("me").host(meta_messaging::graph::Host::Instagram).await.unwrap();
     assert_eq!(me["user_id"], "17841400000000000");
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/stolen", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let client = crate::support::client(&server);
+    let error = client.get::<serde_json::Value>("me").await.unwrap_err();
+    assert_eq!(error.status(), Some(302));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the token never went elsewhere");
+}

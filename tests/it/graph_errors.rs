@@ -115,3 +115,36 @@ async fn token_shaped_text_in_meta_messages_is_redacted() {
         assert!(everything.contains("[REDACTED]"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_secret_across_the_kept_length_and_in_object_keys_is_scrubbed() {
+    let server = MockServer::start().await;
+    // A non-Graph error body whose 8 KiB cut falls inside the request's token.
+    let mut body = "x".repeat(8 * 1024 - 10);
+    body.push_str(TOKEN);
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(body))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // A Graph error whose error_data has the token as an object key.
+    let keyed = serde_json::json!({"error": {"message": "bad", "type": "OAuthException", "code": 100,
+        "error_data": {TOKEN: "echoed"}, "fbtrace_id": "A"}});
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(keyed))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .access_token(TOKEN)
+        .base_url(server.uri())
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let first = client.get::<Value>("me").await.unwrap_err();
+    let raw = first.raw_body().unwrap();
+    assert!(raw.len() <= 8 * 1024);
+    assert!(!raw.contains(&TOKEN[..8]), "no head of the token survives the cut");
+    let second = client.get::<Value>("me").await.unwrap_err();
+    let data = second.api_error().unwrap().error_data().unwrap().to_string();
+    assert!(!data.contains(TOKEN) && data.contains("echoed"), "{data}");
+}

@@ -266,3 +266,13 @@ async fn secrets_never_reach_debug_of_records_stores_or_errors() {
     let shown = format!("{record:?} {store:?} {err} {err:?} {:?}", store.blobs());
     assert!(!shown.contains(secret), "{shown}");
 }
+
+#[test]
+fn unknown_spellings_of_known_channels_and_kinds_are_the_known_ones() {
+    use meta_messaging::token::{Channel, SecretKind, TokenKey};
+    let spelled =
+        TokenKey::new("t", Channel::Unknown("app".into()), "1", SecretKind::Unknown("app_secret".into()));
+    assert_eq!(spelled, TokenKey::new("t", Channel::App, "1", SecretKind::AppSecret));
+    let other = TokenKey::new("t", Channel::Unknown("crm".into()), "1", SecretKind::ApiKey);
+    assert_eq!(other.channel, Channel::Unknown("crm".into()));
+}

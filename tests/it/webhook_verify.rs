@@ -11,7 +11,8 @@ const CORPUS_SECRET: &str = "holdout-test-app-secret-5f3c9a1e";
 fn every_corpus_signature_verifies() {
     let text = String::from_utf8(fixture("corpus/webhooks/SIGNATURES.txt")).unwrap();
     let verifier = Verifier::new(CORPUS_SECRET);
-    let wrong = Verifier::new("another-secret");
+    let escaping = Verifier::new(CORPUS_SECRET).accept_escaped_unicode(true);
+    let wrong = Verifier::new("another-secret").accept_escaped_unicode(true);
     let mut section = "";
     let (mut raw, mut escaped) = (0, 0);
     for line in text.lines() {
@@ -25,12 +26,16 @@ fn every_corpus_signature_verifies() {
         }
         let (header, file) = line.split_once(char::is_whitespace).unwrap();
         let body = fixture(&format!("corpus/webhooks/{}", file.trim()));
-        assert_eq!(verifier.verify(&body, header), Ok(()), "{section} {file}");
+        assert_eq!(escaping.verify(&body, header), Ok(()), "{section} {file}");
         assert_eq!(wrong.verify(&body, header), Err(VerifyError::Mismatch), "{file}");
         if section == "[RAW]" {
+            assert_eq!(verifier.verify(&body, header), Ok(()), "{section} {file}");
             assert_eq!(verifier.sign(&body), header, "{file}");
             raw += 1;
         } else {
+            // Signatures over the escaped form of a body that arrived unescaped: only with the
+            // opt-in.
+            assert_eq!(verifier.verify(&body, header), Err(VerifyError::Mismatch), "{file}");
             escaped += 1;
         }
     }
@@ -100,7 +105,7 @@ fn reserialized_json_is_rejected() {
 
 #[test]
 fn escaped_unicode_fallback_only_applies_to_non_ascii_bodies() {
-    let verifier = Verifier::new("k");
+    let verifier = Verifier::new("k").accept_escaped_unicode(true);
     let ascii = br#"{"a":"\u00e9"}"#;
     let raw_of_unicode = verifier.sign("{\"a\":\"é\"}".as_bytes());
     // The signature of the unicode body does not validate the escaped body, nor the reverse
@@ -171,4 +176,85 @@ fn handshake() {
     }
     let shown = format!("{:?}", Subscription::from_query("hub.verify_token=my-verify-token"));
     assert!(!shown.contains("my-verify-token"), "{shown}");
+}
+
+#[test]
+fn an_empty_app_secret_never_verifies_anything() {
+    use meta_messaging::webhook::{Verifier, VerifyError};
+    let body = br#"{"object":"page","entry":[]}"#;
+    let empty = Verifier::new("");
+    // What an attacker would compute with the empty key.
+    let forged = Verifier::new("x").with_secret("").sign(body);
+    let with_empty_key = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"").unwrap();
+        mac.update(body);
+        format!(
+            "sha256={}",
+            mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    assert_eq!(empty.verify(body, &with_empty_key), Err(VerifyError::NoSecret));
+    assert_eq!(empty.check_headers(Some(&with_empty_key), None), Err(VerifyError::NoSecret));
+    assert_eq!(empty.sign(body), "");
+    assert!(Verifier::try_new("").is_err());
+    // An empty secret added beside a real one adds no key.
+    let mixed = Verifier::new("real-secret").with_secret("");
+    assert_eq!(mixed.secret_count(), 1);
+    assert_eq!(mixed.verify(body, &with_empty_key), Err(VerifyError::Mismatch));
+    assert!(mixed.verify(body, &forged).is_err() || forged == Verifier::new("x").sign(body));
+    // The handshake with an empty expected token refuses even an empty given token.
+    let subscription = meta_messaging::webhook::Subscription::from_query(
+        "hub.mode=subscribe&hub.verify_token=&hub.challenge=1",
+    );
+    assert_eq!(
+        subscription.verify(&meta_messaging::VerifyToken::from("")),
+        Err(meta_messaging::webhook::HandshakeError::NoExpectedToken)
+    );
+}
+
+#[test]
+fn the_escaped_unicode_form_is_an_opt_in() {
+    use meta_messaging::webhook::{Verifier, VerifyError};
+    // Meta's documented example: the signature covers the escaped form of a non-ASCII body.
+    let body = "Let's pretend this body is equal to the message object and can handle unicode characters like みどりいろ and J'ai mangé des pâtes";
+    let escaped_sig = "sha256=0363007aabdf1ab579f35936651a460fb5fa1aaf40df98b1264446b72cc96688";
+    assert_eq!(
+        Verifier::new("YOUR_APP_SECRET").verify(body.as_bytes(), escaped_sig),
+        Err(VerifyError::Mismatch)
+    );
+    let opted_in = Verifier::new("YOUR_APP_SECRET").accept_escaped_unicode(true);
+    assert_eq!(opted_in.verify(body.as_bytes(), escaped_sig), Ok(()));
+}
+
+#[test]
+fn header_shape_is_checked_without_the_body() {
+    use meta_messaging::webhook::{Verifier, VerifyError};
+    let verifier = Verifier::new("s");
+    assert_eq!(verifier.check_headers(None, None), Err(VerifyError::MissingHeader));
+    assert_eq!(verifier.check_headers(Some("sha256=zz"), None), Err(VerifyError::Malformed));
+    assert_eq!(verifier.check_headers(Some("md5=00"), None), Err(VerifyError::WrongPrefix));
+    assert_eq!(
+        verifier.check_headers(None, Some(&format!("sha1={}", "0".repeat(40)))),
+        Err(VerifyError::LegacyNotAccepted)
+    );
+    assert_eq!(verifier.check_headers(Some(&format!("sha256={}", "0".repeat(64))), None), Ok(()));
+}
+
+#[test]
+fn relay_secrets_are_at_least_24_bytes_and_signatures_past_the_cap_are_ignored() {
+    use meta_messaging::Timestamp;
+    use meta_messaging::webhook::relay::{MAX_SIGNATURES, RelaySigner, RelayVerifier, SigningSecret};
+    assert!(SigningSecret::from_bytes(&[7u8; 23]).is_err());
+    let secret = SigningSecret::from_bytes(&[7u8; 24]).unwrap();
+    let now = Timestamp::now();
+    let headers = RelaySigner::new(&secret).sign("msg_1", now, b"{}").unwrap();
+    let verifier = RelayVerifier::new(&secret);
+    assert!(verifier.verify(&headers.id, &headers.timestamp, &headers.signature, b"{}").is_ok());
+    // The right signature listed after MAX_SIGNATURES wrong ones is not looked at.
+    let wrong = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let padded = format!("{} {}", [wrong; MAX_SIGNATURES].join(" "), headers.signature);
+    assert!(verifier.verify(&headers.id, &headers.timestamp, &padded, b"{}").is_err());
+    let within = format!("{} {}", [wrong; MAX_SIGNATURES - 1].join(" "), headers.signature);
+    assert!(verifier.verify(&headers.id, &headers.timestamp, &within, b"{}").is_ok());
 }
