@@ -26,6 +26,9 @@ pub struct ApiVersion {
 }
 
 impl ApiVersion {
+    /// `v26.0`. Usable with [`ClientBuilder::api_version`](super::ClientBuilder::api_version);
+    /// not the default until the crate's models are checked against its changes.
+    pub const V26_0: Self = Self::new(26, 0);
     /// `v25.0`, the version this release of the crate is written and tested against.
     pub const V25_0: Self = Self::new(25, 0);
     /// `v24.0`.

@@ -336,7 +336,9 @@ impl Refresher {
         match request.await {
             Ok(response) => {
                 let mut metadata = record.metadata.clone();
-                metadata.expires_at = response.expires_at(now);
+                // No `expires_in` says nothing about the new token's lifetime: keep the expiry we
+                // knew, so the record still comes up for refresh (erasing it meant never again).
+                metadata.expires_at = response.expires_at(now).or(record.metadata.expires_at);
                 metadata.issued_at = Some(now);
                 let renewed =
                     TokenRecord { key: record.key.clone(), secret: response.access_token.into(), metadata };

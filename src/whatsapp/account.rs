@@ -18,7 +18,8 @@ use crate::graph::{ValidationError, Violation};
 
 /// The fields read by [`WhatsApp::phone_number`](super::WhatsApp::phone_number) and
 /// [`WhatsAppBusinessAccount::phone_numbers`](super::WhatsAppBusinessAccount::phone_numbers).
-pub const PHONE_NUMBER_FIELDS: &str = "id,display_phone_number,verified_name,quality_rating,messaging_limit_tier,\
+pub const PHONE_NUMBER_FIELDS: &str = "id,display_phone_number,verified_name,quality_rating,\
+whatsapp_business_manager_messaging_limit,messaging_limit_tier,\
 throughput,code_verification_status,name_status,new_name_status,platform_type,status,account_mode,\
 is_official_business_account,is_pin_enabled,last_onboarded_time";
 
@@ -83,7 +84,11 @@ pub struct PhoneNumber {
     /// Quality rating.
     #[serde(default)]
     pub quality_rating: Option<QualityRating>,
-    /// Messaging limit tier.
+    /// The messaging limit (`whatsapp_business_manager_messaging_limit`, which replaced
+    /// `messaging_limit_tier`); see [`messaging_limit`](Self::messaging_limit).
+    #[serde(default)]
+    pub whatsapp_business_manager_messaging_limit: Option<MessagingLimitTier>,
+    /// The deprecated messaging limit field (Meta now returns null for it).
     #[serde(default)]
     pub messaging_limit_tier: Option<MessagingLimitTier>,
     /// Throughput.
@@ -116,6 +121,13 @@ pub struct PhoneNumber {
     /// When the number was last onboarded.
     #[serde(default, deserialize_with = "lenient_time")]
     pub last_onboarded_time: Option<Timestamp>,
+}
+
+impl PhoneNumber {
+    /// The messaging limit: the current field, or the deprecated one when only it is set.
+    pub fn messaging_limit(&self) -> Option<&MessagingLimitTier> {
+        self.whatsapp_business_manager_messaging_limit.as_ref().or(self.messaging_limit_tier.as_ref())
+    }
 }
 
 /// Meta sends `last_onboarded_time` as an ISO-8601 string on some versions; anything that is

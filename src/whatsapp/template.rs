@@ -500,10 +500,15 @@ impl Template {
                 }
                 Component::LimitedTimeOffer { .. } => return Ok(()),
             };
+            // Meta's rule on mixing covers header text and body parameters only: button
+            // parameters (payloads, URL suffixes, coupon codes, flow actions) and media headers
+            // are never named.
+            let counts_for_mix = matches!(component, Component::Header(_) | Component::Body(_));
             for p in params {
+                let mixable = counts_for_mix && matches!(p.value, ParameterValue::Text(_));
                 match &p.name {
                     Some(name) => {
-                        named = true;
+                        named |= mixable;
                         let ok = !name.is_empty()
                             && name.len() <= limits::PARAMETER_NAME
                             && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
@@ -514,7 +519,7 @@ impl Template {
                             ));
                         }
                     }
-                    None => positional = true,
+                    None => positional |= mixable,
                 }
                 match &p.value {
                     ParameterValue::Text(text) => {

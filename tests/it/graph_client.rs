@@ -343,3 +343,11 @@ async fn redirects_are_not_followed() {
     assert_eq!(error.status(), Some(302));
     assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the token never went elsewhere");
 }
+
+#[test]
+fn v26_is_named_and_v25_stays_the_default() {
+    use meta_messaging::graph::ApiVersion;
+    assert_eq!(ApiVersion::V26_0.to_string(), "v26.0");
+    assert_eq!(ApiVersion::DEFAULT, ApiVersion::V25_0);
+    assert!(ApiVersion::V26_0 > ApiVersion::V25_0);
+}

@@ -235,3 +235,30 @@ async fn the_refresher_renews_reports_and_leaves_the_rest() {
         .collect();
     assert!(due.contains(&"fb".to_owned()) && due.contains(&"ig".to_owned()), "{due:?}");
 }
+
+#[tokio::test]
+async fn a_renewal_without_expires_in_keeps_the_known_expiry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/oauth/access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "EAAG-renewed"})))
+        .mount(&server)
+        .await;
+    let now = Timestamp::from_unix_seconds(1_763_800_000);
+    let store: Arc<dyn TokenStore> = Arc::new(EncryptedTokenStore::new(
+        InMemoryBlobStore::default(),
+        Keyring::new(1, DataKey::generate()),
+    ));
+    store.put(record("fb", "EAAG-expiring", 3, RefreshMethod::FacebookExchange, now)).await.unwrap();
+    let refresher = Refresher::new(Arc::clone(&store), client(&server).oauth(APP_ID, APP_SECRET))
+        .with_clock(Arc::new(ManualClock::new(now)));
+    assert_eq!(refresher.run_once().await.unwrap().refreshed(), 1);
+    let key = TokenKey::new("fb", Channel::Instagram, "17841400000000000", SecretKind::AccessToken);
+    let renewed = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(renewed.secret.expose_secret(), "EAAG-renewed");
+    assert_eq!(
+        renewed.metadata.expires_at,
+        Some(now.saturating_add(Duration::from_secs(3 * 86_400))),
+        "still due for refresh"
+    );
+}

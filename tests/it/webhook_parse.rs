@@ -252,3 +252,22 @@ async fn redeliveries_are_dropped() {
     assert_eq!(webhook::new_events(&dedupe, &errors).await.unwrap().len(), 2);
     assert_eq!(webhook::new_events(&dedupe, &errors).await.unwrap().len(), 2);
 }
+
+#[test]
+fn business_capability_updates_type_meta_s_integers() {
+    use meta_messaging::whatsapp::webhook::ChangeValue;
+    let body = fixture("webhooks/whatsapp/wa_business_capability_update_tier.json");
+    let Webhook::WhatsApp(payload) = webhook::parse(&body).unwrap() else { panic!("not whatsapp") };
+    let ChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
+        panic!("not typed: {:?}", payload.entries[0].changes[0].value)
+    };
+    assert_eq!(update.max_daily_conversations_per_business, Some(2000));
+    assert_eq!(update.max_phone_numbers_per_waba, Some(25));
+    // Unlimited is -1.
+    let unlimited = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"business_capability_update","value":{"max_daily_conversations_per_business":-1}}]}]}"#;
+    let Webhook::WhatsApp(payload) = webhook::parse(unlimited).unwrap() else { panic!("not whatsapp") };
+    let ChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
+        panic!("not typed")
+    };
+    assert_eq!(update.max_daily_conversations_per_business, Some(-1));
+}

@@ -543,3 +543,18 @@ async fn a_tenant_token_overrides_per_request() {
         .unwrap();
     assert!(apps.data.is_empty());
 }
+
+#[test]
+fn the_messaging_limit_comes_from_the_current_field() {
+    use meta_messaging::whatsapp::account::{MessagingLimitTier, PhoneNumber};
+    let number: PhoneNumber = serde_json::from_value(serde_json::json!({
+        "id": "106540352242922", "messaging_limit_tier": null,
+        "whatsapp_business_manager_messaging_limit": "TIER_2K"
+    }))
+    .unwrap();
+    assert_eq!(number.messaging_limit(), Some(&MessagingLimitTier::Tier2K));
+    assert!(
+        meta_messaging::whatsapp::account::PHONE_NUMBER_FIELDS
+            .contains("whatsapp_business_manager_messaging_limit")
+    );
+}

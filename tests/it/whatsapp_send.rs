@@ -529,3 +529,23 @@ async fn success_false_is_an_error() {
     let err = client.whatsapp(PHONE).mark_read(WAMID).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
 }
+
+#[test]
+fn named_body_parameters_go_with_buttons_and_media_headers() {
+    use meta_messaging::whatsapp::message::MediaSource;
+    use meta_messaging::whatsapp::template::{Parameter, Template};
+    // Meta's named-parameter example with a quick-reply button and an image header: valid.
+    let template = Template::new("order_confirmation", "en_US")
+        .header([Parameter::image(MediaSource::link("https://example.com/banner.png"))])
+        .body([
+            Parameter::text("Jessica").named("first_name"),
+            Parameter::text("SKBUP2-4CPIG9").named("order_number"),
+        ])
+        .quick_reply_button(0, "UNSUBSCRIBE");
+    assert_eq!(template.validate(), Ok(()));
+    // Header text and body parameters still may not mix.
+    let mixed = Template::new("t", "en_US")
+        .header([Parameter::text("Hi")])
+        .body([Parameter::text("Jessica").named("first_name")]);
+    assert!(mixed.validate().is_err());
+}

@@ -86,7 +86,8 @@ pub struct PhoneNumberQualityUpdate {
     pub event: Option<String>,
     pub old_limit: Option<String>,
     pub current_limit: Option<String>,
-    /// `TIER_250`, `TIER_2K`, ..., `TIER_UNLIMITED`.
+    /// `TIER_250`, `TIER_2K`, ..., `TIER_UNLIMITED`, or a number: kept as sent.
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub max_daily_conversations_per_business: Option<String>,
 }
 
@@ -151,7 +152,12 @@ pub struct BusinessCapabilityUpdate {
     pub max_daily_conversation_per_phone: Option<i64>,
     #[serde(deserialize_with = "opt_integer_or_string")]
     pub max_phone_numbers_per_business: Option<i64>,
-    pub max_daily_conversations_per_business: Option<String>,
+    /// Business-initiated conversations a day: 250, 2000, 10000, 100000, or -1 (unlimited).
+    #[serde(deserialize_with = "opt_integer_or_string")]
+    pub max_daily_conversations_per_business: Option<i64>,
+    /// Phone numbers a WhatsApp Business Account may have.
+    #[serde(deserialize_with = "opt_integer_or_string")]
+    pub max_phone_numbers_per_waba: Option<i64>,
 }
 
 /// `security`.
