@@ -345,3 +345,25 @@ async fn paced_sender_replicas_together_stay_within_the_limits() {
     pacing_check::run_and_check(&run).await;
     namespace.drop_now().await;
 }
+
+#[tokio::test]
+async fn a_high_throughput_lookup_on_one_replica_raises_the_number_for_all() {
+    let namespace = Namespace::new().await;
+    let config = PacerConfig::default()
+        .throughput(1)
+        .pair_interval(Duration::ZERO)
+        .policy(PacingPolicy::Wait { max_wait: Duration::from_millis(100) });
+    let looked_up = Pacer::shared(config.clone(), limits(&namespace), OutagePolicy::FailClosed);
+    let other = Pacer::shared(config, limits(&namespace), OutagePolicy::FailClosed);
+    other.admit("106540352242922", "a").await.unwrap();
+    assert!(other.admit("106540352242922", "b").await.is_err(), "1 per second: the second waits a second");
+    let number: meta_messaging::whatsapp::account::PhoneNumber =
+        serde_json::from_value(serde_json::json!({"id": "106540352242922", "throughput": {"level": "HIGH"}}))
+            .unwrap();
+    looked_up.apply_phone_number(&number).await;
+    // The other replica now paces the number at 1,000 per second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    other.admit("106540352242922", "c").await.unwrap();
+    other.admit("106540352242922", "d").await.unwrap();
+    namespace.drop_now().await;
+}

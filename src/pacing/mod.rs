@@ -423,22 +423,33 @@ impl Pacer {
     }
 
     /// Applies what a phone-number lookup says: `HIGH` throughput is 1,000 per second,
-    /// `STANDARD` 80. Also remembers the display number for [`observe`](Self::observe).
-    pub fn apply_phone_number(&self, number: &PhoneNumber) {
+    /// `STANDARD` 80 (for every replica, when shared). Also remembers the display number for
+    /// [`observe`](Self::observe).
+    pub async fn apply_phone_number(&self, number: &PhoneNumber) {
         if let Some(display) = &number.display_phone_number {
             let digits: String = display.chars().filter(char::is_ascii_digit).collect();
             lock(&self.inner.display_numbers).insert(digits, number.id.to_string());
         }
-        match number.throughput.as_ref().and_then(|t| t.level.as_ref()) {
-            Some(ThroughputLevel::High) => self.set_throughput(number.id.as_str(), MAX_THROUGHPUT),
-            Some(ThroughputLevel::Standard) => self.set_throughput(number.id.as_str(), DEFAULT_THROUGHPUT),
-            _ => {}
+        let throughput = match number.throughput.as_ref().and_then(|t| t.level.as_ref()) {
+            Some(ThroughputLevel::High) => MAX_THROUGHPUT,
+            Some(ThroughputLevel::Standard) => DEFAULT_THROUGHPUT,
+            _ => return,
+        };
+        self.raise(number.id.as_str(), throughput).await;
+    }
+
+    /// Sets a throughput here and, when shared, for every replica (a store failure is logged:
+    /// the local value holds until the next lookup or webhook).
+    async fn raise(&self, phone_number_id: &str, messages_per_second: u32) {
+        if let Err(error) = self.share_throughput(phone_number_id, messages_per_second).await {
+            tracing::warn!(%error, "could not share a throughput change");
         }
     }
 
     /// Applies `phone_number_quality_update` webhooks with `THROUGHPUT_UPGRADE` to numbers known
-    /// from [`apply_phone_number`](Self::apply_phone_number); returns how many were raised.
-    pub fn observe(&self, webhook: &Webhook) -> usize {
+    /// from [`apply_phone_number`](Self::apply_phone_number) (for every replica, when shared);
+    /// returns how many were raised.
+    pub async fn observe(&self, webhook: &Webhook) -> usize {
         use crate::whatsapp::webhook::ChangeValue;
         let Webhook::WhatsApp(payload) = webhook else {
             return 0;
@@ -457,7 +468,7 @@ impl Pacer {
                 .map(|d| d.chars().filter(char::is_ascii_digit).collect());
             let id = digits.and_then(|d| lock(&self.inner.display_numbers).get(&d).cloned());
             if let Some(id) = id {
-                self.set_throughput(&id, MAX_THROUGHPUT);
+                self.raise(&id, MAX_THROUGHPUT).await;
                 raised += 1;
             }
         }

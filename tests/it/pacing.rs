@@ -147,7 +147,7 @@ async fn throughput_follows_lookups_and_upgrade_webhooks() {
         "id": PHONE, "display_phone_number": "+1 555-078-3881", "throughput": {"level": "STANDARD"}
     }))
     .unwrap();
-    pacer.apply_phone_number(&number);
+    pacer.apply_phone_number(&number).await;
     assert_eq!(pacer.throughput(PHONE), 80);
     let upgrade =
         webhook::parse(&fixture("corpus/webhooks/wa_phone_number_quality_update_throughput.json")).unwrap();
@@ -162,8 +162,8 @@ async fn throughput_follows_lookups_and_upgrade_webhooks() {
     };
     let number: meta_messaging::whatsapp::account::PhoneNumber =
         serde_json::from_value(json!({"id": PHONE, "display_phone_number": display})).unwrap();
-    pacer.apply_phone_number(&number);
-    assert_eq!(pacer.observe(&upgrade), 1);
+    pacer.apply_phone_number(&number).await;
+    assert_eq!(pacer.observe(&upgrade).await, 1);
     assert_eq!(pacer.throughput(PHONE), 1000);
     pacer.set_throughput(PHONE, 5000);
     assert_eq!(pacer.throughput(PHONE), 1000, "clamped");
