@@ -359,6 +359,24 @@ impl Pacer {
         }
     }
 
+    /// Holds messages from `phone_number_id` to `recipient` back for `duration` (every replica,
+    /// when shared).
+    pub async fn penalize_pair(&self, phone_number_id: &str, recipient: &str, duration: Duration) {
+        let config = &self.inner.config;
+        let tolerance = config.pair_interval.saturating_mul(config.pair_burst.saturating_sub(1));
+        if let Some((store, _)) = &self.inner.shared {
+            if let Err(error) = store.penalize_pair(phone_number_id, recipient, duration, tolerance).await {
+                tracing::warn!(%error, "could not share a pair penalty");
+            }
+        }
+        let now = Instant::now();
+        let mut pairs = lock(&self.inner.pairs);
+        let gcra = pairs
+            .entry((phone_number_id.to_owned(), recipient.to_owned()))
+            .or_insert_with(|| Gcra::new(now, config.pair_interval, config.pair_burst));
+        gcra.tat = gcra.tat.max(now + duration + gcra.tolerance);
+    }
+
     fn reserve_pair(&self, phone: &str, recipient: &str, max_wait: Duration) -> Result<Duration, Error> {
         let config = &self.inner.config;
         let now = Instant::now();
@@ -483,16 +501,21 @@ impl SendGuard for Pacer {
         Pacer::admit(self, &send.sender, &send.recipient).await
     }
 
-    /// Slows the number down (on every replica, when shared) when Meta answers with a
-    /// throughput (`130429`) or rate-limit (`80007`) error: for its `Retry-After` or
-    /// usage-header wait, or one second (a minute for `80007`). Pair-rate errors (`131056`)
-    /// concern one recipient, whose own limit already spaces its messages.
+    /// Slows down (on every replica, when shared) when Meta answers with a throughput
+    /// (`130429`) or rate-limit (`80007`) error, the whole number, for its `Retry-After` or
+    /// usage-header wait, or one second (a minute for `80007`); with a pair-rate error
+    /// (`131056`), that recipient alone, for the wait or one pair interval.
     async fn observe(&self, send: &Outbound, error: Option<&Error>) {
         let Some(error) = error else { return };
         let Some(code) = error.api_error().map(crate::graph::GraphApiError::code) else { return };
         let fallback = match code {
             130_429 => Duration::from_secs(1),
             80_007 => Duration::from_secs(60),
+            131_056 => {
+                let wait = error.retry_after().unwrap_or(self.inner.config.pair_interval);
+                self.penalize_pair(&send.sender, &send.recipient, wait).await;
+                return;
+            }
             _ => return,
         };
         self.penalize(&send.sender, error.retry_after().unwrap_or(fallback)).await;

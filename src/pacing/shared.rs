@@ -79,6 +79,20 @@ pub trait SharedLimits: Send + Sync + fmt::Debug {
     /// [`StoreError`] when the store cannot be reached.
     async fn penalize(&self, phone: &str, duration: Duration, tolerance: Duration) -> Result<(), StoreError>;
 
+    /// Holds admissions to `recipient` from `phone` back for `duration` from now (Meta answered
+    /// `131056`, too many messages to that user); `tolerance` is the pair's burst tolerance.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store cannot be reached.
+    async fn penalize_pair(
+        &self,
+        phone: &str,
+        recipient: &str,
+        duration: Duration,
+        tolerance: Duration,
+    ) -> Result<(), StoreError>;
+
     /// Sets the throughput every replica paces `phone` at.
     ///
     /// # Errors

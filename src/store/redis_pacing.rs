@@ -68,8 +68,8 @@ end
 return {1, at - now}
 ";
 
-/// KEYS: the number's TAT. ARGV: duration (ticks), the number's burst tolerance (ticks). Moves
-/// the number's schedule so nothing is admitted before now + duration (never earlier).
+/// KEYS: a number's or a pair's TAT. ARGV: duration (ticks), its burst tolerance (ticks).
+/// Moves the schedule so nothing is admitted before now + duration (never earlier).
 const HOLD: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100)
@@ -223,6 +223,24 @@ impl SharedLimits for RedisLimits {
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(backend("pacing penalty failed"))?;
+        Ok(())
+    }
+
+    async fn penalize_pair(
+        &self,
+        phone: &str,
+        recipient: &str,
+        duration: Duration,
+        tolerance: Duration,
+    ) -> Result<(), StoreError> {
+        let _: i64 = self
+            .hold
+            .key(key(&self.prefix, "pp", &[phone, recipient]))
+            .arg(ticks(duration))
+            .arg(ticks(tolerance))
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(backend("pair penalty failed"))?;
         Ok(())
     }
 

@@ -361,3 +361,23 @@ async fn a_throughput_error_slows_the_number_down_for_every_sender_of_the_pacer(
     // Another number is not held.
     pacer.admit("106540352240000", "16505559999").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_pair_rate_error_holds_that_recipient_alone() {
+    use meta_messaging::testing::{FakeError, FakeGraph};
+    let fake = FakeGraph::start().await;
+    let pacer = Pacer::new(
+        PacerConfig::default()
+            .throughput_burst(80)
+            .pair_interval(Duration::from_secs(2))
+            .pair_burst(10)
+            .policy(PacingPolicy::FailFast),
+    );
+    let wa = fake.client("EAAG-test").whatsapp(PHONE).with_guard(pacer.clone());
+    fake.fail_next(FakeError::PairRateLimit);
+    let _ = wa.send_text("16505551234", "too many").await;
+    let held = pacer.admit(PHONE, "16505551234").await.unwrap_err();
+    assert!(held.retry_after().unwrap() > Duration::from_secs(1), "{held:?}");
+    // Others are not held.
+    pacer.admit(PHONE, "16505559999").await.unwrap();
+}
