@@ -53,7 +53,9 @@ async fn open_store(url: &str) -> Result<Arc<dyn Queue>, Failure> {
 
 /// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
 fn relay_worker(queue: Arc<dyn Queue>, target: &str, secret: &SigningSecret) -> Result<Worker, Failure> {
+    // The relay's promise is "retried until the customer answers 2xx": no status is final.
     let relay = HttpRelay::new(target, secret)?
+        .dead_letter_client_errors(false)
         .timeout(Duration::from_secs(10))
         .circuit_breaker(CircuitBreaker::new(20, Duration::from_secs(2)));
     let config = WorkerConfig::default()

@@ -80,7 +80,8 @@ impl CircuitBreaker {
 ///   for every redelivery of the same Meta event: the customer's idempotency key;
 /// - `2xx` completes the item; `5xx`, `408`, `429` (with `Retry-After` honoured), timeouts and
 ///   connection errors are retried; any other status (a `4xx`, a `3xx`) is permanent and the
-///   item goes to the dead letters;
+///   item goes to the dead letters, unless [`dead_letter_client_errors`](Self::dead_letter_client_errors)
+///   is off;
 /// - each attempt is bounded by a timeout, and a [`CircuitBreaker`] stops calling an endpoint
 ///   that keeps failing (items wait, they are not dead-lettered for it).
 #[derive(Clone)]
@@ -90,6 +91,7 @@ pub struct HttpRelay {
     signer: Arc<RelaySigner>,
     timeout: Duration,
     breaker: Arc<CircuitBreaker>,
+    dead_letter_client_errors: bool,
 }
 
 impl fmt::Debug for HttpRelay {
@@ -122,6 +124,7 @@ impl HttpRelay {
             signer: Arc::new(RelaySigner::new(secret)),
             timeout: Duration::from_secs(15),
             breaker: Arc::new(CircuitBreaker::default()),
+            dead_letter_client_errors: true,
         })
     }
 
@@ -129,6 +132,15 @@ impl HttpRelay {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Whether a `4xx` other than `408`/`429` (or a `3xx`) sends the item to the dead letters
+    /// (the default) or is retried like a `5xx`, for consumers whose contract is "retry until
+    /// `2xx`".
+    #[must_use]
+    pub fn dead_letter_client_errors(mut self, dead_letter: bool) -> Self {
+        self.dead_letter_client_errors = dead_letter;
         self
     }
 
@@ -185,13 +197,14 @@ impl HttpRelay {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let message = format!("customer endpoint answered {}", status.as_u16());
-        match status.as_u16() {
-            408 | 429 | 500..=599 => Err(match retry_after {
-                Some(delay) => HandlerError::retry_after(message, delay.min(Duration::from_secs(3600))),
-                None => HandlerError::retry(message),
-            }),
-            _ => Err(HandlerError::permanent(message)),
+        let retryable = matches!(status.as_u16(), 408 | 429 | 500..=599) || !self.dead_letter_client_errors;
+        if !retryable {
+            return Err(HandlerError::permanent(message));
         }
+        Err(match retry_after {
+            Some(delay) => HandlerError::retry_after(message, delay.min(Duration::from_secs(3600))),
+            None => HandlerError::retry(message),
+        })
     }
 }
 

@@ -361,3 +361,27 @@ async fn a_customer_that_drops_connections_is_retried() {
     let again = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
     assert_eq!(again[0].last_error.as_deref(), Some("customer endpoint dropped the connection"));
 }
+
+#[tokio::test]
+async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    let relay =
+        HttpRelay::new(&server.uri(), &SigningSecret::generate()).unwrap().dead_letter_client_errors(false);
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
+    for _ in 0..100 {
+        worker.run_once().await.unwrap();
+        if queue.counts(INBOX_QUEUE).await.unwrap().1 == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0), "retried after the 400, not dead");
+}
