@@ -384,14 +384,28 @@ async fn events_route(State(state): State<Arc<RouterState>>, verified: VerifiedW
         },
         _ => None,
     };
-    // Marking events seen and handing them over happen in a task of their own: if Meta gives up
-    // and the request is dropped half-way, the work still completes, so no event is marked
-    // seen without being delivered.
-    let work = tokio::spawn(deliver(Arc::clone(&state), verified, permit));
-    match work.await {
+    // Marking events seen and handing them over must finish once started: if Meta gives up and
+    // the request is dropped half-way, no event may be marked seen without being delivered. The
+    // work is polled once here (an in-memory dedupe finishes in that poll, with no point where
+    // the request could be dropped); if it waits on a store, it moves to a task of its own.
+    match run_to_completion(deliver(Arc::clone(&state), verified, permit)).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// Runs `work` to its end even if the caller is dropped: polled once inline, then, if it is
+/// still pending, spawned and awaited (a task is not cancelled with its awaiter).
+async fn run_to_completion<F>(work: F) -> Result<F::Output, tokio::task::JoinError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut work = Box::pin(work);
+    if let Some(output) = futures_util::FutureExt::now_or_never(&mut work) {
+        return Ok(output);
+    }
+    tokio::spawn(work).await
 }
 
 async fn deliver(
@@ -418,5 +432,33 @@ async fn deliver(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::run_to_completion;
+
+    #[tokio::test]
+    async fn work_that_waits_finishes_even_when_its_caller_is_dropped() {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let caller = tokio::spawn(run_to_completion(async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            flag.store(true, Ordering::SeqCst);
+        }));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        caller.abort(); // Meta gave up on the request
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(done.load(Ordering::SeqCst), "the work went on in a task of its own");
+    }
+
+    #[tokio::test]
+    async fn work_that_is_ready_at_once_runs_inline() {
+        assert_eq!(run_to_completion(async { 7 }).await.unwrap(), 7);
     }
 }
