@@ -294,8 +294,10 @@ impl Messenger {
         self.target.react(to.into(), mid, None)
     }
 
-    /// Uploads a file and sends it in one call (multipart); `reusable` also saves it (the
-    /// response then carries `attachment_id`).
+    /// Uploads a file and sends it in one call (multipart, `messaging_type=RESPONSE`); `reusable`
+    /// also saves it (the response then carries `attachment_id`). For other messaging types,
+    /// tags or personas, upload with [`upload_attachment`](Self::upload_attachment) and send the
+    /// attachment id with [`send`](Self::send).
     #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
     pub fn send_upload(
         &self,
@@ -308,8 +310,10 @@ impl Messenger {
     ) -> GraphRequest<SendResponse> {
         let to = to.into();
         let message = json!({"attachment": {"type": kind, "payload": {"is_reusable": reusable}}});
+        // `messaging_type` is required by the Send API, in a form as in JSON.
         let form = Multipart::new()
             .text("recipient", serde_json::to_string(&to).unwrap_or_default())
+            .text("messaging_type", "RESPONSE")
             .text("message", message.to_string())
             .file("filedata", file, Some(file_name.to_owned()), mime);
         self.target.request(self.target.spec(Method::POST, Some("messages"))).multipart(form)

@@ -176,6 +176,7 @@ async fn attachments_upload_and_save() {
         .and(body_string_contains(format!(r#"{{"id":"{PSID}"}}"#)))
         .and(body_string_contains(r#"{"attachment":{"payload":{"is_reusable":true},"type":"image"}}"#))
         .and(body_string_contains(r#"name="filedata"; filename="shirt.png""#))
+        .and(body_string_contains("name=\"messaging_type\"\r\n\r\nRESPONSE"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"recipient_id": PSID, "message_id": MID, "attachment_id": "1857777774821032"}),
         ))
