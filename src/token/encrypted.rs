@@ -117,13 +117,16 @@ impl<B: fmt::Debug> fmt::Debug for EncryptedTokenStore<B> {
 }
 
 /// What [`EncryptedTokenStore::reseal_all`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResealReport {
     /// Records moved to the primary key.
     pub resealed: usize,
     /// Records changed concurrently (already written with the primary key, or deleted).
     pub skipped: usize,
+    /// Records that did not open (wrong or disabled key, tampered): left under their old key,
+    /// and tried again by the next run.
+    pub failed: Vec<TokenKey>,
 }
 
 impl<B: BlobStore> EncryptedTokenStore<B> {
@@ -280,8 +283,17 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     async fn infos(&self, blobs: Vec<(TokenKey, StoredBlob)>) -> Result<Vec<RecordInfo>, StoreError> {
         let mut infos = Vec::with_capacity(blobs.len());
         for (key, blob) in blobs {
-            if !Self::is_data_key(&key) {
-                infos.push(self.open(&key, &blob).await?.info());
+            if Self::is_data_key(&key) {
+                continue;
+            }
+            match self.open(&key, &blob).await {
+                Ok(record) => infos.push(record.info()),
+                // One record that does not open (wrong key, tampered, unknown format) must not
+                // hide every other tenant's: it is reported and skipped.
+                Err(error) if !error.is_retryable() => {
+                    tracing::warn!(key = %key.display(), %error, "a sealed record does not open; skipped");
+                }
+                Err(error) => return Err(error),
             }
         }
         Ok(infos)
@@ -293,8 +305,9 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     ///
     /// # Errors
     ///
-    /// The first [`StoreError`]; records done before it stay done, and running it again
-    /// continues.
+    /// The first backend [`StoreError`]; records done before it stay done, and running it again
+    /// continues (only records still under an older key are read). Records that do not open
+    /// are listed in [`ResealReport::failed`], not errors.
     pub async fn reseal_all(&self) -> Result<ResealReport, StoreError> {
         let Keys::Ring(ring) = &self.keys else {
             return Ok(ResealReport::default());
@@ -309,8 +322,21 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
             };
             after = Some(last.clone());
             for (key, blob) in page {
-                let record = self.open(&key, &blob).await?;
-                let fresh = self.seal(&record).await?;
+                // A record that does not open (or seal) is reported and left as it is; the run
+                // goes on with the others.
+                let fresh = match self.open(&key, &blob).await {
+                    Ok(record) => self.seal(&record).await,
+                    Err(error) => Err(error),
+                };
+                let fresh = match fresh {
+                    Ok(fresh) => fresh,
+                    Err(error) if !error.is_retryable() => {
+                        tracing::warn!(key = %key.display(), %error, "a sealed record could not be re-sealed");
+                        report.failed.push(key);
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                };
                 if self.blobs.put_if(&key, &blob.ciphertext, fresh).await? {
                     report.resealed += 1;
                 } else {

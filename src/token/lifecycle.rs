@@ -232,6 +232,9 @@ pub enum RefreshOutcome {
     NotRefreshable(RecordInfo),
     /// A failure that may pass (network, rate limit); it is tried again next run.
     Failed(RecordInfo, crate::Error),
+    /// The stored record did not open (wrong key, tampered) when it was read for the refresh;
+    /// the other records go on.
+    Unreadable(RecordInfo, StoreError),
 }
 
 /// The outcome of [`Refresher::run_once`].
@@ -314,7 +317,11 @@ impl Refresher {
         let due = self.store.expiring_before(now.saturating_add(self.window)).await?;
         let mut report = RefreshReport::default();
         for info in due {
-            let outcome = self.refresh(info, now).await?;
+            let outcome = match self.refresh(info.clone(), now).await {
+                Ok(outcome) => outcome,
+                Err(error) if !error.is_retryable() => RefreshOutcome::Unreadable(info, error),
+                Err(error) => return Err(error),
+            };
             report.outcomes.push(outcome);
         }
         Ok(report)

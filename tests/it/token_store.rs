@@ -276,3 +276,38 @@ fn unknown_spellings_of_known_channels_and_kinds_are_the_known_ones() {
     let other = TokenKey::new("t", Channel::Unknown("crm".into()), "1", SecretKind::ApiKey);
     assert_eq!(other.channel, Channel::Unknown("crm".into()));
 }
+
+#[tokio::test]
+async fn one_record_that_does_not_open_stalls_no_one() {
+    use meta_messaging::token::{
+        BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, StoredBlob,
+        TokenKey, TokenRecord, TokenStore,
+    };
+    let blobs = InMemoryBlobStore::default();
+    let store = EncryptedTokenStore::new(blobs.clone(), Keyring::new(1, DataKey::generate()));
+    let key = |asset: &str| TokenKey::new("acme", Channel::WhatsApp, asset, SecretKind::AccessToken);
+    for asset in ["1", "2", "3"] {
+        store.put(TokenRecord::new(key(asset), format!("EAAG-{asset}"))).await.unwrap();
+    }
+    // Record 2's bytes are damaged at rest.
+    let mut damaged = blobs.get(&key("2")).await.unwrap().unwrap().ciphertext.to_vec();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    blobs.put(&key("2"), StoredBlob::new(damaged, 1, None)).await.unwrap();
+
+    let listed: Vec<String> =
+        store.list_tenant("acme").await.unwrap().into_iter().map(|i| i.key.asset_id).collect();
+    assert_eq!(listed.len(), 2, "the others are still listed: {listed:?}");
+    assert!(!listed.contains(&"2".to_owned()));
+
+    // Rotation re-seals the others and reports the damaged one, which stays under its key.
+    store.keyring().unwrap().add(2, DataKey::generate()).unwrap();
+    store.keyring().unwrap().promote(2).unwrap();
+    let report = store.reseal_all().await.unwrap();
+    assert_eq!(report.resealed, 2);
+    assert_eq!(report.failed, [key("2")]);
+    assert_eq!(store.get(&key("3")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-3");
+    // Running again retries only what is left under the old key.
+    let again = store.reseal_all().await.unwrap();
+    assert_eq!((again.resealed, again.failed.len()), (0, 1));
+}
