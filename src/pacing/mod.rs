@@ -137,6 +137,14 @@ impl PacerConfig {
     }
 }
 
+/// What a joint reservation says.
+enum Slot {
+    /// Both limits reserved: send after this wait.
+    Send(Duration),
+    /// Nothing reserved: the recipient's limit allows a message only after this wait.
+    Recipient(Duration),
+}
+
 /// A GCRA limiter: `interval` between admissions, `burst` admissions at once.
 #[derive(Debug)]
 struct Gcra {
@@ -150,17 +158,15 @@ impl Gcra {
         Self { tat: now, interval, tolerance: interval.saturating_mul(burst.saturating_sub(1)) }
     }
 
-    /// Reserves the earliest slot: `Ok(wait)` to sleep before sending, or `Err(retry_after)`
-    /// when the slot is further than `max_wait` (nothing is reserved then).
-    fn reserve(&mut self, now: Instant, max_wait: Duration) -> Result<Duration, Duration> {
+    /// The earliest moment a message conforms.
+    fn earliest(&self, now: Instant) -> Instant {
         let tat = self.tat.max(now);
-        let earliest = tat.checked_sub(self.tolerance).unwrap_or(now);
-        let wait = earliest.saturating_duration_since(now);
-        if wait > max_wait {
-            return Err(wait);
-        }
-        self.tat = tat + self.interval;
-        Ok(wait)
+        tat.checked_sub(self.tolerance).unwrap_or(now).max(now)
+    }
+
+    /// Records a message sent at `at` (a conforming moment).
+    fn take(&mut self, at: Instant) {
+        self.tat = self.tat.max(at) + self.interval;
     }
 
     fn set_interval(&mut self, interval: Duration, burst: u32) {
@@ -286,17 +292,58 @@ impl Pacer {
         if let Some((store, _)) = &self.inner.shared {
             return self.admit_shared(store.as_ref(), phone_number_id, recipient, max_wait).await;
         }
-        let wait = self.reserve_pair(phone_number_id, recipient, max_wait)?;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        let deadline = Instant::now() + max_wait;
+        loop {
+            match self.reserve(
+                phone_number_id,
+                recipient,
+                deadline.saturating_duration_since(Instant::now()),
+            )? {
+                Slot::Send(wait) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    return Ok(());
+                }
+                // The recipient's own limit comes first: wait for it without holding any of the
+                // number's capacity, then ask again.
+                Slot::Recipient(wait) => tokio::time::sleep(wait).await,
+            }
         }
-        let wait = self.reserve_phone(phone_number_id, max_wait)?;
-        if !wait.is_zero() {
-            // The message goes later than its pair slot: the pair's schedule follows the send.
-            self.follow_send(phone_number_id, recipient, Instant::now() + wait);
-            tokio::time::sleep(wait).await;
+    }
+
+    /// Both limits at once, at the moment the message would go: the number's next slot, if the
+    /// pair allows a message then (both reserved for that moment); otherwise nothing is
+    /// reserved and the caller waits for the pair.
+    fn reserve(&self, phone: &str, recipient: &str, max_wait: Duration) -> Result<Slot, Error> {
+        let config = &self.inner.config;
+        let now = Instant::now();
+        let mut phones = lock(&self.inner.phones);
+        let mut pairs = lock(&self.inner.pairs);
+        if pairs.len() > SWEEP_ABOVE {
+            pairs.retain(|_, gcra| !gcra.idle(now));
         }
-        Ok(())
+        let (_, number) = phones.entry(phone.to_owned()).or_insert_with(|| {
+            (config.throughput, Gcra::new(now, per_message(config.throughput), config.throughput_burst))
+        });
+        let pair = pairs
+            .entry((phone.to_owned(), recipient.to_owned()))
+            .or_insert_with(|| Gcra::new(now, config.pair_interval, config.pair_burst));
+        let send = number.earliest(now);
+        let allowed = pair.earliest(now);
+        if allowed > send {
+            let wait = allowed.saturating_duration_since(now);
+            if wait > max_wait {
+                return Err(Error::paced("the pair rate to this recipient", wait));
+            }
+            return Ok(Slot::Recipient(wait));
+        }
+        if send.saturating_duration_since(now) > max_wait {
+            return Err(Error::paced("the phone number's throughput", send.saturating_duration_since(now)));
+        }
+        number.take(send);
+        pair.take(send);
+        Ok(Slot::Send(send.saturating_duration_since(now)))
     }
 
     async fn admit_shared(
@@ -351,14 +398,6 @@ impl Pacer {
         gcra.tat = gcra.tat.max(now + duration + gcra.tolerance);
     }
 
-    /// Moves a pair's schedule after a message that goes at `sent`, later than its pair slot.
-    fn follow_send(&self, phone: &str, recipient: &str, sent: Instant) {
-        let mut pairs = lock(&self.inner.pairs);
-        if let Some(gcra) = pairs.get_mut(&(phone.to_owned(), recipient.to_owned())) {
-            gcra.tat = gcra.tat.max(sent + gcra.interval);
-        }
-    }
-
     /// Holds messages from `phone_number_id` to `recipient` back for `duration` (every replica,
     /// when shared).
     pub async fn penalize_pair(&self, phone_number_id: &str, recipient: &str, duration: Duration) {
@@ -375,30 +414,6 @@ impl Pacer {
             .entry((phone_number_id.to_owned(), recipient.to_owned()))
             .or_insert_with(|| Gcra::new(now, config.pair_interval, config.pair_burst));
         gcra.tat = gcra.tat.max(now + duration + gcra.tolerance);
-    }
-
-    fn reserve_pair(&self, phone: &str, recipient: &str, max_wait: Duration) -> Result<Duration, Error> {
-        let config = &self.inner.config;
-        let now = Instant::now();
-        let mut pairs = lock(&self.inner.pairs);
-        if pairs.len() > SWEEP_ABOVE {
-            pairs.retain(|_, gcra| !gcra.idle(now));
-        }
-        let gcra = pairs
-            .entry((phone.to_owned(), recipient.to_owned()))
-            .or_insert_with(|| Gcra::new(now, config.pair_interval, config.pair_burst));
-        gcra.reserve(now, max_wait).map_err(|retry| Error::paced("the pair rate to this recipient", retry))
-    }
-
-    fn reserve_phone(&self, phone: &str, max_wait: Duration) -> Result<Duration, Error> {
-        let default = self.inner.config.throughput;
-        let now = Instant::now();
-        let mut phones = lock(&self.inner.phones);
-        let burst = self.inner.config.throughput_burst;
-        let (_, gcra) = phones
-            .entry(phone.to_owned())
-            .or_insert_with(|| (default, Gcra::new(now, per_message(default), burst)));
-        gcra.reserve(now, max_wait).map_err(|retry| Error::paced("the phone number's throughput", retry))
     }
 
     /// Sets the throughput of a phone number (clamped to 1..=1000 per second) in this process;
@@ -530,15 +545,17 @@ mod tests {
     async fn gcra_admits_a_burst_then_spaces() {
         let start = Instant::now();
         let mut gcra = Gcra::new(start, Duration::from_millis(100), 3);
-        let waits: Vec<Duration> =
-            (0..6).map(|_| gcra.reserve(start, Duration::from_secs(10)).unwrap()).collect();
+        let waits: Vec<Duration> = (0..6)
+            .map(|_| {
+                let at = gcra.earliest(start);
+                gcra.take(at);
+                at - start
+            })
+            .collect();
         let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
         assert_eq!(ms, [0, 0, 0, 100, 200, 300]);
-        assert_eq!(gcra.reserve(start, Duration::from_millis(350)), Err(Duration::from_millis(400)));
-        assert_eq!(
-            gcra.reserve(start + Duration::from_secs(5), Duration::ZERO),
-            Ok(Duration::ZERO),
-            "refills when idle"
-        );
+        assert_eq!(gcra.earliest(start) - start, Duration::from_millis(400));
+        let later = start + Duration::from_secs(5);
+        assert_eq!(gcra.earliest(later), later, "refills when idle");
     }
 }

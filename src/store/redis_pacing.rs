@@ -27,45 +27,40 @@ use crate::pacing::{Admission, Reservation, SharedLimits, WindowStore};
 /// numbers stay exact integers when Redis turns them into strings.
 const TICK_MICROS: u64 = 100;
 
-/// Reserves a pair slot (mode `both` or `pair`) and the number's slot (mode `both` or `phone`).
-/// KEYS: the number's TAT, the pair's TAT, the number's throughput override. ARGV: default
-/// throughput (per second), throughput burst, pair interval (ticks), pair burst, max wait
-/// (ticks), mode. Answers {1, wait} (reserved), {2, wait} (pair reserved: come back for the
-/// number's slot after the wait) or {0, wait} (refused: nothing more reserved).
+/// Reserves both limits for the moment the message would go: the number's next slot, if the
+/// pair allows a message then. KEYS: the number's TAT, the pair's TAT, the number's throughput
+/// override. ARGV: default throughput (per second), throughput burst, pair interval (ticks),
+/// pair burst, max wait (ticks). Answers {1, wait} (both reserved: send after the wait),
+/// {2, wait} (nothing reserved: the pair allows a message only after the wait; ask again then)
+/// or {0, wait} (refused: past the max wait).
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100)
 local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
 local max_wait = tonumber(ARGV[5])
-local pair_interval = tonumber(ARGV[3])
-local pair_tat = tonumber(v[2]) or now
-if pair_tat < now then pair_tat = now end
-if ARGV[6] ~= 'phone' then
-  local at = pair_tat - pair_interval * (tonumber(ARGV[4]) - 1)
-  if at < now then at = now end
-  if at - now > max_wait then return {0, at - now} end
-  if at > pair_tat then pair_tat = at end
-  pair_tat = pair_tat + pair_interval
-  if at > now then
-    redis.call('SET', KEYS[2], pair_tat, 'PX', math.floor((pair_tat - now) / 10) + 1000)
-    return {2, at - now}
-  end
-end
 local interval = math.ceil(10000 / (tonumber(v[3]) or tonumber(ARGV[1])))
 local tat = tonumber(v[1]) or now
 if tat < now then tat = now end
-local at = tat - interval * (tonumber(ARGV[2]) - 1)
-if at < now then at = now end
-if at - now > max_wait then return {0, at - now} end
-if at > tat then tat = at end
+local send = tat - interval * (tonumber(ARGV[2]) - 1)
+if send < now then send = now end
+local pair_interval = tonumber(ARGV[3])
+local pair_tat = tonumber(v[2]) or now
+if pair_tat < now then pair_tat = now end
+local allowed = pair_tat - pair_interval * (tonumber(ARGV[4]) - 1)
+if allowed > send then
+  if allowed - now > max_wait then return {0, allowed - now} end
+  return {2, allowed - now}
+end
+if send - now > max_wait then return {0, send - now} end
+if send > tat then tat = send end
 tat = tat + interval
 redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 10) + 1000)
--- The message goes at `at`, maybe after its pair slot: the pair's schedule follows the send.
 if pair_interval > 0 then
-  if pair_tat < at + pair_interval then pair_tat = at + pair_interval end
+  if send > pair_tat then pair_tat = send end
+  pair_tat = pair_tat + pair_interval
   redis.call('SET', KEYS[2], pair_tat, 'PX', math.floor((pair_tat - now) / 10) + 1000)
 end
-return {1, at - now}
+return {1, send - now}
 ";
 
 /// KEYS: a number's or a pair's TAT. ARGV: duration (ticks), its burst tolerance (ticks).
@@ -116,7 +111,7 @@ fn key(prefix: &str, kind: &str, parts: &[&str]) -> String {
 
 /// [`SharedLimits`] on Redis: every replica that uses the same server and prefix shares the
 /// throughput limit of each phone number and the pair rate of each (number, recipient), with one
-/// round trip per admission (two when the recipient's own limit makes the message wait).
+/// round trip per admission (one more after each wait the recipient's own limit imposes).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
@@ -173,7 +168,6 @@ impl RedisLimits {
         &self,
         reservation: &Reservation<'_>,
         max_wait: Duration,
-        mode: &str,
     ) -> Result<(i64, u64), StoreError> {
         let (phone, recipient) = (reservation.phone, reservation.recipient);
         let answer: (i64, i64) = self
@@ -186,7 +180,6 @@ impl RedisLimits {
             .arg(ticks(reservation.pair_interval))
             .arg(reservation.pair_burst.max(1))
             .arg(ticks(max_wait))
-            .arg(mode)
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(backend("pacing reservation failed"))?;
@@ -197,20 +190,18 @@ impl RedisLimits {
 #[async_trait]
 impl SharedLimits for RedisLimits {
     async fn reserve(&self, reservation: &Reservation<'_>) -> Result<Admission, StoreError> {
-        let (outcome, wait) = self.call(reservation, reservation.max_wait, "both").await?;
-        let wait = Duration::from_micros(wait);
-        match outcome {
-            1 => Ok(Admission::After(wait)),
-            2 => {
-                // The recipient's own limit makes this message wait: it waits without holding
-                // the number's capacity, then takes the number's next slot.
-                tokio::time::sleep(wait).await;
-                let (outcome, more) =
-                    self.call(reservation, reservation.max_wait.saturating_sub(wait), "phone").await?;
-                let more = Duration::from_micros(more);
-                Ok(if outcome == 1 { Admission::After(more) } else { Admission::Refused(wait + more) })
+        let started = tokio::time::Instant::now();
+        loop {
+            let left = reservation.max_wait.saturating_sub(started.elapsed());
+            let (outcome, wait) = self.call(reservation, left).await?;
+            let wait = Duration::from_micros(wait);
+            match outcome {
+                1 => return Ok(Admission::After(wait)),
+                // The recipient's own limit comes first: wait for it without holding any of the
+                // number's capacity, then ask again.
+                2 => tokio::time::sleep(wait).await,
+                _ => return Ok(Admission::Refused(started.elapsed() + wait)),
             }
-            _ => Ok(Admission::Refused(wait)),
         }
     }
 
