@@ -18,7 +18,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use meta_messaging::whatsapp::flows::{FlowAction, FlowEndpoint, FlowRequest, FlowResponse, client};
+use meta_messaging::whatsapp::flows::{FlowEndpoint, FlowRequest, FlowRequestAction, FlowResponse, client};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ fn answer(request: &FlowRequest) -> FlowResponse {
         return FlowResponse::acknowledge_error();
     }
     match request.action {
-        FlowAction::DataExchange => FlowResponse::screen("DONE", json!({"received": request.data})),
+        FlowRequestAction::DataExchange => FlowResponse::screen("DONE", json!({"received": request.data})),
         // INIT, BACK and anything newer: the first screen.
         _ => FlowResponse::screen("WELCOME", json!({"token": request.flow_token})),
     }

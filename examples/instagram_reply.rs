@@ -14,7 +14,7 @@
 //! without `IG_TOKEN` the example sends to the crate's fake Graph server (`testing::FakeGraph`).
 
 use meta_messaging::Client;
-use meta_messaging::messenger::message::{Message, QuickReply};
+use meta_messaging::instagram::{Message, QuickReply};
 use meta_messaging::testing::FakeGraph;
 
 #[tokio::main]
@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .quick_reply(QuickReply::text("Yes", "PRICES")),
         )
         .await?;
-    println!("reply sent: {:?}", sent.message_id);
+    println!("reply sent: {:?}", sent.message_id());
     let message_id = env("IG_MESSAGE_ID").or_else(|| mock.as_ref().map(|_| "aWdfZAG06".to_owned()));
     if let Some(mid) = message_id {
         ig.react(user.as_str(), &mid, "love").await?;
@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let comment = env("IG_COMMENT_ID").or_else(|| mock.as_ref().map(|_| "17890000000000001".to_owned()));
     if let Some(comment) = comment {
         let sent = ig.private_reply(&comment, "We sent you the details in a DM").await?;
-        println!("private reply to comment {comment}: {:?}", sent.message_id);
+        println!("private reply to comment {comment}: {:?}", sent.message_id());
     }
     Ok(())
 }

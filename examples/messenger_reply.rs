@@ -11,7 +11,7 @@
 //! the example sends to the crate's fake Graph server (`testing::FakeGraph`) on 127.0.0.1.
 
 use meta_messaging::Client;
-use meta_messaging::messenger::message::{Button, Element, Message, QuickReply, SenderAction};
+use meta_messaging::messenger::{Button, Element, Message, QuickReply, SenderAction};
 use meta_messaging::testing::FakeGraph;
 
 #[tokio::main]
@@ -40,14 +40,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .quick_reply(QuickReply::text("L", "SIZE_L")),
         )
         .await?;
-    println!("question sent: {:?}", sent.message_id);
+    println!("question sent: {:?}", sent.message_id());
     let card = Element::new("Classic hat")
         .subtitle("Wool, one size")
         .image_url("https://example.com/hat.jpg")
         .button(Button::postback("Buy", "BUY_HAT"))
         .button(Button::url("Details", "https://example.com/hat"));
     let sent = page.send(psid.as_str(), Message::generic([card])).await?;
-    println!("card sent: {:?}", sent.message_id);
+    println!("card sent: {:?}", sent.message_id());
     if let Some(fake) = fake {
         println!("the fake server recorded {} sends", fake.outbox().len());
     }

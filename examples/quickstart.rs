@@ -69,8 +69,16 @@ impl EchoBot {
                 let sent = client.whatsapp(account).send_text(from, &reply).await?;
                 sent.message_id().map(|id| id.as_str().to_owned())
             }
-            Platform::Messenger => client.messenger(account).send_text(from, &reply).await?.message_id,
-            _ => client.instagram(account).with_instagram_login().send_text(from, &reply).await?.message_id,
+            Platform::Messenger => {
+                client.messenger(account).send_text(from, &reply).await?.message_id().map(ToString::to_string)
+            }
+            _ => client
+                .instagram(account)
+                .with_instagram_login()
+                .send_text(from, &reply)
+                .await?
+                .message_id()
+                .map(ToString::to_string),
         };
         println!("  out  {:<10} {from}: {reply:?} ({})", event.platform().as_str(), id.unwrap_or_default());
         Ok(())

@@ -16,8 +16,7 @@
 use meta_messaging::Client;
 use meta_messaging::testing::FakeGraph;
 use meta_messaging::whatsapp::media::MediaUpload;
-use meta_messaging::whatsapp::message::{MediaSource, Message};
-use meta_messaging::whatsapp::template::{Parameter, Template};
+use meta_messaging::whatsapp::{MediaSource, Message, Parameter, Template};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -111,6 +111,35 @@ fn used_modules(line: &str) -> BTreeSet<String> {
     used
 }
 
+/// Names each platform's send vocabulary keeps (`whatsapp::Message`, `messenger::Message`): the
+/// platform root is their namespace, as `std::io::Error` and `std::fmt::Error` share theirs.
+/// Every other public type name is unique in the crate.
+const PLATFORM_SEND_NAMES: &[&str] = &["Content", "Message", "Recipient", "SendResponse"];
+const SEND_MODULES: &[&str] = &["whatsapp/message", "messenger/message"];
+
+/// Every `pub struct|enum|trait|type` name declared in a source text (outside tests), and the
+/// names given to `id_type!`.
+fn public_type_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut lines = code_lines(text).map(|(_, l)| l.trim()).take_while(|l| *l != "#[cfg(test)]");
+    while let Some(line) = lines.next() {
+        for keyword in ["pub struct ", "pub enum ", "pub trait ", "pub type "] {
+            if let Some(rest) = line.strip_prefix(keyword) {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    names.push(name);
+                }
+            }
+        }
+        if line.starts_with("id_type! {") {
+            if let Some(name) = lines.find(|l| !l.starts_with("///")) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
 fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim_start().starts_with("//"))
 }
@@ -175,4 +204,37 @@ fn the_checker_reads_grouped_and_root_paths() {
     );
     assert_eq!(module_of(Path::new("store/sqlite.rs")).as_deref(), Some("store::backend"));
     assert_eq!(module_of(Path::new("store/error.rs")).as_deref(), Some("store"));
+}
+
+#[test]
+fn no_two_public_types_share_a_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        for name in public_type_names(&fs::read_to_string(file).unwrap()) {
+            seen.entry(name).or_default().push(relative.clone());
+        }
+    }
+    let clashes: Vec<String> = seen
+        .iter()
+        .filter(|(name, places)| {
+            let platform_pair = PLATFORM_SEND_NAMES.contains(&name.as_str())
+                && places.len() == SEND_MODULES.len()
+                && places.iter().zip(SEND_MODULES).all(|(place, module)| place.starts_with(module));
+            places.len() > 1 && !platform_pair
+        })
+        .map(|(name, places)| format!("{name}: {}", places.join(", ")))
+        .collect();
+    assert!(clashes.is_empty(), "public types sharing a name (rename one):\n{}", clashes.join("\n"));
+}
+
+#[test]
+fn the_name_reader_sees_declarations_and_ids() {
+    let names = public_type_names(
+        "pub struct A;\npub struct $name(String);\npub enum B<'a> {}\n// pub struct C;\nid_type! {\n    /// Doc.\n    D\n}\n#[cfg(test)]\npub struct E;",
+    );
+    assert_eq!(names, ["A", "B", "D"]);
 }

@@ -15,7 +15,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), meta_messaging::Error> {
 //! use meta_messaging::Client;
-//! use meta_messaging::messenger::message::{Message, Recipient};
+//! use meta_messaging::instagram::{Message, Recipient};
 //!
 //! let ig = Client::new("IGAA-user-token").instagram("17841400000000000").with_instagram_login();
 //! ig.send("1234567890123456", Message::text("Thanks for writing!")).await?;
@@ -28,14 +28,41 @@ pub mod webhook;
 use reqwest::Method;
 
 use crate::Client;
+use crate::graph::serde_util::id_type;
 use crate::graph::{GraphRequest, Host, Page};
 use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
-use crate::messenger::message::{Message, Recipient, SendResponse, SenderAction};
+pub use crate::messenger::message::{
+    Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
+    QuickReply, Recipient, SendResponse, SenderAction, StructuredTemplate,
+};
 use crate::messenger::profile::{
     ConversationMessage, ConversationSummary, INSTAGRAM_PROFILE_FIELDS, IceBreakers, InstagramProfile,
     MessengerProfile, MessengerProfileResponse, ProfileResult,
 };
+pub use crate::messenger::{CommentId, Mid};
+
+id_type! {
+    /// An Instagram professional account id (or, with Facebook Login, the linked Page id).
+    InstagramAccountId
+}
+
+id_type! {
+    /// An Instagram-scoped user id (IGSID): how an account sees an Instagram user.
+    Igsid
+}
+
+impl From<Igsid> for Recipient {
+    fn from(id: Igsid) -> Self {
+        Self::Id(id.into_string())
+    }
+}
+
+impl From<&Igsid> for Recipient {
+    fn from(id: &Igsid) -> Self {
+        Self::Id(id.as_str().to_owned())
+    }
+}
 
 /// The `platform` parameter of Instagram's Messenger-profile calls.
 const PLATFORM: Option<&str> = Some("instagram");
@@ -44,15 +71,17 @@ impl Client {
     /// The Instagram handle of an account: the linked Page id with Facebook Login (the
     /// default), or the Instagram account id after
     /// [`with_instagram_login`](Instagram::with_instagram_login).
-    pub fn instagram(&self, account_id: impl Into<String>) -> Instagram {
+    pub fn instagram(&self, account_id: impl Into<InstagramAccountId>) -> Instagram {
+        let account_id = account_id.into();
         Instagram {
             target: SendTarget {
                 client: self.clone(),
                 host: Host::Facebook,
-                node: account_id.into(),
+                node: account_id.as_str().to_owned(),
                 platform: Platform::Instagram,
                 guards: Guards::default(),
             },
+            account_id,
         }
     }
 }
@@ -61,6 +90,7 @@ impl Client {
 #[derive(Clone, Debug)]
 pub struct Instagram {
     target: SendTarget,
+    account_id: InstagramAccountId,
 }
 
 impl Instagram {
@@ -86,8 +116,8 @@ impl Instagram {
     }
 
     /// The account (or Page) id in request paths.
-    pub fn account_id(&self) -> &str {
-        &self.target.node
+    pub fn account_id(&self) -> &InstagramAccountId {
+        &self.account_id
     }
 
     /// Sends a message; Instagram's limits (1000-byte text, 10 images, `HUMAN_AGENT` only) are
@@ -102,7 +132,11 @@ impl Instagram {
     }
 
     /// A private reply to a comment (one per comment, within 7 days).
-    pub fn private_reply(&self, comment_id: &str, text: impl Into<String>) -> GraphRequest<SendResponse> {
+    pub fn private_reply(
+        &self,
+        comment_id: impl Into<CommentId>,
+        text: impl Into<String>,
+    ) -> GraphRequest<SendResponse> {
         self.send(Recipient::comment(comment_id), Message::text(text))
     }
 
@@ -116,13 +150,18 @@ impl Instagram {
     }
 
     /// Reacts to a message (`love` or any emoji).
-    pub fn react(&self, to: impl Into<Recipient>, mid: &str, reaction: &str) -> GraphRequest<SendResponse> {
-        self.target.react(to.into(), mid, Some(reaction))
+    pub fn react(
+        &self,
+        to: impl Into<Recipient>,
+        mid: impl Into<Mid>,
+        reaction: impl Into<String>,
+    ) -> GraphRequest<SendResponse> {
+        self.target.react(&to.into(), &mid.into(), Some(&reaction.into()))
     }
 
     /// Removes the reaction.
-    pub fn unreact(&self, to: impl Into<Recipient>, mid: &str) -> GraphRequest<SendResponse> {
-        self.target.react(to.into(), mid, None)
+    pub fn unreact(&self, to: impl Into<Recipient>, mid: impl Into<Mid>) -> GraphRequest<SendResponse> {
+        self.target.react(&to.into(), &mid.into(), None)
     }
 
     /// Reads the ice breakers.
@@ -142,21 +181,24 @@ impl Instagram {
     }
 
     /// An Instagram user's profile (the user must have messaged the account).
-    pub fn user_profile(&self, igsid: &str) -> GraphRequest<InstagramProfile> {
-        let mut spec = self.target.node_spec(Method::GET, igsid, None);
+    pub fn user_profile(&self, igsid: impl Into<Igsid>) -> GraphRequest<InstagramProfile> {
+        let mut spec = self.target.node_spec(Method::GET, igsid.into().as_str(), None);
         spec.query.push(("fields".into(), INSTAGRAM_PROFILE_FIELDS.to_owned()));
         self.target.request(spec)
     }
 
-    /// The account's Instagram conversations, paged; `user_id` narrows to one user.
-    pub fn conversations(&self, user_id: Option<&str>) -> GraphRequest<Page<ConversationSummary>> {
-        self.target.conversations("instagram", user_id)
+    /// The account's Instagram conversations, paged.
+    pub fn conversations(&self) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("instagram", None)
+    }
+
+    /// The account's conversation with one user.
+    pub fn conversations_with(&self, user: impl Into<Igsid>) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("instagram", Some(user.into().into_string()))
     }
 
     /// A message of a conversation (details only for the 20 most recent).
-    pub fn conversation_message(&self, message_id: &str) -> GraphRequest<ConversationMessage> {
-        let mut spec = self.target.node_spec(Method::GET, message_id, None);
-        spec.query.push(("fields".into(), "id,created_time,from,to,message".to_owned()));
-        self.target.request(spec)
+    pub fn conversation_message(&self, message_id: impl Into<Mid>) -> GraphRequest<ConversationMessage> {
+        self.target.conversation_message(&message_id.into())
     }
 }

@@ -7,6 +7,6 @@
 //! `mentions`, `story_insights`. Other fields are kept as raw JSON.
 
 pub use crate::messenger::webhook::{
-    Change, ChangeValue, Comment, CommentAuthor, CommentMedia, Entry, Event, Events, Mention, Messaging,
-    MessagingEvent, Payload, StoryInsights,
+    Comment, CommentAuthor, CommentMedia, Mention, Messaging, MessagingEvent, MessengerChange,
+    MessengerChangeValue, MessengerEntry, MessengerEvent, MessengerEvents, MessengerPayload, StoryInsights,
 };

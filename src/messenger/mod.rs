@@ -10,7 +10,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), meta_messaging::Error> {
 //! use meta_messaging::Client;
-//! use meta_messaging::messenger::message::{Message, QuickReply};
+//! use meta_messaging::messenger::{Message, QuickReply};
 //!
 //! let page = Client::new("EAAG-page-token").messenger("496827783153891");
 //! page.send("4146131322999601", Message::text("Which size?").quick_reply(QuickReply::text("M", "SIZE_M"))).await?;
@@ -21,20 +21,50 @@ pub mod message;
 pub mod profile;
 pub mod webhook;
 
+pub use self::message::{
+    Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
+    QuickReply, Recipient, SendResponse, SenderAction, StructuredTemplate,
+};
+
 use reqwest::Method;
 use serde_json::json;
 
-use self::message::MessagingType;
-use self::message::{Attachment, AttachmentKind, Message, Recipient, SendBody, SendResponse, SenderAction};
+use self::message::SendBody;
 use self::profile::{
     ConversationMessage, ConversationSummary, Created, MessengerProfile, MessengerProfileResponse, Persona,
     ProfileResult, SavedAttachment, UserProfile,
 };
 use crate::Client;
+use crate::graph::serde_util::id_type;
 use crate::graph::{
     Ack, Error, GraphRequest, Guards, HUMAN_AGENT_WINDOW, Host, Multipart, Outbound, Page, Platform,
     RequestSpec, STANDARD_WINDOW, SendGuard, ValidationError, Violation, WindowRule,
 };
+
+id_type! {
+    /// A Facebook Page id: the sender of Messenger messages (`/{page-id}/messages`).
+    PageId
+}
+
+id_type! {
+    /// A page-scoped user id (PSID): how a Page sees a Messenger user.
+    Psid
+}
+
+id_type! {
+    /// A Messenger or Instagram message id (`m_…`, the `mid` of webhooks and sends).
+    Mid
+}
+
+id_type! {
+    /// A Facebook or Instagram comment id, for private replies and moderation.
+    CommentId
+}
+
+id_type! {
+    /// A persona id.
+    PersonaId
+}
 
 /// The fields of a Messenger user profile that need no extra feature approval.
 pub const USER_PROFILE_FIELDS: &str = "first_name,last_name,profile_pic";
@@ -104,11 +134,10 @@ impl SendTarget {
         self.request(spec)
     }
 
-    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
     pub(crate) fn react(
         &self,
-        to: Recipient,
-        mid: &str,
+        to: &Recipient,
+        mid: &Mid,
         reaction: Option<&str>,
     ) -> GraphRequest<SendResponse> {
         let mut spec = self.spec(Method::POST, Some("messages"));
@@ -120,7 +149,7 @@ impl SendTarget {
         };
         spec.set_json(&body);
         spec.idempotent = true;
-        if mid.trim().is_empty() {
+        if mid.as_str().trim().is_empty() {
             spec.fail(ValidationError::new("payload.message_id", Violation::Missing).into());
         }
         self.request(spec)
@@ -173,15 +202,21 @@ impl SendTarget {
         self.request(spec)
     }
 
+    pub(crate) fn conversation_message(&self, message_id: &Mid) -> GraphRequest<ConversationMessage> {
+        let mut spec = self.node_spec(Method::GET, message_id.as_str(), None);
+        spec.query.push(("fields".into(), "id,created_time,from,to,message".to_owned()));
+        self.request(spec)
+    }
+
     pub(crate) fn conversations(
         &self,
         platform: &str,
-        user_id: Option<&str>,
+        user_id: Option<String>,
     ) -> GraphRequest<Page<ConversationSummary>> {
         let mut spec = self.spec(Method::GET, Some("conversations"));
         spec.query.push(("platform".into(), platform.to_owned()));
         if let Some(user) = user_id {
-            spec.query.push(("user_id".into(), user.to_owned()));
+            spec.query.push(("user_id".into(), user));
         }
         self.request(spec)
     }
@@ -230,15 +265,17 @@ fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
 
 impl Client {
     /// The Messenger handle of a Page (use the Page's access token).
-    pub fn messenger(&self, page_id: impl Into<String>) -> Messenger {
+    pub fn messenger(&self, page_id: impl Into<PageId>) -> Messenger {
+        let page_id = page_id.into();
         Messenger {
             target: SendTarget {
                 client: self.clone(),
                 host: Host::Facebook,
-                node: page_id.into(),
+                node: page_id.as_str().to_owned(),
                 platform: Platform::Messenger,
                 guards: Guards::default(),
             },
+            page_id,
         }
     }
 }
@@ -247,6 +284,7 @@ impl Client {
 #[derive(Clone, Debug)]
 pub struct Messenger {
     target: SendTarget,
+    page_id: PageId,
 }
 
 impl Messenger {
@@ -261,8 +299,8 @@ impl Messenger {
     }
 
     /// The Page id.
-    pub fn page_id(&self) -> &str {
-        &self.target.node
+    pub fn page_id(&self) -> &PageId {
+        &self.page_id
     }
 
     /// Sends a message (`POST /{page-id}/messages`); Messenger's limits are checked first.
@@ -285,63 +323,82 @@ impl Messenger {
     }
 
     /// Reacts to a message with an emoji (sending again with another emoji changes it).
-    pub fn react(&self, to: impl Into<Recipient>, mid: &str, emoji: &str) -> GraphRequest<SendResponse> {
-        self.target.react(to.into(), mid, Some(emoji))
+    pub fn react(
+        &self,
+        to: impl Into<Recipient>,
+        mid: impl Into<Mid>,
+        emoji: impl Into<String>,
+    ) -> GraphRequest<SendResponse> {
+        self.target.react(&to.into(), &mid.into(), Some(&emoji.into()))
     }
 
     /// Removes the Page's reaction from a message.
-    pub fn unreact(&self, to: impl Into<Recipient>, mid: &str) -> GraphRequest<SendResponse> {
-        self.target.react(to.into(), mid, None)
+    pub fn unreact(&self, to: impl Into<Recipient>, mid: impl Into<Mid>) -> GraphRequest<SendResponse> {
+        self.target.react(&to.into(), &mid.into(), None)
     }
 
     /// Uploads a file and sends it in one call (multipart, `messaging_type=RESPONSE`); `reusable`
     /// also saves it (the response then carries `attachment_id`). For other messaging types,
     /// tags or personas, upload with [`upload_attachment`](Self::upload_attachment) and send the
     /// attachment id with [`send`](Self::send).
-    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    #[allow(clippy::needless_pass_by_value)] // the kind is owned like every other argument
     pub fn send_upload(
         &self,
         to: impl Into<Recipient>,
         kind: AttachmentKind,
-        file: bytes::Bytes,
-        mime: &str,
-        file_name: &str,
+        file: impl Into<bytes::Bytes>,
+        mime: impl Into<String>,
+        file_name: impl Into<String>,
         reusable: bool,
     ) -> GraphRequest<SendResponse> {
         let to = to.into();
+        let mut spec = self.target.spec(Method::POST, Some("messages"));
+        if let Err(invalid) = to.validate() {
+            spec.fail(invalid.into());
+        }
         let message = json!({"attachment": {"type": kind, "payload": {"is_reusable": reusable}}});
         // `messaging_type` is required by the Send API, in a form as in JSON.
         let form = Multipart::new()
-            .text("recipient", serde_json::to_string(&to).unwrap_or_default())
+            .text("recipient", to.to_json())
             .text("messaging_type", "RESPONSE")
             .text("message", message.to_string())
-            .file("filedata", file, Some(file_name.to_owned()), mime);
-        self.target.request(self.target.spec(Method::POST, Some("messages"))).multipart(form)
+            .file("filedata", file, Some(file_name.into()), mime);
+        self.target.request(spec).multipart(form)
     }
 
     /// Saves an attachment from a URL for reuse (`POST /{page-id}/message_attachments`).
     pub fn save_attachment(&self, attachment: &Attachment) -> GraphRequest<SavedAttachment> {
+        #[derive(serde::Serialize)]
+        struct Body {
+            message: SavedMessage,
+        }
+        #[derive(serde::Serialize)]
+        struct SavedMessage {
+            attachment: Attachment,
+        }
         let mut spec = self.target.spec(Method::POST, Some("message_attachments"));
-        let mut attachment_json = serde_json::to_value(attachment).unwrap_or_default();
-        attachment_json["payload"]["is_reusable"] = true.into();
-        spec.set_json(&json!({"message": {"attachment": attachment_json}}));
+        let attachment = attachment.clone().reusable();
+        if let Err(invalid) = attachment.validate() {
+            spec.fail(invalid.into());
+        }
+        spec.set_json(&Body { message: SavedMessage { attachment } });
         self.target.request(spec)
     }
 
     /// Uploads a file for reuse (multipart `filedata`).
-    #[allow(clippy::needless_pass_by_value)] // owned like every send argument; serialized by reference
+    #[allow(clippy::needless_pass_by_value)] // the kind is owned like every other argument
     pub fn upload_attachment(
         &self,
         kind: AttachmentKind,
-        file: bytes::Bytes,
-        mime: &str,
-        file_name: &str,
+        file: impl Into<bytes::Bytes>,
+        mime: impl Into<String>,
+        file_name: impl Into<String>,
     ) -> GraphRequest<SavedAttachment> {
         let message = json!({"attachment": {"type": kind, "payload": {"is_reusable": true}}});
         let form = Multipart::new().text("message", message.to_string()).file(
             "filedata",
             file,
-            Some(file_name.to_owned()),
+            Some(file_name.into()),
             mime,
         );
         self.target.request(self.target.spec(Method::POST, Some("message_attachments"))).multipart(form)
@@ -365,8 +422,8 @@ impl Messenger {
     }
 
     /// A persona by id.
-    pub fn persona(&self, persona_id: &str) -> GraphRequest<Persona> {
-        self.target.request(self.target.node_spec(Method::GET, persona_id, None))
+    pub fn persona(&self, persona_id: impl Into<PersonaId>) -> GraphRequest<Persona> {
+        self.target.request(self.target.node_spec(Method::GET, persona_id.into().as_str(), None))
     }
 
     /// The Page's personas, paged.
@@ -375,13 +432,13 @@ impl Messenger {
     }
 
     /// Deletes a persona.
-    pub fn delete_persona(&self, persona_id: &str) -> GraphRequest<Ack> {
-        self.target.request(self.target.node_spec(Method::DELETE, persona_id, None))
+    pub fn delete_persona(&self, persona_id: impl Into<PersonaId>) -> GraphRequest<Ack> {
+        self.target.request(self.target.node_spec(Method::DELETE, persona_id.into().as_str(), None))
     }
 
     /// A user's profile ([`USER_PROFILE_FIELDS`] unless more are asked with `.fields(..)`).
-    pub fn user_profile(&self, psid: &str) -> GraphRequest<UserProfile> {
-        let mut spec = self.target.node_spec(Method::GET, psid, None);
+    pub fn user_profile(&self, psid: impl Into<Psid>) -> GraphRequest<UserProfile> {
+        let mut spec = self.target.node_spec(Method::GET, psid.into().as_str(), None);
         spec.query.push(("fields".into(), USER_PROFILE_FIELDS.to_owned()));
         self.target.request(spec)
     }
@@ -402,15 +459,18 @@ impl Messenger {
         self.target.delete_messenger_profile(fields, None)
     }
 
-    /// The Page's Messenger conversations, paged; `user_id` narrows to one user.
-    pub fn conversations(&self, user_id: Option<&str>) -> GraphRequest<Page<ConversationSummary>> {
-        self.target.conversations("messenger", user_id)
+    /// The Page's Messenger conversations, paged.
+    pub fn conversations(&self) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("messenger", None)
+    }
+
+    /// The Page's conversation with one user.
+    pub fn conversations_with(&self, user: impl Into<Psid>) -> GraphRequest<Page<ConversationSummary>> {
+        self.target.conversations("messenger", Some(user.into().into_string()))
     }
 
     /// A message of a conversation (details only for the 20 most recent).
-    pub fn conversation_message(&self, message_id: &str) -> GraphRequest<ConversationMessage> {
-        let mut spec = self.target.node_spec(Method::GET, message_id, None);
-        spec.query.push(("fields".into(), "id,created_time,from,to,message".to_owned()));
-        self.target.request(spec)
+    pub fn conversation_message(&self, message_id: impl Into<Mid>) -> GraphRequest<ConversationMessage> {
+        self.target.conversation_message(&message_id.into())
     }
 }

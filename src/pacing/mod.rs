@@ -483,13 +483,13 @@ impl Pacer {
     /// from [`apply_phone_number`](Self::apply_phone_number) (for every replica, when shared);
     /// returns how many were raised.
     pub async fn observe(&self, webhook: &Webhook) -> usize {
-        use crate::whatsapp::webhook::ChangeValue;
+        use crate::whatsapp::webhook::WhatsAppChangeValue;
         let Webhook::WhatsApp(payload) = webhook else {
             return 0;
         };
         let mut raised = 0;
         for change in payload.entries.iter().flat_map(|e| &e.changes) {
-            let ChangeValue::PhoneNumberQuality(update) = &change.value else {
+            let WhatsAppChangeValue::PhoneNumberQuality(update) = &change.value else {
                 continue;
             };
             if update.event.as_deref() != Some("THROUGHPUT_UPGRADE") {

@@ -243,12 +243,12 @@ impl SendGuard for WindowTracker {
 /// (business, user, time) of an inbound user event.
 fn inbound<'a>(event: &Event<'a>) -> Option<(&'a str, &'a str, Timestamp)> {
     match event {
-        Event::WhatsApp(whatsapp::webhook::Event::Message { value, message, .. }) => {
+        Event::WhatsApp(whatsapp::webhook::WhatsAppEvent::Message { value, message, .. }) => {
             let business = value.phone_number_id()?.as_str();
             Some((business, message.sender()?, message.timestamp?))
         }
         Event::Messenger(e) | Event::Instagram(e) => {
-            let messenger::webhook::Event::Messaging { item, standby: false, .. } = e else {
+            let messenger::webhook::MessengerEvent::Messaging { item, standby: false, .. } = e else {
                 return None;
             };
             let counts = match &item.event {

@@ -356,7 +356,7 @@ impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
                 Some(blob) => self.open_with(key, blob, None, Some),
                 None => Ok(None),
             };
-            if let Some(opened) = self.blobs.read_now(key, &mut open) {
+            if let Some(opened) = self.blobs.read_now(super::private::Internal, key, &mut open) {
                 return GetFuture::ready(opened);
             }
         }

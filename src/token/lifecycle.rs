@@ -211,10 +211,10 @@ impl OAuth {
     }
 
     /// Revokes every permission a user granted the app (disconnect), with the user's token.
-    pub fn revoke(&self, user_token: &AccessToken, user_id: &str) -> GraphRequest<Ack> {
+    pub fn revoke(&self, user_token: &AccessToken, user_id: impl Into<String>) -> GraphRequest<Ack> {
         GraphRequest::from_spec(
             self.client.clone(),
-            RequestSpec::node(Method::DELETE, user_id, Some("permissions")),
+            RequestSpec::node(Method::DELETE, &user_id.into(), Some("permissions")),
         )
         .access_token(user_token)
     }

@@ -53,6 +53,7 @@ impl BlobStore for InMemoryBlobStore {
 
     fn read_now(
         &self,
+        _: super::private::Internal,
         key: &TokenKey,
         open: &mut dyn FnMut(Option<&StoredBlob>) -> GetResult,
     ) -> Option<GetResult> {

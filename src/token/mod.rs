@@ -341,6 +341,13 @@ impl StoredBlob {
     }
 }
 
+/// Arguments only this crate can construct, to keep optimisation hooks of public traits private.
+pub(crate) mod private {
+    /// Proof that the caller is this crate.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Internal;
+}
+
 /// Byte-level storage for sealed records: what a database integration implements.
 ///
 /// Implementations never see plaintext. They must make [`put_if`](Self::put_if) atomic so a
@@ -354,12 +361,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// [`StoreError`].
     async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError>;
 
-    /// Opens the blob under `key` where it lies, without waiting, for backends that hold their
-    /// data in memory: hands it to `open` (`None` when absent) and returns what `open`
-    /// returned. `None` (the default) means "use [`get`](Self::get)". `open` must not call
-    /// back into the store.
+    /// The crate's in-memory fast path: opens the blob where it lies, without an await. Its
+    /// first argument is a type no other crate can name, so the method can be neither called
+    /// nor overridden outside this crate.
+    #[doc(hidden)]
     fn read_now(
         &self,
+        _: private::Internal,
         key: &TokenKey,
         open: &mut dyn FnMut(Option<&StoredBlob>) -> GetResult,
     ) -> Option<GetResult> {

@@ -15,11 +15,11 @@ use crate::{Platform, Timestamp, messenger, whatsapp};
 #[non_exhaustive]
 pub enum Event<'a> {
     /// A WhatsApp event.
-    WhatsApp(whatsapp::webhook::Event<'a>),
+    WhatsApp(whatsapp::webhook::WhatsAppEvent<'a>),
     /// A Messenger event.
-    Messenger(messenger::webhook::Event<'a>),
+    Messenger(messenger::webhook::MessengerEvent<'a>),
     /// An Instagram event.
-    Instagram(messenger::webhook::Event<'a>),
+    Instagram(messenger::webhook::MessengerEvent<'a>),
 }
 
 impl<'a> Event<'a> {
@@ -110,8 +110,8 @@ impl<'a> Event<'a> {
     }
 }
 
-fn whatsapp_key(event: &whatsapp::webhook::Event<'_>) -> Option<String> {
-    use whatsapp::webhook::Event as E;
+fn whatsapp_key(event: &whatsapp::webhook::WhatsAppEvent<'_>) -> Option<String> {
+    use whatsapp::webhook::WhatsAppEvent as E;
     match event {
         E::Message { message, .. } => Some(format!("whatsapp:message:{}", message.id.as_ref()?)),
         E::Status { status, .. } => {
@@ -121,23 +121,23 @@ fn whatsapp_key(event: &whatsapp::webhook::Event<'_>) -> Option<String> {
     }
 }
 
-fn page_key(platform: Platform, event: &messenger::webhook::Event<'_>) -> Option<String> {
-    use messenger::webhook::{ChangeValue, Event as E, MessagingEvent as M};
+fn page_key(platform: Platform, event: &messenger::webhook::MessengerEvent<'_>) -> Option<String> {
+    use messenger::webhook::{MessagingEvent as M, MessengerChangeValue, MessengerEvent as E};
     match event {
         E::Messaging { item, .. } => {
             let name = item.event.name();
             let sender = item.sender.as_ref().and_then(messenger::webhook::Participant::id_or_user_ref);
             let detail = match &item.event {
-                M::Message(m) => m.mid.clone()?,
-                M::MessageEdit(e) => format!("{}:{}", e.mid.as_deref()?, e.num_edit.unwrap_or(0)),
+                M::Message(m) => m.mid.clone()?.into_string(),
+                M::MessageEdit(e) => format!("{}:{}", e.mid.as_ref()?, e.num_edit.unwrap_or(0)),
                 M::Reaction(r) => format!(
                     "{}:{}:{}:{}",
-                    r.mid.as_deref()?,
+                    r.mid.as_ref()?,
                     sender?,
                     r.action.as_deref().unwrap_or(""),
                     r.reaction.as_deref().or(r.emoji.as_deref()).unwrap_or("")
                 ),
-                M::Postback(p) if p.mid.is_some() => p.mid.clone()?,
+                M::Postback(p) if p.mid.is_some() => p.mid.clone()?.into_string(),
                 M::Delivery(d) => format!("{}:{}", sender?, d.watermark?.unix_millis()),
                 M::Read(r) => match (&r.mid, r.watermark) {
                     (Some(mid), _) => format!("{}:{mid}", sender?),
@@ -149,8 +149,8 @@ fn page_key(platform: Platform, event: &messenger::webhook::Event<'_>) -> Option
             Some(format!("{platform}:{name}:{detail}"))
         }
         E::Change { change, .. } => match &change.value {
-            ChangeValue::Comment(comment) => {
-                Some(format!("{platform}:{}:{}", change.field, comment.id.as_deref()?))
+            MessengerChangeValue::Comment(comment) => {
+                Some(format!("{platform}:{}:{}", change.field, comment.id.as_ref()?))
             }
             _ => None,
         },
@@ -226,18 +226,18 @@ pub struct Events<'a>(Inner<'a>);
 
 #[derive(Clone, Debug)]
 enum Inner<'a> {
-    WhatsApp(whatsapp::webhook::Events<'a>),
-    Messenger(messenger::webhook::Events<'a>),
-    Instagram(messenger::webhook::Events<'a>),
+    WhatsApp(whatsapp::webhook::WhatsAppEvents<'a>),
+    Messenger(messenger::webhook::MessengerEvents<'a>),
+    Instagram(messenger::webhook::MessengerEvents<'a>),
     Empty,
 }
 
 impl<'a> Events<'a> {
     pub(crate) fn new(webhook: &'a Webhook) -> Self {
         Self(match webhook {
-            Webhook::WhatsApp(p) => Inner::WhatsApp(whatsapp::webhook::Events::new(p)),
-            Webhook::Messenger(p) => Inner::Messenger(messenger::webhook::Events::new(p)),
-            Webhook::Instagram(p) => Inner::Instagram(messenger::webhook::Events::new(p)),
+            Webhook::WhatsApp(p) => Inner::WhatsApp(whatsapp::webhook::WhatsAppEvents::new(p)),
+            Webhook::Messenger(p) => Inner::Messenger(messenger::webhook::MessengerEvents::new(p)),
+            Webhook::Instagram(p) => Inner::Instagram(messenger::webhook::MessengerEvents::new(p)),
             Webhook::Unsupported(_) => Inner::Empty,
         })
     }

@@ -37,11 +37,11 @@ pub const OBJECT_INSTAGRAM: &str = "instagram";
 #[non_exhaustive]
 pub enum Webhook {
     /// `object = "whatsapp_business_account"`.
-    WhatsApp(whatsapp::webhook::Payload),
+    WhatsApp(whatsapp::webhook::WhatsAppPayload),
     /// `object = "page"`.
-    Messenger(messenger::webhook::Payload),
+    Messenger(messenger::webhook::MessengerPayload),
     /// `object = "instagram"`.
-    Instagram(messenger::webhook::Payload),
+    Instagram(messenger::webhook::MessengerPayload),
     /// An `object` the crate does not model (`user`, `permissions`, `application`, ...).
     Unsupported(Unsupported),
 }
@@ -191,9 +191,9 @@ fn general(text: &str) -> Result<Webhook, ParseError> {
         return Err(ParseError::EntryNotArray);
     };
     Ok(match kind.as_str() {
-        OBJECT_WHATSAPP => Webhook::WhatsApp(whatsapp::webhook::Payload::from_json(entries)),
-        OBJECT_PAGE => Webhook::Messenger(messenger::webhook::Payload::from_json(entries)),
-        OBJECT_INSTAGRAM => Webhook::Instagram(messenger::webhook::Payload::from_json(entries)),
+        OBJECT_WHATSAPP => Webhook::WhatsApp(whatsapp::webhook::WhatsAppPayload::from_json(entries)),
+        OBJECT_PAGE => Webhook::Messenger(messenger::webhook::MessengerPayload::from_json(entries)),
+        OBJECT_INSTAGRAM => Webhook::Instagram(messenger::webhook::MessengerPayload::from_json(entries)),
         _ => Webhook::Unsupported(unsupported(kind, text)),
     })
 }
@@ -204,8 +204,8 @@ fn unsupported(object: &str, text: &str) -> Unsupported {
 
 /// The fast path's envelope.
 enum FastEntries {
-    WhatsApp(Vec<whatsapp::webhook::Entry>),
-    Page(Vec<messenger::webhook::Entry>),
+    WhatsApp(Vec<whatsapp::webhook::WhatsAppEntry>),
+    Page(Vec<messenger::webhook::MessengerEntry>),
     /// `entry` came before `object`, or the object is not modelled: kept raw for now.
     Raw(RawJson),
 }
@@ -281,13 +281,13 @@ impl Fast {
         };
         Ok(match (self.object.as_str(), entries) {
             (OBJECT_WHATSAPP, FastEntries::WhatsApp(entries)) => {
-                Webhook::WhatsApp(whatsapp::webhook::Payload { entries })
+                Webhook::WhatsApp(whatsapp::webhook::WhatsAppPayload { entries })
             }
             (OBJECT_PAGE, FastEntries::Page(entries)) => {
-                Webhook::Messenger(messenger::webhook::Payload { entries })
+                Webhook::Messenger(messenger::webhook::MessengerPayload { entries })
             }
             (OBJECT_INSTAGRAM, FastEntries::Page(entries)) => {
-                Webhook::Instagram(messenger::webhook::Payload { entries })
+                Webhook::Instagram(messenger::webhook::MessengerPayload { entries })
             }
             _ => return general(text),
         })
@@ -368,12 +368,12 @@ impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FastEntries, D::Error> {
         match self.0 {
-            Some(Object::WhatsApp) => {
-                d.deserialize_seq(TypedSeq::<whatsapp::webhook::Entry>::new()).map(FastEntries::WhatsApp)
-            }
-            Some(Object::Page | Object::Instagram) => {
-                d.deserialize_seq(TypedSeq::<messenger::webhook::Entry>::new()).map(FastEntries::Page)
-            }
+            Some(Object::WhatsApp) => d
+                .deserialize_seq(TypedSeq::<whatsapp::webhook::WhatsAppEntry>::new())
+                .map(FastEntries::WhatsApp),
+            Some(Object::Page | Object::Instagram) => d
+                .deserialize_seq(TypedSeq::<messenger::webhook::MessengerEntry>::new())
+                .map(FastEntries::Page),
             _ => RawJson::deserialize(d).map(FastEntries::Raw),
         }
     }

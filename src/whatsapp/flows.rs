@@ -15,13 +15,13 @@
 //! [`FlowEndpoint::respond`] does all of it around a handler of yours, for any framework:
 //!
 //! ```no_run
-//! use meta_messaging::whatsapp::flows::{FlowAction, FlowEndpoint, FlowResponse};
+//! use meta_messaging::whatsapp::flows::{FlowRequestAction, FlowEndpoint, FlowResponse};
 //!
 //! # fn run(pem: &str, body: &[u8]) -> Result<(), meta_messaging::whatsapp::flows::FlowError> {
 //! let endpoint = FlowEndpoint::from_pem(pem)?;
 //! let answer = endpoint.respond(body, |request| {
 //!     Ok(match request.action {
-//!         FlowAction::Init => FlowResponse::screen("WELCOME", serde_json::json!({"name": "Ana"})),
+//!         FlowRequestAction::Init => FlowResponse::screen("WELCOME", serde_json::json!({"name": "Ana"})),
 //!         _ => FlowResponse::screen("DONE", serde_json::json!({})),
 //!     })
 //! });
@@ -89,7 +89,7 @@ impl FlowError {
 /// What the Flow asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FlowAction {
+pub enum FlowRequestAction {
     /// The health check: answer [`FlowResponse::active`].
     Ping,
     /// The Flow opens.
@@ -102,7 +102,7 @@ pub enum FlowAction {
     Unknown(String),
 }
 
-impl FlowAction {
+impl FlowRequestAction {
     fn parse(action: &str) -> Self {
         match action {
             "ping" => Self::Ping,
@@ -121,7 +121,7 @@ pub struct FlowRequest {
     /// The data API version (`3.0`).
     pub version: Option<String>,
     /// What the Flow asks for.
-    pub action: FlowAction,
+    pub action: FlowRequestAction,
     /// The screen the request comes from.
     pub screen: Option<String>,
     /// The screen's data (for an error notification: `error` and `error_message`).
@@ -134,7 +134,7 @@ impl FlowRequest {
     /// Whether this is an error notification: the client reports that a response of yours was
     /// invalid (`data.error`). Acknowledge it with [`FlowResponse::acknowledge_error`].
     pub fn is_error_notification(&self) -> bool {
-        self.action != FlowAction::Ping && self.data.as_ref().is_some_and(|d| d.get("error").is_some())
+        self.action != FlowRequestAction::Ping && self.data.as_ref().is_some_and(|d| d.get("error").is_some())
     }
 
     fn from_json(json: &[u8]) -> Result<Self, FlowError> {
@@ -150,7 +150,7 @@ impl FlowRequest {
         let action = raw.action.ok_or(FlowError::Request)?;
         Ok(Self {
             version: raw.version,
-            action: FlowAction::parse(&action),
+            action: FlowRequestAction::parse(&action),
             screen: raw.screen,
             data: raw.data,
             flow_token: raw.flow_token,
@@ -330,7 +330,7 @@ impl FlowEndpoint {
             Ok(decrypted) => decrypted,
             Err(error) => return FlowAnswer { status: error.status(), body: String::new() },
         };
-        let response = if decrypted.request.action == FlowAction::Ping {
+        let response = if decrypted.request.action == FlowRequestAction::Ping {
             Ok(FlowResponse::active())
         } else {
             handler(&decrypted.request)

@@ -16,8 +16,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), meta_messaging::Error> {
 //! use meta_messaging::Client;
-//! use meta_messaging::whatsapp::message::Message;
-//! use meta_messaging::whatsapp::template::{Parameter, Template};
+//! use meta_messaging::whatsapp::{Message, Parameter, Template};
 //!
 //! let client = Client::new("EAAG...");
 //! let wa = client.whatsapp("106540352242922");
@@ -38,6 +37,9 @@ pub mod message;
 pub mod template;
 pub mod webhook;
 
+pub use self::message::{MediaSource, Message, Recipient, ReplyButton, SendResponse};
+pub use self::template::{Parameter, Template};
+
 use reqwest::Method;
 use serde_json::json;
 
@@ -46,7 +48,7 @@ use self::account::{
     PhoneNumber, Pin, SubscribedApp,
 };
 use self::media::{MediaDownload, MediaInfo, MediaUpload, UploadedMedia};
-use self::message::{Message, Recipient, SendBody, SendResponse};
+use self::message::SendBody;
 use self::template::{CreatedTemplate, MessageTemplate, NewTemplate, TemplateCategory};
 use crate::graph::serde_util::id_type;
 use std::sync::Arc;
@@ -75,6 +77,11 @@ id_type! {
 id_type! {
     /// A media id, from an upload or an inbound media message.
     MediaId
+}
+
+id_type! {
+    /// A message template id.
+    TemplateId
 }
 
 /// The fields read by [`WhatsAppBusinessAccount::templates`].
@@ -343,8 +350,8 @@ impl WhatsAppBusinessAccount {
     }
 
     /// A template by id.
-    pub fn template(&self, template_id: &str) -> GraphRequest<MessageTemplate> {
-        let mut spec = RequestSpec::node(Method::GET, template_id, None);
+    pub fn template(&self, template_id: impl Into<TemplateId>) -> GraphRequest<MessageTemplate> {
+        let mut spec = RequestSpec::node(Method::GET, template_id.into().as_str(), None);
         spec.query.push(("fields".into(), TEMPLATE_FIELDS.to_owned()));
         request(&self.client, spec)
     }
@@ -359,7 +366,7 @@ impl WhatsAppBusinessAccount {
     /// Edits a template's components and, optionally, its category.
     pub fn edit_template(
         &self,
-        template_id: &str,
+        template_id: impl Into<TemplateId>,
         components: Vec<serde_json::Value>,
         category: Option<TemplateCategory>,
     ) -> GraphRequest<Ack> {
@@ -368,7 +375,7 @@ impl WhatsAppBusinessAccount {
         if let Some(category) = category {
             body.insert("category".to_owned(), String::from(category).into());
         }
-        let mut spec = RequestSpec::node(Method::POST, template_id, None);
+        let mut spec = RequestSpec::node(Method::POST, template_id.into().as_str(), None);
         spec.set_json(&body);
         spec.idempotent = true;
         request(&self.client, spec)
@@ -385,9 +392,9 @@ impl WhatsAppBusinessAccount {
     pub fn delete_template_by_id(
         &self,
         name: impl Into<String>,
-        template_id: impl Into<String>,
+        template_id: impl Into<TemplateId>,
     ) -> GraphRequest<Ack> {
-        self.delete_template(name).query("hsm_id", template_id.into())
+        self.delete_template(name).query("hsm_id", template_id.into().into_string())
     }
 
     /// The WABA's phone numbers, paged.

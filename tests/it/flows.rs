@@ -1,7 +1,7 @@
 //! The Flows data endpoint against vectors made by another implementation (Python's
 //! `cryptography`, `tests/fixtures/flows/vectors.json`), and its error statuses.
 
-use meta_messaging::whatsapp::flows::{FlowAction, FlowEndpoint, FlowError, FlowResponse, client};
+use meta_messaging::whatsapp::flows::{FlowEndpoint, FlowError, FlowRequestAction, FlowResponse, client};
 use serde_json::{Value, json};
 
 use crate::support::fixture;
@@ -46,7 +46,7 @@ fn decrypts_requests_encrypted_by_another_implementation_with_either_pem() {
 #[test]
 fn actions_and_error_notifications_are_told_apart() {
     let endpoint = endpoint("demo_private_key_pkcs8.pem");
-    let actions: Vec<(FlowAction, bool)> = vectors()
+    let actions: Vec<(FlowRequestAction, bool)> = vectors()
         .iter()
         .map(|v| {
             let request = endpoint.decrypt(v["body"].to_string().as_bytes()).unwrap().request;
@@ -57,10 +57,10 @@ fn actions_and_error_notifications_are_told_apart() {
     assert_eq!(
         actions,
         [
-            (FlowAction::Ping, false),
-            (FlowAction::Init, false),
-            (FlowAction::DataExchange, false),
-            (FlowAction::DataExchange, true)
+            (FlowRequestAction::Ping, false),
+            (FlowRequestAction::Init, false),
+            (FlowRequestAction::DataExchange, false),
+            (FlowRequestAction::DataExchange, true)
         ]
     );
 }

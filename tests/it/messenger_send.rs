@@ -33,7 +33,7 @@ async fn assert_page_send(message: Message, to: Recipient, expected: Value) {
         .mount(&server)
         .await;
     let response = client(&server).messenger(PAGE).send(to, message).await.unwrap();
-    assert_eq!((response.recipient_id.as_deref(), response.message_id.as_deref()), (Some(PSID), Some(MID)));
+    assert_eq!((response.recipient_id(), response.message_id().map(|m| m.as_str())), (Some(PSID), Some(MID)));
 }
 
 #[tokio::test]
@@ -211,7 +211,7 @@ async fn attachments_upload_and_save() {
         )
         .await
         .unwrap();
-    assert_eq!(sent.attachment_id.as_deref(), Some("1857777774821032"));
+    assert_eq!(sent.attachment_id(), Some("1857777774821032"));
     let saved = page
         .save_attachment(&Attachment::url(AttachmentKind::Video, "https://x.example/v.mp4"))
         .await
@@ -347,7 +347,7 @@ async fn conversations_and_messages() {
         .mount(&server)
         .await;
     let page = client(&server).messenger(PAGE);
-    let conversations: Vec<_> = page.conversations(Some(PSID)).items().try_collect().await.unwrap();
+    let conversations: Vec<_> = page.conversations_with(PSID).items().try_collect().await.unwrap();
     assert_eq!(conversations[0].id, "t_10161");
     assert_eq!(page.conversation_message(MID).await.unwrap().message.as_deref(), Some("hi"));
 }
@@ -493,7 +493,7 @@ async fn instagram_on_both_hosts() {
             1
         );
         ig.delete_ice_breakers().await.unwrap();
-        let conversations: Vec<_> = ig.conversations(None).items().try_collect().await.unwrap();
+        let conversations: Vec<_> = ig.conversations().items().try_collect().await.unwrap();
         assert_eq!(conversations[0].id, "aWdfZAG06");
     }
 }
@@ -528,4 +528,57 @@ async fn instagram_limits_and_errors() {
         .await;
     let err = ig.send_text(PSID, "é".repeat(500)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutsideWindow);
+}
+
+#[tokio::test]
+async fn typed_ids_convert_and_reach_the_wire() {
+    use meta_messaging::instagram::{Igsid, InstagramAccountId};
+    use meta_messaging::messenger::{Mid, PageId, Psid};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(body_json(json!({
+            "recipient": {"id": PSID}, "sender_action": "react",
+            "payload": {"message_id": MID, "reaction": "love"}
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"recipient_id": PSID})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{IG}/conversations")))
+        .and(query_param("platform", "instagram"))
+        .and(query_param("user_id", "1234567890123456"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "aWdfZAG06"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PageId::new(PAGE));
+    assert_eq!(page.page_id(), &PageId::from(PAGE));
+    let reacted = page.react(Psid::new(PSID), Mid::new(MID), "love").await.unwrap();
+    assert_eq!((reacted.recipient_id(), reacted.message_id()), (Some(PSID), None));
+
+    let ig = client(&server).instagram(InstagramAccountId::new(IG));
+    assert_eq!(ig.account_id().as_str(), IG);
+    let conversations: Vec<_> =
+        ig.conversations_with(Igsid::new("1234567890123456")).items().try_collect().await.unwrap();
+    assert_eq!(conversations[0].id, "aWdfZAG06");
+}
+
+#[tokio::test]
+async fn uploads_and_saved_attachments_are_checked_before_sending() {
+    let server = MockServer::start().await;
+    let page = client(&server).messenger(PAGE);
+    let err = page
+        .send_upload(Recipient::id(""), AttachmentKind::Image, &b"\x89PNG"[..], "image/png", "a.png", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "recipient");
+    let err = page
+        .save_attachment(&Attachment::url(AttachmentKind::Image, "ftp://x.example/a.png"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "message.attachment.payload.url");
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -153,7 +153,7 @@ async fn throughput_follows_lookups_and_upgrade_webhooks() {
         webhook::parse(&fixture("corpus/webhooks/wa_phone_number_quality_update_throughput.json")).unwrap();
     let display = match &upgrade {
         webhook::Webhook::WhatsApp(p) => match &p.entries[0].changes[0].value {
-            meta_messaging::whatsapp::webhook::ChangeValue::PhoneNumberQuality(q) => {
+            meta_messaging::whatsapp::webhook::WhatsAppChangeValue::PhoneNumberQuality(q) => {
                 q.display_phone_number.clone().unwrap()
             }
             other => panic!("{other:?}"),

@@ -44,8 +44,8 @@ async fn messenger_and_instagram_sends_are_told_apart() {
     let client = graph.client(TOKEN);
 
     let sent = client.messenger(PAGE).send_text("24512345678901234", "Hello from the Page").await.unwrap();
-    assert!(sent.message_id.as_deref().unwrap().starts_with("m_"));
-    assert_eq!(sent.recipient_id.as_deref(), Some("24512345678901234"));
+    assert!(sent.message_id().unwrap().as_str().starts_with("m_"));
+    assert_eq!(sent.recipient_id(), Some("24512345678901234"));
     client.messenger(PAGE).sender_action("24512345678901234", SenderAction::TypingOn).await.unwrap();
     client.instagram(IG).send_text("340282366841710300949128137443944319", "Hi on Instagram").await.unwrap();
     client

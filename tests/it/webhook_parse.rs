@@ -113,18 +113,18 @@ fn every_fixture_file_has_an_oracle_entry() {
 
 #[test]
 fn typed_models_carry_the_content() {
-    use meta_messaging::whatsapp::webhook::{ChangeValue, Content, MessageType};
+    use meta_messaging::whatsapp::webhook::{InboundContent, MessageType, WhatsAppChangeValue};
     let parsed = webhook::parse(&fixture("corpus/webhooks/wa_message_location_place.json")).unwrap();
     let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let value = payload.entries[0].changes[0].value.as_messages().unwrap();
     let message = &value.messages[0];
     assert_eq!(message.kind, MessageType::Location);
-    let Content::Location(location) = &message.content else { panic!("{:?}", message.content) };
+    let InboundContent::Location(location) = &message.content else { panic!("{:?}", message.content) };
     assert!(location.latitude.is_some() && location.name.is_some());
 
     let parsed = webhook::parse(&fixture("corpus/webhooks/wa_template_status_update_rejected.json")).unwrap();
     let Webhook::WhatsApp(payload) = &parsed else { panic!() };
-    let ChangeValue::TemplateStatus(update) = &payload.entries[0].changes[0].value else { panic!() };
+    let WhatsAppChangeValue::TemplateStatus(update) = &payload.entries[0].changes[0].value else { panic!() };
     assert_eq!(update.event.as_deref(), Some("REJECTED"));
     assert!(update.message_template_id.as_deref().is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit())));
 }
@@ -132,7 +132,7 @@ fn typed_models_carry_the_content() {
 #[test]
 fn unknown_kinds_keep_their_raw_json() {
     use meta_messaging::messenger::webhook::MessagingEvent;
-    use meta_messaging::whatsapp::webhook::{ChangeValue, Content};
+    use meta_messaging::whatsapp::webhook::{InboundContent, WhatsAppChangeValue};
     let parsed = webhook::parse(&fixture("corpus/webhooks/msgr_unknown_event_type.json")).unwrap();
     let Webhook::Messenger(payload) = &parsed else { panic!() };
     let MessagingEvent::Unknown { key, raw } = &payload.entries[0].messaging[0].event else { panic!() };
@@ -143,16 +143,17 @@ fn unknown_kinds_keep_their_raw_json() {
     let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let change = &payload.entries[0].changes[0];
     assert_eq!(change.field, meta_messaging::whatsapp::webhook::Field::Calls);
-    let ChangeValue::Unknown(raw) = &change.value else { panic!("{:?}", change.value) };
+    let WhatsAppChangeValue::Unknown(raw) = &change.value else { panic!("{:?}", change.value) };
     assert!(raw.get().contains("\"calls\""));
 
     let parsed = webhook::parse(&fixture("webhooks/whatsapp/wa_unknown_type_hologram.json")).unwrap();
     let event = parsed.events().next().unwrap();
     assert!(event.kind() == "whatsapp.message.hologram");
-    let Event::WhatsApp(meta_messaging::whatsapp::webhook::Event::Message { message, .. }) = event else {
+    let Event::WhatsApp(meta_messaging::whatsapp::webhook::WhatsAppEvent::Message { message, .. }) = event
+    else {
         panic!()
     };
-    let Content::Unknown(raw) = &message.content else { panic!("{:?}", message.content) };
+    let InboundContent::Unknown(raw) = &message.content else { panic!("{:?}", message.content) };
     assert!(raw.get().starts_with('{'));
 }
 
@@ -172,7 +173,7 @@ fn key_order_does_not_matter() {
          "field":"message_template_status_update"}]}]}"#;
     let parsed = webhook::parse(body).unwrap();
     let Webhook::WhatsApp(payload) = &parsed else { panic!() };
-    let meta_messaging::whatsapp::webhook::ChangeValue::TemplateStatus(update) =
+    let meta_messaging::whatsapp::webhook::WhatsAppChangeValue::TemplateStatus(update) =
         &payload.entries[0].changes[0].value
     else {
         panic!()
@@ -255,10 +256,10 @@ async fn redeliveries_are_dropped() {
 
 #[test]
 fn business_capability_updates_type_meta_s_integers() {
-    use meta_messaging::whatsapp::webhook::ChangeValue;
+    use meta_messaging::whatsapp::webhook::WhatsAppChangeValue;
     let body = fixture("webhooks/whatsapp/wa_business_capability_update_tier.json");
     let Webhook::WhatsApp(payload) = webhook::parse(&body).unwrap() else { panic!("not whatsapp") };
-    let ChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
+    let WhatsAppChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
         panic!("not typed: {:?}", payload.entries[0].changes[0].value)
     };
     assert_eq!(update.max_daily_conversations_per_business, Some(2000));
@@ -266,7 +267,7 @@ fn business_capability_updates_type_meta_s_integers() {
     // Unlimited is -1.
     let unlimited = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"business_capability_update","value":{"max_daily_conversations_per_business":-1}}]}]}"#;
     let Webhook::WhatsApp(payload) = webhook::parse(unlimited).unwrap() else { panic!("not whatsapp") };
-    let ChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
+    let WhatsAppChangeValue::BusinessCapability(update) = &payload.entries[0].changes[0].value else {
         panic!("not typed")
     };
     assert_eq!(update.max_daily_conversations_per_business, Some(-1));

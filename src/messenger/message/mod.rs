@@ -11,6 +11,7 @@ mod template;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use super::{CommentId, Mid, Psid};
 use crate::graph::Platform;
 use crate::graph::serde_util::string_enum;
 use crate::graph::validate::{max_chars, max_items, not_empty};
@@ -69,19 +70,32 @@ impl Recipient {
     }
 
     /// A private reply to a comment.
-    pub fn comment(comment_id: impl Into<String>) -> Self {
-        Self::CommentId(comment_id.into())
+    pub fn comment(comment_id: impl Into<CommentId>) -> Self {
+        Self::CommentId(comment_id.into().into_string())
+    }
+
+    /// The recipient as the `recipient` JSON object of the Send API.
+    pub(crate) fn to_json(&self) -> String {
+        let (field, value) = self.field();
+        serde_json::json!({ field: value }).to_string()
+    }
+
+    fn field(&self) -> (&'static str, &str) {
+        match self {
+            Self::Id(v) => ("id", v),
+            Self::UserRef(v) => ("user_ref", v),
+            Self::CommentId(v) => ("comment_id", v),
+            Self::PostId(v) => ("post_id", v),
+            Self::NotificationToken(v) => ("notification_messages_token", v),
+        }
     }
 
     /// The recipient as a [`SendGuard`](crate::graph::SendGuard) sees it: the PSID or IGSID
     /// itself, other kinds prefixed with their field name (`comment_id:…`).
     pub(crate) fn key(&self) -> String {
-        match self {
-            Self::Id(v) => v.clone(),
-            Self::UserRef(v) => format!("user_ref:{v}"),
-            Self::CommentId(v) => format!("comment_id:{v}"),
-            Self::PostId(v) => format!("post_id:{v}"),
-            Self::NotificationToken(v) => format!("notification_messages_token:{v}"),
+        match self.field() {
+            ("id", v) => v.to_owned(),
+            (field, v) => format!("{field}:{v}"),
         }
     }
 
@@ -107,16 +121,29 @@ impl From<String> for Recipient {
     }
 }
 
+impl From<Psid> for Recipient {
+    fn from(id: Psid) -> Self {
+        Self::Id(id.into_string())
+    }
+}
+
+impl From<&Psid> for Recipient {
+    fn from(id: &Psid) -> Self {
+        Self::Id(id.as_str().to_owned())
+    }
+}
+
+impl From<CommentId> for Recipient {
+    fn from(id: CommentId) -> Self {
+        Self::CommentId(id.into_string())
+    }
+}
+
 impl Serialize for Recipient {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(1))?;
-        match self {
-            Self::Id(v) => map.serialize_entry("id", v)?,
-            Self::UserRef(v) => map.serialize_entry("user_ref", v)?,
-            Self::CommentId(v) => map.serialize_entry("comment_id", v)?,
-            Self::PostId(v) => map.serialize_entry("post_id", v)?,
-            Self::NotificationToken(v) => map.serialize_entry("notification_messages_token", v)?,
-        }
+        let (field, value) = self.field();
+        map.serialize_entry(field, value)?;
         map.end()
     }
 }
@@ -242,7 +269,7 @@ pub enum Content {
     /// Several images (Messenger ≤ 30, Instagram ≤ 10).
     Images(Vec<Attachment>),
     /// A structured template.
-    Template(Template),
+    Template(StructuredTemplate),
     /// A Page utility template (with [`MessagingType::Utility`]).
     UtilityTemplate(serde_json::Value),
     /// Instagram's heart sticker.
@@ -305,12 +332,12 @@ impl Message {
 
     /// A generic template (cards).
     pub fn generic(elements: impl IntoIterator<Item = Element>) -> Self {
-        Self::new(Content::Template(Template::Generic(elements.into_iter().collect())))
+        Self::new(Content::Template(StructuredTemplate::Generic(elements.into_iter().collect())))
     }
 
     /// A button template.
     pub fn buttons(text: impl Into<String>, buttons: impl IntoIterator<Item = Button>) -> Self {
-        Self::new(Content::Template(Template::Button {
+        Self::new(Content::Template(StructuredTemplate::Button {
             text: text.into(),
             buttons: buttons.into_iter().collect(),
         }))
@@ -322,7 +349,7 @@ impl Message {
         source: AttachmentSource,
         buttons: impl IntoIterator<Item = Button>,
     ) -> Self {
-        Self::new(Content::Template(Template::Media {
+        Self::new(Content::Template(StructuredTemplate::Media {
             media_type,
             source,
             buttons: buttons.into_iter().collect(),
@@ -556,16 +583,30 @@ string_enum! {
 }
 
 /// The answer to a send or sender action.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
+#[allow(clippy::struct_field_names)] // Meta's names
 pub struct SendResponse {
-    /// The recipient (absent for `user_ref` recipients).
-    #[serde(default)]
-    pub recipient_id: Option<String>,
-    /// The message id (`m_…`).
-    #[serde(default)]
-    pub message_id: Option<String>,
+    recipient_id: Option<String>,
+    message_id: Option<Mid>,
+    attachment_id: Option<String>,
+}
+
+impl SendResponse {
+    /// The id of the sent message (`m_…`), which its delivery and read webhooks carry; `None`
+    /// for sender actions.
+    pub fn message_id(&self) -> Option<&Mid> {
+        self.message_id.as_ref()
+    }
+
+    /// The recipient's PSID or IGSID (absent for `user_ref` recipients).
+    pub fn recipient_id(&self) -> Option<&str> {
+        self.recipient_id.as_deref()
+    }
+
     /// The saved attachment id, when a reusable attachment was sent.
-    #[serde(default)]
-    pub attachment_id: Option<String>,
+    pub fn attachment_id(&self) -> Option<&str> {
+        self.attachment_id.as_deref()
+    }
 }

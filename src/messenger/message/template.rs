@@ -53,7 +53,7 @@ impl Attachment {
         self
     }
 
-    pub(super) fn validate(&self) -> Result<(), ValidationError> {
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         match &self.source {
             AttachmentSource::Url { url, .. } => {
                 if url.starts_with("https://") || url.starts_with("http://") {
@@ -266,7 +266,7 @@ impl Element {
 /// A structured template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Template {
+pub enum StructuredTemplate {
     /// Cards in a carousel (≤ 10).
     Generic(Vec<Element>),
     /// Text (≤ 640 characters) with 1–3 buttons.
@@ -287,7 +287,7 @@ pub enum Template {
     },
 }
 
-impl Template {
+impl StructuredTemplate {
     pub(super) fn validate(&self) -> Result<(), ValidationError> {
         match self {
             Self::Generic(elements) => {
@@ -320,7 +320,7 @@ impl Template {
     }
 }
 
-impl Serialize for Template {
+impl Serialize for StructuredTemplate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let payload = match self {
             Self::Generic(elements) => serde_json::json!({"template_type": "generic", "elements": elements}),

@@ -5,21 +5,22 @@ use serde::{Deserialize, Deserializer};
 
 use crate::graph::RawJson;
 use crate::graph::serde_util::{opt_integer_or_string, opt_string_or_integer};
+use crate::messenger::CommentId;
 
 /// A `changes[]` item: a field and its value.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Change {
+pub struct MessengerChange {
     /// The field (`comments`, `mentions`, `feed`, ...), verbatim.
     pub field: String,
     /// The value, typed by field.
-    pub value: ChangeValue,
+    pub value: MessengerChangeValue,
 }
 
 /// The value of a change, typed by its field.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum ChangeValue {
+pub enum MessengerChangeValue {
     /// Instagram `comments` and `live_comments`.
     Comment(Comment),
     /// Instagram `mentions`.
@@ -30,7 +31,7 @@ pub enum ChangeValue {
     Unknown(RawJson),
 }
 
-impl ChangeValue {
+impl MessengerChangeValue {
     pub(super) fn from_raw(field: &str, raw: RawJson) -> Self {
         let typed = match field {
             "comments" | "live_comments" => serde_json::from_str(raw.get()).map(Self::Comment).ok(),
@@ -42,7 +43,7 @@ impl ChangeValue {
     }
 }
 
-impl<'de> Deserialize<'de> for Change {
+impl<'de> Deserialize<'de> for MessengerChange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         struct Raw {
@@ -52,7 +53,7 @@ impl<'de> Deserialize<'de> for Change {
         // Changes are rare next to messaging events: the value is read once as raw JSON and
         // typed by field afterwards, whatever the key order.
         let raw = Raw::deserialize(d)?;
-        Ok(Self { value: ChangeValue::from_raw(&raw.field, raw.value), field: raw.field })
+        Ok(Self { value: MessengerChangeValue::from_raw(&raw.field, raw.value), field: raw.field })
     }
 }
 
@@ -62,13 +63,11 @@ impl<'de> Deserialize<'de> for Change {
 #[non_exhaustive]
 pub struct Comment {
     /// Comment id: the recipient of a private reply.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub id: Option<String>,
+    pub id: Option<CommentId>,
     /// Text.
     pub text: Option<String>,
     /// The comment replied to.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub parent_id: Option<String>,
+    pub parent_id: Option<CommentId>,
     /// Author.
     pub from: Option<CommentAuthor>,
     /// The media commented on.
@@ -119,8 +118,7 @@ pub struct Mention {
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub media_id: Option<String>,
     /// The comment, for comment mentions.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub comment_id: Option<String>,
+    pub comment_id: Option<CommentId>,
 }
 
 /// Story metrics (`story_insights`); `-1` means not available.

@@ -8,25 +8,26 @@ use crate::graph::RawJson;
 use crate::graph::serde_util::{
     null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum,
 };
+use crate::messenger::Mid;
 
 /// The event of a messaging item.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum MessagingEvent {
     /// `message` (also echoes, deleted and unsupported Instagram messages).
-    Message(Box<Message>),
+    Message(Box<ReceivedMessage>),
     /// `message_edit`.
     MessageEdit(MessageEdit),
     /// `postback`.
     Postback(Postback),
     /// `delivery`.
-    Delivery(Delivery),
+    Delivery(MessageDelivery),
     /// `read`.
     Read(Read),
     /// `reaction`.
-    Reaction(Reaction),
+    Reaction(MessageReaction),
     /// `referral`.
-    Referral(Referral),
+    Referral(MessagingReferral),
     /// `optin`.
     Optin(Optin),
     /// `account_linking`.
@@ -84,23 +85,23 @@ impl MessagingEvent {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Message {
+pub struct ReceivedMessage {
     /// Message id (`m_…`).
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
     /// Text.
     pub text: Option<String>,
     /// The quick reply tapped.
-    pub quick_reply: Option<QuickReply>,
+    pub quick_reply: Option<ReceivedQuickReply>,
     /// The message replied to (or, on Instagram, the story).
     pub reply_to: Option<ReplyTo>,
     /// Attachments.
     #[serde(deserialize_with = "null_as_default")]
-    pub attachments: Vec<Attachment>,
+    pub attachments: Vec<ReceivedAttachment>,
     /// Sticker id (the "like" thumb is a sticker).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub sticker_id: Option<String>,
     /// Ad or link the message came from.
-    pub referral: Option<Referral>,
+    pub referral: Option<MessagingReferral>,
     /// Bot commands used.
     #[serde(deserialize_with = "null_as_default")]
     pub commands: Vec<Command>,
@@ -123,7 +124,7 @@ pub struct Message {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct QuickReply {
+pub struct ReceivedQuickReply {
     /// The payload the business set.
     pub payload: Option<String>,
 }
@@ -134,7 +135,7 @@ pub struct QuickReply {
 #[non_exhaustive]
 pub struct ReplyTo {
     /// The message replied to.
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
     /// Whether the user replied to their own message.
     pub is_self_reply: Option<bool>,
     /// Instagram: the story replied to.
@@ -190,7 +191,7 @@ string_enum! {
 /// An attachment of a message.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
-pub struct Attachment {
+pub struct ReceivedAttachment {
     /// Its type.
     #[serde(rename = "type", default = "unknown_attachment")]
     pub kind: AttachmentType,
@@ -260,7 +261,7 @@ pub struct Command {
 #[non_exhaustive]
 pub struct MessageEdit {
     /// The edited message.
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
     /// The new text.
     pub text: Option<String>,
     /// How many times it was edited.
@@ -274,23 +275,23 @@ pub struct MessageEdit {
 #[non_exhaustive]
 pub struct Postback {
     /// Message id.
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
     /// Button title.
     pub title: Option<String>,
     /// The payload the business set.
     pub payload: Option<String>,
     /// The referral, for get-started taps from a link or ad.
-    pub referral: Option<Referral>,
+    pub referral: Option<MessagingReferral>,
 }
 
 /// `delivery`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Delivery {
+pub struct MessageDelivery {
     /// Delivered messages (may be absent).
     #[serde(deserialize_with = "null_as_default")]
-    pub mids: Vec<String>,
+    pub mids: Vec<Mid>,
     /// Everything before this time was delivered.
     pub watermark: Option<Timestamp>,
 }
@@ -303,16 +304,16 @@ pub struct Read {
     /// Messenger: everything before this time was read.
     pub watermark: Option<Timestamp>,
     /// Instagram: the last message read.
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
 }
 
 /// `reaction`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Reaction {
+pub struct MessageReaction {
     /// The message reacted to.
-    pub mid: Option<String>,
+    pub mid: Option<Mid>,
     /// `react` or `unreact`.
     pub action: Option<String>,
     /// `smile`, `angry`, `sad`, `wow`, `love`, `like`, `dislike`, `laugh`, `other`.
@@ -325,7 +326,7 @@ pub struct Reaction {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Referral {
+pub struct MessagingReferral {
     /// The `ref` parameter.
     #[serde(rename = "ref")]
     pub reference: Option<String>,

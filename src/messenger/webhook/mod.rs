@@ -18,26 +18,29 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::Timestamp;
 use crate::graph::RawJson;
+use crate::messenger::{CommentId, Mid};
 use serde_json::Value;
 
 use crate::graph::serde_util::{flag, null_as_default, opt_string_or_integer, text_at};
 
-pub use changes::{Change, ChangeValue, Comment, CommentAuthor, CommentMedia, Mention, StoryInsights};
+pub use changes::{
+    Comment, CommentAuthor, CommentMedia, Mention, MessengerChange, MessengerChangeValue, StoryInsights,
+};
 pub use messaging::*;
 
 /// A parsed Messenger or Instagram webhook body.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Payload {
+pub struct MessengerPayload {
     /// Every `entry[]`, in order.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<MessengerEntry>,
 }
 
 /// One `entry[]`: events of one Page or Instagram account.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Entry {
+pub struct MessengerEntry {
     /// The Page id or Instagram professional account id.
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub id: Option<String>,
@@ -51,7 +54,7 @@ pub struct Entry {
     pub standby: Vec<Messaging>,
     /// Changes of subscribed fields (Instagram comments, mentions, ...).
     #[serde(deserialize_with = "null_as_default")]
-    pub changes: Vec<Change>,
+    pub changes: Vec<MessengerChange>,
 }
 
 /// One `messaging[]` or `standby[]` item.
@@ -257,15 +260,15 @@ impl Messaging {
     }
 }
 
-impl Payload {
+impl MessengerPayload {
     /// General path: builds the payload from an already parsed `entry` array, element by
     /// element.
     pub(crate) fn from_json(entries: &[Value]) -> Self {
-        Self { entries: entries.iter().filter_map(Entry::from_json).collect() }
+        Self { entries: entries.iter().filter_map(MessengerEntry::from_json).collect() }
     }
 }
 
-impl Entry {
+impl MessengerEntry {
     fn from_json(value: &Value) -> Option<Self> {
         let object = value.as_object()?;
         let items = |key: &str| -> Vec<Messaging> {
@@ -284,7 +287,10 @@ impl Entry {
                     .filter_map(|c| {
                         let field = c.get("field").and_then(Value::as_str).unwrap_or("unknown").to_owned();
                         let raw = RawJson::from_value(c.get("value").unwrap_or(&Value::Null));
-                        c.is_object().then(|| Change { value: ChangeValue::from_raw(&field, raw), field })
+                        c.is_object().then(|| MessengerChange {
+                            value: MessengerChangeValue::from_raw(&field, raw),
+                            field,
+                        })
                     })
                     .collect()
             })
@@ -302,11 +308,11 @@ impl Entry {
 /// One event of a Messenger or Instagram webhook, borrowing from the parsed payload.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub enum Event<'a> {
+pub enum MessengerEvent<'a> {
     /// A `messaging[]` item (`standby == false`) or a `standby[]` item (`standby == true`).
     Messaging {
         /// The entry (Page or Instagram account) it came in.
-        entry: &'a Entry,
+        entry: &'a MessengerEntry,
         /// The item.
         item: &'a Messaging,
         /// Whether it came in `standby[]`: another app owns the conversation.
@@ -315,15 +321,15 @@ pub enum Event<'a> {
     /// A `changes[]` item.
     Change {
         /// The entry it came in.
-        entry: &'a Entry,
+        entry: &'a MessengerEntry,
         /// The change.
-        change: &'a Change,
+        change: &'a MessengerChange,
     },
 }
 
-impl<'a> Event<'a> {
+impl<'a> MessengerEvent<'a> {
     /// The entry the event came in.
-    pub fn entry(&self) -> &'a Entry {
+    pub fn entry(&self) -> &'a MessengerEntry {
         match *self {
             Self::Messaging { entry, .. } | Self::Change { entry, .. } => entry,
         }
@@ -345,7 +351,7 @@ impl<'a> Event<'a> {
         match *self {
             Self::Messaging { item, .. } => item.sender.as_ref().and_then(Participant::id_or_user_ref),
             Self::Change { change, .. } => match &change.value {
-                ChangeValue::Comment(comment) => comment.from.as_ref().and_then(|f| f.id.as_deref()),
+                MessengerChangeValue::Comment(comment) => comment.from.as_ref().and_then(|f| f.id.as_deref()),
                 _ => None,
             },
         }
@@ -364,14 +370,14 @@ impl<'a> Event<'a> {
     pub fn message_id(&self) -> Option<&'a str> {
         match *self {
             Self::Messaging { item, .. } => match &item.event {
-                MessagingEvent::Message(m) => m.mid.as_deref(),
-                MessagingEvent::MessageEdit(e) => e.mid.as_deref(),
-                MessagingEvent::Postback(p) => p.mid.as_deref(),
-                MessagingEvent::Reaction(r) => r.mid.as_deref(),
+                MessagingEvent::Message(m) => m.mid.as_ref().map(Mid::as_str),
+                MessagingEvent::MessageEdit(e) => e.mid.as_ref().map(Mid::as_str),
+                MessagingEvent::Postback(p) => p.mid.as_ref().map(Mid::as_str),
+                MessagingEvent::Reaction(r) => r.mid.as_ref().map(Mid::as_str),
                 _ => None,
             },
             Self::Change { change, .. } => match &change.value {
-                ChangeValue::Comment(comment) => comment.id.as_deref(),
+                MessengerChangeValue::Comment(comment) => comment.id.as_ref().map(CommentId::as_str),
                 _ => None,
             },
         }
@@ -394,7 +400,7 @@ impl<'a> Event<'a> {
                 _ => None,
             },
             Self::Change { change, .. } => match &change.value {
-                ChangeValue::Comment(comment) => comment.text.as_deref(),
+                MessengerChangeValue::Comment(comment) => comment.text.as_deref(),
                 _ => None,
             },
         }
@@ -404,35 +410,35 @@ impl<'a> Event<'a> {
 /// Iterator over the events of a Messenger or Instagram payload: per entry, `messaging[]`, then
 /// `standby[]`, then `changes[]`.
 #[derive(Clone, Debug)]
-pub struct Events<'a> {
-    entries: &'a [Entry],
+pub struct MessengerEvents<'a> {
+    entries: &'a [MessengerEntry],
     entry: usize,
     item: usize,
 }
 
-impl<'a> Events<'a> {
-    pub(crate) fn new(payload: &'a Payload) -> Self {
+impl<'a> MessengerEvents<'a> {
+    pub(crate) fn new(payload: &'a MessengerPayload) -> Self {
         Self { entries: &payload.entries, entry: 0, item: 0 }
     }
 }
 
-impl<'a> Iterator for Events<'a> {
-    type Item = Event<'a>;
+impl<'a> Iterator for MessengerEvents<'a> {
+    type Item = MessengerEvent<'a>;
 
-    fn next(&mut self) -> Option<Event<'a>> {
+    fn next(&mut self) -> Option<MessengerEvent<'a>> {
         loop {
             let entry = self.entries.get(self.entry)?;
             let i = self.item;
             self.item += 1;
             let (m, s) = (entry.messaging.len(), entry.standby.len());
             if i < m {
-                return Some(Event::Messaging { entry, item: &entry.messaging[i], standby: false });
+                return Some(MessengerEvent::Messaging { entry, item: &entry.messaging[i], standby: false });
             }
             if i < m + s {
-                return Some(Event::Messaging { entry, item: &entry.standby[i - m], standby: true });
+                return Some(MessengerEvent::Messaging { entry, item: &entry.standby[i - m], standby: true });
             }
             if let Some(change) = entry.changes.get(i - m - s) {
-                return Some(Event::Change { entry, change });
+                return Some(MessengerEvent::Change { entry, change });
             }
             self.entry += 1;
             self.item = 0;

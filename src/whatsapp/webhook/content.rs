@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde::de::Deserializer;
 
-use super::messages::Message;
+use super::messages::InboundMessage;
 use crate::Timestamp;
 use crate::graph::serde_util::{
     null_as_default, opt_f64_lenient, opt_integer_or_string, opt_string_or_integer, string_enum,
@@ -46,7 +46,7 @@ pub struct Media {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Location {
+pub struct SharedLocation {
     /// Latitude.
     #[serde(deserialize_with = "opt_f64_lenient")]
     pub latitude: Option<f64>,
@@ -65,25 +65,25 @@ pub struct Location {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct ContactCard {
+pub struct SharedContact {
     /// Names.
-    pub name: Option<ContactName>,
+    pub name: Option<SharedContactName>,
     /// Birthday, `YYYY-MM-DD`.
     pub birthday: Option<String>,
     /// Addresses.
     #[serde(deserialize_with = "null_as_default")]
-    pub addresses: Vec<ContactAddress>,
+    pub addresses: Vec<SharedContactAddress>,
     /// Email addresses.
     #[serde(deserialize_with = "null_as_default")]
-    pub emails: Vec<ContactEmail>,
+    pub emails: Vec<SharedContactEmail>,
     /// Organization.
-    pub org: Option<ContactOrg>,
+    pub org: Option<SharedContactOrg>,
     /// Phone numbers.
     #[serde(deserialize_with = "null_as_default")]
-    pub phones: Vec<ContactPhone>,
+    pub phones: Vec<SharedContactPhone>,
     /// URLs.
     #[serde(deserialize_with = "null_as_default")]
-    pub urls: Vec<ContactUrl>,
+    pub urls: Vec<SharedContactUrl>,
 }
 
 /// A contact's names.
@@ -91,7 +91,7 @@ pub struct ContactCard {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactName {
+pub struct SharedContactName {
     pub formatted_name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -105,7 +105,7 @@ pub struct ContactName {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactAddress {
+pub struct SharedContactAddress {
     pub street: Option<String>,
     pub city: Option<String>,
     pub state: Option<String>,
@@ -122,7 +122,7 @@ pub struct ContactAddress {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactEmail {
+pub struct SharedContactEmail {
     pub email: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -133,7 +133,7 @@ pub struct ContactEmail {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactOrg {
+pub struct SharedContactOrg {
     pub company: Option<String>,
     pub department: Option<String>,
     pub title: Option<String>,
@@ -144,7 +144,7 @@ pub struct ContactOrg {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactPhone {
+pub struct SharedContactPhone {
     pub phone: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -158,7 +158,7 @@ pub struct ContactPhone {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct ContactUrl {
+pub struct SharedContactUrl {
     pub url: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -181,7 +181,7 @@ string_enum! {
 /// `interactive` content: the user's answer to an interactive message.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct Interactive {
+pub struct InteractiveReply {
     /// Which answer this is.
     #[serde(rename = "type")]
     pub kind: InteractiveType,
@@ -244,7 +244,7 @@ pub struct CallPermissionReply {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Button {
+pub struct TemplateButtonReply {
     /// The payload the business set on the button.
     pub payload: Option<String>,
     /// The button text.
@@ -255,14 +255,14 @@ pub struct Button {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Reaction {
+pub struct InboundReaction {
     /// The message reacted to.
     pub message_id: Option<MessageId>,
     /// The emoji.
     pub emoji: Option<String>,
 }
 
-impl Reaction {
+impl InboundReaction {
     /// Whether this removes an earlier reaction.
     pub fn is_removal(&self) -> bool {
         self.emoji.as_deref().is_none_or(str::is_empty)
@@ -333,7 +333,7 @@ pub struct System {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Unsupported {
+pub struct UnsupportedContent {
     /// The type WhatsApp did not deliver, such as `poll`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -346,7 +346,7 @@ pub struct Edit {
     /// The edited message.
     pub original_message_id: Option<MessageId>,
     /// The new version.
-    pub message: Option<Box<Message>>,
+    pub message: Option<Box<InboundMessage>>,
 }
 
 impl<'de> Deserialize<'de> for Edit {
@@ -356,7 +356,7 @@ impl<'de> Deserialize<'de> for Edit {
             #[serde(default)]
             original_message_id: Option<MessageId>,
             #[serde(default)]
-            message: Option<Message>,
+            message: Option<InboundMessage>,
         }
         let raw = Raw::deserialize(d)?;
         Ok(Self { original_message_id: raw.original_message_id, message: raw.message.map(Box::new) })
@@ -408,7 +408,7 @@ pub struct ReferredProduct {
 #[serde(default)]
 #[non_exhaustive]
 #[allow(missing_docs)]
-pub struct Referral {
+pub struct AdReferral {
     pub source_url: Option<String>,
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub source_id: Option<String>,

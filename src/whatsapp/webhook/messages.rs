@@ -8,8 +8,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::content::{
-    Button, ContactCard, Context, Edit, Interactive, Location, Media, Order, Reaction, Referral, Revoke,
-    System, Text, Unsupported,
+    AdReferral, Context, Edit, InboundReaction, InteractiveReply, Media, Order, Revoke, SharedContact,
+    SharedLocation, System, TemplateButtonReply, Text, UnsupportedContent,
 };
 use super::statuses::{NotificationError, Status};
 use crate::Timestamp;
@@ -29,7 +29,7 @@ pub struct MessagesValue {
     pub contacts: Vec<Contact>,
     /// Inbound messages.
     #[serde(deserialize_with = "null_as_default")]
-    pub messages: Vec<Message>,
+    pub messages: Vec<InboundMessage>,
     /// Status updates of messages the business sent.
     #[serde(deserialize_with = "null_as_default")]
     pub statuses: Vec<Status>,
@@ -46,7 +46,7 @@ impl MessagesValue {
         Self {
             metadata: value.get("metadata").and_then(|m| Metadata::deserialize(m).ok()),
             contacts: items("contacts").iter().filter_map(|c| Contact::deserialize(c).ok()).collect(),
-            messages: items("messages").iter().map(Message::from_json).collect(),
+            messages: items("messages").iter().map(InboundMessage::from_json).collect(),
             statuses: items("statuses").iter().map(Status::from_json).collect(),
             errors: items("errors").iter().map(NotificationError::from_json).collect(),
         }
@@ -151,7 +151,7 @@ string_enum! {
 /// An inbound message.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Message {
+pub struct InboundMessage {
     /// The sender's WhatsApp id (phone number); absent for users known only by a BSUID.
     pub from: Option<String>,
     /// The sender's business-scoped user id.
@@ -167,19 +167,19 @@ pub struct Message {
     /// What the message replies to or was forwarded from.
     pub context: Option<Box<Context>>,
     /// Click-to-WhatsApp ad or post the conversation started from.
-    pub referral: Option<Box<Referral>>,
+    pub referral: Option<Box<AdReferral>>,
     /// Errors, on `unsupported` messages.
     pub errors: Vec<NotificationError>,
     /// The group the message was sent in.
     pub group_id: Option<String>,
     /// The content, typed by `kind`.
-    pub content: Content,
+    pub content: InboundContent,
 }
 
 /// The content of an inbound message.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Content {
+pub enum InboundContent {
     /// `text`.
     Text(Text),
     /// `image`.
@@ -193,21 +193,21 @@ pub enum Content {
     /// `sticker`.
     Sticker(Box<Media>),
     /// `location`.
-    Location(Box<Location>),
+    Location(Box<SharedLocation>),
     /// `contacts`.
-    Contacts(Vec<ContactCard>),
+    Contacts(Vec<SharedContact>),
     /// `interactive`.
-    Interactive(Box<Interactive>),
+    Interactive(Box<InteractiveReply>),
     /// `button`.
-    Button(Button),
+    Button(TemplateButtonReply),
     /// `reaction`.
-    Reaction(Reaction),
+    Reaction(InboundReaction),
     /// `order`.
     Order(Box<Order>),
     /// `system`.
     System(Box<System>),
     /// `unsupported`.
-    Unsupported(Unsupported),
+    Unsupported(UnsupportedContent),
     /// `edit`.
     Edit(Edit),
     /// `revoke`.
@@ -219,7 +219,7 @@ pub enum Content {
     Unknown(RawJson),
 }
 
-impl Message {
+impl InboundMessage {
     /// A message that did not have the documented shape: the header fields that could be read,
     /// and the whole object as raw JSON.
     pub(super) fn from_json(value: &Value) -> Self {
@@ -237,7 +237,7 @@ impl Message {
             referral: None,
             errors: Vec::new(),
             group_id: text_at(value, "group_id"),
-            content: Content::Unknown(RawJson::from_value(value)),
+            content: InboundContent::Unknown(RawJson::from_value(value)),
         })
     }
 
@@ -249,8 +249,8 @@ impl Message {
     /// The text of the message: the body of a `text`, or of the new version of an `edit`.
     pub fn text(&self) -> Option<&str> {
         match &self.content {
-            Content::Text(text) => Some(&text.body),
-            Content::Edit(edit) => edit.message.as_deref().and_then(Message::text),
+            InboundContent::Text(text) => Some(&text.body),
+            InboundContent::Edit(edit) => edit.message.as_deref().and_then(InboundMessage::text),
             _ => None,
         }
     }
@@ -362,16 +362,16 @@ impl<'de> Deserialize<'de> for MessageKey {
 
 /// One pass over a message: header fields typed, the content object typed by its own key (so
 /// the order of `type` and content does not matter), unknown keys kept as raw JSON.
-impl<'de> Deserialize<'de> for Message {
+impl<'de> Deserialize<'de> for InboundMessage {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct MessageVisitor;
         impl<'de> Visitor<'de> for MessageVisitor {
-            type Value = Message;
+            type Value = InboundMessage;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a message object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Message, A::Error> {
-                let mut message = Message {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InboundMessage, A::Error> {
+                let mut message = InboundMessage {
                     from: None,
                     from_user_id: None,
                     from_parent_user_id: None,
@@ -382,13 +382,13 @@ impl<'de> Deserialize<'de> for Message {
                     referral: None,
                     errors: Vec::new(),
                     group_id: None,
-                    content: Content::Empty,
+                    content: InboundContent::Empty,
                 };
                 let mut kind: Option<MessageType> = None;
                 // Almost every message has exactly one content object: keep it inline, and any
                 // further ones in vectors that stay unallocated.
-                let mut first: Option<(ContentKey, Content)> = None;
-                let mut typed: Vec<(ContentKey, Content)> = Vec::new();
+                let mut first: Option<(ContentKey, InboundContent)> = None;
+                let mut typed: Vec<(ContentKey, InboundContent)> = Vec::new();
                 let mut raw: Vec<(String, RawJson)> = Vec::new();
                 while let Some(key) = map.next_key::<MessageKey>()? {
                     match key {
@@ -430,13 +430,13 @@ impl<'de> Deserialize<'de> for Message {
                         if let Some(i) = typed.iter().position(|(k, _)| k.name() == name) {
                             typed.swap_remove(i).1
                         } else if let Some(i) = raw.iter().position(|(k, _)| k == name) {
-                            Content::Unknown(raw.swap_remove(i).1)
+                            InboundContent::Unknown(raw.swap_remove(i).1)
                         } else if let Some((_, content)) = first {
                             content
                         } else if !raw.is_empty() {
-                            Content::Unknown(raw.swap_remove(0).1)
+                            InboundContent::Unknown(raw.swap_remove(0).1)
                         } else {
-                            Content::Empty
+                            InboundContent::Empty
                         }
                     }
                 };
@@ -461,33 +461,33 @@ impl<'de> DeserializeSeed<'de> for OptText {
 struct ContentSeed(ContentKey);
 
 impl<'de> DeserializeSeed<'de> for ContentSeed {
-    type Value = Option<Content>;
+    type Value = Option<InboundContent>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Content>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<InboundContent>, D::Error> {
         use ContentKey as C;
         fn opt<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
             d: D,
-            wrap: fn(T) -> Content,
-        ) -> Result<Option<Content>, D::Error> {
+            wrap: fn(T) -> InboundContent,
+        ) -> Result<Option<InboundContent>, D::Error> {
             Ok(Option::<T>::deserialize(d)?.map(wrap))
         }
         match self.0 {
-            C::Text => opt(d, Content::Text),
-            C::Image => opt(d, Content::Image),
-            C::Video => opt(d, Content::Video),
-            C::Audio => opt(d, Content::Audio),
-            C::Document => opt(d, Content::Document),
-            C::Sticker => opt(d, Content::Sticker),
-            C::Location => opt(d, Content::Location),
-            C::Contacts => opt(d, Content::Contacts),
-            C::Interactive => opt(d, Content::Interactive),
-            C::Button => opt(d, Content::Button),
-            C::Reaction => opt(d, Content::Reaction),
-            C::Order => opt(d, Content::Order),
-            C::System => opt(d, Content::System),
-            C::Unsupported => opt(d, Content::Unsupported),
-            C::Edit => opt(d, Content::Edit),
-            C::Revoke => opt(d, Content::Revoke),
+            C::Text => opt(d, InboundContent::Text),
+            C::Image => opt(d, InboundContent::Image),
+            C::Video => opt(d, InboundContent::Video),
+            C::Audio => opt(d, InboundContent::Audio),
+            C::Document => opt(d, InboundContent::Document),
+            C::Sticker => opt(d, InboundContent::Sticker),
+            C::Location => opt(d, InboundContent::Location),
+            C::Contacts => opt(d, InboundContent::Contacts),
+            C::Interactive => opt(d, InboundContent::Interactive),
+            C::Button => opt(d, InboundContent::Button),
+            C::Reaction => opt(d, InboundContent::Reaction),
+            C::Order => opt(d, InboundContent::Order),
+            C::System => opt(d, InboundContent::System),
+            C::Unsupported => opt(d, InboundContent::Unsupported),
+            C::Edit => opt(d, InboundContent::Edit),
+            C::Revoke => opt(d, InboundContent::Revoke),
         }
     }
 }

@@ -82,39 +82,39 @@ string_enum! {
 /// A parsed WhatsApp webhook body.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Payload {
+pub struct WhatsAppPayload {
     /// Every `entry[]`, in order.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<WhatsAppEntry>,
 }
 
 /// One `entry[]`: the changes of one WhatsApp Business Account.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-pub struct Entry {
+pub struct WhatsAppEntry {
     /// The WABA id.
     pub id: Option<WabaId>,
     /// `time`, sent on some fields only.
     pub time: Option<Timestamp>,
     /// Every `changes[]`, in order.
     #[serde(deserialize_with = "null_as_default")]
-    pub changes: Vec<Change>,
+    pub changes: Vec<WhatsAppChange>,
 }
 
 /// One `changes[]` item: a `field` and its `value`.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Change {
+pub struct WhatsAppChange {
     /// The subscription field, such as `messages` or `account_update`; unknown fields verbatim.
     pub field: Field,
     /// The value, typed by field.
-    pub value: ChangeValue,
+    pub value: WhatsAppChangeValue,
 }
 
 /// The value of a change, typed by its field.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum ChangeValue {
+pub enum WhatsAppChangeValue {
     /// `messages`: inbound messages, statuses of sent messages, errors.
     Messages(MessagesValue),
     /// `message_template_status_update`.
@@ -146,7 +146,7 @@ pub enum ChangeValue {
     Unknown(RawJson),
 }
 
-impl ChangeValue {
+impl WhatsAppChangeValue {
     /// The messages value, for the `messages` field.
     pub fn as_messages(&self) -> Option<&MessagesValue> {
         match self {
@@ -172,28 +172,40 @@ impl ChangeValue {
 struct FieldSeed<'f>(&'f Field);
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = ChangeValue;
+    type Value = WhatsAppChangeValue;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChangeValue, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<WhatsAppChangeValue, D::Error> {
         Ok(match self.0 {
-            Field::Messages => ChangeValue::Messages(MessagesValue::deserialize(d)?),
-            Field::MessageTemplateStatusUpdate => ChangeValue::TemplateStatus(Deserialize::deserialize(d)?),
-            Field::MessageTemplateQualityUpdate => ChangeValue::TemplateQuality(Deserialize::deserialize(d)?),
+            Field::Messages => WhatsAppChangeValue::Messages(MessagesValue::deserialize(d)?),
+            Field::MessageTemplateStatusUpdate => {
+                WhatsAppChangeValue::TemplateStatus(Deserialize::deserialize(d)?)
+            }
+            Field::MessageTemplateQualityUpdate => {
+                WhatsAppChangeValue::TemplateQuality(Deserialize::deserialize(d)?)
+            }
             Field::MessageTemplateComponentsUpdate => {
-                ChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
+                WhatsAppChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
             }
-            Field::TemplateCategoryUpdate => ChangeValue::TemplateCategory(Deserialize::deserialize(d)?),
-            Field::PhoneNumberQualityUpdate => ChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?),
-            Field::PhoneNumberNameUpdate => ChangeValue::PhoneNumberName(Deserialize::deserialize(d)?),
-            Field::AccountUpdate => ChangeValue::Account(Deserialize::deserialize(d)?),
-            Field::AccountReviewUpdate => ChangeValue::AccountReview(Deserialize::deserialize(d)?),
-            Field::BusinessCapabilityUpdate => ChangeValue::BusinessCapability(Deserialize::deserialize(d)?),
-            Field::Security => ChangeValue::Security(Deserialize::deserialize(d)?),
-            Field::UserPreferences => ChangeValue::UserPreferences(Deserialize::deserialize(d)?),
+            Field::TemplateCategoryUpdate => {
+                WhatsAppChangeValue::TemplateCategory(Deserialize::deserialize(d)?)
+            }
+            Field::PhoneNumberQualityUpdate => {
+                WhatsAppChangeValue::PhoneNumberQuality(Deserialize::deserialize(d)?)
+            }
+            Field::PhoneNumberNameUpdate => {
+                WhatsAppChangeValue::PhoneNumberName(Deserialize::deserialize(d)?)
+            }
+            Field::AccountUpdate => WhatsAppChangeValue::Account(Deserialize::deserialize(d)?),
+            Field::AccountReviewUpdate => WhatsAppChangeValue::AccountReview(Deserialize::deserialize(d)?),
+            Field::BusinessCapabilityUpdate => {
+                WhatsAppChangeValue::BusinessCapability(Deserialize::deserialize(d)?)
+            }
+            Field::Security => WhatsAppChangeValue::Security(Deserialize::deserialize(d)?),
+            Field::UserPreferences => WhatsAppChangeValue::UserPreferences(Deserialize::deserialize(d)?),
             Field::SmbMessageEchoes | Field::MessageEchoes => {
-                ChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
+                WhatsAppChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
             }
-            _ => ChangeValue::Unknown(Deserialize::deserialize(d)?),
+            _ => WhatsAppChangeValue::Unknown(Deserialize::deserialize(d)?),
         })
     }
 }
@@ -201,17 +213,17 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
 /// Fast path: a change in one pass. When `value` comes before `field` (as Meta sends it), the
 /// value is read as a messages value; a non-`messages` change in that order fails here and is
 /// parsed by the general path instead.
-impl<'de> Deserialize<'de> for Change {
+impl<'de> Deserialize<'de> for WhatsAppChange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct ChangeVisitor;
         impl<'de> Visitor<'de> for ChangeVisitor {
-            type Value = Change;
+            type Value = WhatsAppChange;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a change object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WhatsAppChange, A::Error> {
                 let mut field: Option<Field> = None;
-                let mut value: Option<ChangeValue> = None;
+                let mut value: Option<WhatsAppChangeValue> = None;
                 while let Some(key) = map.next_key::<ChangeKey>()? {
                     match key {
                         ChangeKey::Field => {
@@ -234,10 +246,10 @@ impl<'de> Deserialize<'de> for Change {
                 }
                 let field = field.ok_or_else(|| de::Error::missing_field("field"))?;
                 let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-                if field != Field::Messages && matches!(value, ChangeValue::Messages(_)) {
+                if field != Field::Messages && matches!(value, WhatsAppChangeValue::Messages(_)) {
                     return Err(de::Error::custom("value came before a non-messages field"));
                 }
-                Ok(Change { field, value })
+                Ok(WhatsAppChange { field, value })
             }
         }
         d.deserialize_map(ChangeVisitor)
@@ -270,21 +282,21 @@ impl<'de> Deserialize<'de> for ChangeKey {
     }
 }
 
-impl Payload {
+impl WhatsAppPayload {
     /// General path: builds the payload from an already parsed `entry` array, element by
     /// element.
     pub(crate) fn from_json(entries: &[Value]) -> Self {
-        Self { entries: entries.iter().filter_map(Entry::from_json).collect() }
+        Self { entries: entries.iter().filter_map(WhatsAppEntry::from_json).collect() }
     }
 }
 
-impl Entry {
+impl WhatsAppEntry {
     fn from_json(value: &Value) -> Option<Self> {
         let object = value.as_object()?;
         let changes = object
             .get("changes")
             .and_then(Value::as_array)
-            .map(|changes| changes.iter().filter_map(Change::from_json).collect())
+            .map(|changes| changes.iter().filter_map(WhatsAppChange::from_json).collect())
             .unwrap_or_default();
         Some(Self {
             id: text_at(value, "id").map(WabaId::new),
@@ -294,7 +306,7 @@ impl Entry {
     }
 }
 
-impl Change {
+impl WhatsAppChange {
     fn from_json(value: &Value) -> Option<Self> {
         let object = value.as_object()?;
         let field = object
@@ -302,27 +314,27 @@ impl Change {
             .and_then(Value::as_str)
             .map_or_else(|| Field::Unknown("unknown".to_owned()), Field::from);
         let value = object.get("value").unwrap_or(&Value::Null);
-        Some(Self { value: ChangeValue::from_json(&field, value), field })
+        Some(Self { value: WhatsAppChangeValue::from_json(&field, value), field })
     }
 }
 
 /// One event of a WhatsApp webhook, borrowing from the parsed payload.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub enum Event<'a> {
+pub enum WhatsAppEvent<'a> {
     /// An inbound message: `whatsapp.message.<type>`.
     Message {
         /// The entry (WABA) it came in.
-        entry: &'a Entry,
+        entry: &'a WhatsAppEntry,
         /// The value it came in (metadata, contacts).
         value: &'a MessagesValue,
         /// The message.
-        message: &'a Message,
+        message: &'a InboundMessage,
     },
     /// A status of a sent message: `whatsapp.status.<status>`.
     Status {
         /// The entry (WABA) it came in.
-        entry: &'a Entry,
+        entry: &'a WhatsAppEntry,
         /// The value it came in.
         value: &'a MessagesValue,
         /// The status.
@@ -331,7 +343,7 @@ pub enum Event<'a> {
     /// A value-level error: `whatsapp.error`.
     Error {
         /// The entry (WABA) it came in.
-        entry: &'a Entry,
+        entry: &'a WhatsAppEntry,
         /// The value it came in.
         value: &'a MessagesValue,
         /// The error.
@@ -340,15 +352,15 @@ pub enum Event<'a> {
     /// Any other change (and a `messages` change with nothing in it): `whatsapp.<field>`.
     Change {
         /// The entry (WABA) it came in.
-        entry: &'a Entry,
+        entry: &'a WhatsAppEntry,
         /// The change.
-        change: &'a Change,
+        change: &'a WhatsAppChange,
     },
 }
 
-impl<'a> Event<'a> {
+impl<'a> WhatsAppEvent<'a> {
     /// The entry the event came in.
-    pub fn entry(&self) -> &'a Entry {
+    pub fn entry(&self) -> &'a WhatsAppEntry {
         match *self {
             Self::Message { entry, .. }
             | Self::Status { entry, .. }
@@ -415,23 +427,23 @@ impl<'a> Event<'a> {
 
 /// Iterator over the events of a WhatsApp payload, in body order.
 #[derive(Clone, Debug)]
-pub struct Events<'a> {
-    entries: &'a [Entry],
+pub struct WhatsAppEvents<'a> {
+    entries: &'a [WhatsAppEntry],
     entry: usize,
     change: usize,
     item: usize,
 }
 
-impl<'a> Events<'a> {
-    pub(crate) fn new(payload: &'a Payload) -> Self {
+impl<'a> WhatsAppEvents<'a> {
+    pub(crate) fn new(payload: &'a WhatsAppPayload) -> Self {
         Self { entries: &payload.entries, entry: 0, change: 0, item: 0 }
     }
 }
 
-impl<'a> Iterator for Events<'a> {
-    type Item = Event<'a>;
+impl<'a> Iterator for WhatsAppEvents<'a> {
+    type Item = WhatsAppEvent<'a>;
 
-    fn next(&mut self) -> Option<Event<'a>> {
+    fn next(&mut self) -> Option<WhatsAppEvent<'a>> {
         loop {
             let entry = self.entries.get(self.entry)?;
             let Some(change) = entry.changes.get(self.change) else {
@@ -440,24 +452,24 @@ impl<'a> Iterator for Events<'a> {
                 self.item = 0;
                 continue;
             };
-            let ChangeValue::Messages(value) = &change.value else {
+            let WhatsAppChangeValue::Messages(value) = &change.value else {
                 self.change += 1;
-                return Some(Event::Change { entry, change });
+                return Some(WhatsAppEvent::Change { entry, change });
             };
             let (m, s, e) = (value.messages.len(), value.statuses.len(), value.errors.len());
             let i = self.item;
             self.item += 1;
             if m + s + e == 0 && i == 0 {
-                return Some(Event::Change { entry, change });
+                return Some(WhatsAppEvent::Change { entry, change });
             }
             if i < m {
-                return Some(Event::Message { entry, value, message: &value.messages[i] });
+                return Some(WhatsAppEvent::Message { entry, value, message: &value.messages[i] });
             }
             if i < m + s {
-                return Some(Event::Status { entry, value, status: &value.statuses[i - m] });
+                return Some(WhatsAppEvent::Status { entry, value, status: &value.statuses[i - m] });
             }
             if i < m + s + e {
-                return Some(Event::Error { entry, value, error: &value.errors[i - m - s] });
+                return Some(WhatsAppEvent::Error { entry, value, error: &value.errors[i - m - s] });
             }
             self.change += 1;
             self.item = 0;
