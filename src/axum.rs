@@ -8,7 +8,7 @@
 //! | mode | what `200` means |
 //! |---|---|
 //! | [`inbox`](WebhookRouter::inbox) (durable) | the events are stored in a [`Queue`](crate::delivery::Queue), deduped; nothing is lost after it |
-//! | [`handler`](WebhookRouter::handler) | fresh events handed to a spawned task: at most once |
+//! | [`handler`](WebhookRouter::handler) | fresh events handed to the handler (started, not finished): at most once |
 //! | [`channel`](WebhookRouter::channel) | fresh events placed in a bounded channel: at most once |
 //!
 //! [`VerifiedWebhook`] is the extractor behind it, for routes of your own; it must be
@@ -231,7 +231,9 @@ impl Delivery {
 
 /// Receives deliveries. Implemented for async closures `Fn(Delivery) -> impl Future<Output = ()>`.
 pub trait DeliveryHandler: Send + Sync + 'static {
-    /// Handles one delivery (runs in a spawned task after the `200` answer).
+    /// Handles one delivery. It starts before the `200` answer: the part up to its first wait
+    /// runs inline (a handler that finishes without waiting costs no task), the rest in a
+    /// spawned task that the answer does not wait for.
     fn handle(&self, delivery: Delivery) -> impl Future<Output = ()> + Send;
 }
 
@@ -309,7 +311,8 @@ impl WebhookRouter {
         self
     }
 
-    /// Hands each delivery with fresh events to `handler`, in a spawned task.
+    /// Hands each delivery with fresh events to `handler`: polled once inline, continued in a
+    /// spawned task if it waits. A panic in the handler is logged and never reaches the answer.
     ///
     /// At most once after the `200`: a handler that fails, or a process that dies while it
     /// runs, loses the events (Meta never redelivers a body it got `200` for). Use
@@ -425,7 +428,17 @@ async fn deliver(
         let delivery = Delivery { webhook, fresh, body };
         match (&state.sink, permit) {
             (Sink::Handler(handler), _) => {
-                tokio::spawn(handler(delivery));
+                let mut work = handler(delivery);
+                let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    futures_util::FutureExt::now_or_never(&mut work)
+                }));
+                match first {
+                    Ok(Some(())) => {}
+                    Ok(None) => {
+                        tokio::spawn(work);
+                    }
+                    Err(_) => tracing::error!("webhook handler panicked; its delivery is lost"),
+                }
             }
             (Sink::Channel(_), Some(permit)) => {
                 permit.send(delivery);

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -182,13 +182,40 @@ struct Inner {
     per_shard: usize,
     ttl: Duration,
     clock: SharedClock,
-    hasher: RandomState,
+    /// Two independently seeded hashers: a key is remembered by its 128-bit fingerprint, so
+    /// no key text is copied or kept (a false "duplicate" needs a 128-bit collision under
+    /// seeds drawn at start; keys come only from bodies Meta signed).
+    hashers: [foldhash::quality::RandomState; 2],
+}
+
+/// A key's 128-bit fingerprint.
+type Fingerprint = u128;
+
+/// Hashes a fingerprint by taking its low bits: it is already a hash.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    #[allow(clippy::cast_possible_truncation)] // the low half is the point
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
 }
 
 #[derive(Default)]
 struct Shard {
-    expiry: HashMap<Arc<str>, Timestamp>,
-    order: VecDeque<(Arc<str>, Timestamp)>,
+    expiry: HashMap<Fingerprint, Timestamp, BuildHasherDefault<Identity>>,
+    order: VecDeque<(Fingerprint, Timestamp)>,
 }
 
 impl fmt::Debug for InMemoryDeduplicator {
@@ -222,7 +249,7 @@ impl InMemoryDeduplicator {
                 per_shard,
                 ttl,
                 clock,
-                hasher: RandomState::new(),
+                hashers: Default::default(),
             }),
         }
     }
@@ -237,8 +264,13 @@ impl InMemoryDeduplicator {
         self.len() == 0
     }
 
-    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
-        let index = usize::try_from(self.inner.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+    fn fingerprint(&self, key: &str) -> Fingerprint {
+        let [high, low] = &self.inner.hashers;
+        (u128::from(high.hash_one(key)) << 64) | u128::from(low.hash_one(key))
+    }
+
+    fn shard(&self, fingerprint: Fingerprint) -> std::sync::MutexGuard<'_, Shard> {
+        let index = usize::try_from((fingerprint >> 64) % SHARDS as u128).unwrap_or(0);
         match self.inner.shards[index].lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -247,12 +279,14 @@ impl InMemoryDeduplicator {
 
     /// Forgets `key` (its entry in the expiry queue is skipped when swept).
     fn forget(&self, key: &str) {
-        self.shard(key).expiry.remove(key);
+        let fingerprint = self.fingerprint(key);
+        self.shard(fingerprint).expiry.remove(&fingerprint);
     }
 
     fn check(&self, key: &str) -> bool {
         let inner = &*self.inner;
         let now = inner.clock.now();
+        let key = self.fingerprint(key);
         let mut shard = self.shard(key);
         let shard = &mut *shard;
         // Sweep expired keys from the front (insertion order is expiry order: one TTL).
@@ -265,7 +299,7 @@ impl InMemoryDeduplicator {
             }
             shard.order.pop_front();
         }
-        if shard.expiry.get(key).is_some_and(|expiry| *expiry > now) {
+        if shard.expiry.get(&key).is_some_and(|expiry| *expiry > now) {
             return false;
         }
         while shard.expiry.len() >= inner.per_shard {
@@ -276,9 +310,8 @@ impl InMemoryDeduplicator {
                 shard.expiry.remove(&old);
             }
         }
-        let key: Arc<str> = Arc::from(key);
         let expiry = now.saturating_add(inner.ttl);
-        shard.expiry.insert(Arc::clone(&key), expiry);
+        shard.expiry.insert(key, expiry);
         shard.order.push_back((key, expiry));
         true
     }

@@ -113,12 +113,21 @@ impl<'a> Event<'a> {
 fn whatsapp_key(event: &whatsapp::webhook::WhatsAppEvent<'_>) -> Option<String> {
     use whatsapp::webhook::WhatsAppEvent as E;
     match event {
-        E::Message { message, .. } => Some(format!("whatsapp:message:{}", message.id.as_ref()?)),
+        E::Message { message, .. } => Some(concat(&["whatsapp:message:", message.id.as_ref()?.as_str()])),
         E::Status { status, .. } => {
-            Some(format!("whatsapp:status:{}:{}", status.id.as_ref()?, status.status))
+            Some(concat(&["whatsapp:status:", status.id.as_ref()?.as_str(), ":", status.status.as_str()]))
         }
         _ => None,
     }
+}
+
+/// Joins `parts` in one allocation (the WhatsApp keys are built for every event of every body).
+fn concat(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        key.push_str(part);
+    }
+    key
 }
 
 fn page_key(platform: Platform, event: &messenger::webhook::MessengerEvent<'_>) -> Option<String> {

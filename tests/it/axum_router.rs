@@ -213,6 +213,33 @@ async fn a_handler_runs_for_each_delivery() {
     assert_eq!(kinds, ["whatsapp.message.audio"]);
 }
 
+#[tokio::test]
+async fn a_handler_that_waits_finishes_after_the_answer_and_one_that_panics_spares_the_server() {
+    let (sender, mut rx) = mpsc::unbounded_channel::<usize>();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let router = WebhookRouter::new(Verifier::new(APP_SECRET), VERIFY_TOKEN)
+        .handler(move |delivery: Delivery| {
+            let sender = sender.clone();
+            let call = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(call != 0, "the first delivery's handler panics before its first wait");
+                // Waits: the rest runs in a task after the answer.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                sender.send(delivery.events().count()).unwrap();
+            }
+        })
+        .into_router();
+    let base = serve(router).await;
+    let first = post_signed(&base, &fixture("webhooks/whatsapp/wa_audio_voice_note.json")).await;
+    assert_eq!(first.status(), 200, "a panicking handler never turns into an error answer");
+    let second = post_signed(&base, &fixture(BATCH)).await;
+    assert_eq!(second.status(), 200);
+    let events = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert!(events > 1, "the batch's events reached the waiting handler: {events}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
 #[derive(Debug)]
 struct BrokenStore;
 
