@@ -123,6 +123,10 @@ impl<T: DeserializeOwned> Lazy<T> {
 }
 
 impl<T> Lazy<T> {
+    pub(crate) fn from_raw(raw: RawJson) -> Self {
+        Self { raw, _type: std::marker::PhantomData }
+    }
+
     /// The JSON as sent.
     pub fn raw(&self) -> &RawJson {
         &self.raw

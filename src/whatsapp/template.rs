@@ -45,6 +45,7 @@ pub struct Template {
     name: String,
     language: String,
     components: Vec<Component>,
+    body_only: bool,
 }
 
 /// A component of a template message with its parameters.
@@ -81,7 +82,7 @@ string_enum! {
         /// URL with a dynamic suffix (text parameter).
         Url = "url",
         /// Copy code (coupon code parameter).
-        CopyCode = "copy_code",
+        CopyCode = "COPY_CODE",
         /// Flow (action parameter).
         Flow = "flow",
         /// Catalog (action parameter).
@@ -338,7 +339,7 @@ impl Serialize for Component {
             Self::Button { sub_type, index, parameters } => {
                 map.serialize_entry("type", "button")?;
                 map.serialize_entry("sub_type", sub_type)?;
-                map.serialize_entry("index", &index.to_string())?;
+                map.serialize_entry("index", index)?;
                 map.serialize_entry("parameters", parameters)?;
             }
             Self::Carousel(cards) => {
@@ -370,10 +371,7 @@ impl Serialize for Template {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("name", &self.name)?;
-        map.serialize_entry(
-            "language",
-            &serde_json::json!({"code": self.language, "policy": "deterministic"}),
-        )?;
+        map.serialize_entry("language", &serde_json::json!({ "code": self.language }))?;
         if !self.components.is_empty() {
             map.serialize_entry("components", &self.components)?;
         }
@@ -384,7 +382,16 @@ impl Serialize for Template {
 impl Template {
     /// A template by name and language code (such as `en_US`).
     pub fn new(name: impl Into<String>, language: impl Into<String>) -> Self {
-        Self { name: name.into(), language: language.into(), components: Vec::new() }
+        Self { name: name.into(), language: language.into(), components: Vec::new(), body_only: false }
+    }
+
+    /// Declares that the template has a body and nothing else (no header, footer or buttons),
+    /// which lets each body text parameter run to 32,768 characters instead of 1,024. Only the
+    /// template's definition says so: a send carrying body parameters alone may still be for a
+    /// template with a static header, footer or buttons.
+    pub fn body_only(mut self) -> Self {
+        self.body_only = true;
+        self
     }
 
     /// Adds any component.
@@ -479,7 +486,13 @@ impl Template {
     pub fn validate(&self) -> Result<(), ValidationError> {
         not_empty("template.name", &self.name)?;
         not_empty("template.language.code", &self.language)?;
-        let body_only = self.components.iter().all(|c| matches!(c, Component::Body(_)));
+        let body_only = self.body_only;
+        if body_only && self.components.iter().any(|c| !matches!(c, Component::Body(_))) {
+            return Err(ValidationError::new(
+                "template.components",
+                Violation::Invalid("a body-only template takes body parameters only".into()),
+            ));
+        }
         let (mut named, mut positional) = (false, false);
         let mut check = |component: &Component| -> Result<(), ValidationError> {
             let (params, text_max, field): (&[Parameter], usize, &'static str) = match component {

@@ -272,3 +272,45 @@ fn business_capability_updates_type_meta_s_integers() {
     };
     assert_eq!(update.max_daily_conversations_per_business, Some(-1));
 }
+
+#[test]
+fn business_scoped_ids_preferences_and_identity_are_kept() {
+    use meta_messaging::whatsapp::webhook::{InboundContent, WhatsAppChangeValue};
+    let whatsapp = |file: &str| {
+        let Webhook::WhatsApp(payload) =
+            webhook::parse(&fixture(&format!("webhooks/whatsapp/{file}"))).unwrap()
+        else {
+            panic!("{file}: not whatsapp")
+        };
+        payload
+    };
+    let payload = whatsapp("wa_system_user_changed_user_id_parent.json");
+    let message = &payload.entries[0].changes[0].value.as_messages().unwrap().messages[0];
+    let InboundContent::System(system) = &message.content else { panic!("{:?}", message.content) };
+    assert_eq!(system.parent_user_id.as_deref(), Some("US.ENT.11815799212886844830"));
+    assert_eq!(system.previous_user_id.as_deref(), Some("US.10239842093842093842"));
+
+    // Both spellings Meta uses for the recipient's parent id land in one field.
+    let payload = whatsapp("wa_status_parent_recipient_user_id.json");
+    let status = &payload.entries[0].changes[0].value.as_messages().unwrap().statuses[0];
+    assert_eq!(status.recipient_parent_user_id.as_deref(), Some("US.ENT.11815799212886844830"));
+    let other = String::from_utf8(fixture("webhooks/whatsapp/wa_status_parent_recipient_user_id.json"))
+        .unwrap()
+        .replace("parent_recipient_user_id", "recipient_parent_user_id");
+    let Webhook::WhatsApp(payload) = webhook::parse(other.as_bytes()).unwrap() else { panic!() };
+    let status = &payload.entries[0].changes[0].value.as_messages().unwrap().statuses[0];
+    assert_eq!(status.recipient_parent_user_id.as_deref(), Some("US.ENT.11815799212886844830"));
+
+    let payload = whatsapp("wa_user_preferences_signup.json");
+    let WhatsAppChangeValue::UserPreferences(update) = &payload.entries[0].changes[0].value else { panic!() };
+    assert_eq!(update.user_preferences[0].signup_id.as_deref(), Some("1198437529381746"));
+    assert_eq!(update.user_preferences[0].value.as_deref(), Some("signup"));
+
+    let payload = whatsapp("wa_text_identity_acknowledged.json");
+    let message = &payload.entries[0].changes[0].value.as_messages().unwrap().messages[0];
+    let identity = message.identity.as_ref().and_then(|i| i.get()).expect("identity typed");
+    assert_eq!(identity.acknowledged, Some(true));
+    assert_eq!(identity.hash.as_deref(), Some("Sjvjlx8G6Z0="));
+    assert_eq!(identity.created_timestamp.map(|t| t.unix_millis()), Some(1_763_800_000_000));
+    assert_eq!(message.text(), Some("Olá"));
+}

@@ -4,8 +4,8 @@ use meta_messaging::ErrorKind;
 use meta_messaging::graph::{RetryPolicy, Violation};
 use meta_messaging::whatsapp::MessageId;
 use meta_messaging::whatsapp::message::{
-    ContactCard, Flow, Header, Location, MediaSource, Message, MessageStatus, ProductSection, Recipient,
-    ReplyButton, Row, Section,
+    ContactAddress, ContactCard, Flow, Header, Location, MediaSource, Message, MessageStatus, ProductSection,
+    Recipient, ReplyButton, Row, Section,
 };
 use meta_messaging::whatsapp::template::{Card, Component, Parameter, Template};
 use serde_json::{Value, json};
@@ -149,6 +149,75 @@ async fn location_and_contacts() {
     .await;
 }
 
+/// Meta's contact-card example, every documented field (Cloud API messages reference,
+/// <https://developers.facebook.com/docs/whatsapp/cloud-api/messages/contacts-messages>).
+#[tokio::test]
+async fn contact_card_with_every_documented_field() {
+    let card = ContactCard::new("John Smith")
+        .names("John", "Smith")
+        .middle_name("Edward")
+        .affixes("Dr.", "Jr.")
+        .birthday("1990-02-28")
+        .address(
+            ContactAddress::new()
+                .street("1 Hacker Way")
+                .city("Menlo Park")
+                .state("CA")
+                .zip("94025")
+                .country("United States", "us")
+                .kind("WORK"),
+        )
+        .email("j@example.com", Some("WORK"))
+        .org("Example Inc", Some("CTO"))
+        .department("Engineering")
+        .phone("+1 650 555 1234", Some("CELL"), Some("16505551234"))
+        .url("https://example.com", Some("WORK"));
+    assert_sends(
+        Message::contacts([card]),
+        json!({"type": "contacts", "contacts": [{
+            "name": {"formatted_name": "John Smith", "first_name": "John", "last_name": "Smith",
+                     "middle_name": "Edward", "suffix": "Jr.", "prefix": "Dr."},
+            "birthday": "1990-02-28",
+            "addresses": [{"street": "1 Hacker Way", "city": "Menlo Park", "state": "CA", "zip": "94025",
+                           "country": "United States", "country_code": "us", "type": "WORK"}],
+            "emails": [{"email": "j@example.com", "type": "WORK"}],
+            "org": {"company": "Example Inc", "department": "Engineering", "title": "CTO"},
+            "phones": [{"phone": "+1 650 555 1234", "type": "CELL", "wa_id": "16505551234"}],
+            "urls": [{"url": "https://example.com", "type": "WORK"}]
+        }]}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn voice_notes_product_body_and_flow_navigation_without_data() {
+    assert_sends(
+        Message::voice(MediaSource::id("1234567890")),
+        json!({"type": "audio", "audio": {"id": "1234567890", "voice": true}}),
+    )
+    .await;
+    assert_sends(
+        Message::product("194836987003835", "CAT-7").body("Our best seller").footer("Ships in 2 days"),
+        json!({"type": "interactive", "interactive": {"type": "product",
+            "body": {"text": "Our best seller"}, "footer": {"text": "Ships in 2 days"},
+            "action": {"catalog_id": "194836987003835", "product_retailer_id": "CAT-7"}}}),
+    )
+    .await;
+    // Meta requires `data` to be a non-empty object when present: `{}` sends none.
+    assert_sends(
+        Message::flow("Book now", Flow::by_id("1234", "tok-1", "Book").navigate("WELCOME", json!({}))),
+        json!({"type": "interactive", "interactive": {"type": "flow", "body": {"text": "Book now"},
+            "action": {"name": "flow", "parameters": {
+                "flow_message_version": "3", "flow_token": "tok-1", "flow_id": "1234", "flow_cta": "Book",
+                "flow_action": "navigate", "flow_action_payload": {"screen": "WELCOME"}}}}}),
+    )
+    .await;
+    let err = Message::flow("Book now", Flow::by_id("1234", "tok-1", "Book").navigate("WELCOME", json!([1])))
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.field(), "interactive.action.parameters.flow_action_payload.data");
+}
+
 #[tokio::test]
 async fn interactive_buttons_and_list() {
     assert_sends(
@@ -251,17 +320,17 @@ async fn template_with_every_parameter_kind() {
     assert_sends(
         Message::template(template),
         json!({"type": "template", "template": {
-            "name": "order_update", "language": {"code": "en_US", "policy": "deterministic"},
+            "name": "order_update", "language": {"code": "en_US"},
             "components": [
                 {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://x/y.jpg"}}]},
                 {"type": "body", "parameters": [
                     {"type": "text", "text": "Jessica"},
                     {"type": "currency", "currency": {"fallback_value": "$100.99", "code": "USD", "amount_1000": 100_990}},
                     {"type": "date_time", "date_time": {"fallback_value": "February 25, 1977"}}]},
-                {"type": "button", "sub_type": "quick_reply", "index": "0", "parameters": [{"type": "payload", "payload": "STOP"}]},
-                {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "order/8841"}]},
-                {"type": "button", "sub_type": "copy_code", "index": "2", "parameters": [{"type": "coupon_code", "coupon_code": "SAVE25"}]},
-                {"type": "button", "sub_type": "flow", "index": "3", "parameters": [{"type": "action", "action": {"flow_token": "t", "flow_action_data": {}}}]}
+                {"type": "button", "sub_type": "quick_reply", "index": 0, "parameters": [{"type": "payload", "payload": "STOP"}]},
+                {"type": "button", "sub_type": "url", "index": 1, "parameters": [{"type": "text", "text": "order/8841"}]},
+                {"type": "button", "sub_type": "COPY_CODE", "index": 2, "parameters": [{"type": "coupon_code", "coupon_code": "SAVE25"}]},
+                {"type": "button", "sub_type": "flow", "index": 3, "parameters": [{"type": "action", "action": {"flow_token": "t", "flow_action_data": {}}}]}
             ]}}),
     )
     .await;
@@ -274,7 +343,7 @@ async fn template_named_parameters_documents_locations_and_carousel() {
         .body([Parameter::text("Ana").named("first_name")]);
     assert_sends(
         Message::template(template),
-        json!({"type": "template", "template": {"name": "welcome", "language": {"code": "en", "policy": "deterministic"},
+        json!({"type": "template", "template": {"name": "welcome", "language": {"code": "en"},
             "components": [
                 {"type": "header", "parameters": [{"type": "document", "parameter_name": "terms", "document": {"id": "55", "filename": "terms.pdf"}}]},
                 {"type": "body", "parameters": [{"type": "text", "parameter_name": "first_name", "text": "Ana"}]}]}}),
@@ -289,7 +358,7 @@ async fn template_named_parameters_documents_locations_and_carousel() {
     )]);
     assert_sends(
         Message::template(carousel),
-        json!({"type": "template", "template": {"name": "offers", "language": {"code": "en", "policy": "deterministic"},
+        json!({"type": "template", "template": {"name": "offers", "language": {"code": "en"},
             "components": [
                 {"type": "body", "parameters": [{"type": "text", "text": "you"}]},
                 {"type": "carousel", "cards": [{"card_index": 0, "components": [
@@ -301,16 +370,16 @@ async fn template_named_parameters_documents_locations_and_carousel() {
         Template::new("pickup", "en").header([Parameter::location(1.5, 2.5, "Depot", "1 Main St")]);
     assert_sends(
         Message::template(location),
-        json!({"type": "template", "template": {"name": "pickup", "language": {"code": "en", "policy": "deterministic"},
+        json!({"type": "template", "template": {"name": "pickup", "language": {"code": "en"},
             "components": [{"type": "header", "parameters": [{"type": "location", "location": {"latitude": 1.5, "longitude": 2.5, "name": "Depot", "address": "1 Main St"}}]}]}}),
     )
     .await;
     assert_sends(
         Message::template(Template::one_time_password("auth_code", "en_US", "123456")),
-        json!({"type": "template", "template": {"name": "auth_code", "language": {"code": "en_US", "policy": "deterministic"},
+        json!({"type": "template", "template": {"name": "auth_code", "language": {"code": "en_US"},
             "components": [
                 {"type": "body", "parameters": [{"type": "text", "text": "123456"}]},
-                {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "123456"}]}]}}),
+                {"type": "button", "sub_type": "url", "index": 0, "parameters": [{"type": "text", "text": "123456"}]}]}}),
     )
     .await;
 }
@@ -468,12 +537,30 @@ fn limits_are_checked_before_sending() {
         let (got, violation) = violation_of(message);
         assert_eq!(got, field, "{violation:?}");
     }
-    // A body-only template allows long text parameters.
-    assert!(
-        Message::template(Template::new("t", "en").body([Parameter::text(long(5000))])).validate().is_ok()
-    );
     let (_, violation) = violation_of(Message::text(long(4097)));
     assert_eq!(violation, Violation::TooLong { max: 4096, actual: 4097 });
+}
+
+#[test]
+fn the_long_body_limit_needs_a_template_declared_body_only() {
+    let long = |n: usize| "é".repeat(n);
+    // A template declared body-only allows long text parameters; body parameters alone do not
+    // say so (the template may have a static header, footer or buttons).
+    assert!(
+        Message::template(Template::new("t", "en").body_only().body([Parameter::text(long(5000))]))
+            .validate()
+            .is_ok()
+    );
+    let (field, violation) =
+        violation_of(Message::template(Template::new("t", "en").body([Parameter::text(long(1025))])));
+    assert_eq!(
+        (field.as_str(), violation),
+        ("template.components.body.parameters", Violation::TooLong { max: 1024, actual: 1025 })
+    );
+    let (field, _) = violation_of(Message::template(
+        Template::new("t", "en").body_only().header([Parameter::text("x")]).body([Parameter::text("y")]),
+    ));
+    assert_eq!(field, "template.components");
 }
 
 #[tokio::test]

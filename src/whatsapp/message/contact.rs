@@ -73,6 +73,87 @@ pub struct ContactCard {
     /// Organization.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<ContactOrg>,
+    /// Addresses.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub addresses: Vec<ContactAddress>,
+}
+
+/// An address of a contact card.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ContactAddress {
+    /// Street.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// ZIP or postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    /// Country name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Two-letter country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// `HOME` or `WORK`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl ContactAddress {
+    /// An empty address: set the parts you have.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the street.
+    #[must_use]
+    pub fn street(mut self, street: impl Into<String>) -> Self {
+        self.street = Some(street.into());
+        self
+    }
+
+    /// Sets the city.
+    #[must_use]
+    pub fn city(mut self, city: impl Into<String>) -> Self {
+        self.city = Some(city.into());
+        self
+    }
+
+    /// Sets the state.
+    #[must_use]
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+
+    /// Sets the ZIP or postal code.
+    #[must_use]
+    pub fn zip(mut self, zip: impl Into<String>) -> Self {
+        self.zip = Some(zip.into());
+        self
+    }
+
+    /// Sets the country name and its two-letter code.
+    #[must_use]
+    pub fn country(mut self, country: impl Into<String>, country_code: impl Into<String>) -> Self {
+        self.country = Some(country.into());
+        self.country_code = Some(country_code.into());
+        self
+    }
+
+    /// Sets the type (`HOME`, `WORK`).
+    #[must_use]
+    pub fn kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = Some(kind.into());
+        self
+    }
 }
 
 /// Names of a contact card.
@@ -87,6 +168,15 @@ pub struct ContactName {
     /// Last name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// Middle name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    /// Name suffix (`Jr.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    /// Name prefix (`Dr.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 /// A phone of a contact card.
@@ -182,6 +272,50 @@ impl ContactCard {
             department: None,
             title: title.map(str::to_owned),
         });
+        self
+    }
+
+    /// Sets the department (of the organization).
+    #[must_use]
+    pub fn department(mut self, department: impl Into<String>) -> Self {
+        self.org.get_or_insert_with(ContactOrg::default).department = Some(department.into());
+        self
+    }
+
+    /// Sets the first and last names.
+    #[must_use]
+    pub fn names(mut self, first_name: impl Into<String>, last_name: impl Into<String>) -> Self {
+        self.name.first_name = Some(first_name.into());
+        self.name.last_name = Some(last_name.into());
+        self
+    }
+
+    /// Sets the middle name.
+    #[must_use]
+    pub fn middle_name(mut self, middle_name: impl Into<String>) -> Self {
+        self.name.middle_name = Some(middle_name.into());
+        self
+    }
+
+    /// Sets the name prefix (`Dr.`) and suffix (`Jr.`); empty strings are left out.
+    #[must_use]
+    pub fn affixes(mut self, prefix: impl Into<String>, suffix: impl Into<String>) -> Self {
+        self.name.prefix = Some(prefix.into()).filter(|p| !p.is_empty());
+        self.name.suffix = Some(suffix.into()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the birthday, `YYYY-MM-DD`.
+    #[must_use]
+    pub fn birthday(mut self, birthday: impl Into<String>) -> Self {
+        self.birthday = Some(birthday.into());
+        self
+    }
+
+    /// Adds an address.
+    #[must_use]
+    pub fn address(mut self, address: ContactAddress) -> Self {
+        self.addresses.push(address);
         self
     }
 

@@ -554,13 +554,17 @@ impl Flow {
         Self { flow_id: None, flow_name: Some(flow_name.into()), ..Self::by_id("", flow_token, cta) }
     }
 
-    /// Opens `screen` with `data`.
+    /// Opens `screen` with `data` (a JSON object; `null` or `{}` sends no `data`, which Meta
+    /// requires to be a non-empty object when present).
     #[must_use]
     pub fn navigate(mut self, screen: impl Into<String>, data: serde_json::Value) -> Self {
         self.flow_action = Some(FlowAction::Navigate);
         let mut payload = serde_json::Map::new();
         payload.insert("screen".to_owned(), screen.into().into());
-        payload.insert("data".to_owned(), data);
+        let empty = data.is_null() || data.as_object().is_some_and(serde_json::Map::is_empty);
+        if !empty {
+            payload.insert("data".to_owned(), data);
+        }
         self.flow_action_payload = Some(payload.into());
         self
     }
@@ -593,6 +597,14 @@ impl Flow {
         not_empty("interactive.action.parameters.flow_token", &self.flow_token)?;
         not_empty("interactive.action.parameters.flow_cta", &self.flow_cta)?;
         max_chars("interactive.action.parameters.flow_cta", &self.flow_cta, limits::CTA_TEXT)?;
+        if let Some(data) = self.flow_action_payload.as_ref().and_then(|p| p.get("data")) {
+            if !data.is_object() {
+                return Err(ValidationError::new(
+                    "interactive.action.parameters.flow_action_payload.data",
+                    Violation::Invalid("must be a JSON object".into()),
+                ));
+            }
+        }
         if self.flow_action_payload.is_some() && self.flow_action != Some(FlowAction::Navigate) {
             return Err(ValidationError::new(
                 "interactive.action.parameters.flow_action_payload",

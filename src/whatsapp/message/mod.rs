@@ -223,6 +223,14 @@ impl Message {
         Self::media(MediaMessage::new(MediaKind::Audio, source.into()))
     }
 
+    /// A voice note: an OGG/Opus audio file shown with a play button and a transcript option
+    /// (`audio.voice: true`).
+    pub fn voice(source: impl Into<MediaSource>) -> Self {
+        let mut media = MediaMessage::new(MediaKind::Audio, source.into());
+        media.voice = true;
+        Self::media(media)
+    }
+
     /// A document.
     pub fn document(source: impl Into<MediaSource>) -> Self {
         Self::media(MediaMessage::new(MediaKind::Document, source.into()))
@@ -334,6 +342,15 @@ impl Message {
     pub fn header(mut self, header: impl Into<Header>) -> Self {
         if let Content::Interactive(interactive) = &mut self.content {
             interactive.header = Some(header.into());
+        }
+        self
+    }
+
+    /// Sets the body text of an interactive message (optional on a single product, required
+    /// on the others, which take it in their constructor).
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        if let Content::Interactive(interactive) = &mut self.content {
+            interactive.body = Some(body.into());
         }
         self
     }

@@ -204,6 +204,9 @@ pub struct UserPreference {
     /// `stop`, `resume`, `signup`.
     pub value: Option<String>,
     pub timestamp: Option<Timestamp>,
+    /// The sign-up this preference came from, on `signup` values.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub signup_id: Option<String>,
 }
 
 /// `smb_message_echoes` / `message_echoes`: messages the business sent from the WhatsApp

@@ -323,6 +323,8 @@ pub struct System {
     pub user_id: Option<String>,
     /// The previous business-scoped id.
     pub previous_user_id: Option<String>,
+    /// The user's parent business-scoped id, for businesses with several portfolios.
+    pub parent_user_id: Option<String>,
     /// The customer (legacy).
     pub customer: Option<String>,
     /// Identity hash (legacy).

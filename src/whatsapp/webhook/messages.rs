@@ -13,8 +13,8 @@ use super::content::{
 };
 use super::statuses::{NotificationError, Status};
 use crate::Timestamp;
-use crate::graph::RawJson;
 use crate::graph::serde_util::{null_as_default, opt_string_or_integer, string_enum, text_at};
+use crate::graph::{Lazy, RawJson};
 use crate::whatsapp::{MessageId, PhoneNumberId};
 
 /// The value of a `messages` change.
@@ -172,8 +172,24 @@ pub struct InboundMessage {
     pub errors: Vec<NotificationError>,
     /// The group the message was sent in.
     pub group_id: Option<String>,
+    /// The sender's identity check, when the business turned identity-change checks on
+    /// (legacy); typed on access with [`Lazy::get`].
+    pub identity: Option<Lazy<MessageIdentity>>,
     /// The content, typed by `kind`.
     pub content: InboundContent,
+}
+
+/// The `identity` of an inbound message: whether the sender's identity key is acknowledged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct MessageIdentity {
+    /// Whether the business acknowledged the current identity.
+    pub acknowledged: Option<bool>,
+    /// When the identity was created.
+    pub created_timestamp: Option<Timestamp>,
+    /// The identity hash.
+    pub hash: Option<String>,
 }
 
 /// The content of an inbound message.
@@ -237,6 +253,7 @@ impl InboundMessage {
             referral: None,
             errors: Vec::new(),
             group_id: text_at(value, "group_id"),
+            identity: value.get("identity").map(|v| Lazy::from_raw(RawJson::from_value(v))),
             content: InboundContent::Unknown(RawJson::from_value(value)),
         })
     }
@@ -268,6 +285,7 @@ enum MessageKey {
     Referral,
     Errors,
     GroupId,
+    Identity,
     Content(ContentKey),
     Other(String),
 }
@@ -336,6 +354,7 @@ impl<'de> Deserialize<'de> for MessageKey {
                     "referral" => MessageKey::Referral,
                     "errors" => MessageKey::Errors,
                     "group_id" => MessageKey::GroupId,
+                    "identity" => MessageKey::Identity,
                     "text" => MessageKey::Content(C::Text),
                     "image" => MessageKey::Content(C::Image),
                     "video" => MessageKey::Content(C::Video),
@@ -382,6 +401,7 @@ impl<'de> Deserialize<'de> for InboundMessage {
                     referral: None,
                     errors: Vec::new(),
                     group_id: None,
+                    identity: None,
                     content: InboundContent::Empty,
                 };
                 let mut kind: Option<MessageType> = None;
@@ -406,6 +426,7 @@ impl<'de> Deserialize<'de> for InboundMessage {
                             message.errors = map.next_value::<Option<_>>()?.unwrap_or_default();
                         }
                         MessageKey::GroupId => message.group_id = map.next_value_seed(OptText)?,
+                        MessageKey::Identity => message.identity = map.next_value()?,
                         MessageKey::Content(key) => {
                             if let Some(content) = map.next_value_seed(ContentSeed(key))? {
                                 if first.is_none() {

@@ -95,8 +95,9 @@ pub struct Status {
     /// The recipient's business-scoped user id.
     #[serde(default)]
     pub recipient_user_id: Option<String>,
-    /// The recipient's parent business-scoped user id.
-    #[serde(default)]
+    /// The recipient's parent business-scoped user id (also read from
+    /// `parent_recipient_user_id`, the other spelling in use).
+    #[serde(default, alias = "parent_recipient_user_id")]
     pub recipient_parent_user_id: Option<String>,
     /// `group` for group messages.
     #[serde(default)]
@@ -137,7 +138,8 @@ impl Status {
             timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
             recipient_id: text_at(value, "recipient_id"),
             recipient_user_id: text_at(value, "recipient_user_id"),
-            recipient_parent_user_id: None,
+            recipient_parent_user_id: text_at(value, "recipient_parent_user_id")
+                .or_else(|| text_at(value, "parent_recipient_user_id")),
             recipient_type: None,
             recipient_participant_id: None,
             recipient_participant_user_id: None,
