@@ -24,6 +24,7 @@ use crate::{AccessToken, AppSecret};
 
 const DEFAULT_BASE_URL: &str = "https://graph.facebook.com/";
 const DEFAULT_INSTAGRAM_BASE_URL: &str = "https://graph.instagram.com/";
+const DEFAULT_INSTAGRAM_OAUTH_BASE_URL: &str = "https://api.instagram.com/";
 /// Hosts (and their subdomains) that serve Meta's media and may receive the bearer token.
 const META_MEDIA_HOSTS: [&str; 6] =
     ["fbsbx.com", "facebook.com", "fbcdn.net", "whatsapp.net", "whatsapp.com", "cdninstagram.com"];
@@ -54,9 +55,12 @@ struct Shared {
     http: reqwest::Client,
     facebook_prefix: String,
     instagram_prefix: String,
+    instagram_oauth_prefix: String,
     facebook_origin: url::Origin,
+    instagram_origin: url::Origin,
     version: ApiVersion,
     app_secret: Option<AppSecret>,
+    instagram_app_secret: Option<AppSecret>,
     user_agent: Option<HeaderValue>,
     retry: RetryPolicy,
     budget: RetryBudget,
@@ -66,22 +70,27 @@ struct Shared {
     usage_gate: UsageGate,
 }
 
-/// An access token with its prepared `Authorization` header and `appsecret_proof`.
+/// An access token with its prepared `Authorization` header and the `appsecret_proof` of each
+/// app that may have issued it: the Facebook app's for `graph.facebook.com`, the Instagram app's
+/// for `graph.instagram.com` (Instagram Login has its own app id and secret).
 pub(crate) struct Credentials {
     pub(crate) token: AccessToken,
     header: Option<HeaderValue>,
-    proof: Option<String>,
+    facebook_proof: Option<String>,
+    instagram_proof: Option<String>,
 }
 
 impl Credentials {
-    fn new(token: AccessToken, app_secret: Option<&AppSecret>) -> Self {
+    fn new(token: AccessToken, shared: &Shared) -> Self {
         let header =
             HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).ok().map(|mut value| {
                 value.set_sensitive(true);
                 value
             });
-        let proof = app_secret.map(|secret| appsecret_proof(secret, &token));
-        Self { token, header, proof }
+        let facebook_proof = shared.app_secret.as_ref().map(|secret| appsecret_proof(secret, &token));
+        let instagram_proof =
+            shared.instagram_app_secret.as_ref().map(|secret| appsecret_proof(secret, &token));
+        Self { token, header, facebook_proof, instagram_proof }
     }
 }
 
@@ -137,7 +146,7 @@ impl Client {
     }
 
     pub(crate) fn credentials_for(&self, token: AccessToken) -> Arc<Credentials> {
-        Arc::new(Credentials::new(token, self.shared.app_secret.as_ref()))
+        Arc::new(Credentials::new(token, &self.shared))
     }
 
     /// A raw GET of a Graph path such as `/{id}` or `{id}/phone_numbers`.
@@ -363,6 +372,7 @@ impl Client {
                 let prefix = match host {
                     Host::Facebook => &shared.facebook_prefix,
                     Host::Instagram => &shared.instagram_prefix,
+                    Host::InstagramOAuth => &shared.instagram_oauth_prefix,
                 };
                 let mut full = String::with_capacity(prefix.len() + path.len());
                 full.push_str(prefix);
@@ -371,7 +381,18 @@ impl Client {
             }
             Target::Absolute(url) => url.clone(),
         };
-        let proof = credentials.and_then(|c| c.proof.as_deref());
+        // The proof of the app that issued the token, for the host that checks it; none for
+        // other hosts (media CDNs, customers' URLs) or a link that already carries one.
+        let proof = credentials.and_then(|c| match &spec.target {
+            Target::Graph { host: Host::Facebook, .. } => c.facebook_proof.as_deref(),
+            Target::Graph { host: Host::Instagram, .. } => c.instagram_proof.as_deref(),
+            Target::Absolute(link) if link.query_pairs().any(|(k, _)| k == "appsecret_proof") => None,
+            Target::Absolute(link) if link.origin() == shared.facebook_origin => c.facebook_proof.as_deref(),
+            Target::Absolute(link) if link.origin() == shared.instagram_origin => {
+                c.instagram_proof.as_deref()
+            }
+            Target::Graph { host: Host::InstagramOAuth, .. } | Target::Absolute(_) => None,
+        });
         if !spec.query.is_empty() || !spec.secret_query.is_empty() || proof.is_some() {
             let mut pairs = url.query_pairs_mut();
             for (key, value) in &spec.query {
@@ -456,8 +477,10 @@ fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> 
 pub struct ClientBuilder {
     access_token: Option<AccessToken>,
     app_secret: Option<AppSecret>,
+    instagram_app_secret: Option<AppSecret>,
     base_url: String,
     instagram_base_url: String,
+    instagram_oauth_base_url: String,
     version: ApiVersion,
     connect_timeout: Duration,
     attempt_timeout: Duration,
@@ -474,8 +497,10 @@ impl Default for ClientBuilder {
         Self {
             access_token: None,
             app_secret: None,
+            instagram_app_secret: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             instagram_base_url: DEFAULT_INSTAGRAM_BASE_URL.to_owned(),
+            instagram_oauth_base_url: DEFAULT_INSTAGRAM_OAUTH_BASE_URL.to_owned(),
             version: ApiVersion::DEFAULT,
             connect_timeout: Duration::from_secs(10),
             attempt_timeout: Duration::from_secs(30),
@@ -494,6 +519,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("has_access_token", &self.access_token.is_some())
             .field("has_app_secret", &self.app_secret.is_some())
+            .field("has_instagram_app_secret", &self.instagram_app_secret.is_some())
             .field("base_url", &self.base_url)
             .field("instagram_base_url", &self.instagram_base_url)
             .field("version", &self.version)
@@ -508,10 +534,20 @@ impl ClientBuilder {
         self
     }
 
-    /// The app secret: when set, every authenticated call carries `appsecret_proof`
-    /// (HMAC-SHA256 of the token), as Meta requires when "Require App Secret" is on.
+    /// The app secret: when set, every authenticated call to `graph.facebook.com` carries
+    /// `appsecret_proof` (HMAC-SHA256 of the token), as Meta requires when "Require App Secret"
+    /// is on.
     pub fn app_secret(mut self, secret: impl Into<AppSecret>) -> Self {
         self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// The Instagram app's secret (Instagram Login has its own app id and secret): when set,
+    /// authenticated calls to `graph.instagram.com` carry an `appsecret_proof` made with it.
+    /// Without it they carry none: a proof made with the Facebook app's secret is always wrong
+    /// there.
+    pub fn instagram_app_secret(mut self, secret: impl Into<AppSecret>) -> Self {
+        self.instagram_app_secret = Some(secret.into());
         self
     }
 
@@ -526,6 +562,13 @@ impl ClientBuilder {
     /// default.
     pub fn instagram_base_url(mut self, url: impl Into<String>) -> Self {
         self.instagram_base_url = url.into();
+        self
+    }
+
+    /// The base URL of Instagram Login's code exchange, `https://api.instagram.com/` by default
+    /// (unversioned).
+    pub fn instagram_oauth_base_url(mut self, url: impl Into<String>) -> Self {
+        self.instagram_oauth_base_url = url.into();
         self
     }
 
@@ -595,6 +638,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let facebook = normalize_base(&self.base_url)?;
         let instagram = normalize_base(&self.instagram_base_url)?;
+        let instagram_oauth = normalize_base(&self.instagram_oauth_base_url)?;
         let user_agent = match &self.user_agent {
             Some(agent) => Some(
                 HeaderValue::try_from(agent.as_str())
@@ -619,9 +663,12 @@ impl ClientBuilder {
             http,
             facebook_prefix: format!("{facebook}{}/", self.version),
             instagram_prefix: format!("{instagram}{}/", self.version),
+            instagram_oauth_prefix: instagram_oauth.to_string(),
             facebook_origin: facebook.origin(),
+            instagram_origin: instagram.origin(),
             version: self.version,
             app_secret: self.app_secret,
+            instagram_app_secret: self.instagram_app_secret,
             user_agent,
             retry: self.retry,
             budget: RetryBudget::new(),
@@ -630,8 +677,7 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
             usage_gate: UsageGate::new(self.usage_backoff),
         };
-        let credentials =
-            self.access_token.map(|token| Arc::new(Credentials::new(token, shared.app_secret.as_ref())));
+        let credentials = self.access_token.map(|token| Arc::new(Credentials::new(token, &shared)));
         Ok(Client { shared: Arc::new(shared), credentials })
     }
 }

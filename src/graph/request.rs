@@ -34,6 +34,10 @@ pub enum Host {
     /// [`instagram_base_url`](crate::ClientBuilder::instagram_base_url)), for Instagram API
     /// with Instagram Login.
     Instagram,
+    /// `api.instagram.com` (or the configured
+    /// [`instagram_oauth_base_url`](crate::ClientBuilder::instagram_oauth_base_url)),
+    /// unversioned: Instagram Login's code exchange.
+    InstagramOAuth,
 }
 
 /// Where a request goes.
@@ -184,6 +188,8 @@ struct Part {
 #[derive(Clone)]
 enum PartValue {
     Text(String),
+    /// A credential: sent like text, never shown by `Debug`.
+    Secret(secrecy::SecretString),
     File {
         bytes: Bytes,
         file_name: Option<String>,
@@ -202,6 +208,7 @@ impl fmt::Debug for PartValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            Self::Secret(_) => f.write_str("Secret([redacted])"),
             Self::File { bytes, file_name, mime } => f
                 .debug_struct("File")
                 .field("len", &bytes.len())
@@ -228,6 +235,18 @@ impl Multipart {
     #[must_use]
     pub fn text(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         self.parts.push(Part { name: name.into(), value: PartValue::Text(value.into()) });
+        self
+    }
+
+    /// Adds a credential field (a client secret, an authorization code): sent as text, never
+    /// shown by `Debug`.
+    #[must_use]
+    pub(crate) fn secret_text(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.parts.push(Part { name: name.into(), value: PartValue::Secret(value.into().into()) });
         self
     }
 
@@ -276,6 +295,9 @@ impl Multipart {
         for part in &self.parts {
             let field = match &part.value {
                 PartValue::Text(text) => reqwest::multipart::Part::text(text.clone()),
+                PartValue::Secret(secret) => {
+                    reqwest::multipart::Part::text(secrecy::ExposeSecret::expose_secret(secret).to_owned())
+                }
                 PartValue::File { bytes, file_name, mime } => {
                     let len = bytes.len() as u64;
                     let mut field =

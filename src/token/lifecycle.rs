@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{RecordInfo, RefreshMethod, StoreError, TokenRecord, TokenStore};
 use crate::clock::{SharedClock, system};
 use crate::graph::serde_util::opt_string_or_integer;
-use crate::graph::{Ack, GraphRequest, Host, RequestSpec};
+use crate::graph::{Ack, GraphRequest, Host, Multipart, RequestSpec};
 use crate::{AccessToken, AppSecret, Client, Timestamp};
 
 /// A token returned by `/oauth/access_token` or `refresh_access_token`.
@@ -48,6 +48,75 @@ impl TokenResponse {
     /// When the token expires, counted from `now`.
     pub fn expires_at(&self, now: Timestamp) -> Option<Timestamp> {
         self.expires_in.map(|s| now.saturating_add(Duration::from_secs(s)))
+    }
+}
+
+/// A short-lived Instagram user token (one hour) from Instagram Login's code exchange: exchange
+/// it for a long-lived one with [`OAuth::exchange_instagram_long_lived`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct InstagramToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// The Instagram user (professional account) id, in the app's scope.
+    pub user_id: Option<String>,
+    /// The permissions granted.
+    pub permissions: Vec<String>,
+}
+
+impl fmt::Debug for InstagramToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstagramToken")
+            .field("access_token", &self.access_token)
+            .field("user_id", &self.user_id)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
+}
+
+/// One token object of the code exchange.
+#[derive(Deserialize)]
+struct InstagramTokenFields {
+    access_token: AccessToken,
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    user_id: Option<String>,
+    #[serde(default)]
+    permissions: Option<Permissions>,
+}
+
+/// Permissions as Meta sends them: a comma-separated string or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Permissions {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// Business Login answers `{"data": [{...}]}`; the older flow answered the object itself.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum InstagramTokenShape {
+    Wrapped { data: Vec<InstagramTokenFields> },
+    Flat(InstagramTokenFields),
+}
+
+impl<'de> Deserialize<'de> for InstagramToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let fields = match InstagramTokenShape::deserialize(d)? {
+            InstagramTokenShape::Flat(fields) => fields,
+            InstagramTokenShape::Wrapped { data } => data
+                .into_iter()
+                .next()
+                .ok_or_else(|| serde::de::Error::custom("the code exchange answered no token"))?,
+        };
+        let permissions = match fields.permissions {
+            Some(Permissions::Text(text)) => {
+                text.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+            }
+            Some(Permissions::List(list)) => list,
+            None => Vec::new(),
+        };
+        Ok(Self { access_token: fields.access_token, user_id: fields.user_id, permissions })
     }
 }
 
@@ -196,6 +265,44 @@ impl OAuth {
         )
         .secret_query("input_token", token.expose_secret())
         .access_token(app_token)
+    }
+
+    /// Exchanges the code of an Instagram Login redirect (Business Login for Instagram) for a
+    /// short-lived Instagram user token: `POST api.instagram.com/oauth/access_token`, with the
+    /// same `redirect_uri`. Use the Instagram app's id and secret for this `OAuth`. The `#_`
+    /// Meta appends to the redirect is dropped from the code.
+    pub fn exchange_instagram_code(
+        &self,
+        code: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> GraphRequest<InstagramToken> {
+        let code = code.into();
+        let form = Multipart::new()
+            .text("client_id", self.app_id.clone())
+            .secret_text("client_secret", self.app_secret.expose_secret())
+            .text("grant_type", "authorization_code")
+            .text("redirect_uri", redirect_uri)
+            .secret_text("code", code.trim_end_matches("#_"));
+        GraphRequest::from_spec(
+            self.client.clone(),
+            RequestSpec::new(Method::POST, Host::InstagramOAuth, "oauth/access_token"),
+        )
+        .without_access_token()
+        .multipart(form)
+    }
+
+    /// Exchanges a short-lived Instagram user token for a long-lived one (60 days):
+    /// `GET graph.instagram.com/access_token?grant_type=ig_exchange_token`, with the Instagram
+    /// app's secret. Renew it later with [`refresh_instagram_token`](Self::refresh_instagram_token).
+    pub fn exchange_instagram_long_lived(&self, token: &AccessToken) -> GraphRequest<TokenResponse> {
+        GraphRequest::from_spec(
+            self.client.clone(),
+            RequestSpec::new(Method::GET, Host::Instagram, "access_token"),
+        )
+        .without_access_token()
+        .query("grant_type", "ig_exchange_token")
+        .secret_query("client_secret", self.app_secret.expose_secret())
+        .secret_query("access_token", token.expose_secret())
     }
 
     /// Refreshes a long-lived Instagram-Login token (at least 24 hours old) for another 60

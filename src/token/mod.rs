@@ -58,8 +58,8 @@ pub use encrypted::{EncryptedTokenStore, KeyEncryptionKey, LocalKek, ResealRepor
 pub use future::{GetFuture, GetResult};
 pub use keyring::{DataKey, KeyState, Keyring, MAX_SEALS_PER_KEY};
 pub use lifecycle::{
-    DebugToken, DebugTokenResponse, GranularScope, OAuth, RefreshOutcome, RefreshReport, Refresher,
-    TokenResponse,
+    DebugToken, DebugTokenResponse, GranularScope, InstagramToken, OAuth, RefreshOutcome, RefreshReport,
+    Refresher, TokenResponse,
 };
 pub use memory::InMemoryBlobStore;
 pub use sealed::FORMAT_VERSION;

@@ -143,6 +143,146 @@ async fn exchange_errors_hide_the_secrets_in_the_query() {
     assert!(!shown.contains(APP_SECRET) && !shown.contains("es-code-SECRET"), "{shown}");
 }
 
+/// Instagram Login end to end (Business Login for Instagram): the redirect's code for a
+/// short-lived token on `api.instagram.com`, that for a long-lived one on `graph.instagram.com`,
+/// then a refresh; responses as in Meta's Instagram Platform reference.
+#[tokio::test]
+async fn instagram_login_code_long_lived_exchange_and_refresh() {
+    const IG_APP_ID: &str = "990602627938098";
+    const IG_APP_SECRET: &str = "instagram-app-secret-31";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/access_token"))
+        .and(no_auth_header())
+        .and(|r: &Request| {
+            r.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("multipart/form-data"))
+        })
+        .and(|r: &Request| {
+            let body = String::from_utf8_lossy(&r.body);
+            let field =
+                |name: &str, value: &str| body.contains(&format!("name=\"{name}\"\r\n\r\n{value}\r\n"));
+            field("client_id", IG_APP_ID)
+                && field("client_secret", IG_APP_SECRET)
+                && field("grant_type", "authorization_code")
+                && field("redirect_uri", "https://example.com/ig/callback")
+                && field("code", "AQBx-code")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
+            "access_token": "IGQWRshort", "user_id": "17841400000000000",
+            "permissions": "instagram_business_basic,instagram_business_manage_messages"
+        }]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ig/v25.0/access_token"))
+        .and(no_auth_header())
+        .and(query_param("grant_type", "ig_exchange_token"))
+        .and(query_param("client_secret", IG_APP_SECRET))
+        .and(query_param("access_token", "IGQWRshort"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "IGQWRlong", "token_type": "bearer", "expires_in": 5_183_944}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ig/v25.0/refresh_access_token"))
+        .and(query_param("grant_type", "ig_refresh_token"))
+        .and(query_param("access_token", "IGQWRlong"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "IGQWRlonger", "token_type": "bearer", "expires_in": 5_184_000}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .instagram_base_url(format!("{}/ig", server.uri()))
+        .instagram_oauth_base_url(server.uri())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let oauth = client.oauth(IG_APP_ID, IG_APP_SECRET);
+    let request = oauth.exchange_instagram_code("AQBx-code#_", "https://example.com/ig/callback");
+    let shown = format!("{request:?}");
+    assert!(!shown.contains(IG_APP_SECRET) && !shown.contains("AQBx-code"), "{shown}");
+    let short = request.await.unwrap();
+    assert_eq!(short.access_token.expose_secret(), "IGQWRshort");
+    assert_eq!(short.user_id.as_deref(), Some("17841400000000000"));
+    assert_eq!(short.permissions, ["instagram_business_basic", "instagram_business_manage_messages"]);
+    assert!(!format!("{short:?}").contains("IGQWRshort"));
+    let long = oauth.exchange_instagram_long_lived(&short.access_token).await.unwrap();
+    assert_eq!((long.access_token.expose_secret(), long.expires_in), ("IGQWRlong", Some(5_183_944)));
+    let renewed = oauth.refresh_instagram_token(&long.access_token).await.unwrap();
+    assert_eq!(renewed.access_token.expose_secret(), "IGQWRlonger");
+}
+
+#[test]
+fn the_older_flat_code_exchange_answer_parses_too() {
+    let token: meta_messaging::token::InstagramToken =
+        serde_json::from_str(r#"{"access_token":"IGQVJ","user_id":17841400000000000}"#).unwrap();
+    assert_eq!(
+        (token.access_token.expose_secret(), token.user_id.as_deref()),
+        ("IGQVJ", Some("17841400000000000"))
+    );
+    assert!(serde_json::from_str::<meta_messaging::token::InstagramToken>(r#"{"data":[]}"#).is_err());
+}
+
+/// `appsecret_proof` comes from the secret of the app that issued the token, per host: the
+/// Facebook app's on `graph.facebook.com`, the Instagram app's on `graph.instagram.com`, and
+/// none there when only the Facebook app's secret is known.
+#[tokio::test]
+async fn appsecret_proof_uses_the_secret_of_each_host_s_app() {
+    use hmac::{Hmac, Mac};
+    let proof = |secret: &str, token: &str| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(token.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me"))
+        .and(query_param("appsecret_proof", proof("fb-secret", "TOKEN-1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ig/v25.0/me"))
+        .and(query_param("appsecret_proof", proof("ig-secret", "TOKEN-1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "2"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ig/v25.0/me"))
+        .and(wiremock::matchers::query_param_is_missing("appsecret_proof"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "3"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let builder = || {
+        Client::builder()
+            .base_url(server.uri())
+            .instagram_base_url(format!("{}/ig", server.uri()))
+            .access_token("TOKEN-1")
+            .app_secret("fb-secret")
+            .retry(fast_retry())
+    };
+    let both = builder().instagram_app_secret("ig-secret").build().unwrap();
+    let facebook_only = builder().build().unwrap();
+    let get = |client: &Client, host| client.get::<serde_json::Value>("me").host(host);
+    use meta_messaging::graph::Host;
+    assert_eq!(get(&both, Host::Facebook).await.unwrap()["id"], "1");
+    assert_eq!(get(&both, Host::Instagram).await.unwrap()["id"], "2");
+    assert_eq!(get(&facebook_only, Host::Facebook).await.unwrap()["id"], "1");
+    assert_eq!(get(&facebook_only, Host::Instagram).await.unwrap()["id"], "3");
+}
+
 fn record(
     tenant: &str,
     secret: &str,
