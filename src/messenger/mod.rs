@@ -31,8 +31,8 @@ use serde_json::json;
 
 use self::message::SendBody;
 use self::profile::{
-    ConversationMessage, ConversationSummary, Created, MessengerProfile, MessengerProfileResponse, Persona,
-    ProfileResult, SavedAttachment, UserProfile,
+    ConversationMessage, ConversationSummary, Created, MenuItem, MessengerProfile, MessengerProfileResponse,
+    Persona, ProfileResult, SavedAttachment, UserProfile,
 };
 use crate::Client;
 use crate::graph::serde_util::id_type;
@@ -222,6 +222,31 @@ impl SendTarget {
     }
 }
 
+fn validate_menu_item(item: &MenuItem) -> Result<(), ValidationError> {
+    use crate::graph::validate::{max_chars, not_empty};
+    match item {
+        MenuItem::Postback { title, payload } => {
+            not_empty("persistent_menu.call_to_actions.title", title)?;
+            max_chars("persistent_menu.call_to_actions.title", title, 30)?;
+            max_chars("persistent_menu.call_to_actions.payload", payload, 1000)
+        }
+        MenuItem::WebUrl { title, url, .. } => {
+            not_empty("persistent_menu.call_to_actions.title", title)?;
+            max_chars("persistent_menu.call_to_actions.title", title, 30)?;
+            if url.starts_with("https://") || url.starts_with("http://") {
+                Ok(())
+            } else {
+                Err(ValidationError::new(
+                    "persistent_menu.call_to_actions.url",
+                    Violation::Invalid("must be an http(s) url".into()),
+                ))
+            }
+        }
+        MenuItem::Nested { call_to_actions, .. } => call_to_actions.iter().try_for_each(validate_menu_item),
+        _ => Ok(()),
+    }
+}
+
 fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
     use crate::graph::validate::{max_chars, max_items};
     if let Some(greetings) = &profile.greeting {
@@ -247,8 +272,17 @@ fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
         }
     }
     if let Some(menus) = &profile.persistent_menu {
+        if !menus.iter().any(|m| m.locale == "default") {
+            return Err(ValidationError::new(
+                "persistent_menu",
+                Violation::Invalid("a default locale is required".into()),
+            ));
+        }
         for menu in menus {
             max_items("persistent_menu.call_to_actions", menu.call_to_actions.len(), 20)?;
+            for item in &menu.call_to_actions {
+                validate_menu_item(item)?;
+            }
         }
     }
     if let Some(domains) = &profile.whitelisted_domains {

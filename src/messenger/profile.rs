@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::serde_util::opt_string_or_integer;
+use crate::graph::serde_util::{opt_string_or_integer, string_enum};
 
 /// A persona (a human agent's name and picture shown on messages).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -137,8 +137,166 @@ pub struct PersistentMenu {
     /// Hide the text composer (menu only).
     #[serde(default)]
     pub composer_input_disabled: bool,
-    /// Up to 20 items: `{"type":"postback","title","payload"}` or `{"type":"web_url","title","url"}`.
-    pub call_to_actions: Vec<serde_json::Value>,
+    /// Up to 20 items.
+    #[serde(default)]
+    pub call_to_actions: Vec<MenuItem>,
+}
+
+string_enum! {
+    /// How tall a web view opens.
+    pub enum WebviewHeight {
+        /// A third of the screen.
+        Compact = "compact",
+        /// Half the screen.
+        Tall = "tall",
+        /// The whole screen.
+        Full = "full",
+    }
+}
+
+/// An item of a persistent menu.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MenuItem {
+    /// Sends a `postback` webhook with `payload` when tapped.
+    Postback {
+        /// Label (≤ 30 characters).
+        title: String,
+        /// Payload (≤ 1000 characters).
+        payload: String,
+    },
+    /// Opens a URL.
+    WebUrl {
+        /// Label (≤ 30 characters).
+        title: String,
+        /// The URL.
+        url: String,
+        /// How tall the web view opens.
+        webview_height_ratio: Option<WebviewHeight>,
+        /// Whether the page uses the Messenger Extensions SDK.
+        messenger_extensions: Option<bool>,
+        /// Where clients without the extensions go.
+        fallback_url: Option<String>,
+    },
+    /// A submenu (read from older menus; Meta no longer shows new nested items).
+    Nested {
+        /// Label.
+        title: String,
+        /// Its items.
+        call_to_actions: Vec<MenuItem>,
+    },
+    /// An item type this version does not model, as Meta sent it.
+    Unknown(serde_json::Value),
+}
+
+impl MenuItem {
+    /// A postback item.
+    pub fn postback(title: impl Into<String>, payload: impl Into<String>) -> Self {
+        Self::Postback { title: title.into(), payload: payload.into() }
+    }
+
+    /// A web URL item.
+    pub fn web_url(title: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::WebUrl {
+            title: title.into(),
+            url: url.into(),
+            webview_height_ratio: None,
+            messenger_extensions: None,
+            fallback_url: None,
+        }
+    }
+
+    /// Sets how tall a web URL item opens.
+    #[must_use]
+    pub fn webview_height(mut self, height: WebviewHeight) -> Self {
+        if let Self::WebUrl { webview_height_ratio, .. } = &mut self {
+            *webview_height_ratio = Some(height);
+        }
+        self
+    }
+
+    /// Its label, when it has one.
+    pub fn title(&self) -> Option<&str> {
+        match self {
+            Self::Postback { title, .. } | Self::WebUrl { title, .. } | Self::Nested { title, .. } => {
+                Some(title)
+            }
+            Self::Unknown(value) => value.get("title").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+impl Serialize for MenuItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if let Self::Unknown(value) = self {
+            return value.serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Self::Postback { title, payload } => {
+                map.serialize_entry("type", "postback")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("payload", payload)?;
+            }
+            Self::WebUrl { title, url, webview_height_ratio, messenger_extensions, fallback_url } => {
+                map.serialize_entry("type", "web_url")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("url", url)?;
+                if let Some(height) = webview_height_ratio {
+                    map.serialize_entry("webview_height_ratio", height)?;
+                }
+                if let Some(extensions) = messenger_extensions {
+                    map.serialize_entry("messenger_extensions", extensions)?;
+                }
+                if let Some(fallback) = fallback_url {
+                    map.serialize_entry("fallback_url", fallback)?;
+                }
+            }
+            Self::Nested { title, call_to_actions } => {
+                map.serialize_entry("type", "nested")?;
+                map.serialize_entry("title", title)?;
+                map.serialize_entry("call_to_actions", call_to_actions)?;
+            }
+            Self::Unknown(_) => unreachable!("serialized above"),
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for MenuItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            title: Option<String>,
+            payload: Option<String>,
+            url: Option<String>,
+            webview_height_ratio: Option<WebviewHeight>,
+            messenger_extensions: Option<bool>,
+            fallback_url: Option<String>,
+            call_to_actions: Option<Vec<MenuItem>>,
+        }
+        let value = serde_json::Value::deserialize(d)?;
+        let Ok(fields) = Fields::deserialize(&value) else { return Ok(Self::Unknown(value)) };
+        Ok(match (fields.kind.as_deref(), fields.title) {
+            (Some("postback"), Some(title)) => {
+                Self::Postback { title, payload: fields.payload.unwrap_or_default() }
+            }
+            (Some("web_url"), Some(title)) if fields.url.is_some() => Self::WebUrl {
+                title,
+                url: fields.url.unwrap_or_default(),
+                webview_height_ratio: fields.webview_height_ratio,
+                messenger_extensions: fields.messenger_extensions,
+                fallback_url: fields.fallback_url,
+            },
+            (Some("nested"), Some(title)) => {
+                Self::Nested { title, call_to_actions: fields.call_to_actions.unwrap_or_default() }
+            }
+            _ => Self::Unknown(value),
+        })
+    }
 }
 
 /// Get started button payload.
@@ -236,13 +394,20 @@ impl IceBreakers {
 }
 
 impl PersistentMenu {
-    /// A menu for a locale, items in Meta's shape.
-    pub fn new(locale: impl Into<String>, items: impl IntoIterator<Item = serde_json::Value>) -> Self {
+    /// A menu for a locale.
+    pub fn new(locale: impl Into<String>, items: impl IntoIterator<Item = MenuItem>) -> Self {
         Self {
             locale: locale.into(),
             composer_input_disabled: false,
             call_to_actions: items.into_iter().collect(),
         }
+    }
+
+    /// Hides the text composer: the user answers with the menu only.
+    #[must_use]
+    pub fn composer_input_disabled(mut self) -> Self {
+        self.composer_input_disabled = true;
+        self
     }
 }
 

@@ -6,7 +6,9 @@ use meta_messaging::messenger::message::{
     Attachment, AttachmentKind, AttachmentSource, Button, Element, Message, MessageTag, NotificationType,
     QuickReply, Recipient, SenderAction,
 };
-use meta_messaging::messenger::profile::{Greeting, IceBreaker, IceBreakers, MessengerProfile};
+use meta_messaging::messenger::profile::{
+    Greeting, IceBreaker, IceBreakers, MenuItem, MessengerProfile, PersistentMenu, WebviewHeight,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -321,6 +323,75 @@ async fn messenger_profile_get_set_delete() {
     assert_eq!(page.set_messenger_profile(&profile).await.unwrap().result.as_deref(), Some("success"));
     page.delete_messenger_profile(&["get_started", "greeting"]).await.unwrap();
     let no_default = MessengerProfile::new().greeting(Greeting::new("en_US", "Hi"));
+    assert_eq!(page.set_messenger_profile(&no_default).await.unwrap_err().kind(), ErrorKind::Validation);
+}
+
+/// Meta's persistent-menu example (Messenger Platform, "Persistent Menu"): set, read back
+/// typed, delete; items checked locally first.
+#[tokio::test]
+async fn persistent_menu_set_get_delete() {
+    let meta_menu = json!([{
+        "locale": "default",
+        "composer_input_disabled": false,
+        "call_to_actions": [
+            {"type": "postback", "title": "Talk to an agent", "payload": "CARE_HELP"},
+            {"type": "postback", "title": "Outfit suggestions", "payload": "CURATION"},
+            {"type": "web_url", "title": "Shop now", "url": "https://www.originalcoastclothing.com/", "webview_height_ratio": "full"}
+        ]
+    }]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(body_json(json!({"persistent_menu": meta_menu})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(query_param("fields", "persistent_menu"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"persistent_menu": [{
+            "locale": "default", "composer_input_disabled": false,
+            "call_to_actions": [
+                {"type": "postback", "title": "Talk to an agent", "payload": "CARE_HELP"},
+                {"type": "nested", "title": "More", "call_to_actions": [{"type": "postback", "title": "Hours", "payload": "HOURS"}]},
+                {"type": "game_play", "title": "Play"}
+            ]}]}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(body_json(json!({"fields": ["persistent_menu"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    let menu = PersistentMenu::new(
+        "default",
+        [
+            MenuItem::postback("Talk to an agent", "CARE_HELP"),
+            MenuItem::postback("Outfit suggestions", "CURATION"),
+            MenuItem::web_url("Shop now", "https://www.originalcoastclothing.com/")
+                .webview_height(WebviewHeight::Full),
+        ],
+    );
+    let profile = MessengerProfile::new().persistent_menu(menu);
+    assert_eq!(page.set_messenger_profile(&profile).await.unwrap().result.as_deref(), Some("success"));
+    let read = page.messenger_profile(&["persistent_menu"]).await.unwrap();
+    let items = &read.data[0].persistent_menu.as_ref().unwrap()[0].call_to_actions;
+    assert_eq!(items[0], MenuItem::postback("Talk to an agent", "CARE_HELP"));
+    let MenuItem::Nested { call_to_actions, .. } = &items[1] else { panic!("{:?}", items[1]) };
+    assert_eq!(call_to_actions[0].title(), Some("Hours"));
+    assert!(matches!(&items[2], MenuItem::Unknown(raw) if raw["type"] == "game_play"), "kept as sent");
+    page.delete_messenger_profile(&["persistent_menu"]).await.unwrap();
+
+    let too_long = MessengerProfile::new()
+        .persistent_menu(PersistentMenu::new("default", [MenuItem::postback("x".repeat(31), "P")]));
+    let err = page.set_messenger_profile(&too_long).await.unwrap_err();
+    assert_eq!(err.validation_error().unwrap().field(), "persistent_menu.call_to_actions.title");
+    let no_default = MessengerProfile::new().persistent_menu(PersistentMenu::new("en_US", []));
     assert_eq!(page.set_messenger_profile(&no_default).await.unwrap_err().kind(), ErrorKind::Validation);
 }
 
