@@ -25,17 +25,21 @@
 
 pub mod webhook;
 
+use serde::Deserialize;
+
 use reqwest::Method;
 
 use crate::Client;
 use crate::graph::serde_util::id_type;
-use crate::graph::{GraphRequest, Host, Page};
+use crate::graph::{Ack, GraphRequest, Host, Page};
 use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
+use crate::messenger::handover::{SecondaryReceiver, ThreadControlResult, ThreadOwnerAnswer};
 pub use crate::messenger::message::{
     Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
     QuickReply, Recipient, SendResponse, SenderAction, StructuredTemplate,
 };
+use crate::messenger::profile::Created;
 use crate::messenger::profile::{
     ConversationMessage, ConversationSummary, INSTAGRAM_PROFILE_FIELDS, IceBreakers, InstagramProfile,
     MessengerProfile, MessengerProfileResponse, ProfileResult,
@@ -62,6 +66,31 @@ impl From<&Igsid> for Recipient {
     fn from(id: &Igsid) -> Self {
         Self::Id(id.as_str().to_owned())
     }
+}
+
+id_type! {
+    /// An Instagram media id (a post, reel or story).
+    InstagramMediaId
+}
+
+/// The fields read by [`Instagram::comments`].
+pub const COMMENT_FIELDS: &str = "id,text,timestamp,username,hidden";
+
+/// A comment on a media, from [`Instagram::comments`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct MediaComment {
+    /// Its id: reply to it, hide it, delete it, or answer its author privately.
+    pub id: Option<CommentId>,
+    /// Its text.
+    pub text: Option<String>,
+    /// When it was written (ISO 8601).
+    pub timestamp: Option<String>,
+    /// The author's username.
+    pub username: Option<String>,
+    /// Whether it is hidden.
+    pub hidden: Option<bool>,
 }
 
 /// The `platform` parameter of Instagram's Messenger-profile calls.
@@ -162,6 +191,86 @@ impl Instagram {
     /// Removes the reaction.
     pub fn unreact(&self, to: impl Into<Recipient>, mid: impl Into<Mid>) -> GraphRequest<SendResponse> {
         self.target.react(&to.into(), &mid.into(), None)
+    }
+
+    /// The top-level comments of a media, newest first, 50 a page.
+    pub fn comments(&self, media_id: impl Into<InstagramMediaId>) -> GraphRequest<Page<MediaComment>> {
+        let mut spec = self.target.node_spec(Method::GET, media_id.into().as_str(), Some("comments"));
+        spec.query.push(("fields".into(), COMMENT_FIELDS.to_owned()));
+        self.target.request(spec)
+    }
+
+    /// Replies publicly to a top-level comment (`POST /{comment-id}/replies`); answers the new
+    /// comment's id.
+    pub fn reply_to_comment(
+        &self,
+        comment_id: impl Into<CommentId>,
+        message: impl Into<String>,
+    ) -> GraphRequest<Created> {
+        let message = message.into();
+        let mut spec = self.target.node_spec(Method::POST, comment_id.into().as_str(), Some("replies"));
+        if let Err(invalid) = crate::graph::validate::not_empty("message", &message) {
+            spec.fail(invalid.into());
+        }
+        spec.query.push(("message".into(), message));
+        self.target.request(spec)
+    }
+
+    /// Hides a comment from everyone but its author (`hide=true`), or shows it again.
+    pub fn hide_comment(&self, comment_id: impl Into<CommentId>, hide: bool) -> GraphRequest<Ack> {
+        let mut spec = self.target.node_spec(Method::POST, comment_id.into().as_str(), None);
+        spec.query.push(("hide".into(), hide.to_string()));
+        spec.idempotent = true;
+        self.target.request(spec)
+    }
+
+    /// Deletes a comment on one of the account's media.
+    pub fn delete_comment(&self, comment_id: impl Into<CommentId>) -> GraphRequest<Ack> {
+        self.target.request(self.target.node_spec(Method::DELETE, comment_id.into().as_str(), None))
+    }
+
+    /// Hands the conversation with `to` to another app (such as
+    /// [`INSTAGRAM_INBOX_APP_ID`](crate::messenger::handover::INSTAGRAM_INBOX_APP_ID)).
+    pub fn pass_thread_control(
+        &self,
+        to: impl Into<Recipient>,
+        target_app_id: impl Into<String>,
+        metadata: Option<String>,
+    ) -> GraphRequest<ThreadControlResult> {
+        self.target.pass_thread_control(&to.into(), &target_app_id.into(), metadata)
+    }
+
+    /// Takes the conversation back (the primary receiver only).
+    pub fn take_thread_control(
+        &self,
+        to: impl Into<Recipient>,
+        metadata: Option<String>,
+    ) -> GraphRequest<ThreadControlResult> {
+        self.target.take_thread_control(&to.into(), metadata)
+    }
+
+    /// Asks the owner of the conversation to pass it to this app.
+    pub fn request_thread_control(
+        &self,
+        to: impl Into<Recipient>,
+        metadata: Option<String>,
+    ) -> GraphRequest<ThreadControlResult> {
+        self.target.request_thread_control(&to.into(), metadata)
+    }
+
+    /// Gives up control of the conversation.
+    pub fn release_thread_control(&self, to: impl Into<Recipient>) -> GraphRequest<ThreadControlResult> {
+        self.target.release_thread_control(&to.into())
+    }
+
+    /// The app that controls the conversation with `user`.
+    pub fn thread_owner(&self, user: impl Into<Igsid>) -> GraphRequest<ThreadOwnerAnswer> {
+        self.target.thread_owner(user.into().as_str())
+    }
+
+    /// The apps with a secondary-receiver role.
+    pub fn secondary_receivers(&self) -> GraphRequest<Page<SecondaryReceiver>> {
+        self.target.secondary_receivers()
     }
 
     /// Reads the ice breakers.

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod handover;
 pub mod message;
 pub mod profile;
 pub mod webhook;
@@ -230,9 +231,15 @@ fn validate_menu_item(item: &MenuItem) -> Result<(), ValidationError> {
             max_chars("persistent_menu.call_to_actions.title", title, 30)?;
             max_chars("persistent_menu.call_to_actions.payload", payload, 1000)
         }
-        MenuItem::WebUrl { title, url, .. } => {
+        MenuItem::WebUrl { title, url, messenger_extensions, fallback_url, .. } => {
             not_empty("persistent_menu.call_to_actions.title", title)?;
             max_chars("persistent_menu.call_to_actions.title", title, 30)?;
+            if fallback_url.is_some() && *messenger_extensions != Some(true) {
+                return Err(ValidationError::new(
+                    "persistent_menu.call_to_actions.fallback_url",
+                    Violation::Invalid("only with messenger_extensions".into()),
+                ));
+            }
             if url.starts_with("https://") || url.starts_with("http://") {
                 Ok(())
             } else {
@@ -242,7 +249,12 @@ fn validate_menu_item(item: &MenuItem) -> Result<(), ValidationError> {
                 ))
             }
         }
-        MenuItem::Nested { call_to_actions, .. } => call_to_actions.iter().try_for_each(validate_menu_item),
+        MenuItem::Nested { .. } => Err(ValidationError::new(
+            "persistent_menu.call_to_actions.type",
+            Violation::Invalid(
+                "nested menus were removed in Graph API v8.0 (all versions since 2022-08-04)".into(),
+            ),
+        )),
         _ => Ok(()),
     }
 }
@@ -280,6 +292,12 @@ fn validate_profile(profile: &MessengerProfile) -> Result<(), ValidationError> {
         }
         for menu in menus {
             max_items("persistent_menu.call_to_actions", menu.call_to_actions.len(), 20)?;
+            if menu.composer_input_disabled && menu.call_to_actions.is_empty() {
+                return Err(ValidationError::new(
+                    "persistent_menu.call_to_actions",
+                    Violation::Invalid("required when the composer is disabled".into()),
+                ));
+            }
             for item in &menu.call_to_actions {
                 validate_menu_item(item)?;
             }

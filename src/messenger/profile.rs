@@ -178,7 +178,8 @@ pub enum MenuItem {
         /// Where clients without the extensions go.
         fallback_url: Option<String>,
     },
-    /// A submenu (read from older menus; Meta no longer shows new nested items).
+    /// A submenu, as older menus read back; Meta removed nested menus in Graph API v8.0
+    /// (all versions since 2022-08-04), so sending one is refused locally.
     Nested {
         /// Label.
         title: String,

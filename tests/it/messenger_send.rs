@@ -391,6 +391,13 @@ async fn persistent_menu_set_get_delete() {
         .persistent_menu(PersistentMenu::new("default", [MenuItem::postback("x".repeat(31), "P")]));
     let err = page.set_messenger_profile(&too_long).await.unwrap_err();
     assert_eq!(err.validation_error().unwrap().field(), "persistent_menu.call_to_actions.title");
+    // Nested items read back, but Meta refuses them since v8.0: refused locally.
+    let nested = read.data[0].persistent_menu.clone().unwrap().remove(0);
+    let err = page.set_messenger_profile(&MessengerProfile::new().persistent_menu(nested));
+    assert_eq!(
+        err.await.unwrap_err().validation_error().unwrap().field(),
+        "persistent_menu.call_to_actions.type"
+    );
     let no_default = MessengerProfile::new().persistent_menu(PersistentMenu::new("en_US", []));
     assert_eq!(page.set_messenger_profile(&no_default).await.unwrap_err().kind(), ErrorKind::Validation);
 }
@@ -652,4 +659,127 @@ async fn uploads_and_saved_attachments_are_checked_before_sending() {
         .unwrap_err();
     assert_eq!(err.validation_error().unwrap().field(), "message.attachment.payload.url");
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// Handover / Conversation Routing, requests and answers as in Meta's Handover Protocol
+/// reference (a routed take answers with the new owner instead of `success`).
+#[tokio::test]
+async fn thread_control_pass_take_request_release_and_owner() {
+    use meta_messaging::messenger::handover::PAGE_INBOX_APP_ID;
+    let server = MockServer::start().await;
+    let post = |edge: &str, body: Value, answer: Value| {
+        Mock::given(method("POST"))
+            .and(path(format!("/v25.0/{PAGE}/{edge}")))
+            .and(body_json(body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .expect(1)
+    };
+    post(
+        "pass_thread_control",
+        json!({"recipient": {"id": PSID}, "target_app_id": 263_902_037_430_900_u64, "metadata": "to a person"}),
+        json!({"success": true}),
+    )
+    .mount(&server)
+    .await;
+    post(
+        "take_thread_control",
+        json!({"recipient": {"id": PSID}}),
+        json!({"data": [{"thread_owner": {"app_id": "1234567890", "expiration": 1_766_000_000}}]}),
+    )
+    .mount(&server)
+    .await;
+    post(
+        "request_thread_control",
+        json!({"recipient": {"id": PSID}, "metadata": "please"}),
+        json!({"success": true}),
+    )
+    .mount(&server)
+    .await;
+    post("release_thread_control", json!({"recipient": {"id": PSID}}), json!({"success": true}))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/thread_owner")))
+        .and(query_param("recipient", PSID))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"thread_owner": {"app_id": 12_345_678_910_u64}}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/secondary_receivers")))
+        .and(query_param("fields", "id,name"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": "12345678910", "name": "David's Composer"}, {"id": "23456789101", "name": "Messenger Rocks"}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    assert!(
+        page.pass_thread_control(PSID, PAGE_INBOX_APP_ID, Some("to a person".into())).await.unwrap().success
+    );
+    let taken = page.take_thread_control(PSID, None).await.unwrap();
+    assert!(taken.success);
+    assert_eq!(taken.thread_owner.unwrap().app_id.as_deref(), Some("1234567890"));
+    assert!(page.request_thread_control(PSID, Some("please".into())).await.unwrap().success);
+    assert!(page.release_thread_control(PSID).await.unwrap().success);
+    let owner = page.thread_owner(PSID).await.unwrap().owner.unwrap();
+    assert_eq!(owner.app_id.as_deref(), Some("12345678910"));
+    let receivers: Vec<_> = page.secondary_receivers().items().try_collect().await.unwrap();
+    assert_eq!(receivers[1].name.as_deref(), Some("Messenger Rocks"));
+    // An empty recipient is refused before anything is sent.
+    let err = page.take_thread_control(Recipient::id(""), None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation);
+}
+
+/// Instagram comment moderation, per Meta's IG Comment reference: list, reply publicly, hide,
+/// unhide, delete.
+#[tokio::test]
+async fn instagram_comment_moderation() {
+    const COMMENT: &str = "17870913679156914";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ig/v25.0/17895695668004550/comments"))
+        .and(query_param("fields", "id,text,timestamp,username,hidden"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"timestamp": "2017-08-31T19:16:02+0000", "text": "This is awesome!", "id": COMMENT},
+            {"timestamp": "2017-08-31T18:10:30+0000", "text": "*Sniff*", "id": "17873440459141021", "hidden": true}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/ig/v25.0/{COMMENT}/replies")))
+        .and(query_param("message", "Thanks! Check your DMs"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "17873440459141021"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    for hide in ["true", "false"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/ig/v25.0/{COMMENT}")))
+            .and(query_param("hide", hide))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("DELETE"))
+        .and(path(format!("/ig/v25.0/{COMMENT}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let ig = client(&server).instagram(IG).with_instagram_login();
+    let comments: Vec<_> = ig.comments("17895695668004550").items().try_collect().await.unwrap();
+    assert_eq!(comments[0].id.as_ref().map(|c| c.as_str()), Some(COMMENT));
+    assert_eq!((comments[1].text.as_deref(), comments[1].hidden), (Some("*Sniff*"), Some(true)));
+    assert_eq!(ig.reply_to_comment(COMMENT, "Thanks! Check your DMs").await.unwrap().id, "17873440459141021");
+    ig.hide_comment(COMMENT, true).await.unwrap();
+    ig.hide_comment(COMMENT, false).await.unwrap();
+    ig.delete_comment(COMMENT).await.unwrap();
+    assert_eq!(ig.reply_to_comment(COMMENT, "").await.unwrap_err().kind(), ErrorKind::Validation);
 }

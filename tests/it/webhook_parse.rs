@@ -314,3 +314,34 @@ fn business_scoped_ids_preferences_and_identity_are_kept() {
     assert_eq!(identity.created_timestamp.map(|t| t.unix_millis()), Some(1_763_800_000_000));
     assert_eq!(message.text(), Some("Olá"));
 }
+
+#[test]
+fn handover_roles_and_instagram_shares_are_typed() {
+    use meta_messaging::messenger::webhook::{AttachmentType, MessagingEvent};
+    let page = |dir: &str, file: &str| {
+        let parsed = webhook::parse(&fixture(&format!("webhooks/{dir}/{file}"))).unwrap();
+        let (Webhook::Messenger(payload) | Webhook::Instagram(payload)) = parsed else { panic!("{file}") };
+        payload
+    };
+    let payload = page("messenger", "msgr_handover_app_roles.json");
+    let MessagingEvent::AppRoles(roles) = &payload.entries[0].messaging[0].event else { panic!() };
+    assert_eq!(roles["263902037430900"], ["secondary_receiver"]);
+    let payload = page("messenger", "msgr_handover_pass_thread_control.json");
+    let MessagingEvent::PassThreadControl(control) = &payload.entries[0].messaging[0].event else { panic!() };
+    assert!(control.new_owner_app_id.is_some());
+
+    let payload = page("instagram", "ig_message_ig_post.json");
+    let MessagingEvent::Message(message) = &payload.entries[0].messaging[0].event else { panic!() };
+    let attachment = &message.attachments[0];
+    assert_eq!(attachment.kind, AttachmentType::IgPost);
+    let post = attachment.payload.as_ref().unwrap();
+    assert_eq!(post.ig_post_media_id.as_deref(), Some("18139494541428835"));
+    assert_eq!(post.title.as_deref(), Some("Build a workspace you love"));
+
+    let payload = page("instagram", "ig_message_ig_story.json");
+    let MessagingEvent::Message(message) = &payload.entries[0].messaging[0].event else { panic!() };
+    let story = message.attachments[0].payload.as_ref().unwrap();
+    assert_eq!(message.attachments[0].kind, AttachmentType::IgStory);
+    assert_eq!(story.story_media_id.as_deref(), Some("3712283746209384571"));
+    assert!(story.story_media_url.as_deref().is_some_and(|u| u.starts_with("https://lookaside.fbsbx.com/")));
+}

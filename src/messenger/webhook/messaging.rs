@@ -38,8 +38,8 @@ pub enum MessagingEvent {
     TakeThreadControl(ThreadControl),
     /// `request_thread_control`.
     RequestThreadControl(ThreadControl),
-    /// `app_roles`: app id → roles.
-    AppRoles(Value),
+    /// `app_roles`: app id → roles (`primary_receiver`, `secondary_receiver`).
+    AppRoles(std::collections::BTreeMap<String, Vec<String>>),
     /// `policy_enforcement`.
     PolicyEnforcement(Value),
     /// An event key this version does not model, or an event without the documented shape:
@@ -183,6 +183,10 @@ string_enum! {
         Share = "share",
         /// Instagram story mention.
         StoryMention = "story_mention",
+        /// Instagram story shared into the chat (observed, undocumented).
+        IgStory = "ig_story",
+        /// Sticker (Messenger, from June 2026).
+        Sticker = "sticker",
         /// Appointment booking.
         AppointmentBooking = "appointment_booking",
     }
@@ -224,9 +228,17 @@ pub struct AttachmentPayload {
     pub coordinates: Option<Coordinates>,
     /// Title.
     pub title: Option<String>,
-    /// Reel video id.
+    /// Reel video id (`ig_reel`, `reel`).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub reel_video_id: Option<String>,
+    /// The shared post's media id (`ig_post`, legacy `share`).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub ig_post_media_id: Option<String>,
+    /// The shared story's media id (`ig_story`).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub story_media_id: Option<String>,
+    /// The shared story's media URL (`ig_story`, which does not use `url`).
+    pub story_media_url: Option<String>,
     /// Template payload: products and other elements.
     pub product: Option<Value>,
     /// Template type, for template attachments.
