@@ -20,6 +20,7 @@
 pub mod handover;
 pub mod message;
 pub mod profile;
+pub mod templates;
 pub mod webhook;
 
 pub use self::message::{

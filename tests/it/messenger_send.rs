@@ -4,7 +4,7 @@ use futures_util::TryStreamExt;
 use meta_messaging::ErrorKind;
 use meta_messaging::messenger::message::{
     Attachment, AttachmentKind, AttachmentSource, Button, Element, Message, MessageTag, NotificationType,
-    QuickReply, Recipient, SenderAction,
+    QuickReply, Recipient, SenderAction, UtilityParameter, UtilityTemplate,
 };
 use meta_messaging::messenger::profile::{
     Greeting, IceBreaker, IceBreakers, MenuItem, MessengerProfile, PersistentMenu, WebviewHeight,
@@ -135,14 +135,116 @@ async fn tags_utility_templates_and_user_refs() {
                "message": {"text": "An agent here"}}),
     )
     .await;
-    let template = json!({"name": "order_update", "language": {"code": "en"},
-                          "components": [{"type": "body", "parameters": [{"type": "text", "text": "confirmed"}]}]});
+    // Meta's utility-message examples: a body parameter and a postback button; a header, a
+    // named body parameter and a URL suffix.
     assert_page_send(
-        Message::utility_template(template.clone()),
-        PSID.into(),
-        json!({"recipient": {"id": PSID}, "messaging_type": "UTILITY", "message": {"template": template}}),
+        Message::utility_template(
+            UtilityTemplate::new("jaspers_market_order_confirmation_update_us", "en")
+                .body(["confirmed"])
+                .postback_button("12345"),
+        ),
+        "25381719828140932".into(),
+        json!({"recipient": {"id": "25381719828140932"}, "messaging_type": "UTILITY", "message": {"template": {
+            "name": "jaspers_market_order_confirmation_update_us", "language": {"code": "en"},
+            "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": "confirmed"}]},
+                {"type": "buttons", "parameters": [{"type": "POSTBACK", "payload": "12345"}]}]}}}),
     )
     .await;
+    assert_page_send(
+        Message::utility_template(
+            UtilityTemplate::new("order_delivery_update", "en")
+                .header_text("Order")
+                .body([UtilityParameter::named("order_id", "566701")])
+                .url_button("1234"),
+        ),
+        PSID.into(),
+        json!({"recipient": {"id": PSID}, "messaging_type": "UTILITY", "message": {"template": {
+            "name": "order_delivery_update", "language": {"code": "en"},
+            "components": [
+                {"type": "header", "parameters": [{"type": "text", "text": "Order"}]},
+                {"type": "body", "parameters": [{"type": "text", "text": "566701", "parameter_name": "order_id"}]},
+                {"type": "buttons", "parameters": [{"type": "URL", "url": "1234"}]}]}}}),
+    )
+    .await;
+}
+
+/// The Page's utility templates, per Meta's utility-messages guide: library search, a clone,
+/// one of the Page's own, the list.
+#[tokio::test]
+async fn utility_template_library_clone_create_and_list() {
+    use meta_messaging::messenger::templates::NewUtilityTemplate;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/message_template_library"))
+        .and(query_param("name_or_content", "order"))
+        .and(query_param("language", "en"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
+            "name": "order_confirmation_1", "language": "en", "category": "UTILITY", "topic": "ORDER_MANAGEMENT",
+            "usecase": "DELIVERY_CONFIRMATION", "industry": ["E_COMMERCE"],
+            "body": "{{1}}, your order was successfully delivered!\n\nYou can track your package and manage your order below.",
+            "body_params": ["John"], "body_param_types": ["TEXT"],
+            "buttons": [{"type": "URL", "text": "Manage order", "url": "https://www.example.com"}], "id": "7635027653257090"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(body_json(json!({
+            "name": "jaspers_market_order_confirmation_1", "category": "UTILITY", "language": "en_US",
+            "library_template_name": "order_confirmation_1",
+            "library_template_body_inputs": [{"type": "body", "text": "{{1}}, your order was successfully delivered!"}],
+            "library_template_button_inputs": [{"type": "URL", "text": "Manage your order", "url": {"base_url": "https://www.jaspersmarket.com/"}}]
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "102295129340398", "status": "APPROVED", "category": "UTILITY"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(body_json(json!({
+            "name": "jaspers_market_order_delivery_update_us", "language": "en", "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Good news! Your order #{{1}} is on its way. Thank you for your order!",
+                            "example": {"body_text": [["566701"]]}}]
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "104595129340398", "status": "APPROVED", "category": "UTILITY"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(query_param("name", "jaspers_market_order_delivery_update_us"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
+            "name": "jaspers_market_order_delivery_update_us", "language": "en", "category": "UTILITY",
+            "status": "APPROVED", "id": "104595129340398"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server).messenger(PAGE);
+    let library: Vec<_> =
+        page.utility_template_library("order", Some("en")).items().try_collect().await.unwrap();
+    assert_eq!((library[0].name.as_deref(), library[0].body_params.len()), (Some("order_confirmation_1"), 1));
+    let clone = NewUtilityTemplate::from_library("jaspers_market_order_confirmation_1", "en_US", "order_confirmation_1")
+        .body_input(json!({"type": "body", "text": "{{1}}, your order was successfully delivered!"}))
+        .button_input(json!({"type": "URL", "text": "Manage your order", "url": {"base_url": "https://www.jaspersmarket.com/"}}));
+    let created = page.create_utility_template(&clone).await.unwrap();
+    assert_eq!(
+        (created.id.as_deref(), created.status.as_deref()),
+        (Some("102295129340398"), Some("APPROVED"))
+    );
+    let own = NewUtilityTemplate::new("jaspers_market_order_delivery_update_us", "en").component(json!({
+        "type": "BODY", "text": "Good news! Your order #{{1}} is on its way. Thank you for your order!",
+        "example": {"body_text": [["566701"]]}}));
+    assert_eq!(page.create_utility_template(&own).await.unwrap().id.as_deref(), Some("104595129340398"));
+    let listed: Vec<_> = page
+        .utility_templates(Some("jaspers_market_order_delivery_update_us"))
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed[0].status.as_deref(), Some("APPROVED"));
+    let empty = NewUtilityTemplate::new("no_components", "en");
+    assert_eq!(page.create_utility_template(&empty).await.unwrap_err().kind(), ErrorKind::Validation);
 }
 
 #[tokio::test]
@@ -462,7 +564,7 @@ async fn messenger_limits_and_window_errors() {
         ),
         (Message::text("hi").tag(MessageTag::from("ACCOUNT_UPDATE")), "tag"),
         (Message::text("hi").metadata("x".repeat(1001)), "message.metadata"),
-        (Message::utility_template(json!({"language": {"code": "en"}})), "message.template.name"),
+        (Message::utility_template(UtilityTemplate::new("", "en")), "message.template.name"),
     ];
     for (message, field) in cases {
         let err = message.validate().unwrap_err();

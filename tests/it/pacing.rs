@@ -236,7 +236,7 @@ async fn whatsapp_sends_outside_the_window_fail_before_the_request() {
 
 #[tokio::test]
 async fn messenger_window_rules() {
-    use meta_messaging::messenger::message::{Message, MessageTag};
+    use meta_messaging::messenger::message::{Message, MessageTag, UtilityTemplate};
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
@@ -253,9 +253,7 @@ async fn messenger_window_rules() {
     let page = client(&server).messenger("496827783153891").with_guard(tracker);
     assert_eq!(page.send_text("7", "late").await.unwrap_err().kind(), ErrorKind::OutsideWindow);
     page.send("7", Message::text("an agent").tag(MessageTag::HumanAgent)).await.unwrap();
-    page.send("7", Message::utility_template(json!({"name": "order_update", "language": {"code": "en"}})))
-        .await
-        .unwrap();
+    page.send("7", Message::utility_template(UtilityTemplate::new("order_update", "en"))).await.unwrap();
     clock.advance(Duration::from_secs(6 * 86_400));
     assert_eq!(
         page.send("7", Message::text("x").tag(MessageTag::HumanAgent)).await.unwrap_err().kind(),

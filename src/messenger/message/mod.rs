@@ -7,6 +7,7 @@
 //! [`MessagingType::Utility`] templates. Limits are checked before sending.
 
 mod template;
+mod utility;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{ValidationError, Violation};
 
 pub use template::*;
+pub use utility::*;
 
 /// Send API limits.
 pub mod limits {
@@ -271,7 +273,7 @@ pub enum Content {
     /// A structured template.
     Template(StructuredTemplate),
     /// A Page utility template (with [`MessagingType::Utility`]).
-    UtilityTemplate(serde_json::Value),
+    UtilityTemplate(UtilityTemplate),
     /// Instagram's heart sticker.
     LikeHeart,
 }
@@ -356,8 +358,9 @@ impl Message {
         }))
     }
 
-    /// A Page utility template (`{name, language, components}`), sent as `UTILITY`.
-    pub fn utility_template(template: serde_json::Value) -> Self {
+    /// A Page utility template, sent as `UTILITY` (the template must be approved for the Page;
+    /// see [`Messenger::create_utility_template`](crate::messenger::Messenger::create_utility_template)).
+    pub fn utility_template(template: UtilityTemplate) -> Self {
         let mut message = Self::new(Content::UtilityTemplate(template));
         message.messaging_type = MessagingType::Utility;
         message
@@ -467,11 +470,7 @@ impl Message {
                 }
             }
             Content::Template(template) => template.validate()?,
-            Content::UtilityTemplate(template) => {
-                if template.get("name").and_then(serde_json::Value::as_str).is_none_or(str::is_empty) {
-                    return Err(ValidationError::new("message.template.name", Violation::Missing));
-                }
-            }
+            Content::UtilityTemplate(template) => template.validate()?,
             Content::LikeHeart => {}
         }
         max_items("message.quick_replies", self.quick_replies.len(), limits::QUICK_REPLIES)?;
@@ -541,7 +540,10 @@ impl Serialize for SendBody {
                 );
             }
             Content::UtilityTemplate(template) => {
-                body.insert("template".to_owned(), template.clone());
+                body.insert(
+                    "template".to_owned(),
+                    serde_json::to_value(template).map_err(serde::ser::Error::custom)?,
+                );
             }
             Content::LikeHeart => {
                 body.insert("attachment".to_owned(), serde_json::json!({"type": "like_heart"}));
