@@ -266,3 +266,152 @@ async fn media_uploads_get_an_id_and_malformed_uploads_an_error() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{error}");
 }
+
+/// Every endpoint the crate calls answers on the fake server, through the crate's own API,
+/// and keeps what it was given; requests missing what Meta requires get Graph's error.
+#[tokio::test]
+async fn fake_graph_serves_every_whatsapp_endpoint() {
+    use meta_messaging::whatsapp::account::{BusinessProfileUpdate, CodeMethod, Pin};
+    use meta_messaging::whatsapp::media::MediaUpload;
+    use meta_messaging::whatsapp::template::{NewTemplate, TemplateCategory};
+    let graph = FakeGraph::start().await;
+    let client = graph.client(TOKEN);
+
+    // WhatsApp media: upload, look up, download (checked against its SHA-256), delete.
+    let wa = client.whatsapp(PHONE);
+    let uploaded =
+        wa.upload_media(MediaUpload::from_bytes(&b"%PDF-1.7 invoice"[..], "application/pdf")).await.unwrap();
+    let info = wa.media_url(uploaded.id.clone()).await.unwrap();
+    assert_eq!((info.mime_type.as_deref(), info.file_size), (Some("application/pdf"), Some(16)));
+    assert_eq!(&wa.download_media(&info).await.unwrap()[..], b"%PDF-1.7 invoice");
+    wa.delete_media(uploaded.id.clone()).await.unwrap();
+    assert_eq!(wa.media_url(uploaded.id).await.unwrap_err().api_error().unwrap().code(), 100);
+
+    // Phone number, registration, two-step PIN, business profile.
+    assert_eq!(wa.phone_number().await.unwrap().id.as_str(), PHONE);
+    let pin = Pin::new("123456").unwrap();
+    wa.register(&pin).await.unwrap();
+    wa.set_two_step_pin(&pin).await.unwrap();
+    wa.request_code(CodeMethod::Sms, "en_US").await.unwrap();
+    wa.verify_code("654321").await.unwrap();
+    assert_eq!(wa.verify_code("12").await.unwrap_err().api_error().unwrap().code(), 100);
+    wa.deregister().await.unwrap();
+    wa.update_business_profile(&BusinessProfileUpdate::new().about("Fresh bread daily")).await.unwrap();
+    let profile = wa.business_profile().await.unwrap();
+    assert_eq!(profile.profile().unwrap().about.as_deref(), Some("Fresh bread daily"));
+
+    // The WABA: templates, phone numbers, webhook subscription.
+    let waba = client.whatsapp_business_account("102290129340398");
+    let new = NewTemplate::new("order_update", "en_US", TemplateCategory::Utility).component(
+        json!({"type": "BODY", "text": "Order {{1}} shipped", "example": {"body_text": [["8841"]]}}),
+    );
+    let created = waba.create_template(&new).await.unwrap();
+    let listed = waba.templates_named("order_update").await.unwrap();
+    assert_eq!(listed.data[0].id.as_deref(), Some(created.id.as_str()));
+    assert_eq!(waba.template(created.id.clone()).await.unwrap().name.as_deref(), Some("order_update"));
+    waba.edit_template(
+        created.id.clone(),
+        vec![json!({"type": "BODY", "text": "Order {{1}} is on its way"})],
+        None,
+    )
+    .await
+    .unwrap();
+    waba.delete_template_by_id("order_update", created.id).await.unwrap();
+    assert!(waba.templates().await.unwrap().data.is_empty());
+    let bad = NewTemplate::new("Order Update!", "en_US", TemplateCategory::Utility)
+        .component(json!({"type": "BODY", "text": "x"}));
+    assert!(waba.create_template(&bad).await.is_err(), "invalid names are refused");
+    assert_eq!(waba.phone_numbers().await.unwrap().data.len(), 1);
+    waba.subscribe_app().await.unwrap();
+    assert_eq!(waba.subscribed_apps().await.unwrap().data.len(), 1);
+    waba.unsubscribe_app().await.unwrap();
+    assert!(waba.subscribed_apps().await.unwrap().data.is_empty());
+
+    // A path the fake does not model fails loudly.
+    let unknown = client.get::<serde_json::Value>("106540352242922/not_an_edge").await.unwrap_err();
+    assert_eq!(unknown.api_error().unwrap().code(), 2500);
+}
+
+#[tokio::test]
+async fn fake_graph_serves_every_messenger_and_instagram_endpoint() {
+    use meta_messaging::messenger::profile::{Greeting, MessengerProfile};
+    use meta_messaging::messenger::templates::NewUtilityTemplate;
+    use meta_messaging::messenger::{Attachment, AttachmentKind, Message as PageMessage};
+    let graph = FakeGraph::start().await;
+    let client = graph.client(TOKEN);
+
+    // Messenger: profile, personas, attachments, conversations, users, thread control,
+    // utility templates.
+    let page = client.messenger(PAGE);
+    page.set_messenger_profile(&MessengerProfile::new().greeting(Greeting::new("default", "Hello!")))
+        .await
+        .unwrap();
+    let read = page.messenger_profile(&["greeting"]).await.unwrap();
+    assert_eq!(read.data[0].greeting.as_ref().unwrap()[0].text, "Hello!");
+    page.delete_messenger_profile(&["greeting"]).await.unwrap();
+    assert!(page.messenger_profile(&["greeting"]).await.unwrap().data.is_empty());
+    let persona = page.create_persona("Ana from support", "https://example.com/ana.png").await.unwrap();
+    assert_eq!(page.persona(persona.id.clone()).await.unwrap().name.as_deref(), Some("Ana from support"));
+    assert_eq!(page.personas().await.unwrap().data.len(), 1);
+    page.delete_persona(persona.id).await.unwrap();
+    let saved = page
+        .save_attachment(&Attachment::url(AttachmentKind::Image, "https://example.com/a.jpg"))
+        .await
+        .unwrap();
+    assert!(!saved.attachment_id.is_empty());
+    page.upload_attachment(AttachmentKind::Image, &b"\x89PNG"[..], "image/png", "a.png").await.unwrap();
+    let sent = page.send_text("24512345678901234", "Hi").await.unwrap();
+    let conversations = page.conversations().await.unwrap();
+    assert_eq!(conversations.data[0].id, "t_24512345678901234");
+    let message = page.conversation_message(sent.message_id().unwrap()).await.unwrap();
+    assert_eq!(message.message.as_deref(), Some("Hi"));
+    assert_eq!(page.user_profile("24512345678901234").await.unwrap().first_name.as_deref(), Some("Fake"));
+    page.pass_thread_control("24512345678901234", "1234567890", None).await.unwrap();
+    let owner = page.thread_owner("24512345678901234").await.unwrap().owner.unwrap();
+    assert_eq!(owner.app_id.as_deref(), Some("1234567890"));
+    page.take_thread_control("24512345678901234", None).await.unwrap();
+    page.request_thread_control("24512345678901234", None).await.unwrap();
+    page.release_thread_control("24512345678901234").await.unwrap();
+    assert_eq!(page.secondary_receivers().await.unwrap().data.len(), 1);
+    let library = page.utility_template_library("order", Some("en")).await.unwrap();
+    let clone = NewUtilityTemplate::from_library("order_done", "en", library.data[0].name.clone().unwrap());
+    assert_eq!(page.create_utility_template(&clone).await.unwrap().status.as_deref(), Some("APPROVED"));
+    assert_eq!(page.utility_templates(Some("order_done")).await.unwrap().data.len(), 1);
+    page.send(
+        "24512345678901234",
+        PageMessage::utility_template(meta_messaging::messenger::message::UtilityTemplate::new(
+            "order_done",
+            "en",
+        )),
+    )
+    .await
+    .unwrap();
+
+    // Instagram: comments and profiles on the Instagram host.
+    let ig = client.instagram(IG).with_instagram_login();
+    let comments = ig.comments("17895695668004550").await.unwrap();
+    let comment = comments.data[0].id.clone().unwrap();
+    ig.reply_to_comment(comment.clone(), "Thanks!").await.unwrap();
+    ig.hide_comment(comment.clone(), true).await.unwrap();
+    ig.delete_comment(comment).await.unwrap();
+    assert_eq!(ig.user_profile("1347718906245839").await.unwrap().username.as_deref(), Some("fake_user"));
+}
+
+#[tokio::test]
+async fn fake_graph_serves_the_token_endpoints() {
+    let graph = FakeGraph::start().await;
+    let client = graph.client(TOKEN);
+
+    // Tokens: Facebook Login and Embedded Signup, debug_token, Instagram Login, revocation.
+    let oauth = client.oauth("1234567890", "fake-app-secret");
+    let business = oauth.exchange_code("es-code").await.unwrap();
+    let long = oauth.exchange_long_lived(&business.access_token).await.unwrap();
+    assert!(long.expires_in.is_some());
+    assert!(oauth.app_access_token().await.unwrap().access_token.expose_secret().starts_with("1234567890|"));
+    assert!(oauth.debug_token(&long.access_token).await.unwrap().data.is_valid);
+    let short = oauth.exchange_instagram_code("ig-code#_", "https://example.com/cb").await.unwrap();
+    let ig_long = oauth.exchange_instagram_long_lived(&short.access_token).await.unwrap();
+    let renewed = oauth.refresh_instagram_token(&ig_long.access_token).await.unwrap();
+    assert_ne!(renewed.access_token.expose_secret(), ig_long.access_token.expose_secret());
+    oauth.revoke(&long.access_token, "10161234567890123").await.unwrap();
+}

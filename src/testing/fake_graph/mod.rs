@@ -1,14 +1,17 @@
-//! A fake Graph API server for the messaging endpoints.
+//! A fake Graph API server for every endpoint the crate calls.
+
+mod endpoints;
+mod sends;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::Client;
 use crate::Platform;
@@ -16,6 +19,8 @@ use crate::graph::RetryPolicy;
 
 /// The path prefix that stands for `graph.instagram.com` (Instagram Login) on the fake server.
 const INSTAGRAM_PREFIX: &str = "/instagram";
+/// The path prefix that stands for `api.instagram.com` (Instagram Login's code exchange).
+const INSTAGRAM_API_PREFIX: &str = "/instagram-api";
 
 /// WhatsApp message types the Cloud API accepts, each sent under a key of the same name.
 const WHATSAPP_TYPES: &[&str] = &[
@@ -138,6 +143,8 @@ struct State {
     instagram_accounts: HashSet<String>,
     token: Option<String>,
     requests: usize,
+    /// Everything the other endpoints create or set, by kind and id.
+    store: endpoints::Store,
 }
 
 struct Shared {
@@ -151,13 +158,18 @@ impl Shared {
     }
 }
 
-/// A local Graph API server for the messaging endpoints of all three platforms.
+/// A local Graph API server for every endpoint the crate calls, on all three platforms.
 ///
 /// `POST /{node}/messages` (WhatsApp, Messenger, Instagram through either host) is validated,
-/// recorded and answered like Meta does, and `POST /{phone-number-id}/media` accepts a
-/// multipart upload with a media id; everything else answers `404` with a Graph error, so a
-/// call the fake does not know fails loudly. Mount more mocks on [`server`](Self::server) for
-/// other endpoints.
+/// recorded and answered like Meta does. The other endpoints keep what they are given in
+/// memory and answer in Meta's shapes: media (upload, lookup, download, delete), message
+/// templates, phone numbers, registration, two-step PIN, business profile, webhook
+/// subscriptions, the Messenger profile, personas, saved attachments, conversations, user
+/// profiles, thread control, Page utility templates, Instagram comments, and the token
+/// endpoints (code and long-lived exchanges, Instagram Login, `debug_token`, revocation).
+/// Each checks the parameters Meta requires and answers a Graph error otherwise; a path it
+/// does not know answers `404` with a Graph error, so a call the fake does not model fails
+/// loudly. Mount more mocks on [`server`](Self::server) to override any of them.
 pub struct FakeGraph {
     server: MockServer,
     shared: Arc<Shared>,
@@ -185,16 +197,8 @@ impl FakeGraph {
             .with_priority(1)
             .mount(&server)
             .await;
-        Mock::given(method("POST"))
-            .and(path_regex(r"^/v\d+\.\d+/[^/]+/media$"))
-            .respond_with(MediaUpload { shared: Arc::clone(&shared) })
-            .with_priority(1)
-            .mount(&server)
-            .await;
         Mock::given(wiremock::matchers::any())
-            .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {
-                "message": "Unknown path components: the fake Graph server does not model this endpoint",
-                "type": "OAuthException", "code": 2500, "fbtrace_id": "AfakeGraph404"}})))
+            .respond_with(endpoints::Endpoints { shared: Arc::clone(&shared), base: server.uri() })
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -229,6 +233,7 @@ impl FakeGraph {
             .access_token(access_token)
             .base_url(self.uri())
             .instagram_base_url(self.instagram_uri())
+            .instagram_oauth_base_url(format!("{}{INSTAGRAM_API_PREFIX}", self.uri()))
             .retry(
                 RetryPolicy::default()
                     .initial_backoff(Duration::from_millis(10))
@@ -266,7 +271,7 @@ impl FakeGraph {
         std::mem::take(&mut self.shared.state().outbox)
     }
 
-    /// How many messaging requests arrived, refused ones included.
+    /// How many requests arrived, refused ones included.
     pub fn request_count(&self) -> usize {
         self.shared.state().requests
     }
@@ -274,42 +279,6 @@ impl FakeGraph {
 
 struct Responder {
     shared: Arc<Shared>,
-}
-
-/// `POST /{phone-number-id}/media`: a multipart upload with `messaging_product=whatsapp`, a
-/// `type` and a `file`, answered with a media id as Meta does.
-struct MediaUpload {
-    shared: Arc<Shared>,
-}
-
-impl Respond for MediaUpload {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.shared.state();
-        state.requests += 1;
-        if let Some(error) = state.failures.pop_front() {
-            return error.response();
-        }
-        if bearer_token(request).is_none() {
-            return invalid("an access token is required");
-        }
-        let multipart = request
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        let body = String::from_utf8_lossy(&request.body);
-        let has = |field: &str| body.contains(&format!("name=\"{field}\""));
-        if !multipart
-            || !has("file")
-            || !has("type")
-            || !body.contains("whatsapp")
-            || !has("messaging_product")
-        {
-            return invalid("a media upload is multipart with messaging_product, type and file");
-        }
-        let id = self.shared.ids.fetch_add(1, Ordering::Relaxed);
-        ResponseTemplate::new(200).set_body_json(json!({"id": format!("{}", 1_037_543_291_000_000 + id)}))
-    }
 }
 
 /// A request the server refuses with Graph's "invalid parameter" error.
@@ -331,147 +300,27 @@ fn str_field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     object.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.shared.state();
-        state.requests += 1;
-        if let Some(error) = state.failures.pop_front() {
-            return error.response();
+/// The refusal of a request without a token (code 2500) or with another token than the
+/// required one (code 190), as Graph answers; `None` when the token is fine.
+fn check_token(state: &State, request: &Request) -> Option<ResponseTemplate> {
+    match (bearer_token(request), &state.token) {
+        (None, _) => Some(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "An active access token must be used to query information about the current user.",
+            "type": "OAuthException", "code": 2500, "fbtrace_id": "AfakeGraph2500"}}))),
+        (Some(sent), Some(required)) if sent != *required => {
+            Some(ResponseTemplate::new(401).set_body_json(json!({"error": {
+                "message": "Invalid OAuth access token - Cannot parse access token",
+                "type": "OAuthException", "code": 190, "fbtrace_id": "AfakeGraph190"}})))
         }
-        match (bearer_token(request), &state.token) {
-            (None, _) => {
-                return ResponseTemplate::new(400).set_body_json(json!({"error": {
-                    "message": "An active access token must be used to query information about the current user.",
-                    "type": "OAuthException", "code": 2500, "fbtrace_id": "AfakeGraph2500"}}));
-            }
-            (Some(sent), Some(required)) if sent != *required => {
-                return ResponseTemplate::new(401).set_body_json(json!({"error": {
-                    "message": "Invalid OAuth access token - Cannot parse access token",
-                    "type": "OAuthException", "code": 190, "fbtrace_id": "AfakeGraph190"}}));
-            }
-            _ => {}
-        }
-        let path = request.url.path();
-        let instagram_host = path.starts_with(INSTAGRAM_PREFIX);
-        let from = path.rsplit('/').nth(1).unwrap_or_default().to_owned();
-        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&request.body) else {
-            return invalid("the request body must be a JSON object");
-        };
-        let id = self.shared.ids.fetch_add(1, Ordering::Relaxed);
-        let outcome = if body.get("messaging_product").is_some() {
-            whatsapp(&body, id)
-        } else {
-            let platform = if instagram_host || state.instagram_accounts.contains(&from) {
-                Platform::Instagram
-            } else {
-                Platform::Messenger
-            };
-            send_api(&body, id, platform)
-        };
-        match outcome {
-            Ok(accepted) => {
-                state.outbox.push(OutboxMessage {
-                    platform: accepted.platform,
-                    from,
-                    to: accepted.to,
-                    kind: accepted.kind,
-                    message_id: accepted.message_id,
-                    body: Value::Object(body),
-                });
-                ResponseTemplate::new(200).set_body_json(accepted.response)
-            }
-            Err(details) => invalid(details),
-        }
+        _ => None,
     }
 }
 
+/// What a send produced.
 struct Accepted {
     platform: Platform,
     to: String,
     kind: String,
     message_id: Option<String>,
     response: Value,
-}
-
-fn whatsapp(body: &Map<String, Value>, id: u64) -> Result<Accepted, String> {
-    if str_field(body, "messaging_product") != Some("whatsapp") {
-        return Err("messaging_product must be \"whatsapp\"".to_owned());
-    }
-    if str_field(body, "status") == Some("read") {
-        let message_id = str_field(body, "message_id").ok_or("a read receipt needs message_id")?;
-        return Ok(Accepted {
-            platform: Platform::WhatsApp,
-            to: message_id.to_owned(),
-            kind: "read".to_owned(),
-            message_id: None,
-            response: json!({"success": true}),
-        });
-    }
-    let to = str_field(body, "to").ok_or("the parameter to is required")?;
-    let kind = str_field(body, "type").unwrap_or("text");
-    if !WHATSAPP_TYPES.contains(&kind) {
-        return Err(format!("unknown message type {kind:?}"));
-    }
-    let Some(Value::Object(content)) = body.get(kind) else {
-        return Err(format!("a {kind} message needs a {kind} object"));
-    };
-    if kind == "text" {
-        let text = str_field(content, "body").ok_or("text.body is required")?;
-        if text.chars().count() > WHATSAPP_TEXT_MAX {
-            return Err(format!("text.body is longer than {WHATSAPP_TEXT_MAX} characters"));
-        }
-    }
-    let message_id = format!("wamid.HBgLRkFLRUdSQVBIFQIAERgS{id:016X}AA==");
-    Ok(Accepted {
-        platform: Platform::WhatsApp,
-        to: to.to_owned(),
-        kind: kind.to_owned(),
-        response: json!({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}],
-            "messages": [{"id": message_id, "message_status": "accepted"}],
-        }),
-        message_id: Some(message_id),
-    })
-}
-
-fn send_api(body: &Map<String, Value>, id: u64, platform: Platform) -> Result<Accepted, String> {
-    let Some(Value::Object(recipient)) = body.get("recipient") else {
-        return Err("the parameter recipient is required".to_owned());
-    };
-    let to = ["id", "user_ref", "comment_id", "post_id", "notification_messages_token"]
-        .iter()
-        .find_map(|key| str_field(recipient, key))
-        .ok_or("recipient needs one of id, user_ref, comment_id, post_id")?;
-    if let Some(messaging_type) = str_field(body, "messaging_type") {
-        if !["RESPONSE", "UPDATE", "MESSAGE_TAG"].contains(&messaging_type) {
-            return Err(format!("unknown messaging_type {messaging_type:?}"));
-        }
-        if messaging_type == "MESSAGE_TAG" && str_field(body, "tag").is_none() {
-            return Err("messaging_type MESSAGE_TAG needs a tag".to_owned());
-        }
-    }
-    let (kind, message_id) = match (body.get("message"), str_field(body, "sender_action")) {
-        (Some(Value::Object(message)), None) => {
-            let kind = ["text", "attachment", "attachments"]
-                .into_iter()
-                .find(|key| message.contains_key(*key))
-                .ok_or("message needs text, attachment or attachments")?;
-            if let Some(text) = message.get("text") {
-                let text = text.as_str().ok_or("message.text must be a string")?;
-                if text.is_empty() || text.chars().count() > MESSENGER_TEXT_MAX {
-                    return Err(format!("message.text must have 1 to {MESSENGER_TEXT_MAX} characters"));
-                }
-            }
-            (kind.to_owned(), Some(format!("m_FAKEGRAPH{id:012}")))
-        }
-        (None, Some(action)) if SENDER_ACTIONS.contains(&action) => (action.to_owned(), None),
-        (None, Some(action)) => return Err(format!("unknown sender_action {action:?}")),
-        _ => return Err("exactly one of message and sender_action is required".to_owned()),
-    };
-    let response = match &message_id {
-        Some(mid) => json!({"recipient_id": to, "message_id": mid}),
-        None => json!({"recipient_id": to}),
-    };
-    Ok(Accepted { platform, to: to.to_owned(), kind, message_id, response })
 }
