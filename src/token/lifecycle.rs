@@ -342,6 +342,11 @@ pub enum RefreshOutcome {
     /// The stored record did not open (wrong key, tampered) when it was read for the refresh;
     /// the other records go on.
     Unreadable(RecordInfo, StoreError),
+    /// Meta answered, but the expiry did not move later: Meta documents the long-lived exchange
+    /// for short-lived tokens, and re-exchanging a long-lived Facebook token may hand back one
+    /// that still ends when the old one did. Whatever Meta returned is stored; the customer
+    /// must log in again before the expiry in the record.
+    NotExtended(RecordInfo),
 }
 
 /// The outcome of [`Refresher::run_once`].
@@ -356,7 +361,7 @@ impl RefreshReport {
     /// The records that need the customer to reconnect.
     pub fn needs_reauth(&self) -> impl Iterator<Item = &RecordInfo> {
         self.outcomes.iter().filter_map(|o| match o {
-            RefreshOutcome::NeedsReauth(info, _) => Some(info),
+            RefreshOutcome::NeedsReauth(info, _) | RefreshOutcome::NotExtended(info) => Some(info),
             _ => None,
         })
     }
@@ -454,11 +459,15 @@ impl Refresher {
                 // knew, so the record still comes up for refresh (erasing it meant never again).
                 metadata.expires_at = response.expires_at(now).or(record.metadata.expires_at);
                 metadata.issued_at = Some(now);
+                let extended = match (metadata.expires_at, record.metadata.expires_at) {
+                    (Some(new), Some(old)) => new > old,
+                    (new, _) => new.is_some(),
+                };
                 let renewed =
                     TokenRecord { key: record.key.clone(), secret: response.access_token.into(), metadata };
                 let info = renewed.info();
                 self.store.put(renewed).await?;
-                Ok(RefreshOutcome::Refreshed(info))
+                Ok(if extended { RefreshOutcome::Refreshed(info) } else { RefreshOutcome::NotExtended(info) })
             }
             Err(error) if error.requires_reauth() => Ok(RefreshOutcome::NeedsReauth(info, error)),
             Err(error) => Ok(RefreshOutcome::Failed(info, error)),

@@ -377,7 +377,7 @@ async fn the_refresher_renews_reports_and_leaves_the_rest() {
 }
 
 #[tokio::test]
-async fn a_renewal_without_expires_in_keeps_the_known_expiry() {
+async fn a_renewal_that_does_not_extend_keeps_the_known_expiry_and_asks_for_a_login() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v25.0/oauth/access_token"))
@@ -392,7 +392,12 @@ async fn a_renewal_without_expires_in_keeps_the_known_expiry() {
     store.put(record("fb", "EAAG-expiring", 3, RefreshMethod::FacebookExchange, now)).await.unwrap();
     let refresher = Refresher::new(Arc::clone(&store), client(&server).oauth(APP_ID, APP_SECRET))
         .with_clock(Arc::new(ManualClock::new(now)));
-    assert_eq!(refresher.run_once().await.unwrap().refreshed(), 1);
+    // An answer that does not push the expiry back is stored but reported: the customer must
+    // log in again before the known expiry.
+    let report = refresher.run_once().await.unwrap();
+    assert_eq!(report.refreshed(), 0);
+    assert!(matches!(report.outcomes[0], RefreshOutcome::NotExtended(_)), "{:?}", report.outcomes);
+    assert_eq!(report.needs_reauth().count(), 1);
     let key = TokenKey::new("fb", Channel::Instagram, "17841400000000000", SecretKind::AccessToken);
     let renewed = store.get(&key).await.unwrap().unwrap();
     assert_eq!(renewed.secret.expose_secret(), "EAAG-renewed");
