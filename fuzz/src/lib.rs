@@ -1,0 +1,92 @@
+//! The fuzz targets' bodies, shared by the libFuzzer binaries (`fuzz_targets/`, nightly) and the
+//! stable mutation engine that runs them in every `cargo test` (`tests/fuzz.rs`). Each one
+//! panics only on a broken property, never on input.
+
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use meta_messaging::Timestamp;
+use meta_messaging::clock::ManualClock;
+use meta_messaging::token::{
+    BlobStore, Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, StoredBlob,
+    TokenKey, TokenRecord, TokenStore,
+};
+use meta_messaging::webhook::relay::{RelaySigner, RelayVerifier, SigningSecret, signatures};
+use meta_messaging::webhook::{self, Verifier};
+
+/// Arbitrary bytes into `webhook::parse`: never panics, and every event of a parsed body answers
+/// its helpers.
+pub fn webhook_parse(body: &[u8]) {
+    if let Ok(parsed) = webhook::parse(body) {
+        for event in parsed.events() {
+            let _ = (
+                event.kind().to_string(),
+                event.sender(),
+                event.recipient(),
+                event.text(),
+                event.dedupe_key(),
+            );
+        }
+    }
+}
+
+/// Arbitrary signature headers and bodies into `Verifier`: never panics, never accepts a header
+/// that is not the body's signature.
+pub fn signature_header(header: &str, body: &[u8]) {
+    let verifier = Verifier::new("fuzz-secret").accept_legacy_sha1(true);
+    let right = verifier.sign(body);
+    if verifier.verify(body, header).is_ok() {
+        // Only the right tag passes, in either hex case and with surrounding whitespace.
+        assert_eq!(header.trim().to_ascii_lowercase(), right, "accepted a wrong signature");
+    }
+    let _ = verifier.verify_headers(body, None, Some(header));
+    assert!(verifier.verify(body, &right).is_ok());
+}
+
+/// Arbitrary Standard Webhooks headers into `RelayVerifier`: never panics; a signature made by
+/// the signer always verifies.
+pub fn relay_signature(id: &str, timestamp: &str, signature: &str, body: &[u8]) {
+    let secret = SigningSecret::from_bytes(b"fuzz-secret-fuzz-secret-32-bytes").expect("a valid secret");
+    let now = Timestamp::from_unix_seconds(1_700_000_000);
+    let verifier = RelayVerifier::new(&secret).with_clock(Arc::new(ManualClock::new(now)));
+    let _ = verifier.verify(id, timestamp, signature, body);
+    let _ = signatures(signature).count();
+    if let Ok(headers) = RelaySigner::new(&secret).sign(id, now, body) {
+        assert!(verifier.verify(&headers.id, &headers.timestamp, &headers.signature, body).is_ok());
+    }
+}
+
+/// Arbitrary bytes as a stored record: the vault never panics, and only a record it sealed
+/// opens.
+pub fn sealed_record(bytes: &[u8]) {
+    let blobs = InMemoryBlobStore::default();
+    let key_bytes = DataKey::from_bytes(&[7u8; 32]).expect("a 32-byte key");
+    let store = EncryptedTokenStore::new(blobs.clone(), Keyring::new(1, key_bytes));
+    let key = TokenKey::new("fuzz", Channel::WhatsApp, "1", SecretKind::AccessToken);
+    let put = blobs.put(&key, StoredBlob::new(bytes.to_vec(), 1, None)).now_or_never();
+    assert!(matches!(put, Some(Ok(()))));
+    assert!(matches!(store.get(&key).now_or_never(), Some(Err(_))), "random bytes never open");
+    let secret = String::from_utf8_lossy(bytes).into_owned();
+    let put = store.put(TokenRecord::new(key.clone(), secret.as_str())).now_or_never();
+    assert!(matches!(put, Some(Ok(()))));
+    let Some(Ok(Some(record))) = store.get(&key).now_or_never() else { panic!("a sealed record opens") };
+    assert_eq!(record.secret.expose_secret(), secret);
+}
+
+/// Arbitrary bodies into the Flows data endpoint: never panics; anything it cannot decrypt gets
+/// 421 (or 400), never a 200 with a response it did not make.
+#[cfg(feature = "flows")]
+pub fn flow_request(body: &[u8]) {
+    use meta_messaging::whatsapp::flows::{FlowEndpoint, FlowResponse};
+    use std::sync::OnceLock;
+    static ENDPOINT: OnceLock<FlowEndpoint> = OnceLock::new();
+    let endpoint = ENDPOINT.get_or_init(|| {
+        FlowEndpoint::from_pem(include_str!("../../tests/fixtures/flows/demo_private_key_pkcs8.pem"))
+            .expect("the demo key loads")
+    });
+    let answer = endpoint.respond(body, |_| Ok(FlowResponse::active()));
+    assert!(matches!(answer.status, 200 | 400 | 421), "{}", answer.status);
+    if answer.status != 200 {
+        assert!(answer.body.is_empty());
+    }
+}
