@@ -17,6 +17,7 @@
 )]
 
 mod axum_router;
+mod conformance;
 mod delivery;
 mod flows;
 mod graph_client;

@@ -70,7 +70,7 @@ async fn reply_context_callback_data_and_identity_hash() {
     assert_sends(
         Message::text("Yes").reply_to(WAMID).callback_data("order-8841").recipient_identity_key_hash("Jz3Lq"),
         json!({
-            "type": "text", "text": {"preview_url": false, "body": "Yes"},
+            "type": "text", "text": {"body": "Yes"},
             "context": {"message_id": WAMID},
             "biz_opaque_callback_data": "order-8841",
             "recipient_identity_key_hash": "Jz3Lq"
@@ -84,13 +84,13 @@ async fn recipients_by_user_id_and_group() {
     assert_sends_to(
         Recipient::user_id("US.13491208655302741918"),
         Message::text("hi"),
-        json!({"to": null, "recipient": "US.13491208655302741918", "type": "text", "text": {"preview_url": false, "body": "hi"}}),
+        json!({"to": null, "recipient": "US.13491208655302741918", "type": "text", "text": {"body": "hi"}}),
     )
     .await;
     assert_sends_to(
         Recipient::group("120363025246125486@g.us"),
         Message::text("hi"),
-        json!({"recipient_type": "group", "to": "120363025246125486@g.us", "type": "text", "text": {"preview_url": false, "body": "hi"}}),
+        json!({"recipient_type": "group", "to": "120363025246125486@g.us", "type": "text", "text": {"body": "hi"}}),
     )
     .await;
 }
@@ -500,7 +500,7 @@ fn limits_are_checked_before_sending() {
             "interactive.action.button",
         ),
         (Message::cta_url("q", long(21), "https://x"), "interactive.action.parameters.display_text"),
-        (Message::flow("q", Flow::by_id("1", "", "Go")), "interactive.action.parameters.flow_token"),
+        (Message::flow("q", Flow::by_id("1", "tok", "")), "interactive.action.parameters.flow_cta"),
         (Message::flow("q", Flow::by_id("", "t", "Go")), "interactive.action.parameters"),
         (Message::flow("q", Flow::by_name("n", "t", long(21))), "interactive.action.parameters.flow_cta"),
         (Message::product_list("q", "cat", [ProductSection::new("s", ["a"])]), "interactive.header"),

@@ -7,6 +7,7 @@ use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{ValidationError, Violation};
 
 use super::{AttachmentKind, limits};
+use crate::messenger::profile::WebviewHeight;
 
 /// A media attachment: by URL (optionally saved for reuse) or by a saved attachment id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +201,9 @@ pub struct DefaultAction {
     pub kind: &'static str,
     /// The URL.
     pub url: String,
+    /// How tall the web view opens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webview_height_ratio: Option<WebviewHeight>,
 }
 
 impl Element {
@@ -231,7 +235,17 @@ impl Element {
     /// Opens `url` when the card is tapped.
     #[must_use]
     pub fn default_url(mut self, url: impl Into<String>) -> Self {
-        self.default_action = Some(DefaultAction { kind: "web_url", url: url.into() });
+        self.default_action =
+            Some(DefaultAction { kind: "web_url", url: url.into(), webview_height_ratio: None });
+        self
+    }
+
+    /// Sets how tall the default action's web view opens.
+    #[must_use]
+    pub fn default_webview_height(mut self, height: WebviewHeight) -> Self {
+        if let Some(action) = &mut self.default_action {
+            action.webview_height_ratio = Some(height);
+        }
         self
     }
 

@@ -509,7 +509,8 @@ string_enum! {
 pub struct Flow {
     /// Always `3`.
     pub flow_message_version: Cow<'static, str>,
-    /// A token you choose, returned in the flow response.
+    /// A token you choose, returned in the flow response (optional: empty sends none).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub flow_token: String,
     /// The flow id (or use `flow_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -594,7 +595,6 @@ impl Flow {
                 Violation::Invalid("set exactly one of flow_id and flow_name".into()),
             ));
         }
-        not_empty("interactive.action.parameters.flow_token", &self.flow_token)?;
         not_empty("interactive.action.parameters.flow_cta", &self.flow_cta)?;
         max_chars("interactive.action.parameters.flow_cta", &self.flow_cta, limits::CTA_TEXT)?;
         if let Some(data) = self.flow_action_payload.as_ref().and_then(|p| p.get("data")) {

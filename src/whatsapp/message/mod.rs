@@ -502,6 +502,8 @@ impl Serialize for SendBody {
 
 #[derive(Serialize)]
 struct TextBody<'a> {
+    // Meta's default: sent only when a preview is wanted, as in Meta's examples.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     preview_url: bool,
     body: &'a str,
 }
