@@ -30,7 +30,6 @@
 //! [`webhook`] models what WhatsApp sends to your webhook.
 
 pub mod account;
-#[cfg(feature = "flows")]
 pub mod flows;
 pub mod media;
 pub mod message;

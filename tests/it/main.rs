@@ -19,6 +19,7 @@
 mod axum_router;
 mod conformance;
 mod delivery;
+mod flow_management;
 mod flows;
 mod graph_client;
 mod graph_errors;

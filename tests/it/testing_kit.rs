@@ -327,6 +327,44 @@ async fn fake_graph_serves_every_whatsapp_endpoint() {
     waba.unsubscribe_app().await.unwrap();
     assert!(waba.subscribed_apps().await.unwrap().data.is_empty());
 
+    // Flows: create (a bad Flow JSON comes back with its errors), upload, publish, preview,
+    // metrics, deprecate; only drafts delete. The business encryption key.
+    use meta_messaging::whatsapp::flows::{
+        FlowCategory, FlowMetricGranularity, FlowMetricName, FlowStatus, NewFlow,
+    };
+    let created = waba
+        .create_flow(&NewFlow::new("booking", [FlowCategory::AppointmentBooking]).flow_json("{"))
+        .await
+        .unwrap();
+    assert_eq!(created.validation_errors.len(), 1);
+    let flow = created.id.unwrap();
+    assert!(waba.publish_flow(flow.clone()).await.is_err(), "a flow with errors does not publish");
+    let uploaded = waba.upload_flow_json(flow.clone(), r#"{"version":"7.1","screens":[]}"#).await.unwrap();
+    assert!(uploaded.validation_errors.is_empty());
+    waba.publish_flow(flow.clone()).await.unwrap();
+    assert_eq!(waba.flow(flow.clone()).await.unwrap().status, Some(FlowStatus::Published));
+    assert!(waba.flow_preview(flow.clone(), false).await.unwrap().preview.unwrap().preview_url.is_some());
+    let metric = waba
+        .flow_metric(
+            flow.clone(),
+            FlowMetricName::EndpointRequestCount,
+            FlowMetricGranularity::Day,
+            "2026-11-01",
+            "2026-11-28",
+        )
+        .await
+        .unwrap();
+    assert_eq!(metric.metric.name, Some(FlowMetricName::EndpointRequestCount));
+    assert!(waba.delete_flow(flow.clone()).await.is_err(), "only drafts delete");
+    waba.deprecate_flow(flow).await.unwrap();
+    assert_eq!(waba.flows().await.unwrap().data.len(), 1);
+    assert!(wa.business_public_key().await.unwrap().0.is_none());
+    wa.set_business_public_key("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").await.unwrap();
+    assert_eq!(
+        wa.business_public_key().await.unwrap().0.unwrap().business_public_key_signature_status.as_deref(),
+        Some("VALID")
+    );
+
     // A path the fake does not model fails loudly.
     let unknown = client.get::<serde_json::Value>("106540352242922/not_an_edge").await.unwrap_err();
     assert_eq!(unknown.api_error().unwrap().code(), 2500);
