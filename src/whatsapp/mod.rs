@@ -30,6 +30,7 @@
 //! [`webhook`] models what WhatsApp sends to your webhook.
 
 pub mod account;
+pub mod calling;
 pub mod flows;
 pub mod media;
 pub mod message;

@@ -17,6 +17,7 @@
 )]
 
 mod axum_router;
+mod calling;
 mod conformance;
 mod delivery;
 mod flow_management;

@@ -365,6 +365,15 @@ async fn fake_graph_serves_every_whatsapp_endpoint() {
         Some("VALID")
     );
 
+    // Calling: settings, a call started and ended, permissions.
+    use meta_messaging::whatsapp::calling::{CallingSettings, FeatureStatus};
+    wa.update_calling_settings(&CallingSettings::new().status(FeatureStatus::Enabled)).await.unwrap();
+    let settings = wa.calling_settings().await.unwrap();
+    assert_eq!(settings.calling.unwrap().status, Some(FeatureStatus::Enabled));
+    let started = wa.start_call("16505551234", "v=0", None).await.unwrap();
+    wa.terminate_call(started.call_id().unwrap()).await.unwrap();
+    assert!(wa.call_permissions("16505551234").await.unwrap().permission.is_some());
+
     // A path the fake does not model fails loudly.
     let unknown = client.get::<serde_json::Value>("106540352242922/not_an_edge").await.unwrap_err();
     assert_eq!(unknown.api_error().unwrap().code(), 2500);

@@ -11,6 +11,10 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, invalid, str_field};
 
+#[path = "flows_calls.rs"]
+mod flows_calls;
+use flows_calls::{call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows};
+
 /// The path of media downloads on the fake server.
 const DOWNLOAD_PREFIX: &str = "/media-download/";
 /// Seconds a long-lived token lives, as Meta answers.
@@ -29,6 +33,7 @@ pub(super) struct Store {
     flows: BTreeMap<String, Value>,
     flow_json: HashMap<String, Vec<u8>>,
     public_keys: HashMap<String, String>,
+    calling: HashMap<String, Value>,
 }
 
 struct Media {
@@ -265,6 +270,15 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         ("GET" | "POST", [_, "assets"]) => flow_assets(state, call, base),
         ("POST", [flow, action @ ("publish" | "deprecate")]) => flow_lifecycle(state, flow, action),
         ("GET" | "POST", [_, "whatsapp_business_encryption"]) => encryption(state, call),
+        ("GET" | "POST", [_, "settings"]) => calling_settings(state, call),
+        ("POST", [_, "calls"]) => call_action(call, id),
+        ("GET", [_, "call_permissions"]) => match call.query("user_wa_id") {
+            Some(_) => ok(json!({"messaging_product": "whatsapp", "permission": {"status": "temporary",
+                "expiration_time": unix_now() + 86_400}, "actions": [
+                {"action_name": "send_call_permission_request", "can_perform_action": true, "limits": []},
+                {"action_name": "start_call", "can_perform_action": true, "limits": []}]})),
+            None => missing("user_wa_id"),
+        },
         ("GET", [_, "phone_numbers"]) => data(vec![phone_number("106540352242922")]),
         ("GET" | "POST" | "DELETE", [_, "message_templates"]) => templates(state, call, id),
         ("GET", ["message_template_library"]) => library(call),
@@ -650,128 +664,5 @@ fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplat
         Some(pin) if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) => success(),
         Some(_) => invalid("pin must be 6 digits"),
         None => not_found(node),
-    }
-}
-
-const FLOW_CATEGORIES: [&str; 8] = [
-    "SIGN_UP",
-    "SIGN_IN",
-    "APPOINTMENT_BOOKING",
-    "LEAD_GENERATION",
-    "CONTACT_US",
-    "CUSTOMER_SUPPORT",
-    "SURVEY",
-    "OTHER",
-];
-
-/// Meta's validation of a Flow JSON, reduced to what a fake can tell: it must be a JSON object
-/// with a `version` and `screens`.
-fn flow_json_errors(json: &[u8]) -> Vec<Value> {
-    let problem = match serde_json::from_slice::<Value>(json) {
-        Ok(Value::Object(flow)) if flow.contains_key("version") && flow.contains_key("screens") => {
-            return Vec::new();
-        }
-        Ok(_) => "the Flow JSON needs a version and screens",
-        Err(_) => "the Flow JSON is not valid JSON",
-    };
-    vec![json!({"error": "INVALID_FLOW_JSON", "error_type": "FLOW_JSON_ERROR", "message": problem,
-        "line_start": 1, "line_end": 1, "column_start": 1, "column_end": 1, "pointers": []})]
-}
-
-fn flows(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
-    let owner = call.segments[0];
-    if call.method == "GET" {
-        let items =
-            state.store.flows.values().filter(|f| f["owner"] == owner).map(|f| without_owner(f.clone()));
-        return data(items.collect());
-    }
-    let Some(body) = call.json() else { return invalid("a JSON body is required") };
-    let Some(name) = str_field(&body, "name") else { return missing("name") };
-    let categories = body.get("categories").and_then(Value::as_array).cloned().unwrap_or_default();
-    if categories.is_empty()
-        || categories.iter().any(|c| c.as_str().is_none_or(|c| !FLOW_CATEGORIES.contains(&c)))
-    {
-        return invalid("categories: at least one of SIGN_UP, SIGN_IN, ... OTHER");
-    }
-    let flow_id = format!("{}", 1_289_443_000_000_000 + id);
-    let errors = body.get("flow_json").and_then(Value::as_str).map(|j| flow_json_errors(j.as_bytes()));
-    let mut flow = json!({"id": flow_id, "name": name, "status": "DRAFT", "categories": categories,
-        "validation_errors": errors.clone().unwrap_or_default(), "json_version": "7.1", "data_api_version": "3.0",
-        "owner": owner});
-    if let Some(uri) = body.get("endpoint_uri") {
-        flow["endpoint_uri"] = uri.clone();
-    }
-    if let Some(json) = body.get("flow_json").and_then(Value::as_str) {
-        state.store.flow_json.insert(flow_id.clone(), json.as_bytes().to_vec());
-    }
-    let publish =
-        body.get("publish") == Some(&Value::Bool(true)) && errors.as_ref().is_some_and(Vec::is_empty);
-    if publish {
-        flow["status"] = "PUBLISHED".into();
-    }
-    state.store.flows.insert(flow_id.clone(), flow);
-    match errors {
-        Some(errors) => ok(json!({"id": flow_id, "success": true, "validation_errors": errors})),
-        None => ok(json!({"id": flow_id})),
-    }
-}
-
-fn flow_assets(state: &mut State, call: &Call<'_>, base: &str) -> ResponseTemplate {
-    let flow_id = call.segments[0];
-    if !state.store.flows.contains_key(flow_id) {
-        return not_found(flow_id);
-    }
-    if call.method == "GET" {
-        return data(vec![json!({"name": "flow.json", "asset_type": "FLOW_JSON",
-            "download_url": format!("{base}/flow-assets/{flow_id}/flow.json")})]);
-    }
-    if call.form_field("name").as_deref() != Some("flow.json")
-        || call.form_field("asset_type").as_deref() != Some("FLOW_JSON")
-    {
-        return invalid("an asset upload is multipart with name=flow.json, asset_type=FLOW_JSON and file");
-    }
-    let Some(file) = call.form_field("file") else { return missing("file") };
-    let errors = flow_json_errors(file.as_bytes());
-    if let Some(flow) = state.store.flows.get_mut(flow_id) {
-        flow["validation_errors"] = Value::Array(errors.clone());
-    }
-    state.store.flow_json.insert(flow_id.to_owned(), file.into_bytes());
-    ok(json!({"success": true, "validation_errors": errors}))
-}
-
-fn flow_lifecycle(state: &mut State, flow_id: &str, action: &str) -> ResponseTemplate {
-    let Some(flow) = state.store.flows.get_mut(flow_id) else { return not_found(flow_id) };
-    match action {
-        "publish" if flow["validation_errors"].as_array().is_some_and(|e| !e.is_empty()) => {
-            invalid("a flow with validation errors cannot be published")
-        }
-        "publish" if !state.store.flow_json.contains_key(flow_id) => invalid("upload a Flow JSON first"),
-        "publish" => {
-            flow["status"] = "PUBLISHED".into();
-            success()
-        }
-        _ if flow["status"] != "PUBLISHED" => invalid("only a published flow can be deprecated"),
-        _ => {
-            flow["status"] = "DEPRECATED".into();
-            success()
-        }
-    }
-}
-
-fn encryption(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
-    let phone = call.segments[0].to_owned();
-    if call.method == "GET" {
-        let keys =
-            state.store.public_keys.get(&phone).map(
-                |pem| json!({"business_public_key": pem, "business_public_key_signature_status": "VALID"}),
-            );
-        return ok(json!({"data": keys.into_iter().collect::<Vec<_>>()}));
-    }
-    match call.form_field("business_public_key") {
-        Some(pem) if pem.contains("-----BEGIN PUBLIC KEY-----") => {
-            state.store.public_keys.insert(phone, pem);
-            success()
-        }
-        _ => missing("business_public_key (a PEM public key)"),
     }
 }

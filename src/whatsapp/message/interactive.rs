@@ -126,6 +126,8 @@ pub enum Action {
         /// The product shown as thumbnail.
         thumbnail_product_retailer_id: Option<String>,
     },
+    /// Asks the user's permission to call them (`call_permission_request`, Calling API).
+    CallPermissionRequest,
 }
 
 impl Interactive {
@@ -144,6 +146,7 @@ impl Interactive {
             Action::Product { .. } => "product",
             Action::ProductList { .. } => "product_list",
             Action::Catalog { .. } => "catalog_message",
+            Action::CallPermissionRequest => "call_permission_request",
         }
     }
 
@@ -185,7 +188,7 @@ impl Interactive {
                 Ok(())
             }
             Action::Flow(flow) => flow.validate(),
-            Action::LocationRequest | Action::Catalog { .. } => {
+            Action::LocationRequest | Action::Catalog { .. } | Action::CallPermissionRequest => {
                 if self.header.is_some() {
                     return Err(ValidationError::new(
                         "interactive.header",
@@ -370,6 +373,7 @@ impl Serialize for ActionBody<'_> {
                 map.serialize_entry("parameters", flow)?;
             }
             Action::LocationRequest => map.serialize_entry("name", "send_location")?,
+            Action::CallPermissionRequest => map.serialize_entry("name", "call_permission_request")?,
             Action::Product { catalog_id, product_retailer_id } => {
                 map.serialize_entry("catalog_id", catalog_id)?;
                 map.serialize_entry("product_retailer_id", product_retailer_id)?;

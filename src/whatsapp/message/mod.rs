@@ -307,6 +307,11 @@ impl Message {
         Self::interactive(Interactive::new(Some(body.into()), Action::LocationRequest))
     }
 
+    /// Asks the user's permission to call them (Calling API); the body is optional.
+    pub fn call_permission_request(body: Option<String>) -> Self {
+        Self::interactive(Interactive::new(body, Action::CallPermissionRequest))
+    }
+
     /// One product of a catalog.
     pub fn product(catalog_id: impl Into<String>, product_retailer_id: impl Into<String>) -> Self {
         Self::interactive(Interactive::new(

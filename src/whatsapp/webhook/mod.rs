@@ -139,6 +139,8 @@ pub enum WhatsAppChangeValue {
     Security(SecurityUpdate),
     /// `user_preferences`.
     UserPreferences(UserPreferencesUpdate),
+    /// `calls`: Calling API events and call statuses.
+    Calls(crate::whatsapp::calling::CallsUpdate),
     /// `smb_message_echoes` and `message_echoes`: messages the business sent from another app.
     MessageEchoes(MessageEchoes),
     /// A field this version does not model, or a value that did not have the documented shape:
@@ -202,6 +204,7 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             }
             Field::Security => WhatsAppChangeValue::Security(Deserialize::deserialize(d)?),
             Field::UserPreferences => WhatsAppChangeValue::UserPreferences(Deserialize::deserialize(d)?),
+            Field::Calls => WhatsAppChangeValue::Calls(Deserialize::deserialize(d)?),
             Field::SmbMessageEchoes | Field::MessageEchoes => {
                 WhatsAppChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
             }
