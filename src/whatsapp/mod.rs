@@ -32,6 +32,7 @@
 pub mod account;
 pub mod calling;
 pub mod flows;
+pub mod groups;
 pub mod media;
 pub mod message;
 pub mod template;

@@ -26,6 +26,7 @@ mod graph_client;
 mod graph_errors;
 mod graph_paging;
 mod graph_retry;
+mod groups;
 mod messenger_send;
 mod pacing;
 mod secrets;

@@ -327,53 +327,6 @@ async fn fake_graph_serves_every_whatsapp_endpoint() {
     waba.unsubscribe_app().await.unwrap();
     assert!(waba.subscribed_apps().await.unwrap().data.is_empty());
 
-    // Flows: create (a bad Flow JSON comes back with its errors), upload, publish, preview,
-    // metrics, deprecate; only drafts delete. The business encryption key.
-    use meta_messaging::whatsapp::flows::{
-        FlowCategory, FlowMetricGranularity, FlowMetricName, FlowStatus, NewFlow,
-    };
-    let created = waba
-        .create_flow(&NewFlow::new("booking", [FlowCategory::AppointmentBooking]).flow_json("{"))
-        .await
-        .unwrap();
-    assert_eq!(created.validation_errors.len(), 1);
-    let flow = created.id.unwrap();
-    assert!(waba.publish_flow(flow.clone()).await.is_err(), "a flow with errors does not publish");
-    let uploaded = waba.upload_flow_json(flow.clone(), r#"{"version":"7.1","screens":[]}"#).await.unwrap();
-    assert!(uploaded.validation_errors.is_empty());
-    waba.publish_flow(flow.clone()).await.unwrap();
-    assert_eq!(waba.flow(flow.clone()).await.unwrap().status, Some(FlowStatus::Published));
-    assert!(waba.flow_preview(flow.clone(), false).await.unwrap().preview.unwrap().preview_url.is_some());
-    let metric = waba
-        .flow_metric(
-            flow.clone(),
-            FlowMetricName::EndpointRequestCount,
-            FlowMetricGranularity::Day,
-            "2026-11-01",
-            "2026-11-28",
-        )
-        .await
-        .unwrap();
-    assert_eq!(metric.metric.name, Some(FlowMetricName::EndpointRequestCount));
-    assert!(waba.delete_flow(flow.clone()).await.is_err(), "only drafts delete");
-    waba.deprecate_flow(flow).await.unwrap();
-    assert_eq!(waba.flows().await.unwrap().data.len(), 1);
-    assert!(wa.business_public_key().await.unwrap().0.is_none());
-    wa.set_business_public_key("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").await.unwrap();
-    assert_eq!(
-        wa.business_public_key().await.unwrap().0.unwrap().business_public_key_signature_status.as_deref(),
-        Some("VALID")
-    );
-
-    // Calling: settings, a call started and ended, permissions.
-    use meta_messaging::whatsapp::calling::{CallingSettings, FeatureStatus};
-    wa.update_calling_settings(&CallingSettings::new().status(FeatureStatus::Enabled)).await.unwrap();
-    let settings = wa.calling_settings().await.unwrap();
-    assert_eq!(settings.calling.unwrap().status, Some(FeatureStatus::Enabled));
-    let started = wa.start_call("16505551234", "v=0", None).await.unwrap();
-    wa.terminate_call(started.call_id().unwrap()).await.unwrap();
-    assert!(wa.call_permissions("16505551234").await.unwrap().permission.is_some());
-
     // A path the fake does not model fails loudly.
     let unknown = client.get::<serde_json::Value>("106540352242922/not_an_edge").await.unwrap_err();
     assert_eq!(unknown.api_error().unwrap().code(), 2500);
@@ -461,4 +414,70 @@ async fn fake_graph_serves_the_token_endpoints() {
     let renewed = oauth.refresh_instagram_token(&ig_long.access_token).await.unwrap();
     assert_ne!(renewed.access_token.expose_secret(), ig_long.access_token.expose_secret());
     oauth.revoke(&long.access_token, "10161234567890123").await.unwrap();
+}
+
+#[tokio::test]
+async fn fake_graph_serves_flows_calling_and_groups() {
+    let graph = FakeGraph::start().await;
+    let client = graph.client(TOKEN);
+    let wa = client.whatsapp(PHONE);
+    let waba = client.whatsapp_business_account("102290129340398");
+    // Flows: create (a bad Flow JSON comes back with its errors), upload, publish, preview,
+    // metrics, deprecate; only drafts delete. The business encryption key.
+    use meta_messaging::whatsapp::flows::{
+        FlowCategory, FlowMetricGranularity, FlowMetricName, FlowStatus, NewFlow,
+    };
+    let created = waba
+        .create_flow(&NewFlow::new("booking", [FlowCategory::AppointmentBooking]).flow_json("{"))
+        .await
+        .unwrap();
+    assert_eq!(created.validation_errors.len(), 1);
+    let flow = created.id.unwrap();
+    assert!(waba.publish_flow(flow.clone()).await.is_err(), "a flow with errors does not publish");
+    let uploaded = waba.upload_flow_json(flow.clone(), r#"{"version":"7.1","screens":[]}"#).await.unwrap();
+    assert!(uploaded.validation_errors.is_empty());
+    waba.publish_flow(flow.clone()).await.unwrap();
+    assert_eq!(waba.flow(flow.clone()).await.unwrap().status, Some(FlowStatus::Published));
+    assert!(waba.flow_preview(flow.clone(), false).await.unwrap().preview.unwrap().preview_url.is_some());
+    let metric = waba
+        .flow_metric(
+            flow.clone(),
+            FlowMetricName::EndpointRequestCount,
+            FlowMetricGranularity::Day,
+            "2026-11-01",
+            "2026-11-28",
+        )
+        .await
+        .unwrap();
+    assert_eq!(metric.metric.name, Some(FlowMetricName::EndpointRequestCount));
+    assert!(waba.delete_flow(flow.clone()).await.is_err(), "only drafts delete");
+    waba.deprecate_flow(flow).await.unwrap();
+    assert_eq!(waba.flows().await.unwrap().data.len(), 1);
+    assert!(wa.business_public_key().await.unwrap().0.is_none());
+    wa.set_business_public_key("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").await.unwrap();
+    assert_eq!(
+        wa.business_public_key().await.unwrap().0.unwrap().business_public_key_signature_status.as_deref(),
+        Some("VALID")
+    );
+
+    // Calling: settings, a call started and ended, permissions.
+    use meta_messaging::whatsapp::calling::{CallingSettings, FeatureStatus};
+    wa.update_calling_settings(&CallingSettings::new().status(FeatureStatus::Enabled)).await.unwrap();
+    let settings = wa.calling_settings().await.unwrap();
+    assert_eq!(settings.calling.unwrap().status, Some(FeatureStatus::Enabled));
+    let started = wa.start_call("16505551234", "v=0", None).await.unwrap();
+    wa.terminate_call(started.call_id().unwrap()).await.unwrap();
+    assert!(wa.call_permissions("16505551234").await.unwrap().permission.is_some());
+
+    // Groups: create, list, read, share, update, remove a participant, delete.
+    use meta_messaging::whatsapp::groups::NewGroup;
+    let created = wa.create_group(&NewGroup::new("Lucky Shrub VIPs")).await.unwrap();
+    let group = created.id.unwrap();
+    assert_eq!(wa.groups(None, None).await.unwrap().groups.len(), 1);
+    assert!(wa.group_invite_link(group.clone()).await.unwrap().invite_link.is_some());
+    wa.update_group(group.clone(), Some("VIP club"), None).await.unwrap();
+    assert_eq!(wa.group(group.clone()).await.unwrap().subject.as_deref(), Some("VIP club"));
+    wa.remove_group_participants(group.clone(), ["16505551234"]).await.unwrap();
+    wa.delete_group(group.clone()).await.unwrap();
+    assert!(wa.group(group).await.is_err(), "deleted");
 }

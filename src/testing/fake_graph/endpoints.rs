@@ -13,7 +13,10 @@ use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, 
 
 #[path = "flows_calls.rs"]
 mod flows_calls;
-use flows_calls::{call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows};
+use flows_calls::{
+    call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge, group_node,
+    groups,
+};
 
 /// The path of media downloads on the fake server.
 const DOWNLOAD_PREFIX: &str = "/media-download/";
@@ -34,6 +37,7 @@ pub(super) struct Store {
     flow_json: HashMap<String, Vec<u8>>,
     public_keys: HashMap<String, String>,
     calling: HashMap<String, Value>,
+    groups: BTreeMap<String, Value>,
 }
 
 struct Media {
@@ -272,6 +276,13 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         ("GET" | "POST", [_, "whatsapp_business_encryption"]) => encryption(state, call),
         ("GET" | "POST", [_, "settings"]) => calling_settings(state, call),
         ("POST", [_, "calls"]) => call_action(call, id),
+        ("GET" | "POST", [_, "groups"]) => groups(state, call, id),
+        ("GET" | "POST" | "DELETE", [group, edge @ ("invite_link" | "participants" | "join_requests")])
+            if state.store.groups.contains_key(*group) =>
+        {
+            group_edge(state, call, group, edge, id)
+        }
+        (_, [group]) if state.store.groups.contains_key(*group) => group_node(state, call, group),
         ("GET", [_, "call_permissions"]) => match call.query("user_wa_id") {
             Some(_) => ok(json!({"messaging_product": "whatsapp", "permission": {"status": "temporary",
                 "expiration_time": unix_now() + 86_400}, "actions": [

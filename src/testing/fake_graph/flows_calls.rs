@@ -1,4 +1,4 @@
-//! Flows, the business encryption key and the Calling API on the fake server.
+//! Flows, the business encryption key, the Calling API and Groups on the fake server.
 
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
@@ -165,5 +165,99 @@ pub(super) fn call_action(call: &Call<'_>, id: u64) -> ResponseTemplate {
             ok(json!({"messaging_product": "whatsapp", "success": true}))
         }
         _ => missing("action (connect, pre_accept, accept, reject or terminate)"),
+    }
+}
+
+/// `POST /{phone}/groups` creates a group at once (Meta confirms by webhook; the fake also
+/// answers the id); `GET` lists them in Meta's `data.groups` shape.
+pub(super) fn groups(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    let owner = call.segments[0];
+    if call.method == "GET" {
+        let groups: Vec<Value> = state
+            .store
+            .groups
+            .values()
+            .filter(|g| g["owner"] == owner)
+            .map(|g| json!({"id": g["id"], "subject": g["subject"], "created_at": g["creation_timestamp"]}))
+            .collect();
+        return ok(
+            json!({"data": {"groups": groups}, "paging": {"cursors": {"after": "MTAx", "before": "NDMy"}}}),
+        );
+    }
+    let Some(body) = call.json() else { return invalid("a JSON body is required") };
+    let Some(subject) = str_field(&body, "subject").filter(|s| s.chars().count() <= 128) else {
+        return missing("subject (1 to 128 characters)");
+    };
+    let group_id = format!("Y2FwaV9ncm91cDpGQUtF{id:012}");
+    let mode = str_field(&body, "join_approval_mode").unwrap_or("auto_approve");
+    state.store.groups.insert(group_id.clone(), json!({"id": group_id, "subject": subject,
+        "description": body.get("description").cloned().unwrap_or(Value::Null), "participants": [],
+        "total_participant_count": 0, "suspended": false, "creation_timestamp": 1_764_000_000,
+        "join_approval_mode": mode, "owner": owner, "invite_link": format!("https://chat.whatsapp.com/FAKE{id}")}));
+    ok(json!({"messaging_product": "whatsapp", "id": group_id}))
+}
+
+pub(super) fn group_node(state: &mut State, call: &Call<'_>, group: &str) -> ResponseTemplate {
+    match call.method {
+        "GET" => state.store.groups.get(group).map_or_else(
+            || not_found(group),
+            |g| {
+                let mut info = without_owner(g.clone());
+                info["messaging_product"] = "whatsapp".into();
+                ok(info)
+            },
+        ),
+        "POST" => {
+            if call.form_field("messaging_product").as_deref() != Some("whatsapp") {
+                return missing("messaging_product");
+            }
+            if let Some(stored) = state.store.groups.get_mut(group) {
+                for key in ["subject", "description"] {
+                    if let Some(value) = call.form_field(key) {
+                        stored[key] = value.into();
+                    }
+                }
+            }
+            ok(json!({"messaging_product": "whatsapp"}))
+        }
+        _ => {
+            state.store.groups.remove(group);
+            ok(json!({"messaging_product": "whatsapp"}))
+        }
+    }
+}
+
+pub(super) fn group_edge(
+    state: &mut State,
+    call: &Call<'_>,
+    group: &str,
+    edge: &str,
+    id: u64,
+) -> ResponseTemplate {
+    let Some(stored) = state.store.groups.get_mut(group) else { return not_found(group) };
+    match (call.method, edge) {
+        ("GET", "invite_link") => {
+            ok(json!({"messaging_product": "whatsapp", "invite_link": stored["invite_link"]}))
+        }
+        ("POST", "invite_link") => {
+            stored["invite_link"] = format!("https://chat.whatsapp.com/FAKE{id}").into();
+            ok(json!({"messaging_product": "whatsapp", "invite_link": stored["invite_link"]}))
+        }
+        ("DELETE", "participants") => {
+            let count =
+                call.json().and_then(|b| b.get("participants").and_then(Value::as_array).map(Vec::len));
+            match count {
+                Some(1..=8) => ok(json!({"messaging_product": "whatsapp"})),
+                _ => invalid("participants: 1 to 8 {\"user\": ...} objects"),
+            }
+        }
+        ("GET", "join_requests") => data(Vec::new()),
+        ("POST" | "DELETE", "join_requests") => {
+            let ids = call.json().and_then(|b| b.get("join_requests").and_then(Value::as_array).cloned());
+            let Some(ids) = ids.filter(|ids| !ids.is_empty()) else { return missing("join_requests") };
+            let key = if call.method == "POST" { "approved_join_requests" } else { "rejected_join_requests" };
+            ok(json!({"messaging_product": "whatsapp", key: ids}))
+        }
+        _ => invalid("unsupported group operation"),
     }
 }

@@ -64,6 +64,14 @@ string_enum! {
         UserPreferences = "user_preferences",
         /// Calling API events.
         Calls = "calls",
+        /// Groups created or deleted.
+        GroupLifecycleUpdate = "group_lifecycle_update",
+        /// Participants joined, left or asked to join.
+        GroupParticipantsUpdate = "group_participants_update",
+        /// Subject, description or picture changes.
+        GroupSettingsUpdate = "group_settings_update",
+        /// Groups suspended or restored.
+        GroupStatusUpdate = "group_status_update",
         /// Messages the business sent from the WhatsApp Business app (coexistence).
         SmbMessageEchoes = "smb_message_echoes",
         /// WhatsApp Business app state sync (coexistence).
@@ -141,6 +149,9 @@ pub enum WhatsAppChangeValue {
     UserPreferences(UserPreferencesUpdate),
     /// `calls`: Calling API events and call statuses.
     Calls(crate::whatsapp::calling::CallsUpdate),
+    /// `group_lifecycle_update`, `group_participants_update`, `group_settings_update`,
+    /// `group_status_update`.
+    Groups(crate::whatsapp::groups::GroupsUpdate),
     /// `smb_message_echoes` and `message_echoes`: messages the business sent from another app.
     MessageEchoes(MessageEchoes),
     /// A field this version does not model, or a value that did not have the documented shape:
@@ -205,6 +216,10 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Field::Security => WhatsAppChangeValue::Security(Deserialize::deserialize(d)?),
             Field::UserPreferences => WhatsAppChangeValue::UserPreferences(Deserialize::deserialize(d)?),
             Field::Calls => WhatsAppChangeValue::Calls(Deserialize::deserialize(d)?),
+            Field::GroupLifecycleUpdate
+            | Field::GroupParticipantsUpdate
+            | Field::GroupSettingsUpdate
+            | Field::GroupStatusUpdate => WhatsAppChangeValue::Groups(Deserialize::deserialize(d)?),
             Field::SmbMessageEchoes | Field::MessageEchoes => {
                 WhatsAppChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
             }
