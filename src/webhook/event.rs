@@ -39,7 +39,9 @@ impl<'a> Event<'a> {
     /// | WhatsApp message | `whatsapp.message.<type>`, the `type` Meta sent (`text`, `image`, `interactive`, a future type verbatim; `unknown` when absent) |
     /// | WhatsApp status | `whatsapp.status.<status>` (`sent`, `delivered`, `read`, `failed`, ...) |
     /// | WhatsApp value-level error | `whatsapp.error` |
-    /// | any other WhatsApp change | `whatsapp.<field>` (`whatsapp.account_update`, ...; also `whatsapp.messages` for a messages change with nothing in it) |
+    /// | WhatsApp call (`calls` field, one event per call) | `whatsapp.call.<event>` (`connect`, `terminate`) |
+    /// | WhatsApp business-initiated call status (`calls` field) | `whatsapp.call_status.<status>` (`ringing`, `accepted`, `rejected`) |
+    /// | any other WhatsApp change | `whatsapp.<field>` (`whatsapp.account_update`, ...; also `whatsapp.messages` and `whatsapp.calls` for a change with nothing in it) |
     /// | Messenger / Instagram item | `messenger.<event>` / `instagram.<event>`: `message`, `message_echo`, `message_deleted`, `message_edit`, `postback`, `delivery`, `read`, `reaction`, `referral`, `optin`, `account_linking`, handover events, an unknown key verbatim, `unknown` when there is none |
     /// | Messenger / Instagram standby item | `messenger.standby.<event>` / `instagram.standby.<event>` |
     /// | Messenger / Instagram change | `messenger.<field>` / `instagram.<field>` (`instagram.comments`, `instagram.mentions`, ...) |
@@ -114,6 +116,15 @@ fn whatsapp_key(event: &whatsapp::webhook::WhatsAppEvent<'_>) -> Option<String> 
     use whatsapp::webhook::WhatsAppEvent as E;
     match event {
         E::Message { message, .. } => Some(concat(&["whatsapp:message:", message.id.as_ref()?.as_str()])),
+        E::Call { call, .. } => Some(concat(&[
+            "whatsapp:call:",
+            call.id.as_ref()?.as_str(),
+            ":",
+            call.event.as_deref().unwrap_or("unknown"),
+        ])),
+        E::CallStatus { .. } => {
+            Some(concat(&["whatsapp:call_status:", event.message_id()?, ":", event.kind_parts().1]))
+        }
         E::Status { status, .. } => {
             Some(concat(&["whatsapp:status:", status.id.as_ref()?.as_str(), ":", status.status.as_str()]))
         }

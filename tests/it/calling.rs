@@ -172,4 +172,23 @@ fn calls_webhooks_are_typed() {
         (Some(480), Some("Completed"))
     );
     assert_eq!(terminate.calls[0].end_time.map(|t| t.unix_millis()), Some(1_671_644_944_000));
+
+    // One event per call, and per call status, with its own kind and dedupe key.
+    let parsed = webhook::parse(body.to_string().as_bytes()).unwrap();
+    let events: Vec<_> = parsed.events().collect();
+    let kinds: Vec<String> = events.iter().map(|e| e.kind().to_string()).collect();
+    assert_eq!(kinds, ["whatsapp.call.connect", "whatsapp.call.terminate"]);
+    assert_eq!((events[0].sender(), events[0].recipient()), (Some("16315553601"), Some("13175551399")));
+    assert_eq!(events[0].message_id(), Some(CALL));
+    assert_ne!(events[0].dedupe_key(), events[1].dedupe_key());
+    assert_eq!(events[0].dedupe_key().as_deref(), Some(format!("whatsapp:call:{CALL}:connect").as_str()));
+
+    let statuses = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "calls",
+        "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": PHONE},
+            "statuses": [{"id": "wacid.HBgL", "type": "call", "status": "RINGING", "timestamp": "1749197000",
+                          "recipient_id": "12185552828"}]}}]}]});
+    let parsed = webhook::parse(statuses.to_string().as_bytes()).unwrap();
+    let event = parsed.events().next().unwrap();
+    assert_eq!(event.kind().to_string(), "whatsapp.call_status.ringing");
+    assert_eq!((event.recipient(), event.message_id()), (Some("12185552828"), Some("wacid.HBgL")));
 }

@@ -143,7 +143,19 @@ fn unknown_kinds_keep_their_raw_json() {
     let Webhook::WhatsApp(payload) = &parsed else { panic!() };
     let change = &payload.entries[0].changes[0];
     assert_eq!(change.field, meta_messaging::whatsapp::webhook::Field::Calls);
-    let WhatsAppChangeValue::Unknown(raw) = &change.value else { panic!("{:?}", change.value) };
+    // The `calls` field is modelled now: its SDP (with CRLFs) comes through typed.
+    let WhatsAppChangeValue::Calls(calls) = &change.value else { panic!("{:?}", change.value) };
+    assert!(
+        calls.calls[0]
+            .session
+            .as_ref()
+            .and_then(|s| s.sdp.as_deref())
+            .is_some_and(|sdp| sdp.contains("\r\n"))
+    );
+    // A field this version does not know keeps its raw JSON.
+    let unknown = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"some_future_field","value":{"calls":[1]}}]}]}"#;
+    let Webhook::WhatsApp(payload) = webhook::parse(unknown).unwrap() else { panic!() };
+    let WhatsAppChangeValue::Unknown(raw) = &payload.entries[0].changes[0].value else { panic!() };
     assert!(raw.get().contains("\"calls\""));
 
     let parsed = webhook::parse(&fixture("webhooks/whatsapp/wa_unknown_type_hologram.json")).unwrap();

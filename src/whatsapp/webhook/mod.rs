@@ -24,6 +24,7 @@ use serde_json::Value;
 use crate::Timestamp;
 use crate::graph::RawJson;
 use crate::graph::serde_util::{null_as_default, string_enum, text_at};
+use crate::whatsapp::calling::{CallEvent, CallId, CallsUpdate};
 use crate::whatsapp::{MessageId, PhoneNumberId, WabaId};
 
 pub use account::*;
@@ -367,7 +368,27 @@ pub enum WhatsAppEvent<'a> {
         /// The error.
         error: &'a NotificationError,
     },
-    /// Any other change (and a `messages` change with nothing in it): `whatsapp.<field>`.
+    /// One call of a `calls` change: `whatsapp.call.<event>` (`connect`, `terminate`).
+    Call {
+        /// The entry (WABA) it came in.
+        entry: &'a WhatsAppEntry,
+        /// The value it came in (metadata).
+        value: &'a CallsUpdate,
+        /// The call event.
+        call: &'a CallEvent,
+    },
+    /// A business-initiated call's status in a `calls` change:
+    /// `whatsapp.call_status.<status>` (`ringing`, `accepted`, `rejected`).
+    CallStatus {
+        /// The entry (WABA) it came in.
+        entry: &'a WhatsAppEntry,
+        /// The value it came in.
+        value: &'a CallsUpdate,
+        /// The status, as Meta sent it.
+        status: &'a Value,
+    },
+    /// Any other change (and a `messages` or `calls` change with nothing in it):
+    /// `whatsapp.<field>`.
     Change {
         /// The entry (WABA) it came in.
         entry: &'a WhatsAppEntry,
@@ -383,6 +404,8 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Message { entry, .. }
             | Self::Status { entry, .. }
             | Self::Error { entry, .. }
+            | Self::Call { entry, .. }
+            | Self::CallStatus { entry, .. }
             | Self::Change { entry, .. } => entry,
         }
     }
@@ -394,6 +417,8 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Message { message, .. } => ("message", message.kind.as_str()),
             Self::Status { status, .. } => ("status", status.status.as_str()),
             Self::Error { .. } => ("", "error"),
+            Self::Call { call, .. } => ("call", call.event.as_deref().unwrap_or("unknown")),
+            Self::CallStatus { status, .. } => ("call_status", call_status_name(status)),
             Self::Change { change, .. } => ("", change.field.as_str()),
         }
     }
@@ -403,6 +428,7 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { message, .. } => message.sender(),
             Self::Status { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
+            Self::Call { call, .. } => call.from.as_deref(),
             _ => None,
         }
     }
@@ -412,6 +438,8 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
             Self::Status { status, .. } => status.recipient(),
+            Self::Call { call, .. } => call.to.as_deref(),
+            Self::CallStatus { status, .. } => status.get("recipient_id").and_then(Value::as_str),
             _ => None,
         }
     }
@@ -421,6 +449,8 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { message, .. } => message.id.as_ref().map(MessageId::as_str),
             Self::Status { status, .. } => status.id.as_ref().map(MessageId::as_str),
+            Self::Call { call, .. } => call.id.as_ref().map(CallId::as_str),
+            Self::CallStatus { status, .. } => status.get("id").and_then(Value::as_str),
             _ => None,
         }
     }
@@ -430,6 +460,10 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { message, .. } => message.timestamp,
             Self::Status { status, .. } => status.timestamp,
+            Self::Call { call, .. } => call.timestamp,
+            Self::CallStatus { status, .. } => {
+                status.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok())
+            }
             Self::Change { entry, .. } | Self::Error { entry, .. } => entry.time,
         }
     }
@@ -440,6 +474,16 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Message { message, .. } => message.text(),
             _ => None,
         }
+    }
+}
+
+/// A call status's name in its event kind: Meta's `RINGING`, `ACCEPTED`, `REJECTED` in lower case.
+fn call_status_name(status: &Value) -> &'static str {
+    match status.get("status").and_then(Value::as_str) {
+        Some(s) if s.eq_ignore_ascii_case("ringing") => "ringing",
+        Some(s) if s.eq_ignore_ascii_case("accepted") => "accepted",
+        Some(s) if s.eq_ignore_ascii_case("rejected") => "rejected",
+        _ => "unknown",
     }
 }
 
@@ -470,6 +514,23 @@ impl<'a> Iterator for WhatsAppEvents<'a> {
                 self.item = 0;
                 continue;
             };
+            if let WhatsAppChangeValue::Calls(value) = &change.value {
+                let (c, s) = (value.calls.len(), value.statuses.len());
+                let i = self.item;
+                self.item += 1;
+                if c + s == 0 && i == 0 {
+                    return Some(WhatsAppEvent::Change { entry, change });
+                }
+                if i < c {
+                    return Some(WhatsAppEvent::Call { entry, value, call: &value.calls[i] });
+                }
+                if i < c + s {
+                    return Some(WhatsAppEvent::CallStatus { entry, value, status: &value.statuses[i - c] });
+                }
+                self.change += 1;
+                self.item = 0;
+                continue;
+            }
             let WhatsAppChangeValue::Messages(value) = &change.value else {
                 self.change += 1;
                 return Some(WhatsAppEvent::Change { entry, change });
