@@ -128,3 +128,20 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[test]
+fn a_generated_key_pair_round_trips_through_its_pems() {
+    let generated = FlowEndpoint::generate().unwrap();
+    let private = generated.private_key_pem().unwrap();
+    let public = generated.public_key_pem().unwrap();
+    assert!(
+        private.starts_with("-----BEGIN PRIVATE KEY-----")
+            && public.starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    assert!(!format!("{generated:?}").contains("PRIVATE"), "no key material in Debug");
+    let reloaded = FlowEndpoint::from_pem(&private).unwrap();
+    let request = json!({"version": "3.0", "action": "ping"});
+    let sealed = client::seal(&generated.public_key(), &request).unwrap();
+    let decrypted = reloaded.decrypt(sealed.body.as_bytes()).unwrap();
+    assert_eq!(decrypted.request.action, FlowRequestAction::Ping);
+}

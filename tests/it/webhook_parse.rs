@@ -357,3 +357,25 @@ fn handover_roles_and_instagram_shares_are_typed() {
     assert_eq!(story.story_media_id.as_deref(), Some("3712283746209384571"));
     assert!(story.story_media_url.as_deref().is_some_and(|u| u.starts_with("https://lookaside.fbsbx.com/")));
 }
+
+#[test]
+fn a_flow_reply_decodes_its_response_json() {
+    use meta_messaging::whatsapp::webhook::InboundContent;
+    #[derive(serde::Deserialize)]
+    struct Appointment {
+        appointment_date: String,
+        consent: bool,
+    }
+    let parsed =
+        webhook::parse(&fixture("webhooks/whatsapp/wa_interactive_nfm_reply_flow_escaped.json")).unwrap();
+    let Webhook::WhatsApp(payload) = &parsed else { panic!() };
+    let message = &payload.entries[0].changes[0].value.as_messages().unwrap().messages[0];
+    let InboundContent::Interactive(reply) = &message.content else { panic!("{:?}", message.content) };
+    let flow = reply.nfm_reply.as_ref().unwrap();
+    assert_eq!(flow.flow_token().as_deref(), Some("FT-7c1e9a42/appointment/2025-11"));
+    let fields = flow.response().unwrap();
+    assert_eq!(fields["department"], "Zahnmedizin");
+    assert!(fields["notes"].as_str().unwrap().contains('📞'), "escapes decoded");
+    let typed: Appointment = flow.response_as().unwrap();
+    assert_eq!((typed.appointment_date.as_str(), typed.consent), ("2025-11-28", true));
+}

@@ -285,6 +285,43 @@ impl FlowEndpoint {
         self.key.to_public_key()
     }
 
+    /// A new business key pair (RSA 2048, from the operating system's random source). Keep
+    /// [`private_key_pem`](Self::private_key_pem) secret (the token vault holds it well) and
+    /// upload [`public_key_pem`](Self::public_key_pem) with
+    /// [`WhatsApp::set_business_public_key`](crate::whatsapp::WhatsApp::set_business_public_key).
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] if the key cannot be generated.
+    pub fn generate() -> Result<Self, FlowError> {
+        let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|_| FlowError::InvalidKey)?;
+        Ok(Self { key })
+    }
+
+    /// The private key as PKCS#8 PEM, wiped from memory when dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] if it cannot be encoded.
+    pub fn private_key_pem(&self) -> Result<Zeroizing<String>, FlowError> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let pem = self.key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).map_err(|_| FlowError::InvalidKey)?;
+        Ok(Zeroizing::new(pem.as_str().to_owned()))
+    }
+
+    /// The public key as PEM (`BEGIN PUBLIC KEY`), the form Meta's key upload takes.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] if it cannot be encoded.
+    pub fn public_key_pem(&self) -> Result<String, FlowError> {
+        use rsa::pkcs8::EncodePublicKey;
+        self.key
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .map_err(|_| FlowError::InvalidKey)
+    }
+
     /// Decrypts a request body.
     ///
     /// # Errors

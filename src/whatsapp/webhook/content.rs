@@ -225,6 +225,32 @@ pub struct NfmReply {
     pub response_json: Option<String>,
 }
 
+impl NfmReply {
+    /// The flow's answer decoded: the fields of the final screen and the `flow_token`.
+    ///
+    /// # Errors
+    ///
+    /// When there is no `response_json`, or it is not JSON.
+    pub fn response(&self) -> serde_json::Result<serde_json::Map<String, serde_json::Value>> {
+        let text = self.response_json.as_deref().unwrap_or("null");
+        serde_json::from_str(text)
+    }
+
+    /// The flow's answer decoded into your own type.
+    ///
+    /// # Errors
+    ///
+    /// When there is no `response_json`, or it does not have `T`'s shape.
+    pub fn response_as<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(self.response_json.as_deref().unwrap_or("null"))
+    }
+
+    /// The `flow_token` the business sent with the flow, from the answer.
+    pub fn flow_token(&self) -> Option<String> {
+        self.response().ok()?.get("flow_token")?.as_str().map(str::to_owned)
+    }
+}
+
 /// An answer to a call permission request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
