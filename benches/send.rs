@@ -52,7 +52,7 @@ fn setup() -> Setup {
             .await;
         server
     });
-    let url = format!("{}/v25.0/106540352242922/messages", server.uri());
+    let url = format!("{}/v26.0/106540352242922/messages", server.uri());
     let body = serde_json::to_vec(&json!({
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234",
         "type": "text", "text": {"preview_url": false, "body": TEXT}

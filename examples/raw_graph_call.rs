@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => {
             let fake = FakeGraph::start().await;
             Mock::given(method("GET"))
-                .and(path("/v25.0/102290129340398/phone_numbers"))
+                .and(path("/v26.0/102290129340398/phone_numbers"))
                 .and(query_param("fields", "id,display_phone_number,quality_rating"))
                 .and(header("authorization", "Bearer EAAG-example-token"))
                 .respond_with(

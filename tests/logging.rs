@@ -48,12 +48,12 @@ async fn logs_and_errors_never_contain_secrets() {
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(wiremock::matchers::path("/v25.0/ok"))
+        .and(wiremock::matchers::path("/v26.0/ok"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(wiremock::matchers::path("/v25.0/fail"))
+        .and(wiremock::matchers::path("/v26.0/fail"))
         .respond_with(ResponseTemplate::new(503).set_body_string(format!("upstream said {TOKEN}")))
         .mount(&server)
         .await;

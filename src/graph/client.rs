@@ -722,6 +722,6 @@ mod tests {
         assert!(Client::builder().base_url("not a url").build().is_err());
         assert!(Client::builder().base_url("http://127.0.0.1:9/?a=b").build().is_err());
         let client = Client::builder().base_url("http://127.0.0.1:9/prefix").build().unwrap();
-        assert_eq!(client.shared.facebook_prefix, "http://127.0.0.1:9/prefix/v25.0/");
+        assert_eq!(client.shared.facebook_prefix, "http://127.0.0.1:9/prefix/v26.0/");
     }
 }

@@ -16,7 +16,7 @@ use std::str::FromStr;
 /// let v: ApiVersion = "v24.0".parse()?;
 /// assert_eq!(v, ApiVersion::new(24, 0));
 /// assert_eq!(v.to_string(), "v24.0");
-/// assert_eq!(ApiVersion::DEFAULT.to_string(), "v25.0");
+/// assert_eq!(ApiVersion::DEFAULT.to_string(), "v26.0");
 /// # Ok::<(), meta_messaging::graph::InvalidApiVersion>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,15 +26,15 @@ pub struct ApiVersion {
 }
 
 impl ApiVersion {
-    /// `v26.0`. Usable with [`ClientBuilder::api_version`](super::ClientBuilder::api_version);
-    /// not the default until the crate's models are checked against its changes.
+    /// `v26.0`, the newest version, the default: its changes leave the messaging surface the
+    /// crate models as it was in v25.0 (sends, media, templates, webhooks).
     pub const V26_0: Self = Self::new(26, 0);
-    /// `v25.0`, the version this release of the crate is written and tested against.
+    /// `v25.0`.
     pub const V25_0: Self = Self::new(25, 0);
     /// `v24.0`.
     pub const V24_0: Self = Self::new(24, 0);
-    /// The version the client uses unless told otherwise: [`ApiVersion::V25_0`].
-    pub const DEFAULT: Self = Self::V25_0;
+    /// The version the client uses unless told otherwise: [`ApiVersion::V26_0`].
+    pub const DEFAULT: Self = Self::V26_0;
 
     /// A version from its numbers: `ApiVersion::new(25, 0)` is `v25.0`.
     pub const fn new(major: u16, minor: u16) -> Self {

@@ -18,7 +18,7 @@ const SDP: &str = "v=0\r\no=- 7669997803033704573 2 IN IP4 127.0.0.1\r\ns=-\r\n"
 
 fn call_action(body: serde_json::Value, answer: serde_json::Value) -> Mock {
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/calls")))
+        .and(path(format!("/v26.0/{PHONE}/calls")))
         .and(body_json(body))
         .respond_with(ResponseTemplate::new(200).set_body_json(answer))
         .expect(1)
@@ -66,7 +66,7 @@ async fn calls_are_started_answered_and_ended() {
 async fn settings_and_permissions() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/settings")))
+        .and(path(format!("/v26.0/{PHONE}/settings")))
         .and(body_json(json!({"calling": {"status": "ENABLED",
             "call_hours": {"status": "ENABLED", "timezone_id": "America/Manaus",
                 "weekly_operating_hours": [{"day_of_week": "MONDAY", "open_time": "0400", "close_time": "1020"}],
@@ -77,7 +77,7 @@ async fn settings_and_permissions() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}/settings")))
+        .and(path(format!("/v26.0/{PHONE}/settings")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calling": {
             "status": "ENABLED", "call_icon_visibility": "DEFAULT", "callback_permission_status": "ENABLED",
             "call_hours": {"status": "ENABLED", "timezone_id": "America/Manaus",
@@ -88,7 +88,7 @@ async fn settings_and_permissions() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}/call_permissions")))
+        .and(path(format!("/v26.0/{PHONE}/call_permissions")))
         .and(query_param("user_wa_id", "16315553601"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
             "permission": {"status": "temporary", "expiration_time": 1_745_343_479},
@@ -132,7 +132,7 @@ fn the_call_permission_request_is_meta_s_interactive_message() {
 async fn the_call_permission_request_is_sent_as_meta_shows() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .and(body_json(json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16315553601",
             "type": "interactive", "interactive": {"type": "call_permission_request",
             "action": {"name": "call_permission_request"},

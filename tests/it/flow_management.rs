@@ -28,7 +28,7 @@ fn validation_error() -> serde_json::Value {
 async fn flows_are_listed_created_read_updated_and_their_json_uploaded() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{WABA}/flows")))
+        .and(path(format!("/v26.0/{WABA}/flows")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"id": "flow-1", "name": "flow 1", "status": "DRAFT", "categories": ["CONTACT_US"], "validation_errors": []}],
             "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})))
@@ -36,7 +36,7 @@ async fn flows_are_listed_created_read_updated_and_their_json_uploaded() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{WABA}/flows")))
+        .and(path(format!("/v26.0/{WABA}/flows")))
         .and(body_json(json!({"name": "appointment_booking_v1", "categories": ["APPOINTMENT_BOOKING"],
             "flow_json": "{\"version\":\"7.1\"}", "endpoint_uri": "https://flows.example.com/endpoint"})))
         .respond_with(
@@ -48,7 +48,7 @@ async fn flows_are_listed_created_read_updated_and_their_json_uploaded() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{FLOW}")))
+        .and(path(format!("/v26.0/{FLOW}")))
         .and(query_param("fields", "id,name,categories,preview,status,validation_errors,json_version,data_api_version,endpoint_uri,health_status"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": FLOW, "name": "appointment_booking_v1", "status": "DRAFT", "categories": ["LEAD_GENERATION"],
@@ -61,14 +61,14 @@ async fn flows_are_listed_created_read_updated_and_their_json_uploaded() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{FLOW}")))
+        .and(path(format!("/v26.0/{FLOW}")))
         .and(body_json(json!({"name": "booking_v2", "categories": ["APPOINTMENT_BOOKING", "SURVEY"]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{FLOW}/assets")))
+        .and(path(format!("/v26.0/{FLOW}/assets")))
         .and(|r: &Request| {
             let body = String::from_utf8_lossy(&r.body);
             body.contains("name=\"name\"\r\n\r\nflow.json\r\n")
@@ -84,7 +84,7 @@ async fn flows_are_listed_created_read_updated_and_their_json_uploaded() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{FLOW}/assets")))
+        .and(path(format!("/v26.0/{FLOW}/assets")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"name": "flow.json",
             "asset_type": "FLOW_JSON", "download_url": "https://scontent.xx.fbcdn.net/m1/v/t0.57323-24/An_Hq0jnfJ"}]})))
         .expect(1)
@@ -145,20 +145,20 @@ async fn flow_lifecycle_preview_and_metrics() {
     let server = MockServer::start().await;
     for edge in ["publish", "deprecate"] {
         Mock::given(method("POST"))
-            .and(path(format!("/v25.0/{FLOW}/{edge}")))
+            .and(path(format!("/v26.0/{FLOW}/{edge}")))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
             .expect(1)
             .mount(&server)
             .await;
     }
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{FLOW}")))
+        .and(path(format!("/v26.0/{FLOW}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{FLOW}")))
+        .and(path(format!("/v26.0/{FLOW}")))
         .and(query_param("fields", "preview.invalidate(true)"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"preview": {
             "preview_url": "https://business.facebook.com/wa/manage/flows/550/preview/?token=b9d6",
@@ -167,7 +167,7 @@ async fn flow_lifecycle_preview_and_metrics() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{FLOW}")))
+        .and(path(format!("/v26.0/{FLOW}")))
         .and(query_param(
             "fields",
             "metric.name(ENDPOINT_REQUEST_ERROR_RATE).granularity(DAY).since(2024-01-28).until(2024-01-30)",
@@ -206,7 +206,7 @@ async fn the_business_public_key_is_registered_and_read_back() {
         "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----";
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/whatsapp_business_encryption")))
+        .and(path(format!("/v26.0/{PHONE}/whatsapp_business_encryption")))
         .and(|r: &Request| {
             String::from_utf8_lossy(&r.body)
                 .contains(&format!("name=\"business_public_key\"\r\n\r\n{PEM}\r\n"))
@@ -216,7 +216,7 @@ async fn the_business_public_key_is_registered_and_read_back() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}/whatsapp_business_encryption")))
+        .and(path(format!("/v26.0/{PHONE}/whatsapp_business_encryption")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"business_public_key": PEM, "business_public_key_signature_status": "VALID"}]})))
         .expect(1)

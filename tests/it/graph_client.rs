@@ -20,7 +20,7 @@ const OTHER_PROOF: &str = "c8a6b56224e1c51e76820ddca22015f0ebc2e770947f1553b192a
 async fn get_sends_bearer_version_fields_and_user_agent() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/106540352242922"))
+        .and(path("/v26.0/106540352242922"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .and(header("user-agent", concat!("meta-messaging/", env!("CARGO_PKG_VERSION"))))
         .and(query_param("fields", "id,display_phone_number,quality_rating"))
@@ -72,7 +72,7 @@ async fn post_sends_the_exact_json_body() {
         "text": {"body": "héllo / 👋"}
     });
     Mock::given(method("POST"))
-        .and(path("/v25.0/106540352242922/messages"))
+        .and(path("/v26.0/106540352242922/messages"))
         .and(header("content-type", "application/json"))
         .and(body_json(&body))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -92,7 +92,7 @@ async fn per_request_and_per_client_token_overrides() {
     let server = MockServer::start().await;
     for token in ["tenant-a-token-0001", "tenant-b-token-0002"] {
         Mock::given(method("GET"))
-            .and(path("/v25.0/me"))
+            .and(path("/v26.0/me"))
             .and(header("authorization", format!("Bearer {token}").as_str()))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token": token})))
             .expect(1)
@@ -181,7 +181,7 @@ async fn malformed_usage_headers_are_ignored() {
 async fn multipart_upload_sends_fields_and_file() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/v25.0/106540352242922/media"))
+        .and(path("/v26.0/106540352242922/media"))
         .and(header_prefix("content-type", "multipart/form-data; boundary="))
         .and(body_string_contains("name=\"messaging_product\"\r\n\r\nwhatsapp"))
         .and(body_string_contains("filename=\"cat.png\""))
@@ -294,7 +294,7 @@ async fn connection_refused_is_a_connect_error() {
 async fn anonymous_requests_and_the_instagram_host() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("client_secret", APP_SECRET))
         .and(|request: &Request| !request.headers.contains_key("authorization"))
         .respond_with(
@@ -304,7 +304,7 @@ async fn anonymous_requests_and_the_instagram_host() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/me"))
+        .and(path("/ig/v26.0/me"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user_id": "17841400000000000"})))
         .expect(1)
@@ -345,9 +345,9 @@ async fn redirects_are_not_followed() {
 }
 
 #[test]
-fn v26_is_named_and_v25_stays_the_default() {
+fn v26_is_the_default_and_v25_stays_reachable() {
     use meta_messaging::graph::ApiVersion;
     assert_eq!(ApiVersion::V26_0.to_string(), "v26.0");
-    assert_eq!(ApiVersion::DEFAULT, ApiVersion::V25_0);
+    assert_eq!(ApiVersion::DEFAULT, ApiVersion::V26_0);
     assert!(ApiVersion::V26_0 > ApiVersion::V25_0);
 }

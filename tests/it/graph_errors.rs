@@ -93,12 +93,12 @@ async fn token_shaped_text_in_meta_messages_is_redacted() {
         r#"{{"error":{{"message":"Invalid token {TOKEN} for app","type":"OAuthException","code":190,"error_data":{{"details":"{TOKEN}"}}}}}}"#
     );
     Mock::given(method("GET"))
-        .and(wiremock::matchers::path("/v25.0/echo"))
+        .and(wiremock::matchers::path("/v26.0/echo"))
         .respond_with(ResponseTemplate::new(401).set_body_string(echoed))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(wiremock::matchers::path("/v25.0/malformed"))
+        .and(wiremock::matchers::path("/v26.0/malformed"))
         .respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("errors/190_malformed_token.json")))
         .mount(&server)
         .await;

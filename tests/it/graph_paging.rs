@@ -12,7 +12,7 @@ use crate::support::{TOKEN, client};
 #[tokio::test]
 async fn three_pages_by_cursor() {
     let server = MockServer::start().await;
-    let base = format!("{}/v25.0/102290129340398/message_templates", server.uri());
+    let base = format!("{}/v26.0/102290129340398/message_templates", server.uri());
     let page = |ids: &[u32], after: Option<&str>| {
         let mut body = json!({"data": ids.iter().map(|i| json!({"id": i.to_string()})).collect::<Vec<_>>()});
         if let Some(after) = after {
@@ -25,7 +25,7 @@ async fn three_pages_by_cursor() {
         }
         ResponseTemplate::new(200).set_body_json(body)
     };
-    let templates = || path("/v25.0/102290129340398/message_templates");
+    let templates = || path("/v26.0/102290129340398/message_templates");
     let bearer = format!("Bearer {TOKEN}");
     let auth = || header("authorization", bearer.as_str());
     Mock::given(method("GET"))
@@ -69,9 +69,9 @@ async fn three_pages_by_cursor() {
 #[tokio::test]
 async fn next_links_without_cursors_are_followed_without_the_token_in_the_url() {
     let server = MockServer::start().await;
-    let next = format!("{}/v25.0/1/edge?access_token={TOKEN}&offset=2", server.uri());
+    let next = format!("{}/v26.0/1/edge?access_token={TOKEN}&offset=2", server.uri());
     Mock::given(method("GET"))
-        .and(path("/v25.0/1/edge"))
+        .and(path("/v26.0/1/edge"))
         .and(query_param_is_missing("offset"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"data": [1, 2], "paging": {"next": next}})),
@@ -80,7 +80,7 @@ async fn next_links_without_cursors_are_followed_without_the_token_in_the_url() 
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/1/edge"))
+        .and(path("/v26.0/1/edge"))
         .and(query_param("offset", "2"))
         .and(query_param_is_missing("access_token"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))

@@ -23,7 +23,7 @@ fn answer(status: u16, body: serde_json::Value) -> ResponseTemplate {
 async fn groups_are_created_read_shared_updated_and_deleted() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/groups")))
+        .and(path(format!("/v26.0/{PHONE}/groups")))
         .and(body_json(json!({"messaging_product": "whatsapp", "subject": "Lucky Shrub VIPs",
             "description": "Early access to new succulents", "join_approval_mode": "approval_required"})))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp"})))
@@ -31,7 +31,7 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}/groups")))
+        .and(path(format!("/v26.0/{PHONE}/groups")))
         .and(query_param("limit", "25"))
         .respond_with(answer(200, json!({"data": {"groups": [{"id": GROUP, "subject": "Lucky Shrub VIPs", "created_at": "1755548877"}]},
             "paging": {"cursors": {"after": "MTAx", "before": "NDMy"}, "next": "https://graph.facebook.com/next"}})))
@@ -39,7 +39,7 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{GROUP}")))
+        .and(path(format!("/v26.0/{GROUP}")))
         .and(query_param("fields", "subject,description,participants,total_participant_count,suspended,creation_timestamp,join_approval_mode"))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp", "id": GROUP, "subject": "Lucky Shrub VIPs",
             "creation_timestamp": 683_731_200, "suspended": false, "description": "Early access", "total_participant_count": 6,
@@ -48,7 +48,7 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{GROUP}/invite_link")))
+        .and(path(format!("/v26.0/{GROUP}/invite_link")))
         .respond_with(answer(
             200,
             json!({"messaging_product": "whatsapp", "invite_link": "https://chat.whatsapp.com/AbCdEf"}),
@@ -57,7 +57,7 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{GROUP}/invite_link")))
+        .and(path(format!("/v26.0/{GROUP}/invite_link")))
         .and(body_json(json!({"messaging_product": "whatsapp"})))
         .respond_with(answer(
             200,
@@ -67,7 +67,7 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{GROUP}")))
+        .and(path(format!("/v26.0/{GROUP}")))
         .and(|r: &Request| {
             let body = String::from_utf8_lossy(&r.body);
             body.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n")
@@ -79,14 +79,14 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{GROUP}/participants")))
+        .and(path(format!("/v26.0/{GROUP}/participants")))
         .and(body_json(json!({"messaging_product": "whatsapp", "participants": [{"user": "+17865347866"}, {"user": "16505551234"}]})))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{GROUP}")))
+        .and(path(format!("/v26.0/{GROUP}")))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp"})))
         .expect(1)
         .mount(&server)
@@ -118,13 +118,13 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
 async fn join_requests_and_local_checks() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{GROUP}/join_requests")))
+        .and(path(format!("/v26.0/{GROUP}/join_requests")))
         .respond_with(answer(200, json!({"data": [{"join_request_id": "MTY0", "wa_id": "16505551234", "creation_timestamp": "1755548877"}]})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{GROUP}/join_requests")))
+        .and(path(format!("/v26.0/{GROUP}/join_requests")))
         .and(body_json(json!({"messaging_product": "whatsapp", "join_requests": ["MTY0"]})))
         .respond_with(answer(
             200,
@@ -134,7 +134,7 @@ async fn join_requests_and_local_checks() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{GROUP}/join_requests")))
+        .and(path(format!("/v26.0/{GROUP}/join_requests")))
         .and(body_json(json!({"messaging_product": "whatsapp", "join_requests": ["MTY1"]})))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp", "rejected_join_requests": [],
             "failed_join_requests": [{"join_request_id": "MTY1", "errors": [{"code": 131_000, "message": "Something went wrong"}]}]})))
@@ -169,7 +169,7 @@ async fn join_requests_and_local_checks() {
 async fn messages_go_to_a_group() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .and(body_json(json!({"messaging_product": "whatsapp", "recipient_type": "group", "to": GROUP,
             "type": "text", "text": {"body": "New arrivals this Friday!"}})))
         .respond_with(answer(200, json!({"messaging_product": "whatsapp", "contacts": [{"input": GROUP}], "messages": [{"id": "wamid.G"}]})))

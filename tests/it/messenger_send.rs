@@ -27,7 +27,7 @@ fn sent() -> ResponseTemplate {
 async fn assert_page_send(message: Message, to: Recipient, expected: Value) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(path(format!("/v26.0/{PAGE}/messages")))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .and(body_json(&expected))
         .respond_with(sent())
@@ -176,7 +176,7 @@ async fn utility_template_library_clone_create_and_list() {
     use meta_messaging::messenger::templates::NewUtilityTemplate;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/message_template_library"))
+        .and(path("/v26.0/message_template_library"))
         .and(query_param("name_or_content", "order"))
         .and(query_param("language", "en"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
@@ -189,7 +189,7 @@ async fn utility_template_library_clone_create_and_list() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(path(format!("/v26.0/{PAGE}/message_templates")))
         .and(body_json(json!({
             "name": "jaspers_market_order_confirmation_1", "category": "UTILITY", "language": "en_US",
             "library_template_name": "order_confirmation_1",
@@ -201,7 +201,7 @@ async fn utility_template_library_clone_create_and_list() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(path(format!("/v26.0/{PAGE}/message_templates")))
         .and(body_json(json!({
             "name": "jaspers_market_order_delivery_update_us", "language": "en", "category": "UTILITY",
             "components": [{"type": "BODY", "text": "Good news! Your order #{{1}} is on its way. Thank you for your order!",
@@ -212,7 +212,7 @@ async fn utility_template_library_clone_create_and_list() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/message_templates")))
+        .and(path(format!("/v26.0/{PAGE}/message_templates")))
         .and(query_param("name", "jaspers_market_order_delivery_update_us"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
             "name": "jaspers_market_order_delivery_update_us", "language": "en", "category": "UTILITY",
@@ -257,7 +257,7 @@ async fn sender_actions_and_reactions() {
         json!({"recipient": {"id": PSID}, "sender_action": "unreact", "payload": {"message_id": MID}}),
     ] {
         Mock::given(method("POST"))
-            .and(path(format!("/v25.0/{PAGE}/messages")))
+            .and(path(format!("/v26.0/{PAGE}/messages")))
             .and(body_json(body))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"recipient_id": PSID})))
             .expect(1)
@@ -275,7 +275,7 @@ async fn sender_actions_and_reactions() {
 async fn attachments_upload_and_save() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(path(format!("/v26.0/{PAGE}/messages")))
         .and(body_string_contains(r#"name="recipient""#))
         .and(body_string_contains(format!(r#"{{"id":"{PSID}"}}"#)))
         .and(body_string_contains(r#"{"attachment":{"payload":{"is_reusable":true},"type":"image"}}"#))
@@ -288,14 +288,14 @@ async fn attachments_upload_and_save() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/message_attachments")))
+        .and(path(format!("/v26.0/{PAGE}/message_attachments")))
         .and(body_json(json!({"message": {"attachment": {"type": "video", "payload": {"url": "https://x.example/v.mp4", "is_reusable": true}}}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"attachment_id": "1857777774821033"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/message_attachments")))
+        .and(path(format!("/v26.0/{PAGE}/message_attachments")))
         .and(body_string_contains(r#"name="filedata"; filename="doc.pdf""#))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"attachment_id": 1_857_777_774_821_034_u64})),
@@ -337,32 +337,32 @@ async fn attachments_upload_and_save() {
 async fn personas_and_user_profile() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/personas")))
+        .and(path(format!("/v26.0/{PAGE}/personas")))
         .and(body_json(json!({"name": "Adam", "profile_picture_url": "https://x.example/adam.jpg"})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "311216893207044"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/311216893207044"))
+        .and(path("/v26.0/311216893207044"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "Adam", "profile_picture_url": "https://x.example/adam.jpg", "id": "311216893207044"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/personas")))
+        .and(path(format!("/v26.0/{PAGE}/personas")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"name": "Adam", "id": "311216893207044"}], "paging": {"cursors": {"before": "A", "after": "B"}}})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path("/v25.0/311216893207044"))
+        .and(path("/v26.0/311216893207044"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PSID}")))
+        .and(path(format!("/v26.0/{PSID}")))
         .and(query_param("fields", "first_name,last_name,profile_pic"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"first_name": "Peter", "last_name": "Chang", "profile_pic": "https://x.example/p.jpg", "id": PSID})))
         .expect(1)
@@ -389,14 +389,14 @@ async fn personas_and_user_profile() {
 async fn messenger_profile_get_set_delete() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(query_param("fields", "get_started,greeting"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"get_started": {"payload": "GET_STARTED"}, "greeting": [{"locale": "default", "text": "Hi {{user_first_name}}!"}]}]})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(body_json(json!({
             "get_started": {"payload": "GET_STARTED"},
             "greeting": [{"locale": "default", "text": "Hello!"}],
@@ -408,7 +408,7 @@ async fn messenger_profile_get_set_delete() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(body_json(json!({"fields": ["get_started", "greeting"]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
         .expect(1)
@@ -443,14 +443,14 @@ async fn persistent_menu_set_get_delete() {
     }]);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(body_json(json!({"persistent_menu": meta_menu})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(query_param("fields", "persistent_menu"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"persistent_menu": [{
             "locale": "default", "composer_input_disabled": false,
@@ -463,7 +463,7 @@ async fn persistent_menu_set_get_delete() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{PAGE}/messenger_profile")))
+        .and(path(format!("/v26.0/{PAGE}/messenger_profile")))
         .and(body_json(json!({"fields": ["persistent_menu"]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
         .expect(1)
@@ -508,7 +508,7 @@ async fn persistent_menu_set_get_delete() {
 async fn conversations_and_messages() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/conversations")))
+        .and(path(format!("/v26.0/{PAGE}/conversations")))
         .and(query_param("platform", "messenger"))
         .and(query_param("user_id", PSID))
         .respond_with(
@@ -520,7 +520,7 @@ async fn conversations_and_messages() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{MID}")))
+        .and(path(format!("/v26.0/{MID}")))
         .and(query_param("fields", "id,created_time,from,to,message"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": MID, "created_time": "2026-11-20T10:00:00+0000", "from": {"id": PSID}, "message": "hi"})))
         .expect(1)
@@ -587,7 +587,7 @@ async fn messenger_limits_and_window_errors() {
 async fn instagram_on_both_hosts() {
     for instagram_login in [false, true] {
         let server = MockServer::start().await;
-        let (prefix, node) = if instagram_login { ("/ig/v25.0", IG) } else { ("/v25.0", PAGE) };
+        let (prefix, node) = if instagram_login { ("/ig/v26.0", IG) } else { ("/v26.0", PAGE) };
         for body in [
             json!({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Hello"}}),
             json!({"recipient": {"comment_id": "17890000000000001"}, "messaging_type": "RESPONSE", "message": {"text": "We sent you a DM"}}),
@@ -717,7 +717,7 @@ async fn typed_ids_convert_and_reach_the_wire() {
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/messages")))
+        .and(path(format!("/v26.0/{PAGE}/messages")))
         .and(body_json(json!({
             "recipient": {"id": PSID}, "sender_action": "react",
             "payload": {"message_id": MID, "reaction": "love"}
@@ -727,7 +727,7 @@ async fn typed_ids_convert_and_reach_the_wire() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{IG}/conversations")))
+        .and(path(format!("/v26.0/{IG}/conversations")))
         .and(query_param("platform", "instagram"))
         .and(query_param("user_id", "1234567890123456"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "aWdfZAG06"}]})))
@@ -771,7 +771,7 @@ async fn thread_control_pass_take_request_release_and_owner() {
     let server = MockServer::start().await;
     let post = |edge: &str, body: Value, answer: Value| {
         Mock::given(method("POST"))
-            .and(path(format!("/v25.0/{PAGE}/{edge}")))
+            .and(path(format!("/v26.0/{PAGE}/{edge}")))
             .and(body_json(body))
             .respond_with(ResponseTemplate::new(200).set_body_json(answer))
             .expect(1)
@@ -801,7 +801,7 @@ async fn thread_control_pass_take_request_release_and_owner() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/thread_owner")))
+        .and(path(format!("/v26.0/{PAGE}/thread_owner")))
         .and(query_param("recipient", PSID))
         .respond_with(
             ResponseTemplate::new(200)
@@ -811,7 +811,7 @@ async fn thread_control_pass_take_request_release_and_owner() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/secondary_receivers")))
+        .and(path(format!("/v26.0/{PAGE}/secondary_receivers")))
         .and(query_param("fields", "id,name"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"id": "12345678910", "name": "David's Composer"}, {"id": "23456789101", "name": "Messenger Rocks"}
@@ -844,7 +844,7 @@ async fn instagram_comment_moderation() {
     const COMMENT: &str = "17870913679156914";
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/17895695668004550/comments"))
+        .and(path("/ig/v26.0/17895695668004550/comments"))
         .and(query_param("fields", "id,text,timestamp,username,hidden"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"timestamp": "2017-08-31T19:16:02+0000", "text": "This is awesome!", "id": COMMENT},
@@ -854,7 +854,7 @@ async fn instagram_comment_moderation() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/ig/v25.0/{COMMENT}/replies")))
+        .and(path(format!("/ig/v26.0/{COMMENT}/replies")))
         .and(query_param("message", "Thanks! Check your DMs"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "17873440459141021"})))
         .expect(1)
@@ -862,7 +862,7 @@ async fn instagram_comment_moderation() {
         .await;
     for hide in ["true", "false"] {
         Mock::given(method("POST"))
-            .and(path(format!("/ig/v25.0/{COMMENT}")))
+            .and(path(format!("/ig/v26.0/{COMMENT}")))
             .and(query_param("hide", hide))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
             .expect(1)
@@ -870,7 +870,7 @@ async fn instagram_comment_moderation() {
             .await;
     }
     Mock::given(method("DELETE"))
-        .and(path(format!("/ig/v25.0/{COMMENT}")))
+        .and(path(format!("/ig/v26.0/{COMMENT}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)

@@ -216,7 +216,7 @@ async fn window_edges() {
 async fn whatsapp_sends_outside_the_window_fail_before_the_request() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.x"}]})))
         .expect(2)
         .mount(&server)
@@ -267,7 +267,7 @@ async fn usage_headers_pause_one_business_id() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
     Mock::given(method("GET"))
-        .and(path("/v25.0/102290129340398/message_templates"))
+        .and(path("/v26.0/102290129340398/message_templates"))
         .respond_with(move |_: &wiremock::Request| {
             counter.fetch_add(1, Ordering::SeqCst);
             ResponseTemplate::new(200)
@@ -280,7 +280,7 @@ async fn usage_headers_pause_one_business_id() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/999/phone_numbers"))
+        .and(path("/v26.0/999/phone_numbers"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
         .expect(1)
         .mount(&server)

@@ -35,7 +35,7 @@ fn no_auth_header() -> impl wiremock::Match {
 async fn code_exchange_long_lived_app_token_and_debug_token() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("client_id", APP_ID))
         .and(query_param("client_secret", APP_SECRET))
         .and(query_param("code", "es-code-123"))
@@ -48,7 +48,7 @@ async fn code_exchange_long_lived_app_token_and_debug_token() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("grant_type", "fb_exchange_token"))
         .and(query_param("fb_exchange_token", "EAAG-short"))
         .and(query_param("client_secret", APP_SECRET))
@@ -59,7 +59,7 @@ async fn code_exchange_long_lived_app_token_and_debug_token() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("grant_type", "client_credentials"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -69,7 +69,7 @@ async fn code_exchange_long_lived_app_token_and_debug_token() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/debug_token"))
+        .and(path("/v26.0/debug_token"))
         .and(query_param("input_token", "EAAG-long"))
         .and(header("authorization", format!("Bearer {APP_ID}|{APP_SECRET}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {
@@ -106,7 +106,7 @@ async fn code_exchange_long_lived_app_token_and_debug_token() {
 async fn instagram_refresh_and_revoke() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/refresh_access_token"))
+        .and(path("/ig/v26.0/refresh_access_token"))
         .and(query_param("grant_type", "ig_refresh_token"))
         .and(query_param("access_token", "IGAA-old"))
         .and(no_auth_header())
@@ -117,7 +117,7 @@ async fn instagram_refresh_and_revoke() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path("/v25.0/100000123456789/permissions"))
+        .and(path("/v26.0/100000123456789/permissions"))
         .and(header("authorization", "Bearer EAAG-user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
@@ -178,7 +178,7 @@ async fn instagram_login_code_long_lived_exchange_and_refresh() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/access_token"))
+        .and(path("/ig/v26.0/access_token"))
         .and(no_auth_header())
         .and(query_param("grant_type", "ig_exchange_token"))
         .and(query_param("client_secret", IG_APP_SECRET))
@@ -190,7 +190,7 @@ async fn instagram_login_code_long_lived_exchange_and_refresh() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/refresh_access_token"))
+        .and(path("/ig/v26.0/refresh_access_token"))
         .and(query_param("grant_type", "ig_refresh_token"))
         .and(query_param("access_token", "IGQWRlong"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
@@ -245,21 +245,21 @@ async fn appsecret_proof_uses_the_secret_of_each_host_s_app() {
     };
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/me"))
+        .and(path("/v26.0/me"))
         .and(query_param("appsecret_proof", proof("fb-secret", "TOKEN-1")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
         .expect(2)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/me"))
+        .and(path("/ig/v26.0/me"))
         .and(query_param("appsecret_proof", proof("ig-secret", "TOKEN-1")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "2"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/me"))
+        .and(path("/ig/v26.0/me"))
         .and(wiremock::matchers::query_param_is_missing("appsecret_proof"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "3"})))
         .expect(1)
@@ -301,7 +301,7 @@ fn record(
 async fn the_refresher_renews_reports_and_leaves_the_rest() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("fb_exchange_token", "EAAG-expiring"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -311,7 +311,7 @@ async fn the_refresher_renews_reports_and_leaves_the_rest() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/ig/v25.0/refresh_access_token"))
+        .and(path("/ig/v26.0/refresh_access_token"))
         .and(query_param("access_token", "IGAA-expiring"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -321,7 +321,7 @@ async fn the_refresher_renews_reports_and_leaves_the_rest() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .and(query_param("fb_exchange_token", "EAAG-revoked"))
         .respond_with(
             ResponseTemplate::new(400).set_body_bytes(fixture("errors/190_460_password_changed.json")),
@@ -380,7 +380,7 @@ async fn the_refresher_renews_reports_and_leaves_the_rest() {
 async fn a_renewal_that_does_not_extend_keeps_the_known_expiry_and_asks_for_a_login() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/oauth/access_token"))
+        .and(path("/v26.0/oauth/access_token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "EAAG-renewed"})))
         .mount(&server)
         .await;

@@ -36,7 +36,7 @@ fn no_body() -> impl wiremock::Match {
 async fn upload_media_sends_a_multipart_form() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/media")))
+        .and(path(format!("/v26.0/{PHONE}/media")))
         .and(bearer())
         .and(|r: &Request| {
             r.headers
@@ -61,7 +61,7 @@ async fn upload_media_sends_a_multipart_form() {
 async fn upload_from_a_path_and_from_a_stream() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/media")))
+        .and(path(format!("/v26.0/{PHONE}/media")))
         .and(body_string_contains("name=\"type\"\r\n\r\nimage/png"))
         .and(body_string_contains("filename=\"logo.png\""))
         .and(body_string_contains("PNG-BYTES"))
@@ -70,7 +70,7 @@ async fn upload_from_a_path_and_from_a_stream() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/media")))
+        .and(path(format!("/v26.0/{PHONE}/media")))
         .and(body_string_contains("name=\"type\"\r\n\r\naudio/ogg"))
         .and(body_string_contains("chunk-1chunk-2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "2"})))
@@ -138,7 +138,7 @@ async fn media_url_download_and_delete() {
         server.uri()
     );
     Mock::given(method("GET"))
-        .and(path("/v25.0/1037543291543636"))
+        .and(path("/v26.0/1037543291543636"))
         .and(query_param("phone_number_id", PHONE))
         .and(bearer())
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -157,7 +157,7 @@ async fn media_url_download_and_delete() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path("/v25.0/1037543291543636"))
+        .and(path("/v26.0/1037543291543636"))
         .and(query_param("phone_number_id", PHONE))
         .and(bearer())
         .respond_with(ok())
@@ -216,7 +216,7 @@ async fn phone_number_details_and_list() {
         "is_pin_enabled": true, "last_onboarded_time": "2024-05-02T09:00:00+0000"
     });
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}")))
+        .and(path(format!("/v26.0/{PHONE}")))
         .and(query_param("fields", meta_messaging::whatsapp::account::PHONE_NUMBER_FIELDS))
         .and(bearer())
         .respond_with(ResponseTemplate::new(200).set_body_json(&number))
@@ -224,7 +224,7 @@ async fn phone_number_details_and_list() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{WABA}/phone_numbers")))
+        .and(path(format!("/v26.0/{WABA}/phone_numbers")))
         .and(query_param("fields", meta_messaging::whatsapp::account::PHONE_NUMBER_FIELDS))
         .respond_with(
             ResponseTemplate::new(200)
@@ -250,7 +250,7 @@ async fn phone_number_details_and_list() {
 async fn verification_and_registration() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/request_code")))
+        .and(path(format!("/v26.0/{PHONE}/request_code")))
         .and(query_param("code_method", "SMS"))
         .and(query_param("language", "en_US"))
         .and(no_body())
@@ -259,21 +259,21 @@ async fn verification_and_registration() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/verify_code")))
+        .and(path(format!("/v26.0/{PHONE}/verify_code")))
         .and(query_param("code", "654321"))
         .respond_with(ok())
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/register")))
+        .and(path(format!("/v26.0/{PHONE}/register")))
         .and(body_json(json!({"messaging_product": "whatsapp", "pin": "123456"})))
         .respond_with(ok())
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/register")))
+        .and(path(format!("/v26.0/{PHONE}/register")))
         .and(body_json(
             json!({"messaging_product": "whatsapp", "pin": "123456", "data_localization_region": "DE"}),
         ))
@@ -282,14 +282,14 @@ async fn verification_and_registration() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/deregister")))
+        .and(path(format!("/v26.0/{PHONE}/deregister")))
         .and(no_body())
         .respond_with(ok())
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}")))
+        .and(path(format!("/v26.0/{PHONE}")))
         .and(body_json(json!({"pin": "222333"})))
         .respond_with(ok())
         .expect(1)
@@ -324,7 +324,7 @@ async fn registration_errors_are_classified() {
 async fn business_profile_get_and_update() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PHONE}/whatsapp_business_profile")))
+        .and(path(format!("/v26.0/{PHONE}/whatsapp_business_profile")))
         .and(query_param("fields", "about,address,description,email,profile_picture_url,websites,vertical"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
             "about": "We sell shoes", "address": "1 Main St", "description": "Shoes", "email": "a@example.com",
@@ -335,7 +335,7 @@ async fn business_profile_get_and_update() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/whatsapp_business_profile")))
+        .and(path(format!("/v26.0/{PHONE}/whatsapp_business_profile")))
         .and(body_json(json!({"messaging_product": "whatsapp", "about": "Open 9-17", "websites": ["https://example.com", "https://shop.example.com"], "vertical": "RETAIL"})))
         .respond_with(ok())
         .expect(1)
@@ -365,7 +365,7 @@ async fn templates_list_get_create_edit_delete() {
     let server = MockServer::start().await;
     let fields = meta_messaging::whatsapp::TEMPLATE_FIELDS;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{WABA}/message_templates")))
+        .and(path(format!("/v26.0/{WABA}/message_templates")))
         .and(query_param("fields", fields))
         .and(query_param("status", "APPROVED"))
         .and(query_param_is_missing("after"))
@@ -373,13 +373,13 @@ async fn templates_list_get_create_edit_delete() {
             "data": [{"name": "order_update", "status": "APPROVED", "category": "UTILITY", "language": "en_US",
                       "id": "594425479261596", "components": [{"type": "BODY", "text": "Hi {{1}}"}],
                       "quality_score": {"score": "GREEN"}}],
-            "paging": {"cursors": {"before": "A", "after": "B"}, "next": format!("{}/v25.0/{WABA}/message_templates?after=B", server.uri())}
+            "paging": {"cursors": {"before": "A", "after": "B"}, "next": format!("{}/v26.0/{WABA}/message_templates?after=B", server.uri())}
         })))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{WABA}/message_templates")))
+        .and(path(format!("/v26.0/{WABA}/message_templates")))
         .and(query_param("after", "B"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": [{"name": "promo", "status": "PAUSED", "category": "MARKETING", "language": "es", "id": 594425479261597_u64}]
@@ -388,7 +388,7 @@ async fn templates_list_get_create_edit_delete() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v25.0/594425479261596"))
+        .and(path("/v26.0/594425479261596"))
         .and(query_param("fields", fields))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "594425479261596", "name": "order_update", "status": "REJECTED", "rejected_reason": "INVALID_FORMAT"})))
         .expect(1)
@@ -397,21 +397,21 @@ async fn templates_list_get_create_edit_delete() {
     let component =
         json!({"type": "BODY", "text": "Hi {{1}}, your order shipped.", "example": {"body_text": [["Ana"]]}});
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{WABA}/message_templates")))
+        .and(path(format!("/v26.0/{WABA}/message_templates")))
         .and(body_json(json!({"name": "order_update", "language": "en_US", "category": "UTILITY", "components": [component.clone()]})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "594425479261596", "status": "PENDING", "category": "UTILITY"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/v25.0/594425479261596"))
+        .and(path("/v26.0/594425479261596"))
         .and(body_json(json!({"components": [component.clone()], "category": "MARKETING"})))
         .respond_with(ok())
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{WABA}/message_templates")))
+        .and(path(format!("/v26.0/{WABA}/message_templates")))
         .and(query_param("name", "order_update"))
         .and(query_param_is_missing("hsm_id"))
         .respond_with(ok())
@@ -419,7 +419,7 @@ async fn templates_list_get_create_edit_delete() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{WABA}/message_templates")))
+        .and(path(format!("/v26.0/{WABA}/message_templates")))
         .and(query_param("name", "promo"))
         .and(query_param("hsm_id", "594425479261597"))
         .respond_with(ok())
@@ -481,7 +481,7 @@ async fn template_errors_are_classified() {
 async fn subscribed_apps_list_subscribe_unsubscribe() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{WABA}/subscribed_apps")))
+        .and(path(format!("/v26.0/{WABA}/subscribed_apps")))
         .and(bearer())
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{
             "whatsapp_business_api_data": {"link": "https://www.example.com", "name": "Gateway", "id": 7_234_001_234_567_u64},
@@ -491,14 +491,14 @@ async fn subscribed_apps_list_subscribe_unsubscribe() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{WABA}/subscribed_apps")))
+        .and(path(format!("/v26.0/{WABA}/subscribed_apps")))
         .and(no_body())
         .respond_with(ok())
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{WABA}/subscribed_apps")))
+        .and(path(format!("/v26.0/{WABA}/subscribed_apps")))
         .and(body_json(
             json!({"override_callback_uri": "https://hooks.example.com/tenant-7", "verify_token": "vt-123"}),
         ))
@@ -507,7 +507,7 @@ async fn subscribed_apps_list_subscribe_unsubscribe() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(format!("/v25.0/{WABA}/subscribed_apps")))
+        .and(path(format!("/v26.0/{WABA}/subscribed_apps")))
         .respond_with(ok())
         .expect(1)
         .mount(&server)

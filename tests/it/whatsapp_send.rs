@@ -42,7 +42,7 @@ async fn assert_sends_to(to: Recipient, message: Message, expected: Value) {
         }
     }
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .and(header("content-type", "application/json"))
         .and(body_json(&body))
@@ -582,14 +582,14 @@ async fn invalid_messages_never_reach_meta() {
 async fn mark_read_and_typing_indicator() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .and(body_json(json!({"messaging_product": "whatsapp", "status": "read", "message_id": WAMID})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PHONE}/messages")))
+        .and(path(format!("/v26.0/{PHONE}/messages")))
         .and(body_json(json!({"messaging_product": "whatsapp", "status": "read", "message_id": WAMID, "typing_indicator": {"type": "text"}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
