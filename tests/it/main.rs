@@ -38,4 +38,5 @@ mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;
 mod whatsapp_manage;
+mod whatsapp_management;
 mod whatsapp_send;

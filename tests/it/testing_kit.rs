@@ -469,6 +469,32 @@ async fn fake_graph_serves_flows_calling_and_groups() {
     wa.terminate_call(started.call_id().unwrap()).await.unwrap();
     assert!(wa.call_permissions("16505551234").await.unwrap().permission.is_some());
 
+    // Management: block users, QR codes, marketing messages, prompts, commerce, webhook override.
+    use meta_messaging::whatsapp::manage::{ConversationalAutomation, QrImageFormat};
+    assert_eq!(wa.block_users(["+16505551234"]).await.unwrap().block_users.added_users.len(), 1);
+    wa.unblock_users(["+16505551234"]).await.unwrap();
+    let qr = wa.create_qr_code("Cyber Monday", QrImageFormat::Png).await.unwrap();
+    let code = qr.code.unwrap();
+    wa.update_qr_code(code.clone(), "Cyber Tuesday").await.unwrap();
+    assert_eq!(
+        wa.qr_code(code.clone()).await.unwrap().data[0].prefilled_message.as_deref(),
+        Some("Cyber Tuesday")
+    );
+    wa.delete_qr_code(code).await.unwrap();
+    let template =
+        meta_messaging::whatsapp::Message::template(meta_messaging::whatsapp::Template::new("promo", "en"));
+    wa.send_marketing("16505551234", template).await.unwrap();
+    wa.set_conversational_automation(&ConversationalAutomation::new().prompts(["Track my order"]))
+        .await
+        .unwrap();
+    assert_eq!(wa.conversational_automation().await.unwrap().0.prompts, ["Track my order"]);
+    wa.set_commerce_settings(true, true).await.unwrap();
+    wa.set_webhook_override("https://example.com/hook", "token").await.unwrap();
+    assert_eq!(
+        wa.webhook_configuration().await.unwrap().0.phone_number.as_deref(),
+        Some("https://example.com/hook")
+    );
+
     // Groups: create, list, read, share, update, remove a participant, delete.
     use meta_messaging::whatsapp::groups::NewGroup;
     let created = wa.create_group(&NewGroup::new("Lucky Shrub VIPs")).await.unwrap();

@@ -14,8 +14,8 @@ use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, 
 #[path = "flows_calls.rs"]
 mod flows_calls;
 use flows_calls::{
-    call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge, group_node,
-    groups,
+    block_users, call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge,
+    group_node, groups, qr_codes,
 };
 
 /// The path of media downloads on the fake server.
@@ -38,6 +38,9 @@ pub(super) struct Store {
     public_keys: HashMap<String, String>,
     calling: HashMap<String, Value>,
     groups: BTreeMap<String, Value>,
+    qr_codes: BTreeMap<String, Value>,
+    automation: HashMap<String, Value>,
+    webhook_overrides: HashMap<String, String>,
 }
 
 struct Media {
@@ -245,6 +248,7 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+#[allow(clippy::too_many_lines)] // a routing table: one arm per endpoint
 fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTemplate {
     match (call.method, call.segments.as_slice()) {
         ("POST", [_, "media"]) => upload(state, call, id),
@@ -277,6 +281,27 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         ("GET" | "POST", [_, "settings"]) => calling_settings(state, call),
         ("POST", [_, "calls"]) => call_action(call, id),
         ("GET" | "POST", [_, "groups"]) => groups(state, call, id),
+        ("GET" | "POST" | "DELETE", [_, "block_users"]) => block_users(call),
+        ("GET" | "POST" | "DELETE", [_, "message_qrdls", ..]) => qr_codes(state, call, id),
+        ("POST", [_, "marketing_messages"]) => marketing(state, call, id),
+        ("POST", [_, "conversational_automation"]) => match call.json() {
+            Some(body) => {
+                state.store.automation.insert(call.segments[0].to_owned(), Value::Object(body));
+                success()
+            }
+            None => invalid("a JSON body is required"),
+        },
+        ("GET" | "POST", [_, "whatsapp_commerce_settings"]) => {
+            if call.method == "GET" {
+                data(vec![
+                    json!({"id": "527759822865714", "is_cart_enabled": true, "is_catalog_visible": false}),
+                ])
+            } else if call.query("is_cart_enabled").is_some() || call.query("is_catalog_visible").is_some() {
+                success()
+            } else {
+                missing("is_cart_enabled or is_catalog_visible")
+            }
+        }
         ("GET" | "POST" | "DELETE", [group, edge @ ("invite_link" | "participants" | "join_requests")])
             if state.store.groups.contains_key(*group) =>
         {
@@ -628,6 +653,17 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
             "to": {"data": [{"id": sent.to}]}, "message": sent.text().unwrap_or_default()}));
     }
     let fields = call.query("fields").unwrap_or_default();
+    if fields == "conversational_automation" {
+        let automation = state.store.automation.get(node).cloned().unwrap_or_else(|| json!({}));
+        return ok(json!({"conversational_automation": automation, "id": node}));
+    }
+    if fields == "webhook_configuration" {
+        let mut configuration = json!({"application": format!("{base}/webhooks/meta")});
+        if let Some(uri) = state.store.webhook_overrides.get(node) {
+            configuration["phone_number"] = uri.as_str().into();
+        }
+        return ok(json!({"webhook_configuration": configuration, "id": node}));
+    }
     if fields.contains("display_phone_number") {
         ok(phone_number(node))
     } else if fields.contains("username") {
@@ -671,9 +707,43 @@ fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplat
         }
         return success();
     }
+    if let Some(configuration) = body.get("webhook_configuration") {
+        let uri = configuration.get("override_callback_uri").and_then(Value::as_str).unwrap_or_default();
+        if uri.is_empty() {
+            state.store.webhook_overrides.remove(node);
+        } else {
+            state.store.webhook_overrides.insert(node.to_owned(), uri.to_owned());
+        }
+        return success();
+    }
     match str_field(&body, "pin") {
         Some(pin) if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) => success(),
         Some(_) => invalid("pin must be 6 digits"),
         None => not_found(node),
+    }
+}
+
+/// `POST /{phone}/marketing_messages`: a template send, answered like `/messages` plus `success`.
+fn marketing(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    let Some(body) = call.json() else { return invalid("a JSON body is required") };
+    if str_field(&body, "type") != Some("template") {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#100) Invalid parameter",
+            "type": "OAuthException", "code": 100, "error_data": {"details": "Message must be a template message."}}}));
+    }
+    match super::sends::whatsapp(&body, id) {
+        Ok(accepted) => {
+            let mut response = accepted.response;
+            response["success"] = true.into();
+            state.outbox.push(super::OutboxMessage {
+                platform: accepted.platform,
+                from: call.segments[0].to_owned(),
+                to: accepted.to,
+                kind: "marketing_template".to_owned(),
+                message_id: accepted.message_id,
+                body: Value::Object(body),
+            });
+            ok(response)
+        }
+        Err(details) => invalid(details),
     }
 }

@@ -261,3 +261,55 @@ pub(super) fn group_edge(
         _ => invalid("unsupported group operation"),
     }
 }
+
+/// Block, unblock and list users: 1 to 1000 `{"user": ...}` objects.
+pub(super) fn block_users(call: &Call<'_>) -> ResponseTemplate {
+    if call.method == "GET" {
+        return data(Vec::new());
+    }
+    let users =
+        call.json().and_then(|b| b.get("block_users").and_then(Value::as_array).cloned()).unwrap_or_default();
+    if users.is_empty() || users.len() > 1000 {
+        return missing("block_users (1 to 1000 users)");
+    }
+    let key = if call.method == "POST" { "added_users" } else { "removed_users" };
+    let done: Vec<Value> = users
+        .iter()
+        .filter_map(|u| u.get("user").and_then(Value::as_str))
+        .map(|u| json!({"input": u, "wa_id": u.trim_start_matches('+')}))
+        .collect();
+    ok(json!({"messaging_product": "whatsapp", "block_users": { key: done }}))
+}
+
+/// QR codes: create and update on the collection, read and delete by code.
+pub(super) fn qr_codes(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    let code = call.segments.get(2).copied();
+    match (call.method, code) {
+        ("GET", None) => data(state.store.qr_codes.values().cloned().collect()),
+        ("GET", Some(code)) => match state.store.qr_codes.get(code) {
+            Some(qr) => data(vec![qr.clone()]),
+            None => not_found(code),
+        },
+        ("DELETE", Some(code)) => match state.store.qr_codes.remove(code) {
+            Some(_) => success(),
+            None => not_found(code),
+        },
+        ("POST", None) => {
+            let Some(body) = call.json() else { return invalid("a JSON body is required") };
+            let Some(message) = str_field(&body, "prefilled_message").filter(|m| m.chars().count() <= 140)
+            else {
+                return missing("prefilled_message (1 to 140 characters)");
+            };
+            let code = str_field(&body, "code").map_or_else(|| format!("FAKEQR{id:08}"), str::to_owned);
+            let mut qr = json!({"code": code, "prefilled_message": message,
+                "deep_link_url": format!("https://wa.me/message/{code}")});
+            if let Some(format) = str_field(&body, "generate_qr_image") {
+                qr["qr_image_url"] =
+                    format!("https://scontent.xx.fbcdn.net/qr/{code}.{}", format.to_ascii_lowercase()).into();
+            }
+            state.store.qr_codes.insert(code, qr.clone());
+            ok(qr)
+        }
+        _ => invalid("unsupported QR code operation"),
+    }
+}
