@@ -317,7 +317,17 @@ impl Client {
         *request.timeout_mut() = Some(timeout);
         let headers = request.headers_mut();
         if let Some(credentials) = credentials {
-            let header = credentials.header.clone().ok_or_else(|| {
+            let header = if spec.oauth_scheme {
+                HeaderValue::try_from(format!("OAuth {}", credentials.token.expose_secret())).ok().map(
+                    |mut value| {
+                        value.set_sensitive(true);
+                        value
+                    },
+                )
+            } else {
+                credentials.header.clone()
+            };
+            let header = header.ok_or_else(|| {
                 Error::config("the access token contains characters not allowed in an http header")
             })?;
             headers.insert(AUTHORIZATION, header);
@@ -330,6 +340,13 @@ impl Client {
             Body::Json(bytes) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 *request.body_mut() = Some(bytes.clone().into());
+            }
+            Body::Upload { bytes, offset } => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                headers.insert("file_offset", HeaderValue::from(*offset));
+                *request.body_mut() = Some(
+                    bytes.slice(usize::try_from(*offset).unwrap_or(usize::MAX).min(bytes.len())..).into(),
+                );
             }
             Body::Multipart(form) => {
                 request = reqwest::RequestBuilder::from_parts(shared.http.clone(), request)

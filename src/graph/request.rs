@@ -55,6 +55,11 @@ pub(crate) enum Body {
     Empty,
     Json(Bytes),
     Multipart(Multipart),
+    /// Raw bytes of a resumable upload, sent from `offset` (the `file_offset` header).
+    Upload {
+        bytes: Bytes,
+        offset: u64,
+    },
 }
 
 /// Which access token authenticates a request.
@@ -84,6 +89,8 @@ pub(crate) struct RequestSpec {
     pub(crate) error: Option<Error>,
     /// Runs before any attempt (pacing, window checks); its error ends the call.
     pub(crate) gate: Option<Arc<dyn Gate>>,
+    /// `Authorization: OAuth <token>` instead of `Bearer` (the resumable upload API).
+    pub(crate) oauth_scheme: bool,
 }
 
 /// A check run before a request is sent.
@@ -112,6 +119,7 @@ impl RequestSpec {
             secret_query: Vec::new(),
             body: Body::Empty,
             auth: Auth::Client,
+            oauth_scheme: false,
             idempotent,
             replayable: true,
             timeout: None,

@@ -351,3 +351,55 @@ fn v26_is_the_default_and_v25_stays_reachable() {
     assert_eq!(ApiVersion::DEFAULT, ApiVersion::V26_0);
     assert!(ApiVersion::V26_0 > ApiVersion::V25_0);
 }
+
+/// Meta's resumable upload: a session, the bytes with `OAuth` auth and `file_offset`, a
+/// resume from where the upload stopped, the handle.
+#[tokio::test]
+async fn resumable_upload_sessions_bytes_resume_and_handle() {
+    const SESSION: &str = "upload:MTphdHRhY2htZW50OjlhZGNkYzE5?sig=ARZqkGCA_uQMxC8nHKI";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v26.0/1234567890/uploads"))
+        .and(query_param("file_name", "header.jpg"))
+        .and(query_param("file_length", "10"))
+        .and(query_param("file_type", "image/jpeg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": SESSION})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    for (offset, body) in [("0", &b"0123456789"[..]), ("6", &b"6789"[..])] {
+        Mock::given(method("POST"))
+            .and(path("/v26.0/upload:MTphdHRhY2htZW50OjlhZGNkYzE5"))
+            .and(query_param("sig", "ARZqkGCA_uQMxC8nHKI"))
+            .and(header("authorization", format!("OAuth {}", crate::support::TOKEN).as_str()))
+            .and(header("file_offset", offset))
+            .and(move |r: &wiremock::Request| r.body == body)
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"h": "4::aW1hZ2UvanBlZw==:ARZ"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v26.0/upload:MTphdHRhY2htZW50OjlhZGNkYzE5"))
+        .and(query_param("sig", "ARZqkGCA_uQMxC8nHKI"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"id": "upload:MTphdHRhY2htZW50OjlhZGNkYzE5", "file_offset": 6}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = crate::support::client(&server);
+    let handle =
+        client.upload_file("1234567890", "header.jpg", "image/jpeg", &b"0123456789"[..]).await.unwrap();
+    assert_eq!(handle.h, "4::aW1hZ2UvanBlZw==:ARZ");
+    let status = client.upload_status(SESSION).await.unwrap();
+    let offset = u64::try_from(status.file_offset.unwrap()).unwrap();
+    assert_eq!(
+        client.upload_bytes(SESSION, &b"0123456789"[..], offset).await.unwrap().h,
+        "4::aW1hZ2UvanBlZw==:ARZ"
+    );
+    let err = client.upload_bytes("../me", &b"x"[..], 0).await.unwrap_err();
+    assert_eq!(err.kind(), meta_messaging::ErrorKind::Validation);
+}

@@ -495,6 +495,11 @@ async fn fake_graph_serves_flows_calling_and_groups() {
         Some("https://example.com/hook")
     );
 
+    // The resumable upload API.
+    let handle =
+        client.upload_file("1234567890", "header.jpg", "image/jpeg", &b"\xff\xd8jpeg"[..]).await.unwrap();
+    assert!(handle.h.starts_with("4::"));
+
     // Groups: create, list, read, share, update, remove a participant, delete.
     use meta_messaging::whatsapp::groups::NewGroup;
     let created = wa.create_group(&NewGroup::new("Lucky Shrub VIPs")).await.unwrap();

@@ -41,6 +41,7 @@ pub(super) struct Store {
     qr_codes: BTreeMap<String, Value>,
     automation: HashMap<String, Value>,
     webhook_overrides: HashMap<String, String>,
+    uploads: HashMap<String, usize>,
 }
 
 struct Media {
@@ -281,6 +282,15 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         ("GET" | "POST", [_, "settings"]) => calling_settings(state, call),
         ("POST", [_, "calls"]) => call_action(call, id),
         ("GET" | "POST", [_, "groups"]) => groups(state, call, id),
+        ("POST", [_, "uploads"]) => {
+            match (call.query("file_name"), call.query("file_length"), call.query("file_type")) {
+                (Some(_), Some(length), Some(_)) if length.parse::<u64>().is_ok_and(|l| l > 0) => {
+                    ok(json!({"id": format!("upload:RkFLRVVQTE9BRA{id:08}?sig=FAKESIG")}))
+                }
+                _ => missing("file_name, file_length and file_type"),
+            }
+        }
+        (method, [session]) if session.starts_with("upload:") => upload_session(state, call, method, session),
         ("GET" | "POST" | "DELETE", [_, "block_users"]) => block_users(call),
         ("GET" | "POST" | "DELETE", [_, "message_qrdls", ..]) => qr_codes(state, call, id),
         ("POST", [_, "marketing_messages"]) => marketing(state, call, id),
@@ -745,5 +755,35 @@ fn marketing(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
             ok(response)
         }
         Err(details) => invalid(details),
+    }
+}
+
+/// A resumable upload session: `OAuth` authorization, the bytes from `file_offset`.
+fn upload_session(state: &mut State, call: &Call<'_>, method: &str, session: &str) -> ResponseTemplate {
+    let oauth = call
+        .request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("OAuth "));
+    if !oauth {
+        return invalid("an upload session takes Authorization: OAuth <token>");
+    }
+    let received = state.store.uploads.get(session).copied().unwrap_or(0);
+    if method == "GET" {
+        return ok(json!({"id": session, "file_offset": received}));
+    }
+    let offset = call
+        .request
+        .headers
+        .get("file_offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match offset {
+        Some(offset) if offset <= received => {
+            state.store.uploads.insert(session.to_owned(), offset + call.request.body.len());
+            ok(json!({"h": format!("4::RkFLRQ==:{session}")}))
+        }
+        _ => invalid("file_offset is missing or past what was received"),
     }
 }

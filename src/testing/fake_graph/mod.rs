@@ -290,7 +290,7 @@ fn invalid(details: impl Into<String>) -> ResponseTemplate {
 
 fn bearer_token(request: &Request) -> Option<String> {
     let header = request.headers.get("authorization").and_then(|v| v.to_str().ok());
-    if let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) {
+    if let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("OAuth "))) {
         return Some(token.to_owned());
     }
     request.url.query_pairs().find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned())
