@@ -105,20 +105,20 @@ pub struct ConversationalAutomation {
     /// Up to 4 ice-breaker prompts (≤ 80 characters).
     pub prompts: Vec<String>,
     /// Up to 30 `/` commands.
-    pub commands: Vec<Command>,
+    pub commands: Vec<BotCommand>,
 }
 
 /// A `/` command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Command {
+pub struct BotCommand {
     /// Its name (≤ 32 characters).
     pub command_name: String,
     /// What it does (≤ 256 characters).
     pub command_description: String,
 }
 
-impl Command {
+impl BotCommand {
     /// A command.
     pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
         Self { command_name: name.into(), command_description: description.into() }
@@ -148,7 +148,7 @@ impl ConversationalAutomation {
     /// Adds a `/` command.
     #[must_use]
     pub fn command(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
-        self.commands.push(Command::new(name, description));
+        self.commands.push(BotCommand::new(name, description));
         self
     }
 

@@ -33,6 +33,7 @@ pub mod account;
 pub mod calling;
 pub mod flows;
 pub mod groups;
+pub mod insights;
 pub mod manage;
 pub mod media;
 pub mod message;

@@ -37,6 +37,7 @@ mod token_store;
 mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;
+mod whatsapp_insights;
 mod whatsapp_manage;
 mod whatsapp_management;
 mod whatsapp_send;

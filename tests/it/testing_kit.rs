@@ -500,6 +500,21 @@ async fn fake_graph_serves_flows_calling_and_groups() {
         client.upload_file("1234567890", "header.jpg", "image/jpeg", &b"\xff\xd8jpeg"[..]).await.unwrap();
     assert!(handle.h.starts_with("4::"));
 
+    // Template extras and analytics.
+    use meta_messaging::whatsapp::insights::{AnalyticsRange, AuthenticationTemplate, LibrarySearch};
+    let otp = AuthenticationTemplate::new(
+        "otp",
+        ["en_US", "fr"],
+        [json!({"type": "BODY", "add_security_recommendation": true})],
+    );
+    assert_eq!(waba.upsert_authentication_template(&otp).await.unwrap().data.len(), 2);
+    waba.unpause_template("954638012257287").await.unwrap();
+    assert!(!waba.template_library(&LibrarySearch::new().search("order")).await.unwrap().data.is_empty());
+    let range = AnalyticsRange::new(1_764_000_000, 1_764_086_400, "DAILY");
+    assert!(waba.pricing_analytics(&range).await.unwrap().pricing_analytics.is_some());
+    assert_eq!(waba.enable_template_insights().await.unwrap().id.as_deref(), Some("102290129340398"));
+    waba.template_analytics(["954638012257287"], 1_764_000_000, 1_764_086_400).await.unwrap();
+
     // Groups: create, list, read, share, update, remove a participant, delete.
     use meta_messaging::whatsapp::groups::NewGroup;
     let created = wa.create_group(&NewGroup::new("Lucky Shrub VIPs")).await.unwrap();

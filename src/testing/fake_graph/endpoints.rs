@@ -15,7 +15,7 @@ use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, 
 mod flows_calls;
 use flows_calls::{
     block_users, call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge,
-    group_node, groups, qr_codes,
+    group_node, groups, marketing, qr_codes, upload_session,
 };
 
 /// The path of media downloads on the fake server.
@@ -254,7 +254,7 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
     match (call.method, call.segments.as_slice()) {
         ("POST", [_, "media"]) => upload(state, call, id),
         ("POST", [_, "register"]) => register(call),
-        ("POST", [_, "deregister"]) | ("DELETE", [_, "permissions"]) => success(),
+        ("POST", [_, "deregister" | "unpause"]) | ("DELETE", [_, "permissions"]) => success(),
         (
             "POST",
             [
@@ -282,6 +282,33 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         ("GET" | "POST", [_, "settings"]) => calling_settings(state, call),
         ("POST", [_, "calls"]) => call_action(call, id),
         ("GET" | "POST", [_, "groups"]) => groups(state, call, id),
+        ("POST", [_, "upsert_message_templates"]) => match call.json() {
+            Some(body)
+                if str_field(&body, "name").is_some()
+                    && body.get("languages").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) =>
+            {
+                let languages = body["languages"].as_array().cloned().unwrap_or_default();
+                let data = languages.iter().enumerate().map(|(i, language)| {
+                    json!({"id": format!("{}", 954_638_000_000_000 + id * 10 + i as u64), "status": "APPROVED", "language": language})
+                });
+                ok(json!({"data": data.collect::<Vec<_>>()}))
+            }
+            _ => missing("name and languages"),
+        },
+        ("GET", [_, "compare"]) => match call.query("template_ids") {
+            Some(_) => {
+                data(vec![json!({"metric": "MESSAGE_SENDS", "type": "NUMBER_VALUES", "number_values": []})])
+            }
+            None => missing("template_ids"),
+        },
+        ("GET", [_, "template_analytics"]) => {
+            match (call.query("template_ids"), call.query("start"), call.query("end")) {
+                (Some(_), Some(_), Some(_)) => data(vec![
+                    json!({"granularity": "DAILY", "product_type": "cloud_api", "data_points": []}),
+                ]),
+                _ => missing("template_ids, start and end"),
+            }
+        }
         ("POST", [_, "uploads"]) => {
             match (call.query("file_name"), call.query("file_length"), call.query("file_type")) {
                 (Some(_), Some(length), Some(_)) if length.parse::<u64>().is_ok_and(|l| l > 0) => {
@@ -558,8 +585,11 @@ fn without_owner(mut template: Value) -> Value {
 }
 
 fn library(call: &Call<'_>) -> ResponseTemplate {
-    if call.query("name_or_content").is_none() {
-        return missing("name_or_content");
+    if call.query("name_or_content").is_none()
+        && call.query("search").is_none()
+        && call.query("topic").is_none()
+    {
+        return missing("name_or_content (Messenger) or search/topic (WhatsApp)");
     }
     data(vec![json!({"name": "order_confirmation_1", "language": call.query("language").unwrap_or("en"),
         "category": "UTILITY", "topic": "ORDER_MANAGEMENT", "usecase": "DELIVERY_CONFIRMATION", "industry": ["E_COMMERCE"],
@@ -663,6 +693,12 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
             "to": {"data": [{"id": sent.to}]}, "message": sent.text().unwrap_or_default()}));
     }
     let fields = call.query("fields").unwrap_or_default();
+    for kind in ["analytics", "conversation_analytics", "pricing_analytics"] {
+        if fields.starts_with(&format!("{kind}.start(")) {
+            let answer = if kind == "analytics" { json!({"data_points": []}) } else { json!({"data": []}) };
+            return ok(json!({ kind: answer, "id": node }));
+        }
+    }
     if fields == "conversational_automation" {
         let automation = state.store.automation.get(node).cloned().unwrap_or_else(|| json!({}));
         return ok(json!({"conversational_automation": automation, "id": node}));
@@ -690,6 +726,9 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
 
 /// `POST /{id}`: a template edit, a two-step PIN, or hiding a comment.
 fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplate {
+    if call.query("is_enabled_for_insights") == Some("true") {
+        return ok(json!({ "id": node }));
+    }
     if let Some(hide) = call.query("hide") {
         return if matches!(hide, "true" | "false") {
             success()
@@ -730,60 +769,5 @@ fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplat
         Some(pin) if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) => success(),
         Some(_) => invalid("pin must be 6 digits"),
         None => not_found(node),
-    }
-}
-
-/// `POST /{phone}/marketing_messages`: a template send, answered like `/messages` plus `success`.
-fn marketing(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
-    let Some(body) = call.json() else { return invalid("a JSON body is required") };
-    if str_field(&body, "type") != Some("template") {
-        return ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#100) Invalid parameter",
-            "type": "OAuthException", "code": 100, "error_data": {"details": "Message must be a template message."}}}));
-    }
-    match super::sends::whatsapp(&body, id) {
-        Ok(accepted) => {
-            let mut response = accepted.response;
-            response["success"] = true.into();
-            state.outbox.push(super::OutboxMessage {
-                platform: accepted.platform,
-                from: call.segments[0].to_owned(),
-                to: accepted.to,
-                kind: "marketing_template".to_owned(),
-                message_id: accepted.message_id,
-                body: Value::Object(body),
-            });
-            ok(response)
-        }
-        Err(details) => invalid(details),
-    }
-}
-
-/// A resumable upload session: `OAuth` authorization, the bytes from `file_offset`.
-fn upload_session(state: &mut State, call: &Call<'_>, method: &str, session: &str) -> ResponseTemplate {
-    let oauth = call
-        .request
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("OAuth "));
-    if !oauth {
-        return invalid("an upload session takes Authorization: OAuth <token>");
-    }
-    let received = state.store.uploads.get(session).copied().unwrap_or(0);
-    if method == "GET" {
-        return ok(json!({"id": session, "file_offset": received}));
-    }
-    let offset = call
-        .request
-        .headers
-        .get("file_offset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    match offset {
-        Some(offset) if offset <= received => {
-            state.store.uploads.insert(session.to_owned(), offset + call.request.body.len());
-            ok(json!({"h": format!("4::RkFLRQ==:{session}")}))
-        }
-        _ => invalid("file_offset is missing or past what was received"),
     }
 }

@@ -1,4 +1,5 @@
-//! Flows, the business encryption key, the Calling API and Groups on the fake server.
+//! Flows, the business encryption key, the Calling API, Groups, number management, marketing
+//! messages and resumable uploads on the fake server.
 
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
@@ -311,5 +312,65 @@ pub(super) fn qr_codes(state: &mut State, call: &Call<'_>, id: u64) -> ResponseT
             ok(qr)
         }
         _ => invalid("unsupported QR code operation"),
+    }
+}
+
+/// `POST /{phone}/marketing_messages`: a template send, answered like `/messages` plus `success`.
+pub(super) fn marketing(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    let Some(body) = call.json() else { return invalid("a JSON body is required") };
+    if str_field(&body, "type") != Some("template") {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#100) Invalid parameter",
+            "type": "OAuthException", "code": 100, "error_data": {"details": "Message must be a template message."}}}));
+    }
+    match super::super::sends::whatsapp(&body, id) {
+        Ok(accepted) => {
+            let mut response = accepted.response;
+            response["success"] = true.into();
+            state.outbox.push(super::super::OutboxMessage {
+                platform: accepted.platform,
+                from: call.segments[0].to_owned(),
+                to: accepted.to,
+                kind: "marketing_template".to_owned(),
+                message_id: accepted.message_id,
+                body: Value::Object(body),
+            });
+            ok(response)
+        }
+        Err(details) => invalid(details),
+    }
+}
+
+/// A resumable upload session: `OAuth` authorization, the bytes from `file_offset`.
+pub(super) fn upload_session(
+    state: &mut State,
+    call: &Call<'_>,
+    method: &str,
+    session: &str,
+) -> ResponseTemplate {
+    let oauth = call
+        .request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("OAuth "));
+    if !oauth {
+        return invalid("an upload session takes Authorization: OAuth <token>");
+    }
+    let received = state.store.uploads.get(session).copied().unwrap_or(0);
+    if method == "GET" {
+        return ok(json!({"id": session, "file_offset": received}));
+    }
+    let offset = call
+        .request
+        .headers
+        .get("file_offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match offset {
+        Some(offset) if offset <= received => {
+            state.store.uploads.insert(session.to_owned(), offset + call.request.body.len());
+            ok(json!({"h": format!("4::RkFLRQ==:{session}")}))
+        }
+        _ => invalid("file_offset is missing or past what was received"),
     }
 }
