@@ -354,6 +354,29 @@ impl WhatsApp {
         request::<GroupAnswer>(&self.client, spec).multipart(form)
     }
 
+    /// Sets a group's picture: a square JPEG (192 px or more, ≤ 5 MB); the outcome arrives in a
+    /// `group_settings_update` webhook.
+    pub fn update_group_picture(
+        &self,
+        group_id: impl Into<GroupId>,
+        jpeg: impl Into<bytes::Bytes>,
+    ) -> GraphRequest<GroupAnswer> {
+        let jpeg = jpeg.into();
+        let mut spec = group_spec(Method::POST, &group_id.into(), None);
+        if jpeg.is_empty() || jpeg.len() > 5 * 1024 * 1024 {
+            spec.fail(
+                ValidationError::new("file", Violation::Invalid("a JPEG of at most 5 MB".into())).into(),
+            );
+        }
+        let form = Multipart::new().text("messaging_product", "whatsapp").file(
+            "file",
+            jpeg,
+            Some("group.jpg".to_owned()),
+            "image/jpeg",
+        );
+        request::<GroupAnswer>(&self.client, spec).multipart(form)
+    }
+
     /// Deletes a group (every participant, the business too, is removed).
     pub fn delete_group(&self, group_id: impl Into<GroupId>) -> GraphRequest<GroupAnswer> {
         request(&self.client, group_spec(Method::DELETE, &group_id.into(), None))

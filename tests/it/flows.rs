@@ -145,3 +145,16 @@ fn a_generated_key_pair_round_trips_through_its_pems() {
     let decrypted = reloaded.decrypt(sealed.body.as_bytes()).unwrap();
     assert_eq!(decrypted.request.action, FlowRequestAction::Ping);
 }
+
+#[test]
+fn a_passphrase_protected_key_loads_with_its_passphrase_only() {
+    let pem = String::from_utf8(fixture("flows/demo_private_key_pkcs8_encrypted.pem")).unwrap();
+    let endpoint = FlowEndpoint::from_encrypted_pem(&pem, "correct horse battery staple").unwrap();
+    let plain = crate::flows::endpoint("demo_private_key_pkcs8.pem");
+    assert_eq!(endpoint.public_key(), plain.public_key(), "the same key as the unencrypted fixture");
+    let vector = &vectors()[0];
+    let decrypted = endpoint.decrypt(vector["body"].to_string().as_bytes()).unwrap();
+    assert_eq!(decrypted.request.action, FlowRequestAction::Ping);
+    assert_eq!(FlowEndpoint::from_encrypted_pem(&pem, "wrong").unwrap_err(), FlowError::InvalidKey);
+    assert_eq!(FlowEndpoint::from_pem(&pem).unwrap_err(), FlowError::InvalidKey, "needs its passphrase");
+}

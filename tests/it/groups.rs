@@ -112,6 +112,28 @@ async fn groups_are_created_read_shared_updated_and_deleted() {
     wa.update_group(GROUP, Some("VIP club"), None).await.unwrap();
     wa.remove_group_participants(GROUP, ["+17865347866", "16505551234"]).await.unwrap();
     wa.delete_group(GROUP).await.unwrap();
+    assert_eq!(
+        wa.update_group_picture(GROUP, Vec::<u8>::new()).await.unwrap_err().kind(),
+        ErrorKind::Validation
+    );
+}
+
+#[tokio::test]
+async fn a_group_picture_is_uploaded_as_meta_s_sample_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{GROUP}")))
+        .and(|r: &Request| {
+            let body = String::from_utf8_lossy(&r.body);
+            body.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n")
+                && body.contains("name=\"file\"; filename=\"group.jpg\"")
+                && body.contains("Content-Type: image/jpeg")
+        })
+        .respond_with(answer(200, json!({"messaging_product": "whatsapp"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server).whatsapp(PHONE).update_group_picture(GROUP, &b"\xff\xd8\xff\xe0jpeg"[..]).await.unwrap();
 }
 
 #[tokio::test]

@@ -280,6 +280,18 @@ impl FlowEndpoint {
         Ok(Self { key })
     }
 
+    /// The endpoint for a passphrase-protected PKCS#8 key (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2
+    /// with PBKDF2 or scrypt), as `openssl genpkey -aes256` or Python's `cryptography` write it.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] for another format or a wrong passphrase.
+    pub fn from_encrypted_pem(pem: &str, passphrase: &str) -> Result<Self, FlowError> {
+        let key = RsaPrivateKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes())
+            .map_err(|_| FlowError::InvalidKey)?;
+        Ok(Self { key })
+    }
+
     /// The public key, to upload to the phone number (`whatsapp_business_encryption`).
     pub fn public_key(&self) -> RsaPublicKey {
         self.key.to_public_key()
