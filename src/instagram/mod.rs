@@ -34,7 +34,7 @@ use crate::graph::serde_util::id_type;
 use crate::graph::{Ack, GraphRequest, Host, Page};
 use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
-use crate::messenger::handover::{SecondaryReceiver, ThreadControlResult, ThreadOwnerAnswer};
+use crate::messenger::handover::ThreadControl;
 pub use crate::messenger::message::{
     Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
     QuickReply, Recipient, SendResponse, SenderAction, StructuredTemplate,
@@ -229,48 +229,9 @@ impl Instagram {
         self.target.request(self.target.node_spec(Method::DELETE, comment_id.into().as_str(), None))
     }
 
-    /// Hands the conversation with `to` to another app (such as
-    /// [`INSTAGRAM_INBOX_APP_ID`](crate::messenger::handover::INSTAGRAM_INBOX_APP_ID)).
-    pub fn pass_thread_control(
-        &self,
-        to: impl Into<Recipient>,
-        target_app_id: impl Into<String>,
-        metadata: Option<String>,
-    ) -> GraphRequest<ThreadControlResult> {
-        self.target.pass_thread_control(&to.into(), &target_app_id.into(), metadata)
-    }
-
-    /// Takes the conversation back (the primary receiver only).
-    pub fn take_thread_control(
-        &self,
-        to: impl Into<Recipient>,
-        metadata: Option<String>,
-    ) -> GraphRequest<ThreadControlResult> {
-        self.target.take_thread_control(&to.into(), metadata)
-    }
-
-    /// Asks the owner of the conversation to pass it to this app.
-    pub fn request_thread_control(
-        &self,
-        to: impl Into<Recipient>,
-        metadata: Option<String>,
-    ) -> GraphRequest<ThreadControlResult> {
-        self.target.request_thread_control(&to.into(), metadata)
-    }
-
-    /// Gives up control of the conversation.
-    pub fn release_thread_control(&self, to: impl Into<Recipient>) -> GraphRequest<ThreadControlResult> {
-        self.target.release_thread_control(&to.into())
-    }
-
-    /// The app that controls the conversation with `user`.
-    pub fn thread_owner(&self, user: impl Into<Igsid>) -> GraphRequest<ThreadOwnerAnswer> {
-        self.target.thread_owner(user.into().as_str())
-    }
-
-    /// The apps with a secondary-receiver role.
-    pub fn secondary_receivers(&self) -> GraphRequest<Page<SecondaryReceiver>> {
-        self.target.secondary_receivers()
+    /// Thread control of the account's conversations (pass, take, request, release, owner).
+    pub fn thread_control(&self) -> ThreadControl<'_> {
+        ThreadControl::new(&self.target)
     }
 
     /// Reads the ice breakers.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
 use super::message::Recipient;
-use super::{Messenger, Psid, SendTarget};
+use super::{Messenger, SendTarget};
 use crate::graph::serde_util::opt_string_or_integer;
 use crate::graph::{GraphRequest, Page};
 
@@ -168,10 +168,21 @@ impl SendTarget {
     }
 }
 
-impl Messenger {
+/// Thread control of a Page's (or Instagram account's) conversations, from
+/// [`Messenger::thread_control`] or [`Instagram::thread_control`](crate::instagram::Instagram::thread_control).
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadControl<'a> {
+    target: &'a SendTarget,
+}
+
+impl<'a> ThreadControl<'a> {
+    pub(crate) fn new(target: &'a SendTarget) -> Self {
+        Self { target }
+    }
+
     /// Hands the conversation with `to` to another app (`target_app_id`, such as
-    /// [`PAGE_INBOX_APP_ID`]), with optional metadata for it.
-    pub fn pass_thread_control(
+    /// [`PAGE_INBOX_APP_ID`] or [`INSTAGRAM_INBOX_APP_ID`]), with optional metadata for it.
+    pub fn pass(
         &self,
         to: impl Into<Recipient>,
         target_app_id: impl Into<String>,
@@ -181,7 +192,7 @@ impl Messenger {
     }
 
     /// Takes the conversation back (the primary receiver only).
-    pub fn take_thread_control(
+    pub fn take(
         &self,
         to: impl Into<Recipient>,
         metadata: Option<String>,
@@ -190,7 +201,7 @@ impl Messenger {
     }
 
     /// Asks the owner of the conversation to pass it to this app.
-    pub fn request_thread_control(
+    pub fn request(
         &self,
         to: impl Into<Recipient>,
         metadata: Option<String>,
@@ -199,17 +210,24 @@ impl Messenger {
     }
 
     /// Gives up control of the conversation (to the default app).
-    pub fn release_thread_control(&self, to: impl Into<Recipient>) -> GraphRequest<ThreadControlResult> {
+    pub fn release(&self, to: impl Into<Recipient>) -> GraphRequest<ThreadControlResult> {
         self.target.release_thread_control(&to.into())
     }
 
-    /// The app that controls the conversation with `user`.
-    pub fn thread_owner(&self, user: impl Into<Psid>) -> GraphRequest<ThreadOwnerAnswer> {
-        self.target.thread_owner(user.into().as_str())
+    /// The app that controls the conversation with `user` (a [`Psid`](super::Psid) or an IGSID).
+    pub fn owner(&self, user: impl AsRef<str>) -> GraphRequest<ThreadOwnerAnswer> {
+        self.target.thread_owner(user.as_ref())
     }
 
     /// The apps with a secondary-receiver role (the primary receiver only).
     pub fn secondary_receivers(&self) -> GraphRequest<Page<SecondaryReceiver>> {
         self.target.secondary_receivers()
+    }
+}
+
+impl Messenger {
+    /// Thread control of the Page's conversations (pass, take, request, release, owner).
+    pub fn thread_control(&self) -> ThreadControl<'_> {
+        ThreadControl::new(&self.target)
     }
 }
