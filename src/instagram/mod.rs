@@ -34,7 +34,7 @@ use crate::graph::serde_util::id_type;
 use crate::graph::{Ack, GraphRequest, Host, Page};
 use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
-use crate::messenger::handover::ThreadControl;
+use crate::messenger::handover::Handover;
 pub use crate::messenger::message::{
     Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
     QuickReply, Recipient, SendResponse, SenderAction, StructuredTemplate,
@@ -230,8 +230,8 @@ impl Instagram {
     }
 
     /// Thread control of the account's conversations (pass, take, request, release, owner).
-    pub fn thread_control(&self) -> ThreadControl<'_> {
-        ThreadControl::new(&self.target)
+    pub fn handover(&self) -> Handover<'_> {
+        Handover::new(&self.target)
     }
 
     /// Reads the ice breakers.

@@ -169,13 +169,13 @@ impl SendTarget {
 }
 
 /// Thread control of a Page's (or Instagram account's) conversations, from
-/// [`Messenger::thread_control`] or [`Instagram::thread_control`](crate::instagram::Instagram::thread_control).
+/// [`Messenger::handover`] or [`Instagram::handover`](crate::instagram::Instagram::handover).
 #[derive(Clone, Copy, Debug)]
-pub struct ThreadControl<'a> {
+pub struct Handover<'a> {
     target: &'a SendTarget,
 }
 
-impl<'a> ThreadControl<'a> {
+impl<'a> Handover<'a> {
     pub(crate) fn new(target: &'a SendTarget) -> Self {
         Self { target }
     }
@@ -227,7 +227,7 @@ impl<'a> ThreadControl<'a> {
 
 impl Messenger {
     /// Thread control of the Page's conversations (pass, take, request, release, owner).
-    pub fn thread_control(&self) -> ThreadControl<'_> {
-        ThreadControl::new(&self.target)
+    pub fn handover(&self) -> Handover<'_> {
+        Handover::new(&self.target)
     }
 }

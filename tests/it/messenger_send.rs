@@ -820,24 +820,18 @@ async fn thread_control_pass_take_request_release_and_owner() {
         .mount(&server)
         .await;
     let page = client(&server).messenger(PAGE);
-    assert!(
-        page.thread_control()
-            .pass(PSID, PAGE_INBOX_APP_ID, Some("to a person".into()))
-            .await
-            .unwrap()
-            .success
-    );
-    let taken = page.thread_control().take(PSID, None).await.unwrap();
+    assert!(page.handover().pass(PSID, PAGE_INBOX_APP_ID, Some("to a person".into())).await.unwrap().success);
+    let taken = page.handover().take(PSID, None).await.unwrap();
     assert!(taken.success);
     assert_eq!(taken.thread_owner.unwrap().app_id.as_deref(), Some("1234567890"));
-    assert!(page.thread_control().request(PSID, Some("please".into())).await.unwrap().success);
-    assert!(page.thread_control().release(PSID).await.unwrap().success);
-    let owner = page.thread_control().owner(PSID).await.unwrap().owner.unwrap();
+    assert!(page.handover().request(PSID, Some("please".into())).await.unwrap().success);
+    assert!(page.handover().release(PSID).await.unwrap().success);
+    let owner = page.handover().owner(PSID).await.unwrap().owner.unwrap();
     assert_eq!(owner.app_id.as_deref(), Some("12345678910"));
-    let receivers: Vec<_> = page.thread_control().secondary_receivers().items().try_collect().await.unwrap();
+    let receivers: Vec<_> = page.handover().secondary_receivers().items().try_collect().await.unwrap();
     assert_eq!(receivers[1].name.as_deref(), Some("Messenger Rocks"));
     // An empty recipient is refused before anything is sent.
-    let err = page.thread_control().take(Recipient::id(""), None).await.unwrap_err();
+    let err = page.handover().take(Recipient::id(""), None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation);
 }
 
@@ -888,7 +882,7 @@ async fn instagram_comment_moderation() {
         .await;
     let ig = client(&server).instagram(IG).with_instagram_login();
     let inbox = meta_messaging::messenger::handover::INSTAGRAM_INBOX_APP_ID;
-    assert!(ig.thread_control().pass(PSID, inbox, None).await.unwrap().success, "on the Instagram host");
+    assert!(ig.handover().pass(PSID, inbox, None).await.unwrap().success, "on the Instagram host");
     let comments: Vec<_> = ig.comments("17895695668004550").items().try_collect().await.unwrap();
     assert_eq!(comments[0].id.as_ref().map(|c| c.as_str()), Some(COMMENT));
     assert_eq!((comments[1].text.as_deref(), comments[1].hidden), (Some("*Sniff*"), Some(true)));
