@@ -97,6 +97,37 @@ async fn keys_with_separators_round_trip_and_stay_apart() {
 }
 
 #[tokio::test]
+async fn a_plain_prefix_gets_a_hash_tag_and_tenant_braces_move_no_key() {
+    let mut namespace = Namespace::new().await;
+    // The same namespace without its braces: the store puts them back.
+    let plain = namespace.prefix.trim_matches(|c| c == '{' || c == '}').to_owned();
+    let blobs = RedisBlobStore::from_connection(namespace.connection.clone()).prefix(&plain);
+    let hostile = TokenKey::new("{evil}", Channel::WhatsApp, "{slot}", SecretKind::AccessToken);
+    blobs.put(&hostile, meta_messaging::token::StoredBlob::new(b"x".to_vec(), 1, None)).await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("*{plain}*")).query_async(&mut namespace.connection).await.unwrap();
+    assert!(keys.len() >= 3, "{keys:?}");
+    // Every key's first `{...}` is the prefix's, so a cluster hashes them all to one slot.
+    for key in &keys {
+        assert!(key.starts_with(&namespace.prefix), "{key} is not under {}", namespace.prefix);
+    }
+    // Deleting the tenant (a script declaring each record key it deletes) leaves nothing.
+    for i in 0..40 {
+        let key = TokenKey::new("{evil}", Channel::WhatsApp, format!("a{i}"), SecretKind::AccessToken);
+        blobs.put(&key, meta_messaging::token::StoredBlob::new(b"y".to_vec(), 1, None)).await.unwrap();
+    }
+    assert_eq!(blobs.delete_tenant("{evil}").await.unwrap(), 41);
+    assert!(blobs.list_tenant("{evil}").await.unwrap().is_empty());
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:rec:*", namespace.prefix))
+        .query_async(&mut namespace.connection)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    namespace.drop_now().await;
+}
+
+#[tokio::test]
 async fn replicas_racing_puts_gets_and_rotation_lose_nothing() {
     let namespace = Namespace::new().await;
     let other = Namespace::new().await;

@@ -32,7 +32,7 @@ pub async fn store_signing_secret(
     destination: &str,
     secret: &SigningSecret,
 ) -> Result<(), StoreError> {
-    vault.put(TokenRecord::new(signing_secret_key(tenant, destination), secret.expose_whsec())).await
+    vault.put(TokenRecord::new(signing_secret_key(tenant, destination), secret.expose_whsec().as_str())).await
 }
 
 impl HttpRelay {

@@ -20,7 +20,8 @@ pub enum StoreErrorKind {
     Backend,
     /// A sealed record did not open: wrong key, tampered bytes, or a record moved between keys.
     Decrypt,
-    /// The record was sealed with a key id the keyring does not have (or has disabled).
+    /// The record was sealed with a key id the keyring does not have (or has disabled), or with
+    /// a tenant key the key registry no longer holds (the tenant was deleted).
     UnknownKey,
     /// The sealed bytes are not in the crate's format (truncated, unknown version).
     Format,
@@ -61,6 +62,13 @@ impl StoreError {
         Self::new(
             StoreErrorKind::UnknownKey,
             format!("sealed with key id {key_id}, which the keyring cannot use"),
+        )
+    }
+
+    pub(crate) fn tenant_key_gone(version: u32) -> Self {
+        Self::new(
+            StoreErrorKind::UnknownKey,
+            format!("sealed with tenant key version {version}, which the key registry no longer holds"),
         )
     }
 

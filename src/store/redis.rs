@@ -63,17 +63,32 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 return deleted
 ";
 
+/// KEYS: tenant set, `all`, `exp`, then the record keys of ARGV's members (every key it touches
+/// is declared, as Redis Cluster requires). Returns {deleted, members left in the tenant set}.
 const DELETE_TENANT_SCRIPT: &str = r"
-local members = redis.call('SMEMBERS', KEYS[1])
 local deleted = 0
-for _, member in ipairs(members) do
-  deleted = deleted + redis.call('DEL', ARGV[1] .. member)
+for i, member in ipairs(ARGV) do
+  deleted = deleted + redis.call('DEL', KEYS[i + 3])
+  redis.call('SREM', KEYS[1], member)
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZREM', KEYS[3], member)
 end
-redis.call('DEL', KEYS[1])
-return deleted
+return {deleted, redis.call('SCARD', KEYS[1])}
 ";
+
+/// A prefix with a Redis hash tag: kept as it is if it has one (`{acme-prod}`, `mm:{prod}`),
+/// else its braces are dropped and it is wrapped in a pair (`acme-prod` becomes `{acme-prod}`;
+/// `mm` stands in for nothing). Every key then hashes on the prefix alone, so the names of
+/// tenants and events (which may hold braces) never move a key to another cluster slot.
+pub(super) fn hash_tagged(prefix: String) -> String {
+    let has_tag =
+        prefix.find('{').is_some_and(|open| prefix[open + 1..].find('}').is_some_and(|close| close > 0));
+    if has_tag {
+        return prefix;
+    }
+    let bare: String = prefix.chars().filter(|c| *c != '{' && *c != '}').collect();
+    format!("{{{}}}", if bare.is_empty() { "mm" } else { &bare })
+}
 
 pub(super) fn backend(context: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
     move |error| StoreError::backend(format!("redis: {context}"), error)
@@ -181,10 +196,11 @@ impl RedisBlobStore {
         }
     }
 
-    /// Namespaces every key under `prefix`, e.g. `{acme-prod}`.
+    /// Namespaces every key under `prefix`, e.g. `{acme-prod}`. A prefix without a hash tag is
+    /// wrapped in braces (`acme-prod` becomes `{acme-prod}`), so all keys stay in one slot.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.prefix = hash_tagged(prefix.into());
         self
     }
 
@@ -324,16 +340,32 @@ impl BlobStore for RedisBlobStore {
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
-        let deleted: i64 = self
-            .delete_tenant
-            .key(self.tenant_key(tenant))
-            .key(self.all_key())
-            .key(self.expiry_key())
-            .arg(format!("{}:rec:", self.prefix))
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(backend("tenant delete failed"))?;
-        Ok(usize::try_from(deleted).unwrap_or(0))
+        // The members are read first so the script can declare every key it deletes; a record
+        // written meanwhile stays in the tenant set and is taken by the next round.
+        const ROUNDS: usize = 16;
+        let tenant_key = self.tenant_key(tenant);
+        let mut deleted = 0;
+        for _ in 0..ROUNDS {
+            let members: Vec<String> =
+                self.connection.clone().smembers(&tenant_key).await.map_err(backend("list failed"))?;
+            if members.is_empty() {
+                return Ok(deleted);
+            }
+            let mut call = self.delete_tenant.prepare_invoke();
+            call.key(&tenant_key).key(self.all_key()).key(self.expiry_key());
+            for member in &members {
+                call.key(self.record_key(member)).arg(member);
+            }
+            let (gone, left): (i64, i64) = call
+                .invoke_async(&mut self.connection.clone())
+                .await
+                .map_err(backend("tenant delete failed"))?;
+            deleted += usize::try_from(gone).unwrap_or(0);
+            if left == 0 {
+                return Ok(deleted);
+            }
+        }
+        Err(StoreError::backend_message("redis: the tenant kept gaining records while it was deleted; retry"))
     }
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
@@ -410,10 +442,10 @@ impl RedisDeduplicator {
         Self { connection, prefix: DEFAULT_REDIS_PREFIX.to_owned(), ttl }
     }
 
-    /// Namespaces the keys under `prefix`.
+    /// Namespaces the keys under `prefix` (wrapped in braces unless it has a hash tag).
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.prefix = hash_tagged(prefix.into());
         self
     }
 }
@@ -469,5 +501,47 @@ impl RedisDeduplicator {
             .await
             .map_err(|e| StoreError::backend("redis: dedupe claim failed", e))?;
         Ok(claimed.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key a script touches must come from KEYS (Redis Cluster routes on them): a key
+    /// name built inside the script, from ARGV or by concatenation, is an undeclared key.
+    #[test]
+    fn scripts_touch_only_declared_keys() {
+        let scripts = [
+            PUT_SCRIPT,
+            DELETE_SCRIPT,
+            DELETE_TENANT_SCRIPT,
+            super::super::redis_pacing::SCRIPTS[0],
+            super::super::redis_pacing::SCRIPTS[1],
+            super::super::redis_pacing::SCRIPTS[2],
+        ];
+        for script in scripts {
+            assert!(!script.contains(".."), "a script builds a key name:\n{script}");
+            for call in script.split("redis.call(").skip(1) {
+                let mut args = call.split(')').next().unwrap_or_default().split(',').map(str::trim);
+                let command = args.next().unwrap_or_default();
+                let first_arg = args.next().unwrap_or_default();
+                assert!(
+                    command == "'TIME'" || first_arg.starts_with("KEYS["),
+                    "{command} on an undeclared key ({first_arg}) in:\n{script}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prefixes_always_carry_a_hash_tag() {
+        assert_eq!(hash_tagged("{acme-prod}".to_owned()), "{acme-prod}");
+        assert_eq!(hash_tagged("mm:{prod}".to_owned()), "mm:{prod}");
+        assert_eq!(hash_tagged("acme-prod".to_owned()), "{acme-prod}");
+        // An empty tag `{}` is no tag: Redis would hash the whole key, tenant included.
+        assert_eq!(hash_tagged("x{}".to_owned()), "{x}");
+        assert_eq!(hash_tagged("}{".to_owned()), "{mm}");
+        assert_eq!(hash_tagged(String::new()), "{mm}");
     }
 }

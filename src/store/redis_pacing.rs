@@ -84,6 +84,10 @@ end
 return 1
 ";
 
+/// The scripts, for the check that they touch only declared keys.
+#[cfg(test)]
+pub(super) const SCRIPTS: [&str; 3] = [RESERVE, HOLD, RECORD];
+
 /// Connects with short timeouts: a pacer that waits seconds for an unreachable store stalls
 /// every send, so it fails fast and applies its outage policy.
 async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
@@ -156,11 +160,11 @@ impl RedisLimits {
         }
     }
 
-    /// Namespaces every key under `prefix` (keep it in braces, `{acme-prod}`, so a cluster
-    /// proxy keeps one deployment's keys in one slot).
+    /// Namespaces every key under `prefix`. A prefix without a hash tag is wrapped in braces
+    /// (`acme-prod` becomes `{acme-prod}`), so a cluster keeps one deployment's keys in one slot.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.prefix = super::redis::hash_tagged(prefix.into());
         self
     }
 
@@ -278,10 +282,10 @@ impl RedisWindowStore {
         Self { connection, prefix: DEFAULT_REDIS_PREFIX.to_owned(), record: Script::new(RECORD) }
     }
 
-    /// Namespaces every key under `prefix`.
+    /// Namespaces every key under `prefix` (wrapped in braces unless it has a hash tag).
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.prefix = super::redis::hash_tagged(prefix.into());
         self
     }
 }

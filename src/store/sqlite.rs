@@ -43,7 +43,9 @@ pub(super) async fn open_pool(path: &str) -> Result<SqlitePool, StoreError> {
     let mut options = SqliteConnectOptions::from_str(&url)
         .map_err(backend("invalid database path"))?
         .create_if_missing(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // Deleted rows are overwritten with zeros, not left in free pages.
+        .pragma("secure_delete", "on");
     if !memory {
         options = options.journal_mode(SqliteJournalMode::Wal);
     }
@@ -211,6 +213,12 @@ impl BlobStore for SqliteBlobStore {
             .execute(&self.pool)
             .await
             .map_err(backend("tenant delete failed"))?;
+        // The write-ahead log still holds the deleted rows' old pages: copy the zeroed pages
+        // into the database and truncate the log. Best effort: a reader holding an old snapshot
+        // keeps its frames until the next checkpoint.
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(%error, "sqlite: checkpoint after a tenant delete failed");
+        }
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 

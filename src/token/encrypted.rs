@@ -1,92 +1,21 @@
 //! [`EncryptedTokenStore`]: sealing written once, over any [`BlobStore`].
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aes_gcm::Aes256Gcm;
 use async_trait::async_trait;
-use zeroize::Zeroizing;
 
-use super::keyring::{DataKey, Keyring};
+use super::envelope::{Envelope, KeyEncryptionKey, KeyRegistry, TenantKey};
+use super::keyring::Keyring;
 use super::sealed::{self, FORMAT_VERSION, FORMAT_VERSION_ENVELOPE};
-use super::{
-    BlobStore, Channel, GetFuture, RecordInfo, SecretKind, StoreError, StoredBlob, TokenKey, TokenRecord,
-    TokenStore,
-};
+use super::{BlobStore, GetFuture, RecordInfo, StoreError, StoredBlob, TokenKey, TokenRecord, TokenStore};
 use crate::Timestamp;
 use crate::clock::{SharedClock, system};
 
-/// Asset id of the records holding tenants' wrapped data keys (envelope mode).
-const DATA_KEY_ASSET: &str = "__data_key__";
-/// Key id of records sealed with a tenant data key.
-const ENVELOPE_KEY_ID: u32 = 1;
-
-/// A key-encryption key (KEK) for envelope mode: wraps each tenant's data key, so the keys that
-/// protect tokens never sit unencrypted next to them. Implement it over AWS KMS, GCP KMS or
-/// Vault transit; [`LocalKek`] is a local implementation.
-#[async_trait]
-pub trait KeyEncryptionKey: Send + Sync + fmt::Debug {
-    /// Wraps (encrypts) a data key, bound to `context` (the tenant).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the KMS fails.
-    async fn wrap(&self, data_key: &[u8], context: &[u8]) -> Result<Vec<u8>, StoreError>;
-
-    /// Unwraps a data key wrapped for `context`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the KMS fails or the wrapped key is not for this context.
-    async fn unwrap(&self, wrapped: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError>;
-}
-
-/// A [`KeyEncryptionKey`] held in this process: AES-256-GCM under a [`Keyring`] (so the KEK
-/// rotates like any keyring: add, promote, and keep the old key enabled for existing tenants).
-#[derive(Debug)]
-pub struct LocalKek {
-    keyring: Keyring,
-}
-
-impl LocalKek {
-    /// A local KEK.
-    pub fn new(keyring: Keyring) -> Self {
-        Self { keyring }
-    }
-
-    /// Its keyring, for rotation.
-    pub fn keyring(&self) -> &Keyring {
-        &self.keyring
-    }
-}
-
-fn kek_aad(version: u8, key_id: u32, context: &[u8]) -> Vec<u8> {
-    let mut aad = b"meta-messaging/kek".to_vec();
-    aad.push(version);
-    aad.extend_from_slice(&key_id.to_be_bytes());
-    aad.extend_from_slice(context);
-    aad
-}
-
-#[async_trait]
-impl KeyEncryptionKey for LocalKek {
-    async fn wrap(&self, data_key: &[u8], context: &[u8]) -> Result<Vec<u8>, StoreError> {
-        let (key_id, cipher) = self.keyring.sealer()?;
-        sealed::seal(&cipher, FORMAT_VERSION, key_id, &kek_aad(FORMAT_VERSION, key_id, context), data_key)
-    }
-
-    async fn unwrap(&self, wrapped: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        let parts = sealed::split(wrapped)?;
-        self.keyring.with_opener(parts.key_id, |cipher| {
-            sealed::open(cipher, &parts, &kek_aad(parts.version, parts.key_id, context))
-        })
-    }
-}
-
 enum Keys {
     Ring(Arc<Keyring>),
-    Envelope { kek: Arc<dyn KeyEncryptionKey>, cache: Mutex<HashMap<String, Arc<Aes256Gcm>>> },
+    Envelope(Envelope),
 }
 
 /// A [`TokenStore`] that seals every secret with AES-256-GCM before handing it to a
@@ -96,8 +25,9 @@ enum Keys {
 /// - a [`Keyring`] ([`new`](Self::new)): one primary key for all tenants, rotated with
 ///   [`reseal_all`](Self::reseal_all);
 /// - envelope ([`with_envelope`](Self::with_envelope)): a random data key per tenant, wrapped by
-///   a [`KeyEncryptionKey`] and stored beside the tenant's records; deleting a tenant deletes its
-///   data key too, so any copy of its ciphertext left in backups can no longer be opened.
+///   a [`KeyEncryptionKey`] and kept in a [`KeyRegistry`] apart from the records; deleting a
+///   tenant destroys its data key first, so copies of its ciphertext left in backups of the
+///   record store can no longer be opened (see [`KeyRegistry`] for what remains).
 pub struct EncryptedTokenStore<B> {
     blobs: B,
     keys: Keys,
@@ -110,7 +40,7 @@ impl<B: fmt::Debug> fmt::Debug for EncryptedTokenStore<B> {
         d.field("blobs", &self.blobs);
         match &self.keys {
             Keys::Ring(ring) => d.field("keyring", ring),
-            Keys::Envelope { kek, .. } => d.field("kek", kek),
+            Keys::Envelope(envelope) => d.field("envelope", envelope),
         };
         d.finish_non_exhaustive()
     }
@@ -140,9 +70,10 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
         Self { blobs, keys: Keys::Ring(keyring), clock: system() }
     }
 
-    /// A store in envelope mode: per-tenant data keys wrapped by `kek`.
-    pub fn with_envelope(blobs: B, kek: Arc<dyn KeyEncryptionKey>) -> Self {
-        Self { blobs, keys: Keys::Envelope { kek, cache: Mutex::new(HashMap::new()) }, clock: system() }
+    /// A store in envelope mode: per-tenant data keys wrapped by `kek` and kept in `registry`,
+    /// which must live apart from `blobs` (another database or file with its own backups).
+    pub fn with_envelope(blobs: B, kek: Arc<dyn KeyEncryptionKey>, registry: KeyRegistry) -> Self {
+        Self { blobs, keys: Keys::Envelope(Envelope::new(kek, registry)), clock: system() }
     }
 
     /// Uses `clock` for `updated_at` (tests).
@@ -156,7 +87,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     pub fn keyring(&self) -> Option<&Keyring> {
         match &self.keys {
             Keys::Ring(ring) => Some(ring),
-            Keys::Envelope { .. } => None,
+            Keys::Envelope(_) => None,
         }
     }
 
@@ -165,75 +96,28 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
         &self.blobs
     }
 
-    fn data_key_record(tenant: &str) -> TokenKey {
-        TokenKey::new(tenant, Channel::App, DATA_KEY_ASSET, SecretKind::Unknown("data_key".to_owned()))
-    }
-
-    fn is_data_key(key: &TokenKey) -> bool {
-        key.channel == Channel::App && key.asset_id == DATA_KEY_ASSET
-    }
-
-    /// The tenant's data key (envelope mode), created on first use.
-    async fn tenant_cipher(&self, tenant: &str, create: bool) -> Result<Option<Arc<Aes256Gcm>>, StoreError> {
-        let Keys::Envelope { kek, cache } = &self.keys else {
-            return Ok(None);
-        };
-        if let Some(cipher) = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(tenant) {
-            return Ok(Some(Arc::clone(cipher)));
-        }
-        let record = Self::data_key_record(tenant);
-        let context = tenant.as_bytes();
-        let wrapped = match self.blobs.get(&record).await? {
-            Some(blob) => blob.ciphertext,
-            None if create => {
-                let key = DataKey::generate();
-                let wrapped = kek.wrap(key.expose_bytes(), context).await?;
-                let wrapped = bytes::Bytes::from(wrapped);
-                let blob = StoredBlob::new(wrapped.clone(), 0, None);
-                if self.blobs.put_if(&record, &[], blob).await? {
-                    wrapped
-                } else {
-                    // Another writer created it first: use theirs.
-                    self.blobs.get(&record).await?.ok_or_else(StoreError::decrypt)?.ciphertext
-                }
-            }
-            None => return Ok(None),
-        };
-        let raw = kek.unwrap(&wrapped, context).await?;
-        let cipher = Arc::new(DataKey::from_bytes(&raw)?.into_cipher());
-        cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(tenant.to_owned(), Arc::clone(&cipher));
-        Ok(Some(cipher))
-    }
-
-    async fn seal(&self, record: &TokenRecord) -> Result<StoredBlob, StoreError> {
-        let envelope = match &self.keys {
-            Keys::Ring(_) => None,
-            Keys::Envelope { .. } => {
-                Some(self.tenant_cipher(&record.key.tenant, true).await?.ok_or_else(StoreError::decrypt)?)
-            }
-        };
-        self.seal_with(record, envelope.as_deref())
+    /// Seals a record with the keyring's primary key (keyring mode).
+    fn seal(&self, record: &TokenRecord) -> Result<StoredBlob, StoreError> {
+        self.seal_with(record, None)
     }
 
     /// Seals with the keyring's primary key, or with `envelope` (the tenant's data key).
     fn seal_with(
         &self,
         record: &TokenRecord,
-        envelope: Option<&Aes256Gcm>,
+        envelope: Option<&TenantKey>,
     ) -> Result<StoredBlob, StoreError> {
         let mut metadata = record.metadata.clone();
         metadata.updated_at = Some(self.clock.now());
         let plaintext = sealed::encode_plaintext(record.secret.expose_secret(), &metadata)?;
         let mut aad = sealed::AadBuf::new();
         let (ciphertext, key_id) = match (&self.keys, envelope) {
-            (_, Some(cipher)) => {
-                let aad = aad.fill(FORMAT_VERSION_ENVELOPE, ENVELOPE_KEY_ID, &record.key)?;
+            (_, Some(tenant_key)) => {
+                let version = tenant_key.version;
+                let aad = aad.fill(FORMAT_VERSION_ENVELOPE, version, &record.key)?;
                 (
-                    sealed::seal(cipher, FORMAT_VERSION_ENVELOPE, ENVELOPE_KEY_ID, aad, &plaintext)?,
-                    ENVELOPE_KEY_ID,
+                    sealed::seal(&tenant_key.cipher, FORMAT_VERSION_ENVELOPE, version, aad, &plaintext)?,
+                    version,
                 )
             }
             (Keys::Ring(ring), None) => {
@@ -241,7 +125,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
                 let aad = aad.fill(FORMAT_VERSION, key_id, &record.key)?;
                 (sealed::seal(&cipher, FORMAT_VERSION, key_id, aad, &plaintext)?, key_id)
             }
-            (Keys::Envelope { .. }, None) => return Err(StoreError::decrypt()),
+            (Keys::Envelope(_), None) => return Err(StoreError::decrypt()),
         };
         Ok(StoredBlob::new(ciphertext, key_id, metadata.expires_at))
     }
@@ -249,9 +133,10 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     async fn open(&self, key: &TokenKey, blob: &StoredBlob) -> Result<TokenRecord, StoreError> {
         match &self.keys {
             Keys::Ring(_) => self.open_with(key, blob, None, |record| record),
-            Keys::Envelope { .. } => {
-                let cipher = self.tenant_cipher(&key.tenant, false).await?.ok_or_else(StoreError::decrypt)?;
-                self.open_with(key, blob, Some(&cipher), |record| record)
+            Keys::Envelope(envelope) => {
+                let version = sealed::split(&blob.ciphertext)?.key_id;
+                let tenant_key = envelope.for_open(&key.tenant, version).await?;
+                self.open_with(key, blob, Some(&tenant_key.cipher), |record| record)
             }
         }
     }
@@ -273,7 +158,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
             (Keys::Ring(ring), None, FORMAT_VERSION) => {
                 ring.with_opener(parts.key_id, |cipher| sealed::open_then(cipher, &parts, aad, decode))
             }
-            (Keys::Envelope { .. }, Some(cipher), FORMAT_VERSION_ENVELOPE) => {
+            (Keys::Envelope(_), Some(cipher), FORMAT_VERSION_ENVELOPE) => {
                 sealed::open_then(cipher, &parts, aad, decode)
             }
             _ => Err(StoreError::format("record sealed in the other key mode")),
@@ -283,9 +168,6 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     async fn infos(&self, blobs: Vec<(TokenKey, StoredBlob)>) -> Result<Vec<RecordInfo>, StoreError> {
         let mut infos = Vec::with_capacity(blobs.len());
         for (key, blob) in blobs {
-            if Self::is_data_key(&key) {
-                continue;
-            }
             match self.open(&key, &blob).await {
                 Ok(record) => infos.push(record.info()),
                 // One record that does not open (wrong key, tampered, unknown format) must not
@@ -297,6 +179,78 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
             }
         }
         Ok(infos)
+    }
+
+    /// How many records are still sealed with keyring key `key_id` (read in pages).
+    ///
+    /// # Errors
+    ///
+    /// The backend's [`StoreError`].
+    pub async fn records_sealed_with(&self, key_id: u32) -> Result<usize, StoreError> {
+        let Keys::Ring(ring) = &self.keys else {
+            return Ok(0);
+        };
+        let primary = ring.primary_id();
+        if key_id == primary {
+            // Every record not under another key is under the primary: not what this counts.
+            return Err(StoreError::key("that is the primary key, which seals every new record"));
+        }
+        let (mut count, mut after) = (0, None::<TokenKey>);
+        loop {
+            let page = self.blobs.sealed_with_other_key(primary, after.as_ref(), 500).await?;
+            let Some((last, _)) = page.last() else {
+                return Ok(count);
+            };
+            after = Some(last.clone());
+            count += page.iter().filter(|(_, blob)| blob.key_id == key_id).count();
+        }
+    }
+
+    /// Disables keyring key `key_id`, but only once no record is sealed with it any more: a
+    /// disabled key opens nothing, so disabling one that records still use would lock them away.
+    /// Run [`reseal_all`](Self::reseal_all) first; [`Keyring::disable`] skips this check.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreErrorKind::Key`](crate::store::StoreErrorKind::Key) when records still use the key
+    /// (the message says how many), when it is the primary or unknown, or in envelope mode; the
+    /// backend's [`StoreError`].
+    pub async fn disable_key(&self, key_id: u32) -> Result<(), StoreError> {
+        let Keys::Ring(ring) = &self.keys else {
+            return Err(StoreError::key("envelope mode has no keyring keys to disable"));
+        };
+        ring.state(key_id)
+            .ok_or_else(|| StoreError::key(format!("key id {key_id} is not in the keyring")))?;
+        match self.records_sealed_with(key_id).await? {
+            0 => ring.disable(key_id),
+            n => Err(StoreError::key(format!(
+                "key id {key_id} still seals {n} record(s): run reseal_all before disabling it"
+            ))),
+        }
+    }
+
+    /// Writes a record in envelope mode, then checks that the tenant key it was sealed with is
+    /// still the tenant's key in the registry. If a deletion (here or on another replica)
+    /// destroyed it meanwhile, the record is sealed again under the tenant's current key and
+    /// swapped in only if nobody changed it since; a concurrent write or delete wins.
+    async fn put_envelope(&self, envelope: &Envelope, record: &TokenRecord) -> Result<(), StoreError> {
+        const ATTEMPTS: usize = 4;
+        let tenant = &record.key.tenant;
+        let mut tenant_key = envelope.for_seal(tenant).await?;
+        let mut blob = self.seal_with(record, Some(&tenant_key))?;
+        self.blobs.put(&record.key, blob.clone()).await?;
+        for _ in 0..ATTEMPTS {
+            if envelope.still_current(tenant, &tenant_key).await? {
+                return Ok(());
+            }
+            tenant_key = envelope.for_seal(tenant).await?;
+            let fresh = self.seal_with(record, Some(&tenant_key))?;
+            if !self.blobs.put_if(&record.key, &blob.ciphertext, fresh.clone()).await? {
+                return Ok(());
+            }
+            blob = fresh;
+        }
+        Err(StoreError::backend_message("the tenant's key kept changing while a record was written; retry"))
     }
 
     /// Moves every record sealed with an older key to the keyring's primary key, in pages,
@@ -325,7 +279,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
                 // A record that does not open (or seal) is reported and left as it is; the run
                 // goes on with the others.
                 let fresh = match self.open(&key, &blob).await {
-                    Ok(record) => self.seal(&record).await,
+                    Ok(record) => self.seal(&record),
                     Err(error) => Err(error),
                 };
                 let fresh = match fresh {
@@ -369,11 +323,13 @@ impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
     }
 
     async fn put(&self, record: TokenRecord) -> Result<(), StoreError> {
-        if Self::is_data_key(&record.key) {
-            return Err(StoreError::key("that asset id is reserved for envelope data keys"));
+        match &self.keys {
+            Keys::Ring(_) => {
+                let blob = self.seal(&record)?;
+                self.blobs.put(&record.key, blob).await
+            }
+            Keys::Envelope(envelope) => self.put_envelope(envelope, &record).await,
         }
-        let blob = self.seal(&record).await?;
-        self.blobs.put(&record.key, blob).await
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
@@ -386,12 +342,12 @@ impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
-        if let Keys::Envelope { cache, .. } = &self.keys {
-            cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(tenant);
+        // The key goes first: a record a concurrent `put` writes after this point is caught by
+        // that put's own check and sealed again under a new key, never left under a dead one.
+        if let Keys::Envelope(envelope) = &self.keys {
+            envelope.destroy(tenant).await?;
         }
-        let had_data_key = self.blobs.get(&Self::data_key_record(tenant)).await?.is_some();
-        let deleted = self.blobs.delete_tenant(tenant).await?;
-        Ok(deleted - usize::from(had_data_key).min(deleted))
+        self.blobs.delete_tenant(tenant).await
     }
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<RecordInfo>, StoreError> {

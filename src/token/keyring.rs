@@ -62,9 +62,13 @@ impl DataKey {
         Self(key)
     }
 
-    /// The key as base64, to store in a secret manager. Treat the result as a secret.
-    pub fn expose_base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(self.0.as_ref())
+    /// The key as base64, to store in a secret manager. Treat the result as a secret: it is
+    /// wiped from memory when dropped.
+    pub fn expose_base64(&self) -> Zeroizing<String> {
+        use base64::Engine as _;
+        let mut text = Zeroizing::new(String::with_capacity(44));
+        base64::engine::general_purpose::STANDARD.encode_string(self.0.as_ref(), &mut text);
+        text
     }
 
     pub(crate) fn expose_bytes(&self) -> &[u8; 32] {

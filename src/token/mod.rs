@@ -41,6 +41,7 @@
 //! ```
 
 mod encrypted;
+mod envelope;
 mod future;
 mod keyring;
 mod lifecycle;
@@ -54,7 +55,8 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-pub use encrypted::{EncryptedTokenStore, KeyEncryptionKey, LocalKek, ResealReport};
+pub use encrypted::{EncryptedTokenStore, ResealReport};
+pub use envelope::{KeyEncryptionKey, KeyRegistry, LocalKek};
 pub use future::{GetFuture, GetResult};
 pub use keyring::{DataKey, KeyState, Keyring, MAX_SEALS_PER_KEY};
 pub use lifecycle::{

@@ -38,6 +38,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::Timestamp;
 use crate::clock::{SharedClock, system};
@@ -102,7 +103,8 @@ impl SigningSecret {
     /// [`RelayError::InvalidSecret`].
     pub fn parse(text: &str) -> Result<Self, RelayError> {
         let encoded = text.trim().strip_prefix(SECRET_PREFIX).unwrap_or(text.trim());
-        let bytes = STANDARD.decode(encoded).map_err(|_| RelayError::InvalidSecret)?;
+        // The decoded bytes are wiped once copied into the secret.
+        let bytes = Zeroizing::new(STANDARD.decode(encoded).map_err(|_| RelayError::InvalidSecret)?);
         Self::from_bytes(&bytes)
     }
 
@@ -124,15 +126,18 @@ impl SigningSecret {
     ///
     /// If the operating system has no random source.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        getrandom::getrandom(&mut bytes).expect("the operating system provides randomness");
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(bytes.as_mut()).expect("the operating system provides randomness");
         Self(SecretSlice::from(bytes.to_vec()))
     }
 
     /// The secret as `whsec_<base64>`, to hand to the consumer once. Treat the result as a
-    /// secret.
-    pub fn expose_whsec(&self) -> String {
-        format!("{SECRET_PREFIX}{}", STANDARD.encode(self.0.expose_secret()))
+    /// secret: it is wiped from memory when dropped.
+    pub fn expose_whsec(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::with_capacity(SECRET_PREFIX.len() + 4 * 128 / 3 + 4));
+        text.push_str(SECRET_PREFIX);
+        STANDARD.encode_string(self.0.expose_secret(), &mut text);
+        text
     }
 
     fn key(&self) -> Hmac<Sha256> {
@@ -387,8 +392,11 @@ mod tests {
     #[test]
     fn secrets_round_trip_and_are_checked() {
         let secret = SigningSecret::generate();
-        let again = SigningSecret::parse(&secret.expose_whsec()).unwrap();
-        assert_eq!(again.expose_whsec(), secret.expose_whsec());
+        // The exposed text is wiped when dropped.
+        let text: Zeroizing<String> = secret.expose_whsec();
+        assert!(text.starts_with("whsec_") && text.len() == 6 + 44, "{}", text.len());
+        let again = SigningSecret::parse(&text).unwrap();
+        assert_eq!(*again.expose_whsec(), *secret.expose_whsec());
         assert_eq!(format!("{secret:?}"), "SigningSecret([REDACTED])");
         assert!(SigningSecret::parse("whsec_!!!").is_err());
         assert!(SigningSecret::parse("whsec_AAAA").is_err(), "too short");

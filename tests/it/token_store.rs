@@ -6,7 +6,7 @@ use meta_messaging::Timestamp;
 use meta_messaging::store::{SqliteBlobStore, StoreError, StoreErrorKind};
 use meta_messaging::token::{
     BlobStore, Channel, DataKey, EncryptedTokenStore, GetFuture, InMemoryBlobStore, KeyState, Keyring,
-    LocalKek, RecordInfo, SecretKind, StoredBlob, TokenKey, TokenRecord, TokenStore, testing,
+    RecordInfo, SecretKind, StoredBlob, TokenKey, TokenRecord, TokenStore, testing,
 };
 
 fn key(tenant: &str) -> TokenKey {
@@ -97,27 +97,6 @@ async fn sqlite_backend_conforms_in_memory_and_on_disk() {
 }
 
 #[tokio::test]
-async fn envelope_mode_conforms_and_shreds_deleted_tenants() {
-    let kek = Arc::new(LocalKek::new(keyring()));
-    let blobs = InMemoryBlobStore::default();
-    let store = EncryptedTokenStore::with_envelope(blobs.clone(), kek.clone());
-    testing::run_conformance(&store).await;
-    store.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
-    store.put(TokenRecord::new(key("globex"), "EAAG-globex")).await.unwrap();
-    assert_eq!(store.list_tenant("acme").await.unwrap().len(), 1, "data keys are not listed");
-    // A second store (another process) with the same KEK reads the records.
-    let other = EncryptedTokenStore::with_envelope(blobs.clone(), kek.clone());
-    assert_eq!(other.get(&key("acme")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-acme");
-    // Copying the ciphertext before deletion does not help after it: the data key is gone.
-    let stolen = blobs.get(&key("acme")).await.unwrap().unwrap();
-    assert_eq!(store.delete_tenant("acme").await.unwrap(), 1);
-    blobs.raw_set(&key("acme"), stolen);
-    let fresh = EncryptedTokenStore::with_envelope(blobs.clone(), kek);
-    assert_eq!(fresh.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::Decrypt);
-    assert_eq!(fresh.get(&key("globex")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-globex");
-}
-
-#[tokio::test]
 async fn tampering_gives_typed_errors() {
     let blobs = InMemoryBlobStore::default();
     let store = EncryptedTokenStore::new(blobs.clone(), keyring());
@@ -183,6 +162,12 @@ async fn rotation_add_promote_reseal_disable() {
     assert_eq!(store.get(&key("t7")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-7");
     store.put(TokenRecord::new(key("new"), "EAAG-new")).await.unwrap();
     assert_eq!(blobs.get(&key("new")).await.unwrap().unwrap().key_id, 2);
+    // Key 1 still seals 250 records: disabling it through the store is refused.
+    assert_eq!(store.records_sealed_with(1).await.unwrap(), 250);
+    let refused = store.disable_key(1).await.unwrap_err();
+    assert_eq!(refused.kind(), StoreErrorKind::Key);
+    assert!(refused.to_string().contains("250 record"), "{refused}");
+    assert_eq!(ring.state(1), Some(KeyState::Enabled));
     // Re-seal moves everything to key 2, in pages.
     let report = store.reseal_all().await.unwrap();
     assert_eq!((report.resealed, report.skipped), (250, 0));
@@ -190,8 +175,12 @@ async fn rotation_add_promote_reseal_disable() {
         assert_eq!(blobs.get(&key(&format!("t{i}"))).await.unwrap().unwrap().key_id, 2);
     }
     assert_eq!(store.reseal_all().await.unwrap().resealed, 0, "nothing left to re-seal");
-    // Disabling the old key is now safe; a record still sealed with it would not open.
-    ring.disable(1).unwrap();
+    // Disabling the old key is now safe (and allowed); a record still sealed with it would not open.
+    assert_eq!(store.records_sealed_with(1).await.unwrap(), 0);
+    store.disable_key(1).await.unwrap();
+    assert_eq!(ring.state(1), Some(KeyState::Disabled));
+    assert_eq!(store.disable_key(2).await.unwrap_err().kind(), StoreErrorKind::Key, "not the primary");
+    assert_eq!(store.disable_key(9).await.unwrap_err().kind(), StoreErrorKind::Key, "not an unknown key");
     assert_eq!(store.get(&key("t42")).await.unwrap().unwrap().secret.expose_secret(), "EAAG-42");
     assert!(ring.disable(2).is_err() && ring.remove(2).is_err(), "the primary stays");
     assert!(ring.promote(1).is_err(), "a disabled key cannot be promoted");
@@ -248,11 +237,13 @@ fn keys_are_checked_and_never_printed() {
     assert!(DataKey::from_bytes(&[0u8; 31]).is_err());
     assert!(DataKey::from_base64("not base64!").is_err());
     let key = DataKey::generate();
-    let text = key.expose_base64();
+    // The exposed text is a `Zeroizing` string: wiped when dropped.
+    let text: zeroize::Zeroizing<String> = key.expose_base64();
     assert_eq!(DataKey::from_base64(&text).unwrap().expose_base64(), text);
+    assert_eq!(text.len(), 44, "32 bytes in padded base64");
     let ring = Keyring::new(1, key);
     let shown = format!("{ring:?} {:?}", DataKey::from_base64(&text).unwrap());
-    assert!(!shown.contains(&text), "{shown}");
+    assert!(!shown.contains(text.as_str()), "{shown}");
     assert!(shown.contains("DataKey([REDACTED])"));
 }
 
