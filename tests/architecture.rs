@@ -238,3 +238,55 @@ fn the_name_reader_sees_declarations_and_ids() {
     );
     assert_eq!(names, ["A", "B", "D"]);
 }
+
+/// The file a test path in SECURITY.md points at: `it::a::name` is `tests/it/a.rs`,
+/// `x::y::tests::name` is `src/x/y.rs`, and `suite::name` is `tests/suite.rs`.
+fn test_file(path: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if path[0] == "it" {
+        return root.join("tests/it").join(format!("{}.rs", path[1]));
+    }
+    if let Some(at) = path.iter().position(|s| *s == "tests") {
+        return root.join("src").join(format!("{}.rs", path[..at].join("/")));
+    }
+    root.join("tests").join(format!("{}.rs", path[0]))
+}
+
+/// Every promise in SECURITY.md's guarantees names the tests that keep it, and those tests
+/// exist (a renamed or deleted test fails here).
+#[test]
+fn every_security_promise_names_tests_that_exist() {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("SECURITY.md")).unwrap();
+    let start = text.find("## What the crate guarantees").unwrap();
+    let end = text[start..].find("\n## ").map_or(text.len(), |i| start + i);
+    let section = &text[start..end];
+    let mut checked = 0;
+    for bullet in section.split("\n- ").skip(1) {
+        let bullet = bullet.split("\n### ").next().unwrap();
+        let exempt = bullet.starts_with("**Threat model") || bullet.starts_with("**TLS");
+        let Some((_, tests)) = bullet.split_once("**Test:**") else {
+            assert!(exempt, "a promise without a test:\n- {bullet}");
+            continue;
+        };
+        let mut file = PathBuf::new();
+        for name in tests.split('`').skip(1).step_by(2) {
+            if !name.contains("::") {
+                continue; // a fuzz target's name, checked by tests/fuzz.rs
+            }
+            let segments: Vec<&str> = name.split("::").collect();
+            if !name.starts_with("::") {
+                file = test_file(&segments);
+            }
+            let function = segments.last().unwrap();
+            let source =
+                fs::read_to_string(&file).unwrap_or_else(|_| panic!("{name}: no {}", file.display()));
+            assert!(
+                source.contains(&format!("fn {function}(")) || source.contains(&format!("fn {function}<")),
+                "SECURITY.md names `{name}`, which is not a test in {}",
+                file.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "only {checked} tests named");
+}

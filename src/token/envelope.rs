@@ -194,7 +194,10 @@ pub(super) struct Envelope {
 
 impl fmt::Debug for Envelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Envelope").field("kek", &self.kek).field("registry", &self.registry).finish_non_exhaustive()
+        f.debug_struct("Envelope")
+            .field("kek", &self.kek)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
     }
 }
 

@@ -25,6 +25,9 @@ impl fmt::Debug for DataKey {
     }
 }
 
+/// The key bytes are held in [`Zeroizing`] and wiped when the key is dropped.
+impl zeroize::ZeroizeOnDrop for DataKey {}
+
 impl DataKey {
     /// A key from exactly 32 bytes.
     ///
@@ -308,6 +311,20 @@ impl Keyring {
 mod tests {
     use super::*;
     use crate::store::StoreErrorKind;
+
+    /// The ciphers wipe their key schedules and GHASH keys when dropped: the AES types fail to
+    /// compile here if `aes`'s `zeroize` feature is ever off, and the manifest must keep
+    /// `aes-gcm`'s (which wipes the GHASH key; its types carry no marker trait to check).
+    #[test]
+    fn ciphers_wipe_their_key_material_on_drop() {
+        fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wipes_on_drop::<aes::Aes256>();
+        wipes_on_drop::<aes::Aes128>();
+        wipes_on_drop::<DataKey>();
+        let manifest = include_str!("../../Cargo.toml");
+        let aes_gcm = manifest.lines().find(|l| l.starts_with("aes-gcm")).unwrap_or_default();
+        assert!(aes_gcm.contains("\"zeroize\""), "aes-gcm must keep its zeroize feature: {aes_gcm}");
+    }
 
     #[test]
     fn a_key_stops_sealing_at_its_limit() {

@@ -175,7 +175,8 @@ pub struct TokenMetadata {
     /// Granted permissions.
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// Meta's token type (`USER`, `PAGE`, `SYSTEM_USER`, `APP`, ...).
+    /// Meta's token type (`USER`, `PAGE`, `SYSTEM_USER`, `APP`, ...). The vault stores an
+    /// empty string as `None`.
     #[serde(default)]
     pub token_type: Option<String>,
     /// How to renew it.

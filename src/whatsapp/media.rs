@@ -252,6 +252,26 @@ pub struct MediaInfo {
     pub messaging_product: Option<String>,
 }
 
+/// What Meta reported about a file's SHA-256.
+#[derive(Clone, Copy)]
+enum Checksum {
+    /// A digest to check the bytes against.
+    Expected([u8; 32]),
+    /// Nothing was reported.
+    Missing,
+    /// Something was reported, but it is not a SHA-256 (never skipped: the download fails).
+    Malformed,
+}
+
+impl Checksum {
+    fn of(reported: Option<&str>) -> Self {
+        match reported {
+            None => Self::Missing,
+            Some(text) => decode_sha256(text).map_or(Self::Malformed, Self::Expected),
+        }
+    }
+}
+
 /// Decodes a SHA-256 given as 64 hex digits or as base64.
 fn decode_sha256(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
@@ -270,12 +290,15 @@ fn decode_sha256(text: &str) -> Option<[u8; 32]> {
 /// The URL must be one of Meta's media hosts over HTTPS (or the client's configured Graph host),
 /// because the request carries the access token. The body is bounded by
 /// [`max_bytes`](Self::max_bytes) (and by the size Meta reported) and checked against the
-/// reported SHA-256; a mismatch fails the download.
+/// reported SHA-256; a mismatch, or a reported value that is not a SHA-256, fails the download.
+/// When Meta reported none, the download is unchecked: [`is_checked`](Self::is_checked) says so,
+/// a warning is logged, and [`require_checksum`](Self::require_checksum) refuses it instead.
 #[must_use = "downloads do nothing unless awaited or streamed"]
 pub struct MediaDownload {
     client: Client,
     url: String,
-    sha256: Option<[u8; 32]>,
+    sha256: Checksum,
+    require_checksum: bool,
     expected_len: Option<u64>,
     max_bytes: u64,
     timeout: Duration,
@@ -287,6 +310,7 @@ impl fmt::Debug for MediaDownload {
         f.debug_struct("MediaDownload")
             .field("expected_len", &self.expected_len)
             .field("max_bytes", &self.max_bytes)
+            .field("checked", &self.is_checked())
             .finish_non_exhaustive()
     }
 }
@@ -296,7 +320,8 @@ impl MediaDownload {
         Self {
             client,
             url: info.url.clone(),
-            sha256: info.sha256.as_deref().and_then(decode_sha256),
+            sha256: Checksum::of(info.sha256.as_deref()),
+            require_checksum: false,
             expected_len: info.file_size.and_then(|n| u64::try_from(n).ok()),
             max_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             timeout: Duration::from_secs(300),
@@ -309,12 +334,25 @@ impl MediaDownload {
         Self {
             client,
             url: url.into(),
-            sha256: sha256.and_then(decode_sha256),
+            sha256: Checksum::of(sha256),
+            require_checksum: false,
             expected_len: None,
             max_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             timeout: Duration::from_secs(300),
             token: None,
         }
+    }
+
+    /// Whether the bytes will be checked against a SHA-256 Meta reported.
+    pub fn is_checked(&self) -> bool {
+        matches!(self.sha256, Checksum::Expected(_))
+    }
+
+    /// Refuses the download (before any request) when Meta reported no SHA-256 to check it
+    /// against. Off by default: the download goes ahead unchecked, with a warning.
+    pub fn require_checksum(mut self, require: bool) -> Self {
+        self.require_checksum = require;
+        self
     }
 
     /// The largest body accepted (100 MB by default).
@@ -340,8 +378,31 @@ impl MediaDownload {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] for a URL outside Meta's media hosts; any request error.
+    /// [`ErrorKind::Config`] for a URL outside Meta's media hosts; [`ErrorKind::Decode`] when
+    /// Meta's reported SHA-256 is not one, or is missing under
+    /// [`require_checksum`](Self::require_checksum); any request error.
     pub async fn stream(self) -> Result<BoxStream<Bytes>> {
+        let expected = match self.sha256 {
+            Checksum::Expected(digest) => Some(digest),
+            Checksum::Malformed => {
+                return Err(Error::with_kind_and_source(
+                    ErrorKind::Decode,
+                    "Meta reported a sha256 that is not 32 bytes in hex or base64; the media cannot be checked",
+                    None,
+                ));
+            }
+            Checksum::Missing if self.require_checksum => {
+                return Err(Error::with_kind_and_source(
+                    ErrorKind::Decode,
+                    "Meta reported no sha256 for this media and a checksum is required",
+                    None,
+                ));
+            }
+            Checksum::Missing => {
+                tracing::warn!("media download without a sha256 from Meta: its bytes are not checked");
+                None
+            }
+        };
         let url =
             url::Url::parse(&self.url).map_err(|_| Error::config("the media url is not a valid url"))?;
         if !self.client.may_send_token_to(&url) {
@@ -363,7 +424,7 @@ impl MediaDownload {
         let state = DownloadState {
             chunks: Box::pin(response.bytes_stream()),
             hasher: Sha256::new(),
-            expected: self.sha256,
+            expected,
             received: 0,
             limit,
             done: false,

@@ -198,6 +198,15 @@ async fn downloads_are_bounded_checked_and_host_restricted() {
     assert!(err.to_string().contains("sha256"), "{err}");
     let right = sha256_hex(&[7u8; 4096]);
     assert_eq!(wa.download_media_url(&url, Some(&right)).await.unwrap().len(), 4096);
+    // A reported value that is not a SHA-256 is never skipped; a missing one is visible and can
+    // be required (neither sends a request).
+    let err = wa.download_media_url(&url, Some("not-a-digest")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("not 32 bytes"), "{err}");
+    assert!(wa.download_media_url(&url, Some(&right)).is_checked());
+    assert!(!wa.download_media_url(&url, None).is_checked());
+    let err = wa.download_media_url(&url, None).require_checksum(true).await.unwrap_err();
+    assert!(err.to_string().contains("no sha256"), "{err}");
     // The token is never sent to a host that is not Meta's.
     let err = wa.download_media_url("https://evil.example/steal", None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
