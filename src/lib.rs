@@ -5,6 +5,8 @@
 pub mod axum;
 pub mod clock;
 pub mod delivery;
+#[cfg(feature = "tower")]
+pub mod endpoint;
 pub mod graph;
 pub mod instagram;
 pub mod messenger;

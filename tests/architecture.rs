@@ -28,8 +28,9 @@ const RANKS: &[(&str, u32)] = &[
     // Backends of every capability's store trait.
     ("store::backend", 30),
     // Integrations.
-    ("axum", 40),
-    ("testing", 41),
+    ("endpoint", 40),
+    ("axum", 41),
+    ("testing", 42),
 ];
 
 /// Names the crate root re-exports, with the module that defines them.

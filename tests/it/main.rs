@@ -20,6 +20,7 @@ mod axum_router;
 mod calling;
 mod conformance;
 mod delivery;
+mod endpoint;
 mod flow_management;
 mod flows;
 mod graph_client;
