@@ -1,6 +1,6 @@
 //! axum integration (feature `axum`): a ready webhook router, and an extractor for your own
 //! routes. Both are thin layers over the framework-neutral
-//! [`WebhookEndpoint`](crate::endpoint::WebhookEndpoint).
+//! [`WebhookEndpoint`].
 //!
 //! [`WebhookRouter`] serves one path: `GET` answers Meta's subscription handshake, `POST`
 //! enforces the body cap before buffering, verifies the signature on the raw bytes, parses, and

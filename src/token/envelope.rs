@@ -1,25 +1,5 @@
-//! Envelope mode: a random data key per tenant, wrapped by a [`KeyEncryptionKey`] and kept in a
-//! [`KeyRegistry`] apart from the tenant's records.
-//!
-//! # Why a registry of its own
-//!
-//! A wrapped key stored beside the records it protects is in every backup of those records, and
-//! the key-encryption key that unwraps it stays live: restoring a backup would open everything a
-//! deleted tenant had. The registry is a second [`BlobStore`] (another SQLite file, another
-//! PostgreSQL database, another Redis) with its own, short backup retention. Deleting a tenant
-//! destroys its entry there first (and calls [`KeyEncryptionKey::destroy`], so a KMS holding one
-//! key per tenant can schedule that key's deletion): backups of the record store then hold
-//! ciphertext nothing can open.
-//!
-//! # Versions
-//!
-//! Each tenant key has a random, non-zero version, written in the `key_id` field of every record
-//! it seals. A reader whose cached key has another version reloads it from the registry, so
-//! replicas never need to tell each other about a deletion: a record sealed with a key the
-//! registry no longer holds fails with [`StoreErrorKind::UnknownKey`](crate::store::StoreErrorKind).
-//! A writer checks, after writing, that the key it sealed with is still the tenant's key in the
-//! registry; if a concurrent deletion destroyed it, the record is sealed again under the tenant's
-//! new key (compare-and-swap), so no acknowledged write is left under a key that is gone.
+//! Envelope mode: per-tenant data keys, their key-encryption key and their registry (see
+//! [`KeyRegistry`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -110,7 +90,27 @@ impl KeyEncryptionKey for LocalKek {
 
 /// Where envelope mode keeps each tenant's wrapped data key: a [`BlobStore`] of its own, which
 /// must not be the store (or the database) holding the records, so that backups of the records
-/// never hold the keys. See the [module docs](self) for what deletion destroys.
+/// never hold the keys.
+///
+/// # Why a registry of its own
+///
+/// A wrapped key stored beside the records it protects is in every backup of those records, and
+/// the key-encryption key that unwraps it stays live: restoring a backup would open everything a
+/// deleted tenant had. The registry is a second [`BlobStore`] (another SQLite file, another
+/// PostgreSQL database, another Redis) with its own, short backup retention. Deleting a tenant
+/// destroys its entry there first (and calls [`KeyEncryptionKey::destroy`], so a KMS holding one
+/// key per tenant can schedule that key's deletion): backups of the record store then hold
+/// ciphertext nothing can open.
+///
+/// # Versions
+///
+/// Each tenant key has a random, non-zero version, written in the `key_id` field of every record
+/// it seals. A reader whose cached key has another version reloads it from the registry, so
+/// replicas never need to tell each other about a deletion: a record sealed with a key the
+/// registry no longer holds fails with [`StoreErrorKind::UnknownKey`](crate::store::StoreErrorKind::UnknownKey).
+/// A writer checks, after writing, that the key it sealed with is still the tenant's key in the
+/// registry; if a concurrent deletion destroyed it, the record is sealed again under the tenant's
+/// new key (compare-and-swap), so no acknowledged write is left under a key that is gone.
 ///
 /// ```
 /// use std::sync::Arc;
