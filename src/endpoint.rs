@@ -69,6 +69,7 @@ use tokio::sync::mpsc;
 
 use crate::VerifyToken;
 use crate::delivery::Inbox;
+use crate::telemetry;
 use crate::webhook::{
     BodyLimit, Deduplicator, Event, LEGACY_SIGNATURE_HEADER, OnStoreError, ParseError, ReadBodyError,
     SIGNATURE_HEADER, Subscription, Verifier, VerifyError, Webhook, fresh_flags, parse,
@@ -217,6 +218,18 @@ impl WebhookRejection {
             Self::Malformed(error) => error.to_string(),
             Self::Body => "the webhook body could not be read".to_owned(),
             Self::Unavailable => "the webhook receiver is busy; retry later".to_owned(),
+        }
+    }
+
+    /// A stable snake-case name for metrics: `too_large`, `signature`, `malformed`, `body`,
+    /// `unavailable`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::Signature(_) => "signature",
+            Self::Malformed(_) => "malformed",
+            Self::Body => "body",
+            Self::Unavailable => "unavailable",
         }
     }
 
@@ -423,9 +436,23 @@ impl WebhookEndpoint {
         B: http_body::Body<Data = Bytes>,
     {
         let (parts, body) = request.into_parts();
+        let span = tracing::debug_span!("webhook_request", method = %parts.method);
+        tracing::Instrument::instrument(self.serve(parts, body), span).await
+    }
+
+    async fn serve<B>(&self, parts: http::request::Parts, body: B) -> http::Response<Bytes>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
         match parts.method {
-            Method::GET => handshake(parts.uri.query(), &self.state.verify_token),
+            Method::GET => {
+                let response = handshake(parts.uri.query(), &self.state.verify_token);
+                let outcome = if response.status() == StatusCode::OK { "accepted" } else { "refused" };
+                telemetry::count(telemetry::WEBHOOK_HANDSHAKES, &[("outcome", outcome)], 1);
+                response
+            }
             Method::POST => {
+                let started = std::time::Instant::now();
                 let verification = &self.state.verification;
                 let verified = match verification.check_head(&parts.headers) {
                     Ok(signature) => match verification.read_body(body).await {
@@ -434,10 +461,25 @@ impl WebhookEndpoint {
                     },
                     Err(rejection) => Err(rejection),
                 };
-                match verified {
-                    Ok(verified) => self.accept(verified).await,
-                    Err(rejection) => rejection.to_response(),
-                }
+                let response = match verified {
+                    Ok(verified) => {
+                        count_events(&verified.webhook);
+                        let response = self.accept(verified).await;
+                        let outcome = match response.status() {
+                            StatusCode::OK => "accepted",
+                            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                            _ => "error",
+                        };
+                        telemetry::count(telemetry::WEBHOOK_REQUESTS, &[("outcome", outcome)], 1);
+                        response
+                    }
+                    Err(rejection) => {
+                        telemetry::count(telemetry::WEBHOOK_REQUESTS, &[("outcome", rejection.reason())], 1);
+                        rejection.to_response()
+                    }
+                };
+                telemetry::observe(telemetry::WEBHOOK_HANDLING_SECONDS, &[], started.elapsed().as_secs_f64());
+                response
             }
             _ => {
                 let mut response = empty_response(StatusCode::METHOD_NOT_ALLOWED);
@@ -461,7 +503,13 @@ impl WebhookEndpoint {
             let inbox = inbox.clone();
             let work = tokio::spawn(async move { inbox.store(&verified.body, &verified.webhook).await });
             return match work.await {
-                Ok(Ok(_)) => empty_response(StatusCode::OK),
+                Ok(Ok(stored)) => {
+                    let again = stored.events.saturating_sub(stored.stored) as u64;
+                    if again > 0 {
+                        telemetry::count(telemetry::WEBHOOK_DEDUPE_HITS, &[], again);
+                    }
+                    empty_response(StatusCode::OK)
+                }
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "webhook inbox unavailable; answering 503 so Meta redelivers");
                     WebhookRejection::Unavailable.to_response()
@@ -505,6 +553,22 @@ where
     }
 }
 
+/// Counts the events of an accepted body by platform and category (feature `metrics`).
+fn count_events(webhook: &Webhook) {
+    if !cfg!(feature = "metrics") {
+        return;
+    }
+    for event in webhook.events() {
+        let kind = event.kind();
+        let category = if kind.category().is_empty() { "field" } else { kind.category() };
+        telemetry::count(
+            telemetry::WEBHOOK_EVENTS,
+            &[("platform", kind.platform().as_str()), ("category", category)],
+            1,
+        );
+    }
+}
+
 /// Runs `work` to its end even if the caller is dropped: polled once inline, then, if it is
 /// still pending, spawned and awaited (a task is not cancelled with its awaiter).
 async fn run_to_completion<F>(work: F) -> Result<F::Output, tokio::task::JoinError>
@@ -528,7 +592,11 @@ async fn deliver(state: Arc<State>, verified: VerifiedWebhook, permit: Option<mp
             .unwrap_or_else(|_| vec![true; webhook.events().count()]),
         None => vec![true; webhook.events().count()],
     };
-    if !fresh.iter().any(|f| *f) {
+    let seen = fresh.iter().filter(|f| !**f).count();
+    if seen > 0 {
+        telemetry::count(telemetry::WEBHOOK_DEDUPE_HITS, &[], seen as u64);
+    }
+    if seen == fresh.len() {
         return;
     }
     let delivery = Delivery { webhook, fresh, body };

@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod pacing;
 mod secret;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const RANKS: &[(&str, u32)] = &[
     // Core.
     ("util", 0),
+    ("telemetry", 0), // metric names and recording: used by every layer, uses nothing
     ("secret", 1),
     ("graph", 2),
     ("clock", 3),

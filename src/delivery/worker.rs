@@ -12,6 +12,9 @@ use super::{Item, Queue, Retry, backoff};
 use crate::Timestamp;
 use crate::store::StoreError;
 
+/// How often a running worker reads its queue's depth for the gauge (feature `metrics`).
+const DEPTH_EVERY: Duration = Duration::from_secs(10);
+
 /// Handles one item. Return `Ok` only when the work is done (the item is then completed and
 /// never handed out again); an error retries it later or, when permanent, dead-letters it.
 ///
@@ -243,22 +246,49 @@ impl Worker {
                     self.config.attempt_timeout
                 ))),
             };
-        let recorded = match outcome {
-            Ok(()) => self.queue.complete(item.id, &self.owner).await,
+        let (recorded, label) = match outcome {
+            Ok(()) => (self.queue.complete(item.id, &self.owner).await, "done"),
             Err(error) => {
                 let retry = self.next_attempt(&item, &error);
-                if retry == Retry::Never {
+                let label = if retry == Retry::Never {
                     tracing::warn!(id = item.id, queue = %self.name, attempts = item.attempts, %error, "delivery dead-lettered");
-                }
-                self.queue.fail(item.id, &self.owner, error.message(), retry).await
+                    crate::telemetry::count_queue(
+                        crate::telemetry::DELIVERY_DEAD_LETTERS,
+                        &self.name,
+                        &[],
+                        1,
+                    );
+                    "dead"
+                } else {
+                    "retry"
+                };
+                (self.queue.fail(item.id, &self.owner, error.message(), retry).await, label)
             }
         };
+        crate::telemetry::count_queue(
+            crate::telemetry::DELIVERY_ATTEMPTS,
+            &self.name,
+            &[("outcome", label)],
+            1,
+        );
         match recorded {
             Ok(true) => {}
             Ok(false) => tracing::warn!(id = item.id, "lease lost before the outcome was recorded"),
             Err(error) => {
                 tracing::warn!(id = item.id, %error, "could not record a delivery outcome; it will be retried");
             }
+        }
+    }
+
+    /// Reads the queue's pending and dead counts into the depth gauge (feature `metrics`).
+    pub async fn report_depth(&self) {
+        match self.queue.counts(&self.name).await {
+            Ok((pending, _, dead)) => {
+                let gauge = crate::telemetry::DELIVERY_QUEUE_DEPTH;
+                crate::telemetry::gauge_queue(gauge, &self.name, &[("state", "pending")], pending);
+                crate::telemetry::gauge_queue(gauge, &self.name, &[("state", "dead")], dead);
+            }
+            Err(error) => tracing::debug!(%error, queue = %self.name, "could not read the queue depth"),
         }
     }
 
@@ -281,7 +311,12 @@ impl Worker {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut store_failures = 0u32;
         let mut next_purge = tokio::time::Instant::now();
+        let mut next_depth = tokio::time::Instant::now();
         loop {
+            if cfg!(feature = "metrics") && tokio::time::Instant::now() >= next_depth {
+                next_depth = tokio::time::Instant::now() + DEPTH_EVERY;
+                self.report_depth().await;
+            }
             if let Some(retention) =
                 self.config.retention.filter(|_| tokio::time::Instant::now() >= next_purge)
             {

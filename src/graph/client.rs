@@ -219,7 +219,19 @@ impl Client {
                 let business_id = path.split('/').next().unwrap_or_default();
                 shared.usage_gate.before(business_id, shared.total_timeout).await?;
             }
-            match self.run_attempts(&spec, &url, credentials.as_deref(), gate.as_deref()).await {
+            let operation = if spec.log_path().ends_with("messages") { "send" } else { "other" };
+            let outcome = self.run_attempts(&spec, &url, credentials.as_deref(), gate.as_deref()).await;
+            let error_kind = outcome.as_ref().err().map_or("none", |e| e.kind().as_str());
+            crate::telemetry::count(
+                crate::telemetry::GRAPH_REQUESTS,
+                &[
+                    ("operation", operation),
+                    ("outcome", crate::telemetry::outcome(&outcome)),
+                    ("error_kind", error_kind),
+                ],
+                1,
+            );
+            match outcome {
                 Ok((response, attempts)) => {
                     // Metadata is built once, here: carried through the attempt loop it made
                     // every layer's future a few hundred bytes larger.
@@ -266,7 +278,15 @@ impl Client {
                     None,
                 ))
             } else {
-                self.attempt(spec, url, credentials, timeout).await
+                let started = Instant::now();
+                let outcome = self.attempt(spec, url, credentials, timeout).await;
+                let operation = if spec.log_path().ends_with("messages") { "send" } else { "other" };
+                crate::telemetry::observe(
+                    crate::telemetry::GRAPH_REQUEST_SECONDS,
+                    &[("operation", operation)],
+                    started.elapsed().as_secs_f64(),
+                );
+                outcome
             };
             let mut error = match outcome {
                 Ok(response) => {
@@ -297,6 +317,11 @@ impl Client {
                 return Err(error);
             }
             tracing::debug!(kind = ?error.kind(), attempt, ?delay, "retrying graph request");
+            crate::telemetry::count(
+                crate::telemetry::GRAPH_RETRIES,
+                &[("error_kind", error.kind().as_str())],
+                1,
+            );
             tokio::time::sleep(delay).await;
         }
     }

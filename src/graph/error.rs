@@ -60,6 +60,28 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// A stable snake-case name (`rate_limited`, `outside_window`, ...), for metrics labels and
+    /// logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Validation => "validation",
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::Decode => "decode",
+            Self::Auth => "auth",
+            Self::Permission => "permission",
+            Self::RateLimited => "rate_limited",
+            Self::Transient => "transient",
+            Self::OutsideWindow => "outside_window",
+            Self::Template => "template",
+            Self::Undeliverable => "undeliverable",
+            Self::InvalidRequest => "invalid_request",
+            Self::Api => "api",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Self::Config => "invalid client configuration",

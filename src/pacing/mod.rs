@@ -288,6 +288,20 @@ impl Pacer {
     /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) with `retry_after` when the slot
     /// is further away than the policy allows.
     pub async fn admit(&self, phone_number_id: &str, recipient: &str) -> Result<(), Error> {
+        let started = Instant::now();
+        let admitted = self.admit_inner(phone_number_id, recipient).await;
+        match &admitted {
+            Ok(()) => crate::telemetry::observe(
+                crate::telemetry::PACING_WAIT_SECONDS,
+                &[],
+                started.elapsed().as_secs_f64(),
+            ),
+            Err(_) => crate::telemetry::count(crate::telemetry::PACING_REFUSED, &[], 1),
+        }
+        admitted
+    }
+
+    async fn admit_inner(&self, phone_number_id: &str, recipient: &str) -> Result<(), Error> {
         let max_wait = self.inner.config.policy.max_wait();
         if let Some((store, _)) = &self.inner.shared {
             return self.admit_shared(store.as_ref(), phone_number_id, recipient, max_wait).await;

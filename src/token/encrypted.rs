@@ -263,6 +263,10 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     /// continues (only records still under an older key are read). Records that do not open
     /// are listed in [`ResealReport::failed`], not errors.
     pub async fn reseal_all(&self) -> Result<ResealReport, StoreError> {
+        counted("reseal", self.reseal_pages().await)
+    }
+
+    async fn reseal_pages(&self) -> Result<ResealReport, StoreError> {
         let Keys::Ring(ring) = &self.keys else {
             return Ok(ResealReport::default());
         };
@@ -311,47 +315,71 @@ impl<B: BlobStore> TokenStore for EncryptedTokenStore<B> {
                 None => Ok(None),
             };
             if let Some(opened) = self.blobs.read_now(super::private::Internal, key, &mut open) {
-                return GetFuture::ready(opened);
+                return GetFuture::ready(counted("get", opened));
             }
         }
         GetFuture::new(async move {
-            let Some(blob) = self.blobs.get(key).await? else {
-                return Ok(None);
+            let opened = match self.blobs.get(key).await {
+                Ok(Some(blob)) => self.open(key, &blob).await.map(Some),
+                Ok(None) => Ok(None),
+                Err(error) => Err(error),
             };
-            self.open(key, &blob).await.map(Some)
+            counted("get", opened)
         })
     }
 
     async fn put(&self, record: TokenRecord) -> Result<(), StoreError> {
-        match &self.keys {
-            Keys::Ring(_) => {
-                let blob = self.seal(&record)?;
-                self.blobs.put(&record.key, blob).await
-            }
+        let written = match &self.keys {
+            Keys::Ring(_) => match self.seal(&record) {
+                Ok(blob) => self.blobs.put(&record.key, blob).await,
+                Err(error) => Err(error),
+            },
             Keys::Envelope(envelope) => self.put_envelope(envelope, &record).await,
-        }
+        };
+        counted("put", written)
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
-        self.blobs.delete(key).await
+        counted("delete", self.blobs.delete(key).await)
     }
 
     async fn list_tenant(&self, tenant: &str) -> Result<Vec<RecordInfo>, StoreError> {
-        let blobs = self.blobs.list_tenant(tenant).await?;
-        self.infos(blobs).await
+        let listed = match self.blobs.list_tenant(tenant).await {
+            Ok(blobs) => self.infos(blobs).await,
+            Err(error) => Err(error),
+        };
+        counted("list_tenant", listed)
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
         // The key goes first: a record a concurrent `put` writes after this point is caught by
         // that put's own check and sealed again under a new key, never left under a dead one.
-        if let Keys::Envelope(envelope) = &self.keys {
-            envelope.destroy(tenant).await?;
-        }
-        self.blobs.delete_tenant(tenant).await
+        let destroyed = match &self.keys {
+            Keys::Envelope(envelope) => envelope.destroy(tenant).await,
+            Keys::Ring(_) => Ok(()),
+        };
+        let deleted = match destroyed {
+            Ok(()) => self.blobs.delete_tenant(tenant).await,
+            Err(error) => Err(error),
+        };
+        counted("delete_tenant", deleted)
     }
 
     async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<RecordInfo>, StoreError> {
-        let blobs = self.blobs.expiring_before(instant).await?;
-        self.infos(blobs).await
+        let listed = match self.blobs.expiring_before(instant).await {
+            Ok(blobs) => self.infos(blobs).await,
+            Err(error) => Err(error),
+        };
+        counted("expiring_before", listed)
     }
+}
+
+/// Counts a vault operation by its outcome (feature `metrics`) and hands the result back.
+fn counted<T>(operation: &'static str, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    crate::telemetry::count(
+        crate::telemetry::VAULT_OPERATIONS,
+        &[("operation", operation), ("outcome", crate::telemetry::outcome(&result))],
+        1,
+    );
+    result
 }
