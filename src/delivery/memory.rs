@@ -148,6 +148,17 @@ impl Queue for InMemoryQueue {
             .collect())
     }
 
+    async fn list(&self, queue: &str, state: ItemState, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let locked = self.lock();
+        Ok(locked
+            .rows
+            .values()
+            .filter(|row| row.item.queue == queue && row.item.state == state)
+            .take(limit)
+            .map(|row| row.item.clone())
+            .collect())
+    }
+
     async fn replay(&self, id: i64) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let Some(row) = state.rows.get_mut(&id).filter(|row| row.item.state != ItemState::Pending) else {

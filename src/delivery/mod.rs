@@ -239,6 +239,19 @@ pub trait Queue: Send + Sync + fmt::Debug {
     /// [`StoreError`] when the store fails.
     async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError>;
 
+    /// Up to `limit` items of `queue` in `state`, oldest first (for operators: what is pending,
+    /// what is done). The default lists dead letters only and refuses the other states.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails (or cannot list that state).
+    async fn list(&self, queue: &str, state: ItemState, limit: usize) -> Result<Vec<Item>, StoreError> {
+        match state {
+            ItemState::Dead => self.dead_letters(queue, limit).await,
+            _ => Err(StoreError::backend_message("this queue cannot list pending or done items")),
+        }
+    }
+
     /// Moves a dead (or done) item back to pending, due now, with its attempts reset; `false`
     /// when there is no such item or it is pending already.
     ///

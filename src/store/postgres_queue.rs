@@ -10,7 +10,7 @@ use super::StoreError;
 use super::postgres::{backend, bounded, connect, migrate};
 use super::sql::{self as sql, item_from_row, retry_columns};
 use crate::Timestamp;
-use crate::delivery::{Item, NewItem, Queue, Retry, millis};
+use crate::delivery::{Item, ItemState, NewItem, Queue, Retry, millis};
 
 /// A durable [`Queue`] in PostgreSQL, shared by every replica.
 ///
@@ -200,6 +200,21 @@ impl Queue for PostgresQueue {
                 .fetch_all(pool)
                 .await
                 .map_err(backend("listing dead letters failed"))?;
+            rows.iter().map(item_from_row).collect()
+        })
+        .await
+    }
+
+    async fn list(&self, queue: &str, state: ItemState, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let pool = self.ready().await?;
+        bounded("list", async move {
+            let rows = sqlx::query(&sql::in_state())
+                .bind(queue)
+                .bind(state.code())
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await
+                .map_err(backend("listing items failed"))?;
             rows.iter().map(item_from_row).collect()
         })
         .await

@@ -70,6 +70,11 @@ pub(super) const FAIL: &str = "UPDATE mm_delivery
         WHERE id = $1 AND state = 0 AND lease_owner = $2";
 
 /// `$1` queue, `$2` limit.
+/// `$1` queue, `$2` state code, `$3` limit.
+pub(super) fn in_state() -> String {
+    format!("SELECT {COLUMNS} FROM mm_delivery WHERE queue = $1 AND state = $2 ORDER BY id LIMIT $3")
+}
+
 pub(super) fn dead_letters() -> String {
     format!("SELECT {COLUMNS} FROM mm_delivery WHERE queue = $1 AND state = 2 ORDER BY id LIMIT $2")
 }

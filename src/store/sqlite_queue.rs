@@ -9,7 +9,7 @@ use super::StoreError;
 use super::sql::{self as sql, item_from_row, retry_columns};
 use super::sqlite::{migrate, open_pool};
 use crate::Timestamp;
-use crate::delivery::{Item, NewItem, Queue, Retry, millis};
+use crate::delivery::{Item, ItemState, NewItem, Queue, Retry, millis};
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(format!("sqlite: delivery queue: {context}"), error)
@@ -160,6 +160,17 @@ impl Queue for SqliteQueue {
             .fetch_all(&self.pool)
             .await
             .map_err(backend("listing dead letters failed"))?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn list(&self, queue: &str, state: ItemState, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let rows = sqlx::query(&sql::sqlite(&sql::in_state()))
+            .bind(queue)
+            .bind(state.code())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("listing items failed"))?;
         rows.iter().map(item_from_row).collect()
     }
 

@@ -434,3 +434,54 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         limit: usize,
     ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError>;
 }
+
+/// A shared backend is a backend: one `Arc<dyn BlobStore>` (chosen at run time, say) can serve
+/// several stores.
+#[async_trait]
+impl<T: BlobStore + ?Sized> BlobStore for std::sync::Arc<T> {
+    async fn get(&self, key: &TokenKey) -> Result<Option<StoredBlob>, StoreError> {
+        (**self).get(key).await
+    }
+
+    fn read_now(
+        &self,
+        internal: private::Internal,
+        key: &TokenKey,
+        open: &mut dyn FnMut(Option<&StoredBlob>) -> GetResult,
+    ) -> Option<GetResult> {
+        (**self).read_now(internal, key, open)
+    }
+
+    async fn put(&self, key: &TokenKey, blob: StoredBlob) -> Result<(), StoreError> {
+        (**self).put(key, blob).await
+    }
+
+    async fn put_if(&self, key: &TokenKey, expected: &[u8], blob: StoredBlob) -> Result<bool, StoreError> {
+        (**self).put_if(key, expected, blob).await
+    }
+
+    async fn delete(&self, key: &TokenKey) -> Result<bool, StoreError> {
+        (**self).delete(key).await
+    }
+
+    async fn list_tenant(&self, tenant: &str) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        (**self).list_tenant(tenant).await
+    }
+
+    async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
+        (**self).delete_tenant(tenant).await
+    }
+
+    async fn expiring_before(&self, instant: Timestamp) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        (**self).expiring_before(instant).await
+    }
+
+    async fn sealed_with_other_key(
+        &self,
+        key_id: u32,
+        after: Option<&TokenKey>,
+        limit: usize,
+    ) -> Result<Vec<(TokenKey, StoredBlob)>, StoreError> {
+        (**self).sealed_with_other_key(key_id, after, limit).await
+    }
+}

@@ -73,6 +73,14 @@ async fn failures_retry_later_and_dead_letters_replay(queue: &dyn Queue, name: &
     assert_eq!(dead[0].key, "y");
     assert_eq!(dead[0].state, ItemState::Dead);
     assert_eq!(dead[0].last_error.as_deref(), Some("400 from customer"));
+    // Operators list items by state, oldest first.
+    let listed = |state| async move { queue.list(name, state, 10).await.unwrap() };
+    let keys =
+        |items: Vec<meta_messaging::delivery::Item>| items.into_iter().map(|i| i.key).collect::<Vec<_>>();
+    assert_eq!(keys(listed(ItemState::Pending).await), ["x", "x2"]);
+    assert_eq!(keys(listed(ItemState::Dead).await), ["y"]);
+    assert!(listed(ItemState::Done).await.is_empty());
+    assert_eq!(queue.list(name, ItemState::Pending, 1).await.unwrap().len(), 1, "the limit holds");
     assert!(queue.replay(dead[0].id).await.unwrap());
     let again = queue.claim(name, "w", 10, LEASE).await.unwrap();
     assert_eq!(again.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["y"]);

@@ -1,0 +1,98 @@
+//! `deliveries`: what the durable queues hold, and replaying dead letters.
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use meta_messaging::delivery::{INBOX_QUEUE, Item, ItemState, Queue};
+use meta_messaging::store::{PostgresQueue, SqliteQueue};
+
+use crate::config::{Config, QUEUE_URL};
+use crate::{CliError, CliResult};
+
+#[derive(Subcommand)]
+pub(crate) enum DeliveriesCommand {
+    /// Counts items by state and lists the pending items and the dead letters (id, key,
+    /// attempts, last error, size: never the payload).
+    List {
+        /// The queue (the webhook inbox by default).
+        #[arg(long, default_value = INBOX_QUEUE)]
+        queue: String,
+        /// The most items listed per state.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Moves dead letters back to pending, due now, with their attempts reset.
+    Replay {
+        /// Item ids.
+        ids: Vec<i64>,
+        /// Every dead letter of the queue instead.
+        #[arg(long, conflicts_with = "ids")]
+        all_dead: bool,
+        /// The queue (with --all-dead).
+        #[arg(long, default_value = INBOX_QUEUE)]
+        queue: String,
+    },
+}
+
+async fn open(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
+    let url = config.require(QUEUE_URL)?;
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresQueue::connect(&url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(SqliteQueue::open(path).await?))
+    } else {
+        Err(CliError(format!("{QUEUE_URL} must start with sqlite: or postgres://")))
+    }
+}
+
+fn print_item(item: &Item) {
+    println!(
+        "{}\t{}\t{:?}\tattempts={}\tbytes={}\tcreated={}\terror={}",
+        item.id,
+        item.key,
+        item.state,
+        item.attempts,
+        item.payload.len(),
+        item.created_at.unix_seconds(),
+        item.last_error.as_deref().unwrap_or("-"),
+    );
+}
+
+pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResult {
+    let queue = open(config).await?;
+    match command {
+        DeliveriesCommand::List { queue: name, limit } => {
+            let (pending, done, dead) = queue.counts(&name).await?;
+            println!("queue {name}: {pending} pending, {done} done, {dead} dead");
+            for state in [ItemState::Pending, ItemState::Dead] {
+                for item in queue.list(&name, state, limit).await? {
+                    print_item(&item);
+                }
+            }
+        }
+        DeliveriesCommand::Replay { ids, all_dead, queue: name } => {
+            let ids = if all_dead {
+                queue.dead_letters(&name, usize::MAX).await?.into_iter().map(|item| item.id).collect()
+            } else if ids.is_empty() {
+                return Err(CliError("give item ids, or --all-dead".to_owned()));
+            } else {
+                ids
+            };
+            let mut missing = Vec::new();
+            for id in &ids {
+                if queue.replay(*id).await? {
+                    println!("replayed {id}");
+                } else {
+                    missing.push(id.to_string());
+                }
+            }
+            if !missing.is_empty() {
+                return Err(CliError(format!(
+                    "not replayed (no such item, or pending already): {}",
+                    missing.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
