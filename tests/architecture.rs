@@ -31,6 +31,7 @@ const RANKS: &[(&str, u32)] = &[
     // Integrations.
     ("endpoint", 40),
     ("axum", 41),
+    ("actix", 41),
     ("testing", 42),
 ];
 

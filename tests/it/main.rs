@@ -16,6 +16,7 @@
     unreachable_pub
 )]
 
+mod actix_server;
 mod axum_router;
 mod calling;
 mod conformance;
