@@ -1,5 +1,5 @@
 //! actix-web integration (feature `actix`): the framework-neutral
-//! [`WebhookEndpoint`](crate::endpoint::WebhookEndpoint) as an actix handler, with everything it
+//! [`WebhookEndpoint`] as an actix handler, with everything it
 //! does (handshake, the cap while the body streams, signature checks before and after the body,
 //! parsing, dedupe, hand-off in handler, channel or durable inbox mode).
 //!

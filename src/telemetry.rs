@@ -102,6 +102,14 @@ pub(crate) fn observe(name: &'static str, labels: &[(&'static str, &'static str)
     metrics::histogram!(name, labels).record(seconds);
 }
 
+/// A queue's name (configuration, bounded) and static labels.
+#[cfg(feature = "metrics")]
+fn queue_labels(queue: &str, labels: &[(&'static str, &'static str)]) -> Vec<metrics::Label> {
+    let mut all = vec![metrics::Label::new("queue", queue.to_owned())];
+    all.extend(labels.iter().map(|(k, v)| metrics::Label::from_static_parts(k, v)));
+    all
+}
+
 /// Adds to a counter labelled with a queue name (configuration, bounded) and static labels.
 #[cfg(feature = "metrics")]
 pub(crate) fn count_queue(
@@ -110,9 +118,7 @@ pub(crate) fn count_queue(
     labels: &[(&'static str, &'static str)],
     value: u64,
 ) {
-    let mut all = vec![metrics::Label::new("queue", queue.to_owned())];
-    all.extend(labels.iter().map(|(k, v)| metrics::Label::from_static_parts(k, v)));
-    metrics::counter!(name, all).increment(value);
+    metrics::counter!(name, queue_labels(queue, labels)).increment(value);
 }
 
 /// Sets a gauge labelled with a queue name and static labels.
@@ -124,9 +130,7 @@ pub(crate) fn gauge_queue(
     labels: &[(&'static str, &'static str)],
     value: u64,
 ) {
-    let mut all = vec![metrics::Label::new("queue", queue.to_owned())];
-    all.extend(labels.iter().map(|(k, v)| metrics::Label::from_static_parts(k, v)));
-    metrics::gauge!(name, all).set(value as f64);
+    metrics::gauge!(name, queue_labels(queue, labels)).set(value as f64);
 }
 
 #[cfg(not(feature = "metrics"))]

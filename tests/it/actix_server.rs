@@ -8,10 +8,9 @@ use meta_messaging::delivery::{INBOX_QUEUE, InMemoryQueue, Inbox, Queue};
 use meta_messaging::endpoint::{Delivery, WebhookEndpoint};
 use meta_messaging::testing::WebhookBuilder;
 use meta_messaging::webhook::{BodyLimit, InMemoryDeduplicator, Verifier};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::support::{APP_SECRET, fixture};
+use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k};
 
 const TOKEN: &str = "verify-me-4b1d";
 
@@ -61,16 +60,8 @@ async fn actix_serves_the_handshake_verifies_and_delivers_once() {
             .dedupe(InMemoryDeduplicator::default())
             .channel(sender),
     );
+    check_handshake(&base, TOKEN).await;
     let http = reqwest::Client::new();
-    let ok = http
-        .get(format!("{base}?hub.mode=subscribe&hub.verify_token={TOKEN}&hub.challenge=1158201444"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let refused = http.get(format!("{base}?hub.mode=subscribe&hub.verify_token=no&hub.challenge=1")).send();
-    assert_eq!(refused.await.unwrap().status(), 403);
 
     let body = fixture("webhooks/whatsapp/wa_batch_3_messages_2_statuses.json");
     let signature = Verifier::new(APP_SECRET).sign(&body);
@@ -97,22 +88,7 @@ async fn actix_serves_the_handshake_verifies_and_delivers_once() {
 async fn actix_refuses_an_oversized_chunked_body_while_it_streams() {
     let base = serve(WebhookEndpoint::new(Verifier::new(APP_SECRET), TOKEN).body_limit(BodyLimit::new(512)));
     let address = base.trim_start_matches("http://").trim_end_matches("/webhooks/meta").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-    let mut request = format!(
-        "POST /webhooks/meta HTTP/1.1\r\nhost: {address}\r\ntransfer-encoding: chunked\r\nx-hub-signature-256: sha256={}\r\nconnection: close\r\n\r\n",
-        "0".repeat(64)
-    )
-    .into_bytes();
-    for _ in 0..8 {
-        request.extend_from_slice(b"100\r\n");
-        request.extend_from_slice(&[b' '; 256]);
-        request.extend_from_slice(b"\r\n");
-    }
-    request.extend_from_slice(b"0\r\n\r\n");
-    stream.write_all(&request).await.unwrap();
-    let mut response = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await.unwrap();
-    let status_line = String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned();
+    let status_line = post_chunked_2k(&address, "/webhooks/meta").await;
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
 }
 

@@ -10,10 +10,9 @@ use axum::routing::post;
 use meta_messaging::axum::{Delivery, VerifiedWebhook, WebhookRouter, WebhookVerification};
 use meta_messaging::store::StoreError;
 use meta_messaging::webhook::{BodyLimit, Deduplicator, InMemoryDeduplicator, Verifier};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::support::{APP_SECRET, fixture};
+use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k};
 
 const VERIFY_TOKEN: &str = "verify-me-4b1d";
 const BATCH: &str = "webhooks/whatsapp/wa_batch_3_messages_2_statuses.json";
@@ -58,28 +57,7 @@ async fn post_signed(base: &str, body: &[u8]) -> reqwest::Response {
 #[tokio::test]
 async fn handshake_echoes_the_challenge_for_the_right_token_only() {
     let (router, _rx) = channel_router(4);
-    let base = serve(router).await;
-    let http = reqwest::Client::new();
-
-    let ok = http
-        .get(format!("{base}/?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    assert_eq!(ok.text().await.unwrap(), "1158201444");
-
-    let wrong = http
-        .get(format!("{base}/?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 403);
-    let text = wrong.text().await.unwrap();
-    assert!(!text.contains("1158201444") && !text.contains(VERIFY_TOKEN), "{text}");
-
-    let no_query = http.get(&base).send().await.unwrap();
-    assert_eq!(no_query.status(), 403);
+    check_handshake(&format!("{}/", serve(router).await), VERIFY_TOKEN).await;
 }
 
 #[tokio::test]
@@ -155,23 +133,7 @@ async fn an_oversized_body_is_refused_with_413_by_its_declared_length() {
 #[tokio::test]
 async fn an_oversized_chunked_body_is_refused_with_413_while_streaming() {
     let base = serve(capped_router(512)).await;
-    let address = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nhost: {address}\r\ntransfer-encoding: chunked\r\nx-hub-signature-256: sha256={}\r\nconnection: close\r\n\r\n",
-        "0".repeat(64)
-    )
-    .into_bytes();
-    for _ in 0..8 {
-        request.extend_from_slice(b"100\r\n");
-        request.extend_from_slice(&[b' '; 256]);
-        request.extend_from_slice(b"\r\n");
-    }
-    request.extend_from_slice(b"0\r\n\r\n");
-    stream.write_all(&request).await.unwrap();
-    let mut response = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await.unwrap();
-    let status_line = String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned();
+    let status_line = post_chunked_2k(base.trim_start_matches("http://"), "/").await;
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
 }
 

@@ -34,7 +34,6 @@ mod pacing;
 mod properties;
 mod secrets;
 mod support;
-mod telemetry;
 mod testing_kit;
 mod token_envelope;
 mod token_lifecycle;

@@ -42,3 +42,48 @@ pub fn fixture(relative: &str) -> Vec<u8> {
 pub fn fixture_json(relative: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(relative)).unwrap_or_else(|e| panic!("fixture {relative}: {e}"))
 }
+
+/// Checks Meta's subscription handshake on `url` (a webhook endpoint's URL, query-less): the
+/// right token gets the challenge echoed, a wrong one or none gets `403` without echoing it.
+pub async fn check_handshake(url: &str, verify_token: &str) {
+    let http = reqwest::Client::new();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let ok = http
+        .get(format!("{url}{sep}hub.mode=subscribe&hub.verify_token={verify_token}&hub.challenge=1158201444"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = http
+        .get(format!("{url}{sep}hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let text = wrong.text().await.unwrap();
+    assert!(!text.contains("1158201444") && !text.contains(verify_token), "{text}");
+    assert_eq!(http.get(url).send().await.unwrap().status(), 403, "no query");
+}
+
+/// Sends a chunked body of 2 KiB (eight 256-byte chunks, no declared length) with a well-formed
+/// signature header to `path` on `address` (`host:port`) and returns the status line.
+pub async fn post_chunked_2k(address: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\ntransfer-encoding: chunked\r\nx-hub-signature-256: sha256={}\r\nconnection: close\r\n\r\n",
+        "0".repeat(64)
+    )
+    .into_bytes();
+    for _ in 0..8 {
+        request.extend_from_slice(b"100\r\n");
+        request.extend_from_slice(&[b' '; 256]);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&request).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await.unwrap();
+    String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
+}

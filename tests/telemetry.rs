@@ -1,5 +1,13 @@
 //! Metrics (feature `metrics`): each instrumented path records the documented names with the
 //! documented, bounded labels, asserted with a recorder of our own.
+//!
+//! Run with `cargo test --features metrics --test telemetry` (CI does). The other test binaries
+//! and the benches build the crate without `metrics`, as users get it by default.
+#![cfg(feature = "metrics")]
+#![allow(clippy::unwrap_used, clippy::float_cmp, dead_code, unreachable_pub)]
+
+#[path = "it/support.rs"]
+mod support;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
