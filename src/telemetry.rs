@@ -149,7 +149,7 @@ pub(crate) fn count_queue(_: &'static str, _: &str, _: &[(&'static str, &'static
 #[inline(always)]
 pub(crate) fn gauge_queue(_: &'static str, _: &str, _: &[(&'static str, &'static str)], _: u64) {}
 
-/// A vault call's outcome label.
+/// The `outcome` label of a call: `ok` or `error`.
 pub(crate) fn outcome<T, E>(result: &Result<T, E>) -> &'static str {
     if result.is_ok() { "ok" } else { "error" }
 }

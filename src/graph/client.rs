@@ -219,18 +219,16 @@ impl Client {
                 let business_id = path.split('/').next().unwrap_or_default();
                 shared.usage_gate.before(business_id, shared.total_timeout).await?;
             }
-            let operation = if spec.log_path().ends_with("messages") { "send" } else { "other" };
             let outcome = self.run_attempts(&spec, &url, credentials.as_deref(), gate.as_deref()).await;
-            let error_kind = outcome.as_ref().err().map_or("none", |e| e.kind().as_str());
-            crate::telemetry::count(
-                crate::telemetry::GRAPH_REQUESTS,
-                &[
-                    ("operation", operation),
+            if cfg!(feature = "metrics") {
+                let error_kind = outcome.as_ref().err().map_or("none", |e| e.kind().as_str());
+                let labels = [
+                    ("operation", telemetry_operation(&spec)),
                     ("outcome", crate::telemetry::outcome(&outcome)),
                     ("error_kind", error_kind),
-                ],
-                1,
-            );
+                ];
+                crate::telemetry::count(crate::telemetry::GRAPH_REQUESTS, &labels, 1);
+            }
             match outcome {
                 Ok((response, attempts)) => {
                     // Metadata is built once, here: carried through the attempt loop it made
@@ -278,14 +276,16 @@ impl Client {
                     None,
                 ))
             } else {
-                let started = Instant::now();
+                // Timed only when there are metrics to report it to.
+                let started = cfg!(feature = "metrics").then(Instant::now);
                 let outcome = self.attempt(spec, url, credentials, timeout).await;
-                let operation = if spec.log_path().ends_with("messages") { "send" } else { "other" };
-                crate::telemetry::observe(
-                    crate::telemetry::GRAPH_REQUEST_SECONDS,
-                    &[("operation", operation)],
-                    started.elapsed().as_secs_f64(),
-                );
+                if let Some(started) = started {
+                    crate::telemetry::observe(
+                        crate::telemetry::GRAPH_REQUEST_SECONDS,
+                        &[("operation", telemetry_operation(spec))],
+                        started.elapsed().as_secs_f64(),
+                    );
+                }
                 outcome
             };
             let mut error = match outcome {
@@ -734,6 +734,11 @@ fn normalize_base(raw: &str) -> Result<Url> {
         return Err(Error::config("the base url must be an http(s) url without a query"));
     }
     Ok(url)
+}
+
+/// The `operation` label of a request: `send` for a `/messages` call, `other` otherwise.
+fn telemetry_operation(spec: &RequestSpec) -> &'static str {
+    if spec.log_path().ends_with("messages") { "send" } else { "other" }
 }
 
 #[cfg(test)]

@@ -137,14 +137,9 @@ impl fmt::Debug for KeyRegistry {
 const ENTRY_ASSET: &str = "data_key";
 
 impl KeyRegistry {
-    /// A registry over `blobs`.
+    /// A registry over `blobs` (any backend, or an `Arc<dyn BlobStore>` chosen at run time).
     pub fn new(blobs: impl BlobStore + 'static) -> Self {
         Self { blobs: Arc::new(blobs) }
-    }
-
-    /// A registry over a shared backend.
-    pub fn shared(blobs: Arc<dyn BlobStore>) -> Self {
-        Self { blobs }
     }
 
     fn entry(tenant: &str) -> TokenKey {
