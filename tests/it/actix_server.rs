@@ -10,7 +10,7 @@ use meta_messaging::testing::WebhookBuilder;
 use meta_messaging::webhook::{BodyLimit, InMemoryDeduplicator, Verifier};
 use tokio::sync::mpsc;
 
-use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k};
+use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k, post_with_signature as post};
 
 const TOKEN: &str = "verify-me-4b1d";
 
@@ -40,16 +40,6 @@ where
     });
     let address = receiver.recv_timeout(Duration::from_secs(10)).unwrap();
     format!("http://{address}")
-}
-
-async fn post(base: &str, body: &[u8], signature: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(base)
-        .header("x-hub-signature-256", signature)
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use meta_messaging::store::StoreError;
 use meta_messaging::webhook::{BodyLimit, Deduplicator, InMemoryDeduplicator, Verifier};
 use tokio::sync::mpsc;
 
-use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k};
+use crate::support::{APP_SECRET, check_handshake, fixture, post_chunked_2k, post_with_signature};
 
 const VERIFY_TOKEN: &str = "verify-me-4b1d";
 const BATCH: &str = "webhooks/whatsapp/wa_batch_3_messages_2_statuses.json";
@@ -43,15 +43,7 @@ fn capped_router(limit: usize) -> Router {
 }
 
 async fn post_signed(base: &str, body: &[u8]) -> reqwest::Response {
-    let signature = Verifier::new(APP_SECRET).sign(body);
-    reqwest::Client::new()
-        .post(base)
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", signature)
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
+    post_with_signature(base, body, &Verifier::new(APP_SECRET).sign(body)).await
 }
 
 #[tokio::test]

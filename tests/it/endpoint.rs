@@ -13,7 +13,7 @@ use meta_messaging::testing::WebhookBuilder;
 use meta_messaging::webhook::{BodyLimit, InMemoryDeduplicator, Verifier};
 use tokio::sync::mpsc;
 
-use crate::support::{APP_SECRET, check_handshake, fixture};
+use crate::support::{APP_SECRET, check_handshake, fixture, post_with_signature as post};
 
 const TOKEN: &str = "verify-me-4b1d";
 const BATCH: &str = "webhooks/whatsapp/wa_batch_3_messages_2_statuses.json";
@@ -34,16 +34,6 @@ async fn serve(endpoint: WebhookEndpoint) -> String {
         }
     });
     format!("http://{address}/")
-}
-
-async fn post(base: &str, body: &[u8], signature: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(base)
-        .header("x-hub-signature-256", signature)
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -87,3 +87,15 @@ pub async fn post_chunked_2k(address: &str, path: &str) -> String {
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await.unwrap();
     String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
 }
+
+/// Posts `body` to `url` with `signature` as its `X-Hub-Signature-256`.
+pub async fn post_with_signature(url: &str, body: &[u8], signature: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
