@@ -16,6 +16,13 @@
 //! | `RELAY_STORE` | `sqlite://PATH`, or a `postgres://` URL several replicas share |
 //! | `RELAY_TARGET_URL` | the customer's endpoint |
 //! | `RELAY_SIGNING_SECRET` | the customer's Standard Webhooks secret (`whsec_...`) |
+//! | `RELAY_ALLOW_PRIVATE_TARGETS` | optional: `1` allows a target on a loopback, private, link-local, unique-local or unspecified address, and plain `http` (tests, on-premise customers); unset, such a target is refused at start and never connected to |
+//!
+//! Unless `RELAY_ALLOW_PRIVATE_TARGETS=1`, the target must be an `https` URL whose host resolves
+//! to public addresses only: the relay refuses to start otherwise (one line on stderr, exit
+//! status 1), and checks every connection again (a name that later resolves to a private
+//! address is never connected to: its events are dead-lettered as `destination address not
+//! allowed`).
 //!
 //! It serves `GET` (handshake) and `POST` (events) at `/webhooks/meta`. A `200` means the body's
 //! events are stored; killed at any moment and restarted, it loses none of them. While the store
@@ -26,7 +33,9 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use meta_messaging::axum::WebhookRouter;
-use meta_messaging::delivery::{CircuitBreaker, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig};
+use meta_messaging::delivery::{
+    CircuitBreaker, DestinationError, DestinationPolicy, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig,
+};
 #[cfg(feature = "postgres")]
 use meta_messaging::store::PostgresQueue;
 use meta_messaging::store::SqliteQueue;
@@ -52,9 +61,14 @@ async fn open_store(url: &str) -> Result<Arc<dyn Queue>, Failure> {
 }
 
 /// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
-fn relay_worker(queue: Arc<dyn Queue>, target: &str, secret: &SigningSecret) -> Result<Worker, Failure> {
+fn relay_worker(
+    queue: Arc<dyn Queue>,
+    target: &str,
+    secret: &SigningSecret,
+    policy: DestinationPolicy,
+) -> Result<Worker, Failure> {
     // The relay's promise is "retried until the customer answers 2xx": no status is final.
-    let relay = HttpRelay::new(target, secret)?
+    let relay = HttpRelay::with_policy(target, secret, policy)?
         .dead_letter_client_errors(false)
         .timeout(Duration::from_secs(10))
         .circuit_breaker(CircuitBreaker::new(20, Duration::from_secs(2)));
@@ -77,11 +91,33 @@ fn env(name: &str) -> Result<String, Failure> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
 }
 
+/// The target policy from `RELAY_ALLOW_PRIVATE_TARGETS`: public `https` targets only, unless `1`.
+fn target_policy() -> DestinationPolicy {
+    let allow = std::env::var("RELAY_ALLOW_PRIVATE_TARGETS").is_ok_and(|v| v.trim() == "1");
+    DestinationPolicy::default().allow_private_targets(allow).allow_http(allow)
+}
+
+/// Checks the target before anything starts: a refused address stops the relay with one line.
+async fn check_target(target: &str, policy: &DestinationPolicy) -> Result<(), Failure> {
+    match policy.vet(target).await {
+        Ok(_) => Ok(()),
+        // A name that does not resolve yet is checked again at every connection.
+        Err(DestinationError::Unresolved(host)) => {
+            eprintln!("relay: warning: {host} does not resolve yet; deliveries retry until it does");
+            Ok(())
+        }
+        Err(refused) => Err(format!("RELAY_TARGET_URL refused: {refused} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows it)").into()),
+    }
+}
+
 async fn serve() -> Result<(), Failure> {
     let listen = std::env::var("RELAY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let target = env("RELAY_TARGET_URL")?;
+    let policy = target_policy();
+    check_target(&target, &policy).await?;
     let secret = SigningSecret::parse(&env("RELAY_SIGNING_SECRET")?)?;
     let queue = open_store(&env("RELAY_STORE")?).await?;
-    let worker = relay_worker(Arc::clone(&queue), &env("RELAY_TARGET_URL")?, &secret)?;
+    let worker = relay_worker(Arc::clone(&queue), &target, &secret, policy)?;
     tokio::spawn(worker.run(std::future::pending()));
     let app = router(queue, &env("META_APP_SECRET")?, &env("META_VERIFY_TOKEN")?);
     let listener = tokio::net::TcpListener::bind(&listen).await?;
@@ -140,7 +176,9 @@ async fn demo() -> Result<(), Failure> {
     let store = format!("sqlite://{}", dir.join("relay.db").display());
     let queue = open_store(&store).await?;
     let gateway_url = bind(router(Arc::clone(&queue), APP_SECRET, "relay-verify-token")).await?;
-    tokio::spawn(relay_worker(Arc::clone(&queue), &customer_url, &secret)?.run(std::future::pending()));
+    // The demo's customer is on loopback: a private target, allowed here on purpose.
+    let lab = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
+    tokio::spawn(relay_worker(Arc::clone(&queue), &customer_url, &secret, lab)?.run(std::future::pending()));
 
     let http = reqwest::Client::new();
     let first = WebhookBuilder::whatsapp("106540352242922")
@@ -172,6 +210,11 @@ async fn demo() -> Result<(), Failure> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Failure> {
-    if std::env::var_os("RELAY_TARGET_URL").is_some() { serve().await } else { demo().await }
+async fn main() {
+    let outcome = if std::env::var_os("RELAY_TARGET_URL").is_some() { serve().await } else { demo().await };
+    if let Err(error) = outcome {
+        // One line, for operators and for the programs that drive this one.
+        eprintln!("relay: {}", error.to_string().replace('\n', " "));
+        std::process::exit(1);
+    }
 }

@@ -302,6 +302,7 @@ async fn relay_program_answers_503_while_the_store_is_away_and_recovers() {
         .env("META_VERIFY_TOKEN", "pg-relay-token")
         .env("RELAY_STORE", &store)
         .env("RELAY_TARGET_URL", &target)
+        .env("RELAY_ALLOW_PRIVATE_TARGETS", "1")
         .env("RELAY_SIGNING_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

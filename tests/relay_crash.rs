@@ -55,6 +55,7 @@ impl Relay {
             .env("META_VERIFY_TOKEN", "crash-verify-token")
             .env("RELAY_STORE", store)
             .env("RELAY_TARGET_URL", target)
+            .env("RELAY_ALLOW_PRIVATE_TARGETS", "1")
             .env("RELAY_SIGNING_SECRET", SIGNING_SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -252,4 +253,41 @@ async fn forged_bodies_are_never_forwarded_and_the_handshake_answers() {
     assert_eq!(received.lock().unwrap().len(), 1, "only the genuine event was forwarded");
     drop(relay);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_private_target_stops_the_relay_without_the_opt_in() {
+    // A listener that would see any connection the relay made.
+    let target = StdListener::bind("127.0.0.1:0").unwrap();
+    target.set_nonblocking(true).unwrap();
+    let port = target.local_addr().unwrap().port();
+    let dir = std::env::temp_dir().join(format!("mm-relay-refuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for url in [
+        format!("http://127.0.0.1:{port}/hooks"),
+        format!("http://localhost:{port}/hooks"),
+        format!("https://localhost:{port}/hooks"),
+        format!("http://[::1]:{port}/hooks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "https://10.0.0.1/hooks".to_owned(),
+        "https://0.0.0.0/hooks".to_owned(),
+    ] {
+        let output = Command::new(relay_binary())
+            .env("RELAY_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("META_APP_SECRET", APP_SECRET)
+            .env("META_VERIFY_TOKEN", "refuse-verify-token")
+            .env("RELAY_STORE", format!("sqlite://{}", dir.join("relay.db").display()))
+            .env("RELAY_TARGET_URL", &url)
+            .env("RELAY_SIGNING_SECRET", SIGNING_SECRET)
+            .env_remove("RELAY_ALLOW_PRIVATE_TARGETS")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{url}: one line: {stderr}");
+        assert!(stderr.contains("not allowed"), "{url}: {stderr}");
+    }
+    assert!(target.accept().is_err(), "the target was never connected to");
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Handler, HandlerError, HttpRelay, Item, NewItem, Queue};
+use super::{DestinationPolicy, Handler, HandlerError, HttpRelay, Item, NewItem, Queue};
 use crate::store::StoreError;
 use crate::token::{Channel, SecretKind, TokenKey, TokenRecord, TokenStore};
 use crate::webhook::relay::SigningSecret;
@@ -37,16 +37,32 @@ pub async fn store_signing_secret(
 
 impl HttpRelay {
     /// A relay to `url` signing with the secret sealed for `destination` of `tenant` (see
-    /// [`store_signing_secret`]).
+    /// [`store_signing_secret`]), under the default [`DestinationPolicy`].
     ///
     /// # Errors
     ///
-    /// [`StoreError`] when the vault fails or holds no valid secret for the destination.
+    /// [`StoreError`] when the vault fails, holds no valid secret for the destination, or the
+    /// policy refuses `url`.
     pub async fn from_vault(
         vault: &dyn TokenStore,
         tenant: &str,
         destination: &str,
         url: &str,
+    ) -> Result<Self, StoreError> {
+        Self::from_vault_with_policy(vault, tenant, destination, url, DestinationPolicy::default()).await
+    }
+
+    /// [`from_vault`](Self::from_vault) under `policy`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_vault`](Self::from_vault).
+    pub async fn from_vault_with_policy(
+        vault: &dyn TokenStore,
+        tenant: &str,
+        destination: &str,
+        url: &str,
+        policy: DestinationPolicy,
     ) -> Result<Self, StoreError> {
         let record = vault.get(&signing_secret_key(tenant, destination)).await?.ok_or_else(|| {
             StoreError::backend_message(format!("no signing secret sealed for destination {destination}"))
@@ -54,7 +70,7 @@ impl HttpRelay {
         let secret = SigningSecret::parse(record.secret.expose_secret()).map_err(|_| {
             StoreError::backend_message(format!("the sealed secret of {destination} is not a whsec secret"))
         })?;
-        Self::new(url, &secret).map_err(StoreError::backend_message)
+        Self::with_policy(url, &secret, policy).map_err(|e| StoreError::backend_message(e.to_string()))
     }
 }
 

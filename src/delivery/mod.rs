@@ -45,6 +45,7 @@
 //! # Ok(()) }
 //! ```
 
+mod destination;
 mod fanout;
 mod inbox;
 mod memory;
@@ -59,6 +60,7 @@ use async_trait::async_trait;
 use crate::Timestamp;
 use crate::store::StoreError;
 
+pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
 pub use fanout::{Fanout, relay_queue, signing_secret_key, store_signing_secret};
 pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
+use super::destination::{DestinationError, DestinationPolicy, FailureCategory};
 use super::{HandlerError, Item};
 use crate::Timestamp;
 use crate::delivery::Handler;
@@ -83,7 +84,11 @@ impl CircuitBreaker {
 ///   item goes to the dead letters, unless [`dead_letter_client_errors`](Self::dead_letter_client_errors)
 ///   is off;
 /// - each attempt is bounded by a timeout, and a [`CircuitBreaker`] stops calling an endpoint
-///   that keeps failing (items wait, they are not dead-lettered for it).
+///   that keeps failing (items wait, they are not dead-lettered for it);
+/// - the destination is held to a [`DestinationPolicy`] (public `https` addresses by default):
+///   checked when the relay is built and at every connection, redirects never followed, and an
+///   attempt refused by the policy is dead-lettered as `destination address not allowed`. What
+///   a failed attempt records is a [`FailureCategory`], never a probe result.
 #[derive(Clone)]
 pub struct HttpRelay {
     http: reqwest::Client,
@@ -92,6 +97,7 @@ pub struct HttpRelay {
     timeout: Duration,
     breaker: Arc<CircuitBreaker>,
     dead_letter_client_errors: bool,
+    policy: DestinationPolicy,
 }
 
 impl fmt::Debug for HttpRelay {
@@ -104,20 +110,31 @@ impl fmt::Debug for HttpRelay {
 }
 
 impl HttpRelay {
-    /// Forwards to `url`, signing with `secret`.
+    /// Forwards to `url`, signing with `secret`, under the default [`DestinationPolicy`]
+    /// (public addresses over `https`).
     ///
     /// # Errors
     ///
-    /// A message when `url` is not an absolute `http` or `https` URL.
-    pub fn new(url: &str, secret: &SigningSecret) -> Result<Self, String> {
-        let url = reqwest::Url::parse(url).map_err(|e| format!("relay target url: {e}"))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err("relay target url: must be http or https".to_owned());
-        }
+    /// [`DestinationError`] when the policy refuses `url`.
+    pub fn new(url: &str, secret: &SigningSecret) -> Result<Self, DestinationError> {
+        Self::with_policy(url, secret, DestinationPolicy::default())
+    }
+
+    /// Forwards to `url` under `policy` (for example with private targets allowed, in tests or
+    /// for an on-premise customer).
+    ///
+    /// # Errors
+    ///
+    /// [`DestinationError`] when the policy refuses `url`.
+    pub fn with_policy(url: &str, secret: &SigningSecret, policy: DestinationPolicy) -> Result<Self, DestinationError> {
+        let url = policy.check_url(url)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the host itself, past the policy's resolver.
+            .no_proxy()
+            .dns_resolver(policy.resolver())
             .build()
-            .map_err(|e| format!("relay http client: {e}"))?;
+            .map_err(|_| DestinationError::InvalidUrl)?;
         Ok(Self {
             http,
             url,
@@ -125,7 +142,13 @@ impl HttpRelay {
             timeout: Duration::from_secs(15),
             breaker: Arc::new(CircuitBreaker::default()),
             dead_letter_client_errors: true,
+            policy,
         })
+    }
+
+    /// The policy the destination is held to.
+    pub fn policy(&self) -> &DestinationPolicy {
+        &self.policy
     }
 
     /// The per-attempt timeout (15 seconds by default).
@@ -178,13 +201,14 @@ impl HttpRelay {
         }
         let response = match request.send().await {
             Ok(response) => response,
-            Err(error) if error.is_timeout() => {
-                return Err(HandlerError::retry("customer endpoint timed out"));
+            Err(error) => {
+                let category = FailureCategory::of(&error);
+                return Err(if category == FailureCategory::AddressNotAllowed {
+                    HandlerError::permanent(category.to_string())
+                } else {
+                    HandlerError::retry(category.to_string())
+                });
             }
-            Err(error) if error.is_connect() => {
-                return Err(HandlerError::retry("customer endpoint refused the connection"));
-            }
-            Err(_) => return Err(HandlerError::retry("customer endpoint dropped the connection")),
         };
         let status = response.status();
         if status.is_success() {
@@ -196,7 +220,7 @@ impl HttpRelay {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let message = format!("customer endpoint answered {}", status.as_u16());
+        let message = FailureCategory::Status(status.as_u16()).to_string();
         let retryable = matches!(status.as_u16(), 408 | 429 | 500..=599) || !self.dead_letter_client_errors;
         if !retryable {
             return Err(HandlerError::permanent(message));
@@ -212,7 +236,7 @@ impl HttpRelay {
 impl Handler for HttpRelay {
     async fn handle(&self, item: &Item) -> Result<(), HandlerError> {
         if let Err(remaining) = self.breaker.check() {
-            return Err(HandlerError::retry_after("circuit open: customer endpoint failing", remaining));
+            return Err(HandlerError::retry_after("circuit open: destination failing", remaining));
         }
         let outcome = self.post(item).await;
         // A permanent failure is about this item, not the endpoint's health.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use meta_messaging::axum::WebhookRouter;
 use meta_messaging::delivery::{
-    CircuitBreaker, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, Item, NewItem, Queue, Worker,
+    CircuitBreaker, DestinationError, DestinationPolicy, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, Item, NewItem, Queue, Worker,
     WorkerConfig,
 };
 use meta_messaging::store::{SqliteQueue, StoreError};
@@ -43,6 +43,11 @@ fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mm-delivery-{}-{}", std::process::id(), fastrand::u64(..)));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The policy of these tests: their endpoints are wiremock servers on loopback over plain http.
+fn lab() -> DestinationPolicy {
+    DestinationPolicy::default().allow_private_targets(true).allow_http(true)
 }
 
 fn fast() -> WorkerConfig {
@@ -85,7 +90,7 @@ async fn relay_retries_server_errors_with_one_webhook_id_until_2xx() {
         .await;
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     let item = enqueue_one(&queue).await;
-    let relay = HttpRelay::new(&format!("{}/hooks", server.uri()), &secret).unwrap();
+    let relay = HttpRelay::with_policy(&format!("{}/hooks", server.uri()), &secret, lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     for _ in 0..200 {
         worker.run_once().await.unwrap();
@@ -121,12 +126,12 @@ async fn relay_dead_letters_client_errors_and_replay_delivers_them() {
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
-    let relay = HttpRelay::new(&server.uri(), &SigningSecret::generate()).unwrap();
+    let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     worker.run_once().await.unwrap();
     let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].last_error.as_deref(), Some("customer endpoint answered 410"));
+    assert_eq!(dead[0].last_error.as_deref(), Some("destination answered 410"));
     assert!(queue.replay(dead[0].id).await.unwrap());
     worker.run_once().await.unwrap();
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
@@ -146,11 +151,11 @@ async fn relay_honours_retry_after_and_times_out_stalled_endpoints() {
         .mount(&server)
         .await;
     for (route, expected) in
-        [("/slow", "customer endpoint timed out"), ("/busy", "customer endpoint answered 429")]
+        [("/slow", "destination unreachable"), ("/busy", "destination answered 429")]
     {
         let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
         enqueue_one(&queue).await;
-        let relay = HttpRelay::new(&format!("{}{route}", server.uri()), &SigningSecret::generate())
+        let relay = HttpRelay::with_policy(&format!("{}{route}", server.uri()), &SigningSecret::generate(), lab())
             .unwrap()
             .timeout(Duration::from_millis(200));
         let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
@@ -176,7 +181,7 @@ async fn open_breaker_holds_items_without_calling_the_endpoint() {
         .map(|i| NewItem { key: format!("k{i}"), conversation: format!("c{i}"), payload: b"{}".to_vec() })
         .collect();
     queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
-    let relay = HttpRelay::new(&server.uri(), &SigningSecret::generate())
+    let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab())
         .unwrap()
         .circuit_breaker(CircuitBreaker::new(1, Duration::from_secs(60)));
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast().batch(1));
@@ -315,7 +320,7 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     assert_eq!(queue.counts(&relay_queue("inbox-app")).await.unwrap(), (1, 0, 0));
 
     for (destination, server) in [("crm", &crm), ("inbox-app", &inbox_app)] {
-        let relay = HttpRelay::from_vault(&vault, "acme", destination, &server.uri()).await.unwrap();
+        let relay = HttpRelay::from_vault_with_policy(&vault, "acme", destination, &server.uri(), lab()).await.unwrap();
         Worker::new(Arc::clone(&queue), relay_queue(destination), relay)
             .config(fast())
             .run_once()
@@ -331,7 +336,7 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     assert!(RelayVerifier::new(&inbox_secret).verify(&id, &ts, &sig, &delivered.body).is_err());
     assert_eq!(delivered.body, item.payload);
     // No vault secret, no relay.
-    let missing = HttpRelay::from_vault(&vault, "acme", "unknown", &crm.uri()).await.unwrap_err();
+    let missing = HttpRelay::from_vault_with_policy(&vault, "acme", "unknown", &crm.uri(), lab()).await.unwrap_err();
     assert!(missing.to_string().contains("no signing secret"), "{missing}");
 }
 
@@ -352,14 +357,14 @@ async fn a_customer_that_drops_connections_is_retried() {
     });
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
-    let relay = HttpRelay::new(&url, &SigningSecret::generate()).unwrap();
+    let relay = HttpRelay::with_policy(&url, &SigningSecret::generate(), lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     worker.run_once().await.unwrap();
     assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0), "pending for a retry, not dead");
     tokio::time::sleep(Duration::from_millis(60)).await;
     let again = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
-    assert_eq!(again[0].last_error.as_deref(), Some("customer endpoint dropped the connection"));
+    assert_eq!(again[0].last_error.as_deref(), Some("destination unreachable"));
 }
 
 #[tokio::test]
@@ -374,7 +379,7 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
     let relay =
-        HttpRelay::new(&server.uri(), &SigningSecret::generate()).unwrap().dead_letter_client_errors(false);
+        HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap().dead_letter_client_errors(false);
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     for _ in 0..100 {
         worker.run_once().await.unwrap();
@@ -384,4 +389,128 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0), "retried after the 400, not dead");
+}
+
+/// A TCP listener on loopback that counts the connections it accepts (and answers `204`).
+async fn counting_listener(address: &str) -> Option<(std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(address).await.ok()?;
+    let local = listener.local_addr().ok()?;
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").await;
+            });
+        }
+    });
+    Some((local, accepted))
+}
+
+#[tokio::test]
+async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
+    let (v4, accepted) = counting_listener("127.0.0.1:0").await.expect("a loopback listener");
+    let port = v4.port();
+    let v6 = counting_listener("[::1]:0").await;
+    let secret = SigningSecret::generate();
+    let http_ok = DestinationPolicy::default().allow_http(true);
+    // IP literals are refused when the relay is built, under the default policy and with plain
+    // http allowed alike.
+    let mut literals = vec![format!("http://127.0.0.1:{port}/hooks"), format!("https://127.0.0.1:{port}/hooks")];
+    if let Some((address, _)) = &v6 {
+        literals.push(format!("http://[::1]:{}/hooks", address.port()));
+    }
+    for url in &literals {
+        for policy in [DestinationPolicy::default(), http_ok.clone()] {
+            let refused = HttpRelay::with_policy(url, &secret, policy).unwrap_err();
+            assert!(matches!(refused, DestinationError::Address { .. }), "{url}: {refused}");
+        }
+    }
+    // A host name is checked at every connection: `localhost` resolves to loopback, so the
+    // attempt is refused before connecting and the item is dead-lettered with a category.
+    for url in [format!("http://localhost:{port}/hooks"), format!("https://localhost:{port}/hooks")] {
+        let relay = HttpRelay::with_policy(&url, &secret, http_ok.clone()).expect("a host name passes the url check");
+        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+        enqueue_one(&queue).await;
+        Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
+        let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{url}");
+        assert_eq!(dead[0].last_error.as_deref(), Some("destination address not allowed"));
+        let vetted = http_ok.vet(&url).await.unwrap_err();
+        assert!(matches!(vetted, DestinationError::Address { ref host, .. } if host == "localhost"), "{vetted}");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0, "no connection reached loopback");
+    if let Some((_, accepted_v6)) = &v6 {
+        assert_eq!(accepted_v6.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    // With the opt-in the same destinations receive the items.
+    let mut urls = vec![format!("http://127.0.0.1:{port}/hooks"), format!("http://localhost:{port}/hooks")];
+    if let Some((address, _)) = &v6 {
+        urls.push(format!("http://[::1]:{}/hooks", address.port()));
+    }
+    for url in &urls {
+        let relay = HttpRelay::with_policy(url, &secret, lab()).unwrap();
+        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+        enqueue_one(&queue).await;
+        Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
+        assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0), "{url}");
+    }
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    if let Some((_, accepted_v6)) = &v6 {
+        assert!(accepted_v6.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    }
+}
+
+#[tokio::test]
+async fn an_allow_listed_network_opens_only_that_network() {
+    let (address, accepted) = counting_listener("127.0.0.1:0").await.expect("a loopback listener");
+    let secret = SigningSecret::generate();
+    let only_this_host =
+        DestinationPolicy::default().allow_http(true).allow_network(address.ip(), 32);
+    let relay = HttpRelay::with_policy(&format!("http://localhost:{}/", address.port()), &secret, only_this_host)
+        .unwrap();
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let other = DestinationPolicy::default().allow_http(true).allow_network("127.0.0.2".parse().unwrap(), 32);
+    assert!(HttpRelay::with_policy(&format!("http://127.0.0.1:{}/", address.port()), &secret, other).is_err());
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_failures_are_coarse() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "http://169.254.169.254/latest/meta-data/"))
+        .mount(&server)
+        .await;
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap();
+    Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
+    let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
+    assert_eq!(dead[0].last_error.as_deref(), Some("destination answered 302"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // A closed port and a stalled endpoint record the same category.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    enqueue_one(&queue).await;
+    let relay = HttpRelay::with_policy(&format!("http://127.0.0.1:{closed}/"), &SigningSecret::generate(), lab())
+        .unwrap();
+    Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
+    let claimed = {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap()
+    };
+    assert_eq!(claimed[0].last_error.as_deref(), Some("destination unreachable"));
 }
