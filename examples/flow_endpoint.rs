@@ -6,21 +6,27 @@
 //! decrypts the answers.
 //!
 //! With `FLOW_LISTEN` (host:port) and `FLOW_PRIVATE_KEY_PEM` (path to the business's RSA private
-//! key, PKCS#8 or PKCS#1 PEM, unencrypted) set, it serves the endpoint at `POST /flow`:
+//! key, PKCS#8 or PKCS#1 PEM, unencrypted) set, it serves the endpoint at `POST /flow`.
+//! `FLOW_APP_SECRET` (the app secret, required with `FLOW_LISTEN`) authenticates Meta: a request
+//! without a valid `X-Hub-Signature-256` (`sha256=` + hex HMAC-SHA256 of the raw body under that
+//! secret) gets `432` with an empty body, before any decryption.
 //!
 //! | request | answer (encrypted, `text/plain`) |
 //! |---|---|
+//! | no or a wrong `X-Hub-Signature-256` | `432`, empty |
 //! | `ping` | `{"data":{"status":"active"}}` |
 //! | `INIT` | screen `WELCOME`, `data` `{"token": <flow_token>}` |
 //! | `data_exchange` | screen `DONE`, `data` `{"received": <the request's data>}` |
 //! | an error notification (`data.error`) | `{"data":{"acknowledged":true}}` |
 //! | a body that cannot be decrypted | `421` |
 
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use meta_messaging::whatsapp::flows::{FlowEndpoint, FlowRequest, FlowRequestAction, FlowResponse, client};
+use axum::http::StatusCode;
+use meta_messaging::axum::flow_router;
+use meta_messaging::flow_service::FlowService;
+use meta_messaging::whatsapp::flows::{
+    FlowEndpoint, FlowError, FlowRequest, FlowRequestAction, FlowResponse, client,
+};
 use serde_json::json;
-use std::sync::Arc;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,25 +42,19 @@ fn answer(request: &FlowRequest) -> FlowResponse {
     }
 }
 
-fn router(endpoint: Arc<FlowEndpoint>) -> axum::Router {
-    axum::Router::new().route(
-        "/flow",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let answer = endpoint.respond(&body, |request| Ok(answer(request)));
-            async move {
-                let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let response: Response =
-                    (status, [(header::CONTENT_TYPE, "text/plain")], answer.body).into_response();
-                response
-            }
-        }),
-    )
+fn router(endpoint: FlowEndpoint) -> axum::Router {
+    let service = FlowService::new(endpoint, |request: &FlowRequest| Ok::<_, FlowError>(answer(request)));
+    axum::Router::new().nest_service("/flow", flow_router(service))
 }
 
 async fn serve(listen: &str, pem_path: &str) -> Result<(), Failure> {
+    let app_secret = std::env::var("FLOW_APP_SECRET")
+        .ok()
+        .filter(|secret| !secret.trim().is_empty())
+        .ok_or("FLOW_APP_SECRET is not set: the endpoint cannot authenticate Meta's requests without it")?;
     let pem =
         std::fs::read_to_string(pem_path).map_err(|e| format!("FLOW_PRIVATE_KEY_PEM {pem_path}: {e}"))?;
-    let endpoint = Arc::new(FlowEndpoint::from_pem(&pem)?);
+    let endpoint = FlowEndpoint::from_pem(&pem)?.app_secret(app_secret.as_str());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("flow endpoint: listening on http://{}/flow", listener.local_addr()?);
     axum::serve(listener, router(endpoint)).await?;
@@ -62,8 +62,10 @@ async fn serve(listen: &str, pem_path: &str) -> Result<(), Failure> {
 }
 
 async fn demo() -> Result<(), Failure> {
+    const APP_SECRET: &str = "flow-example-app-secret";
     let endpoint =
-        Arc::new(FlowEndpoint::from_pem(include_str!("../tests/fixtures/flows/demo_private_key_pkcs8.pem"))?);
+        FlowEndpoint::from_pem(include_str!("../tests/fixtures/flows/demo_private_key_pkcs8.pem"))?
+            .app_secret(APP_SECRET);
     let public = endpoint.public_key();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/flow", listener.local_addr()?);
@@ -79,17 +81,27 @@ async fn demo() -> Result<(), Failure> {
     ];
     for request in &requests {
         let sealed = client::seal(&public, request)?;
-        let response = http.post(&url).body(sealed.body.clone()).send().await?;
+        let response = http
+            .post(&url)
+            .header("x-hub-signature-256", sealed.signature(APP_SECRET))
+            .body(sealed.body.clone())
+            .send()
+            .await?;
         let status = response.status();
         let answer = sealed.open(&response.text().await?)?;
         println!("{} -> {status} {answer}", request["action"]);
     }
-    let garbage = http
-        .post(&url)
-        .body(r#"{"encrypted_flow_data":"AAAA","encrypted_aes_key":"AAAA","initial_vector":"AAAA"}"#)
-        .send()
-        .await?;
-    println!("undecryptable body -> {}", garbage.status());
+    // Unsigned: refused before any decryption.
+    let unsigned = client::seal(&public, &requests[1])?;
+    let refused = http.post(&url).body(unsigned.body.clone()).send().await?;
+    println!("unsigned request -> {}", refused.status());
+    if refused.status().as_u16() != 432 {
+        return Err("an unsigned request must get 432".into());
+    }
+    let garbage = r#"{"encrypted_flow_data":"AAAA","encrypted_aes_key":"AAAA","initial_vector":"AAAA"}"#;
+    let signature = meta_messaging::webhook::Verifier::new(APP_SECRET).sign(garbage.as_bytes());
+    let garbage = http.post(&url).header("x-hub-signature-256", signature).body(garbage).send().await?;
+    println!("signed but undecryptable body -> {}", garbage.status());
     if garbage.status() != StatusCode::MISDIRECTED_REQUEST {
         return Err("an undecryptable body must get 421".into());
     }

@@ -34,7 +34,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use meta_messaging::axum::WebhookRouter;
 use meta_messaging::delivery::{
-    CircuitBreaker, DestinationError, DestinationPolicy, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig,
+    CircuitBreaker, DestinationError, DestinationPolicy, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker,
+    WorkerConfig,
 };
 #[cfg(feature = "postgres")]
 use meta_messaging::store::PostgresQueue;
@@ -106,7 +107,10 @@ async fn check_target(target: &str, policy: &DestinationPolicy) -> Result<(), Fa
             eprintln!("relay: warning: {host} does not resolve yet; deliveries retry until it does");
             Ok(())
         }
-        Err(refused) => Err(format!("RELAY_TARGET_URL refused: {refused} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows it)").into()),
+        Err(refused) => {
+            Err(format!("RELAY_TARGET_URL refused: {refused} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows it)")
+                .into())
+        }
     }
 }
 

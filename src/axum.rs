@@ -131,3 +131,10 @@ impl WebhookRouter {
         Router::new().route_service("/", self.endpoint)
     }
 }
+
+/// The WhatsApp Flows data endpoint as a router (features `flows` and `axum`): `POST /`, nest it
+/// where you like (for example at `/flow`). See [`FlowService`](crate::flow_service::FlowService).
+#[cfg(feature = "flows")]
+pub fn flow_router(service: crate::flow_service::FlowService) -> Router {
+    Router::new().route_service("/", service)
+}

@@ -9,6 +9,8 @@ pub mod clock;
 pub mod delivery;
 #[cfg(feature = "tower")]
 pub mod endpoint;
+#[cfg(all(feature = "flows", feature = "tower"))]
+pub mod flow_service;
 pub mod graph;
 pub mod instagram;
 pub mod messenger;

@@ -30,6 +30,7 @@ const RANKS: &[(&str, u32)] = &[
     ("store::backend", 30),
     // Integrations.
     ("endpoint", 40),
+    ("flow_service", 40),
     ("axum", 41),
     ("actix", 41),
     ("testing", 42),

@@ -73,6 +73,10 @@ pub fn sealed_record(bytes: &[u8]) {
     assert_eq!(record.secret.expose_secret(), secret);
 }
 
+/// The app secret the fuzzed Flows endpoint is given.
+#[cfg(feature = "flows")]
+const FUZZ_APP_SECRET: &str = "fuzz-app-secret";
+
 /// Arbitrary bodies into the Flows data endpoint: never panics; anything it cannot decrypt gets
 /// 421 (or 400), never a 200 with a response it did not make.
 #[cfg(feature = "flows")]
@@ -83,8 +87,13 @@ pub fn flow_request(body: &[u8]) {
     let endpoint = ENDPOINT.get_or_init(|| {
         FlowEndpoint::from_pem(include_str!("../../tests/fixtures/flows/demo_private_key_pkcs8.pem"))
             .expect("the demo key loads")
+            .app_secret(FUZZ_APP_SECRET)
     });
-    let answer = endpoint.respond(body, |_| Ok(FlowResponse::active()));
+    // Unsigned: refused before decryption.
+    assert_eq!(endpoint.respond(body, "", |_| Ok(FlowResponse::active())).status, 432);
+    // Signed, so the input reaches the decryption step.
+    let signature = meta_messaging::webhook::Verifier::new(FUZZ_APP_SECRET).sign(body);
+    let answer = endpoint.respond(body, &signature, |_| Ok(FlowResponse::active()));
     assert!(matches!(answer.status, 200 | 400 | 421), "{}", answer.status);
     if answer.status != 200 {
         assert!(answer.body.is_empty());

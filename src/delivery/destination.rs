@@ -133,7 +133,10 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return AddressClass::Loopback;
     }
     let v6 = |text: &str| text.parse::<Ipv6Addr>().unwrap_or(Ipv6Addr::UNSPECIFIED);
-    if in_v6(ip, v6("::ffff:0:0"), 96) || in_v6(ip, v6("64:ff9b::"), 96) || in_v6(ip, Ipv6Addr::UNSPECIFIED, 96) {
+    if in_v6(ip, v6("::ffff:0:0"), 96)
+        || in_v6(ip, v6("64:ff9b::"), 96)
+        || in_v6(ip, Ipv6Addr::UNSPECIFIED, 96)
+    {
         return classify_v4(carried(ip));
     }
     let ranges: [(&str, u32, AddressClass); 6] = [
@@ -288,7 +291,8 @@ impl DestinationPolicy {
     pub async fn vet(&self, url: &str) -> Result<url::Url, DestinationError> {
         let parsed = self.check_url(url)?;
         if let Some(url::Host::Domain(domain)) = parsed.host() {
-            let addresses = resolve(domain).await.map_err(|_| DestinationError::Unresolved(domain.to_owned()))?;
+            let addresses =
+                resolve(domain).await.map_err(|_| DestinationError::Unresolved(domain.to_owned()))?;
             for address in &addresses {
                 self.refuse(domain, address.ip())?;
             }
@@ -340,7 +344,9 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let allowed: Vec<SocketAddr> =
                 addresses.into_iter().filter(|address| policy.permits(address.ip())).collect();
             if allowed.is_empty() {
-                return Err(Box::new(AddressRefused(classify(first))) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(
+                    Box::new(AddressRefused(classify(first))) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
@@ -445,9 +451,14 @@ mod tests {
     fn the_default_policy_allows_public_https_only() {
         let policy = DestinationPolicy::default();
         assert!(policy.check_url("https://hooks.example.com/meta").is_ok());
-        assert!(matches!(policy.check_url("http://hooks.example.com/"), Err(DestinationError::Scheme(s)) if s == "http"));
+        assert!(
+            matches!(policy.check_url("http://hooks.example.com/"), Err(DestinationError::Scheme(s)) if s == "http")
+        );
         assert!(matches!(policy.check_url("ftp://hooks.example.com/"), Err(DestinationError::Scheme(_))));
-        assert_eq!(policy.check_url("https://user:pw@hooks.example.com/"), Err(DestinationError::Credentials));
+        assert_eq!(
+            policy.check_url("https://user:pw@hooks.example.com/"),
+            Err(DestinationError::Credentials)
+        );
         assert_eq!(policy.check_url("not a url"), Err(DestinationError::InvalidUrl));
         for literal in [
             "https://127.0.0.1/",

@@ -126,7 +126,11 @@ impl HttpRelay {
     /// # Errors
     ///
     /// [`DestinationError`] when the policy refuses `url`.
-    pub fn with_policy(url: &str, secret: &SigningSecret, policy: DestinationPolicy) -> Result<Self, DestinationError> {
+    pub fn with_policy(
+        url: &str,
+        secret: &SigningSecret,
+        policy: DestinationPolicy,
+    ) -> Result<Self, DestinationError> {
         let url = policy.check_url(url)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

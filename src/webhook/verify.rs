@@ -139,8 +139,8 @@ impl Verifier {
     #[must_use]
     pub fn with_secret(mut self, app_secret: impl Into<AppSecret>) -> Self {
         let secret = app_secret.into();
-        // An empty secret is a key anyone can sign with: it never becomes one.
-        if self.keys.len() < MAX_SECRETS && !secret.expose_secret().is_empty() {
+        // An empty (or whitespace-only) secret is a key anyone can guess: it never becomes one.
+        if self.keys.len() < MAX_SECRETS && !secret.expose_secret().trim().is_empty() {
             self.keys.push(sha256_key(&secret));
             if let Some(legacy) = &mut self.legacy {
                 legacy.push(sha1_key(&secret));
@@ -275,6 +275,15 @@ fn parse_header<const N: usize>(header: &str, prefix: &str) -> Result<[u8; N], V
     }
     let hex = header.strip_prefix(prefix).ok_or(VerifyError::WrongPrefix)?;
     hex_decode_array::<N>(hex.as_bytes()).ok_or(VerifyError::Malformed)
+}
+
+impl Verifier {
+    /// Whether `tag` is the HMAC-SHA256 of `message` under one of the app secrets, in constant
+    /// time (the Flows endpoint's `flow_token_signature`, an HS256 JWT under the app secret).
+    #[cfg_attr(not(feature = "flows"), allow(dead_code))]
+    pub(crate) fn matches_hmac_sha256(&self, message: &[u8], tag: &[u8; 32]) -> bool {
+        self.keys.iter().any(|key| matches_raw(key, message, tag))
+    }
 }
 
 fn matches_raw(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> bool {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use meta_messaging::axum::WebhookRouter;
 use meta_messaging::delivery::{
-    CircuitBreaker, DestinationError, DestinationPolicy, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, Item, NewItem, Queue, Worker,
-    WorkerConfig,
+    CircuitBreaker, DestinationError, DestinationPolicy, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue,
+    Inbox, Item, NewItem, Queue, Worker, WorkerConfig,
 };
 use meta_messaging::store::{SqliteQueue, StoreError};
 use meta_messaging::testing::WebhookBuilder;
@@ -150,14 +150,13 @@ async fn relay_honours_retry_after_and_times_out_stalled_endpoints() {
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
         .mount(&server)
         .await;
-    for (route, expected) in
-        [("/slow", "destination unreachable"), ("/busy", "destination answered 429")]
-    {
+    for (route, expected) in [("/slow", "destination unreachable"), ("/busy", "destination answered 429")] {
         let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
         enqueue_one(&queue).await;
-        let relay = HttpRelay::with_policy(&format!("{}{route}", server.uri()), &SigningSecret::generate(), lab())
-            .unwrap()
-            .timeout(Duration::from_millis(200));
+        let relay =
+            HttpRelay::with_policy(&format!("{}{route}", server.uri()), &SigningSecret::generate(), lab())
+                .unwrap()
+                .timeout(Duration::from_millis(200));
         let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
         worker.run_once().await.unwrap();
         // Retried later, not dead; with Retry-After: 120, not within the next seconds.
@@ -320,7 +319,9 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     assert_eq!(queue.counts(&relay_queue("inbox-app")).await.unwrap(), (1, 0, 0));
 
     for (destination, server) in [("crm", &crm), ("inbox-app", &inbox_app)] {
-        let relay = HttpRelay::from_vault_with_policy(&vault, "acme", destination, &server.uri(), lab()).await.unwrap();
+        let relay = HttpRelay::from_vault_with_policy(&vault, "acme", destination, &server.uri(), lab())
+            .await
+            .unwrap();
         Worker::new(Arc::clone(&queue), relay_queue(destination), relay)
             .config(fast())
             .run_once()
@@ -336,7 +337,8 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     assert!(RelayVerifier::new(&inbox_secret).verify(&id, &ts, &sig, &delivered.body).is_err());
     assert_eq!(delivered.body, item.payload);
     // No vault secret, no relay.
-    let missing = HttpRelay::from_vault_with_policy(&vault, "acme", "unknown", &crm.uri(), lab()).await.unwrap_err();
+    let missing =
+        HttpRelay::from_vault_with_policy(&vault, "acme", "unknown", &crm.uri(), lab()).await.unwrap_err();
     assert!(missing.to_string().contains("no signing secret"), "{missing}");
 }
 
@@ -378,8 +380,9 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
-    let relay =
-        HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap().dead_letter_client_errors(false);
+    let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab())
+        .unwrap()
+        .dead_letter_client_errors(false);
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     for _ in 0..100 {
         worker.run_once().await.unwrap();
@@ -392,7 +395,9 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
 }
 
 /// A TCP listener on loopback that counts the connections it accepts (and answers `204`).
-async fn counting_listener(address: &str) -> Option<(std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>)> {
+async fn counting_listener(
+    address: &str,
+) -> Option<(std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(address).await.ok()?;
     let local = listener.local_addr().ok()?;
@@ -420,7 +425,8 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
     let http_ok = DestinationPolicy::default().allow_http(true);
     // IP literals are refused when the relay is built, under the default policy and with plain
     // http allowed alike.
-    let mut literals = vec![format!("http://127.0.0.1:{port}/hooks"), format!("https://127.0.0.1:{port}/hooks")];
+    let mut literals =
+        vec![format!("http://127.0.0.1:{port}/hooks"), format!("https://127.0.0.1:{port}/hooks")];
     if let Some((address, _)) = &v6 {
         literals.push(format!("http://[::1]:{}/hooks", address.port()));
     }
@@ -433,7 +439,8 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
     // A host name is checked at every connection: `localhost` resolves to loopback, so the
     // attempt is refused before connecting and the item is dead-lettered with a category.
     for url in [format!("http://localhost:{port}/hooks"), format!("https://localhost:{port}/hooks")] {
-        let relay = HttpRelay::with_policy(&url, &secret, http_ok.clone()).expect("a host name passes the url check");
+        let relay =
+            HttpRelay::with_policy(&url, &secret, http_ok.clone()).expect("a host name passes the url check");
         let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
         enqueue_one(&queue).await;
         Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
@@ -441,7 +448,10 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
         assert_eq!(dead.len(), 1, "{url}");
         assert_eq!(dead[0].last_error.as_deref(), Some("destination address not allowed"));
         let vetted = http_ok.vet(&url).await.unwrap_err();
-        assert!(matches!(vetted, DestinationError::Address { ref host, .. } if host == "localhost"), "{vetted}");
+        assert!(
+            matches!(vetted, DestinationError::Address { ref host, .. } if host == "localhost"),
+            "{vetted}"
+        );
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0, "no connection reached loopback");
     if let Some((_, accepted_v6)) = &v6 {
@@ -470,24 +480,28 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
 async fn an_allow_listed_network_opens_only_that_network() {
     let (address, accepted) = counting_listener("127.0.0.1:0").await.expect("a loopback listener");
     let secret = SigningSecret::generate();
-    let only_this_host =
-        DestinationPolicy::default().allow_http(true).allow_network(address.ip(), 32);
-    let relay = HttpRelay::with_policy(&format!("http://localhost:{}/", address.port()), &secret, only_this_host)
-        .unwrap();
+    let only_this_host = DestinationPolicy::default().allow_http(true).allow_network(address.ip(), 32);
+    let relay =
+        HttpRelay::with_policy(&format!("http://localhost:{}/", address.port()), &secret, only_this_host)
+            .unwrap();
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
     Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     let other = DestinationPolicy::default().allow_http(true).allow_network("127.0.0.2".parse().unwrap(), 32);
-    assert!(HttpRelay::with_policy(&format!("http://127.0.0.1:{}/", address.port()), &secret, other).is_err());
+    assert!(
+        HttpRelay::with_policy(&format!("http://127.0.0.1:{}/", address.port()), &secret, other).is_err()
+    );
 }
 
 #[tokio::test]
 async fn redirects_are_not_followed_and_failures_are_coarse() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "http://169.254.169.254/latest/meta-data/"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", "http://169.254.169.254/latest/meta-data/"),
+        )
         .mount(&server)
         .await;
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
@@ -505,8 +519,9 @@ async fn redirects_are_not_followed_and_failures_are_coarse() {
     };
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     enqueue_one(&queue).await;
-    let relay = HttpRelay::with_policy(&format!("http://127.0.0.1:{closed}/"), &SigningSecret::generate(), lab())
-        .unwrap();
+    let relay =
+        HttpRelay::with_policy(&format!("http://127.0.0.1:{closed}/"), &SigningSecret::generate(), lab())
+            .unwrap();
     Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
     let claimed = {
         tokio::time::sleep(Duration::from_millis(60)).await;

@@ -1,13 +1,25 @@
 //! The Flows data endpoint against vectors made by another implementation (Python's
 //! `cryptography`, `tests/fixtures/flows/vectors.json`), and its error statuses.
 
-use meta_messaging::whatsapp::flows::{FlowEndpoint, FlowError, FlowRequestAction, FlowResponse, client};
+use meta_messaging::webhook::Verifier;
+use meta_messaging::whatsapp::flows::{
+    FlowEndpoint, FlowError, FlowRequestAction, FlowResponse, client, sign_flow_token,
+};
 use serde_json::{Value, json};
 
 use crate::support::fixture;
 
+const APP_SECRET: &str = "flows-test-app-secret";
+
 fn endpoint(file: &str) -> FlowEndpoint {
-    FlowEndpoint::from_pem(&String::from_utf8(fixture(&format!("flows/{file}"))).unwrap()).unwrap()
+    FlowEndpoint::from_pem(&String::from_utf8(fixture(&format!("flows/{file}"))).unwrap())
+        .unwrap()
+        .app_secret(APP_SECRET)
+}
+
+/// The `X-Hub-Signature-256` Meta would send with `body`.
+fn sign(body: &[u8]) -> String {
+    Verifier::new(APP_SECRET).sign(body)
 }
 
 fn vectors() -> Vec<Value> {
@@ -70,14 +82,15 @@ fn respond_answers_the_health_check_and_the_handler_round_trips() {
     let endpoint = endpoint("demo_private_key_pkcs8.pem");
     let public = endpoint.public_key();
     let ping = client::seal(&public, &json!({"version": "3.0", "action": "ping"})).unwrap();
-    let answer =
-        endpoint.respond(ping.body.as_bytes(), |_| panic!("the health check is answered by the endpoint"));
+    let answer = endpoint.respond(ping.body.as_bytes(), &ping.signature(APP_SECRET), |_| {
+        panic!("the health check is answered by the endpoint")
+    });
     assert_eq!(answer.status, 200);
     assert_eq!(ping.open(&answer.body).unwrap(), json!({"data": {"status": "active"}}));
 
     let init =
         client::seal(&public, &json!({"version": "3.0", "action": "INIT", "flow_token": "t-1"})).unwrap();
-    let answer = endpoint.respond(init.body.as_bytes(), |request| {
+    let answer = endpoint.respond(init.body.as_bytes(), &init.signature(APP_SECRET), |request| {
         Ok(FlowResponse::screen("WELCOME", json!({"token": request.flow_token})))
     });
     assert_eq!(init.open(&answer.body).unwrap(), json!({"screen": "WELCOME", "data": {"token": "t-1"}}));
@@ -93,18 +106,23 @@ fn tampered_foreign_and_malformed_bodies_get_421_and_expired_tokens_427() {
     let mut bytes = base64_decode(&data);
     bytes[3] ^= 1;
     body["encrypted_flow_data"] = Value::from(base64_encode(&bytes));
-    assert_eq!(endpoint.respond(body.to_string().as_bytes(), |_| unreachable!()).status, 421);
+    let body = body.to_string();
+    assert_eq!(endpoint.respond(body.as_bytes(), &sign(body.as_bytes()), |_| unreachable!()).status, 421);
     // A wrapped key that is not for this private key.
     let foreign = foreign_key_body();
-    assert_eq!(endpoint.respond(foreign.as_bytes(), |_| unreachable!()).status, 421);
+    assert_eq!(
+        endpoint.respond(foreign.as_bytes(), &sign(foreign.as_bytes()), |_| unreachable!()).status,
+        421
+    );
     for malformed in
         ["", "{}", "not json", r#"{"encrypted_flow_data":"@@","encrypted_aes_key":"x","initial_vector":"y"}"#]
     {
-        let answer = endpoint.respond(malformed.as_bytes(), |_| unreachable!());
+        let answer = endpoint.respond(malformed.as_bytes(), &sign(malformed.as_bytes()), |_| unreachable!());
         assert_eq!((answer.status, answer.body.as_str()), (421, ""), "{malformed}");
     }
-    let answer = endpoint.respond(vector["body"].to_string().as_bytes(), |_| Err(FlowError::TokenExpired));
-    assert_eq!(answer.status, 427);
+    let body = vector["body"].to_string();
+    let answer = endpoint.respond(body.as_bytes(), &sign(body.as_bytes()), |_| Err(FlowError::TokenExpired));
+    assert_eq!((answer.status, answer.body.as_str()), (427, ""));
     assert!(FlowEndpoint::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
     assert!(!format!("{endpoint:?}").contains("BEGIN"), "the key never reaches Debug");
 }
@@ -157,4 +175,140 @@ fn a_passphrase_protected_key_loads_with_its_passphrase_only() {
     assert_eq!(decrypted.request.action, FlowRequestAction::Ping);
     assert_eq!(FlowEndpoint::from_encrypted_pem(&pem, "wrong").unwrap_err(), FlowError::InvalidKey);
     assert_eq!(FlowEndpoint::from_pem(&pem).unwrap_err(), FlowError::InvalidKey, "needs its passphrase");
+}
+
+#[test]
+fn unsigned_and_wrongly_signed_requests_get_432_before_any_rsa_work() {
+    let endpoint = endpoint("demo_private_key_pkcs8.pem").replay_cache(64);
+    let sealed =
+        client::seal(&endpoint.public_key(), &json!({"version": "3.0", "action": "INIT", "flow_token": "t"}))
+            .unwrap();
+    let body = sealed.body.as_bytes();
+    for signature in [
+        String::new(),
+        "sha256=".to_owned(),
+        "sha256=00".to_owned(),
+        sealed.signature("another-app-secret"),
+        sign(b"another body"),
+        sign(body).replace("sha256=", "sha1="),
+    ] {
+        let answer = endpoint.respond(body, &signature, |_| unreachable!("never handled"));
+        assert_eq!((answer.status, answer.body.as_str()), (432, ""), "{signature:?}");
+    }
+    assert_eq!(endpoint.rsa_operations(), 0, "no RSA operation ran for an unauthenticated request");
+    // Nothing reached the decryption step either: the replay cache never saw the body, so the
+    // same body, now signed, is answered.
+    let answer =
+        endpoint.respond(body, &sealed.signature(APP_SECRET), |_| Ok(FlowResponse::screen("A", json!({}))));
+    assert_eq!(answer.status, 200);
+    assert_eq!(endpoint.rsa_operations(), 1);
+    // Replayed: refused before a second RSA operation.
+    let again = endpoint.respond(body, &sealed.signature(APP_SECRET), |_| unreachable!());
+    assert_eq!(again.status, 432);
+    assert_eq!(endpoint.rsa_operations(), 1);
+
+    // An endpoint without an app secret authenticates nobody.
+    let keyless =
+        FlowEndpoint::from_pem(&String::from_utf8(fixture("flows/demo_private_key_pkcs8.pem")).unwrap())
+            .unwrap()
+            .app_secret("   ");
+    assert_eq!(keyless.respond(body, &sign(body), |_| unreachable!()).status, 432);
+    assert_eq!(keyless.rsa_operations(), 0);
+}
+
+#[test]
+fn the_flow_token_signature_is_verified_when_present_and_required_on_request() {
+    let endpoint = endpoint("demo_private_key_pkcs8.pem");
+    let public = endpoint.public_key();
+    let exchange = |endpoint: &FlowEndpoint, request: Value| {
+        let sealed = client::seal(&public, &request).unwrap();
+        endpoint.respond(sealed.body.as_bytes(), &sealed.signature(APP_SECRET), |request| {
+            assert!(request.flow_token_signature.is_some() || request.version.as_deref() != Some("4.0"));
+            Ok(FlowResponse::screen("OK", json!({})))
+        })
+    };
+    let signed = |token: &str, secret: &str| json!({"version": "4.0", "action": "INIT", "flow_token": "tok-1", "flow_token_signature": sign_flow_token(secret, token)});
+    assert_eq!(exchange(&endpoint, signed("tok-1", APP_SECRET)).status, 200);
+    assert_eq!(exchange(&endpoint, signed("tok-2", APP_SECRET)).status, 432, "a signature of another token");
+    assert_eq!(exchange(&endpoint, signed("tok-1", "another-secret")).status, 432, "another app's signature");
+    let unsigned = json!({"version": "3.0", "action": "INIT", "flow_token": "tok-1"});
+    assert_eq!(exchange(&endpoint, unsigned.clone()).status, 200, "optional by default");
+    let strict = crate::flows::endpoint("demo_private_key_pkcs8.pem").require_flow_token_signature(true);
+    assert_eq!(exchange(&strict, unsigned).status, 432);
+    assert_eq!(exchange(&strict, signed("tok-1", APP_SECRET)).status, 200);
+}
+
+#[test]
+fn keys_rotate_and_427_carries_an_encrypted_error_message() {
+    let current = FlowEndpoint::generate().unwrap();
+    let old_pem = String::from_utf8(fixture("flows/demo_private_key_pkcs8.pem")).unwrap();
+    let old = FlowEndpoint::from_pem(&old_pem).unwrap();
+    let rotating = FlowEndpoint::from_pem(&current.private_key_pem().unwrap())
+        .unwrap()
+        .add_pem(&old_pem)
+        .unwrap()
+        .app_secret("old-app-secret")
+        .app_secret(APP_SECRET);
+    assert_eq!(rotating.public_key(), current.public_key(), "the first key is the current one");
+    for public in [current.public_key(), old.public_key()] {
+        let sealed =
+            client::seal(&public, &json!({"version": "3.0", "action": "INIT", "flow_token": "t"})).unwrap();
+        let answer = rotating.respond(sealed.body.as_bytes(), &sealed.signature(APP_SECRET), |_| {
+            Err(FlowError::TokenRejected("This order was already placed".into()))
+        });
+        assert_eq!(answer.status, 427);
+        assert_eq!(sealed.open(&answer.body).unwrap(), json!({"error_msg": "This order was already placed"}));
+        // The previous app secret still authenticates during its rotation.
+        let answer = rotating.respond(sealed.body.as_bytes(), &sealed.signature("old-app-secret"), |_| {
+            Ok(FlowResponse::screen("A", json!({})))
+        });
+        assert_eq!(answer.status, 200);
+    }
+    let stranger = FlowEndpoint::generate().unwrap();
+    let sealed = client::seal(&stranger.public_key(), &json!({"version": "3.0", "action": "ping"})).unwrap();
+    let answer = rotating.respond(sealed.body.as_bytes(), &sealed.signature(APP_SECRET), |_| unreachable!());
+    assert_eq!((answer.status, answer.body.as_str()), (421, ""), "no key opens it: one generic answer");
+    assert_eq!(FlowError::Decrypt.to_string(), "flows: the request could not be decrypted");
+}
+
+#[tokio::test]
+async fn the_tower_service_serves_signed_requests_off_the_executor() {
+    use meta_messaging::flow_service::FlowService;
+    use meta_messaging::whatsapp::flows::FlowRequest;
+    let endpoint = endpoint("demo_private_key_pkcs8.pem");
+    let public = endpoint.public_key();
+    let service = FlowService::new(endpoint, |request: &FlowRequest| {
+        Ok(FlowResponse::screen("WELCOME", json!({"token": request.flow_token})))
+    });
+    let app = meta_messaging::axum::flow_router(service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let sealed =
+        client::seal(&public, &json!({"version": "3.0", "action": "INIT", "flow_token": "tok-9"})).unwrap();
+    let response = http
+        .post(&url)
+        .header("x-hub-signature-256", sealed.signature(APP_SECRET))
+        .body(sealed.body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    assert_eq!(
+        sealed.open(&response.text().await.unwrap()).unwrap(),
+        json!({"screen": "WELCOME", "data": {"token": "tok-9"}})
+    );
+    let unsigned = http.post(&url).body(sealed.body.clone()).send().await.unwrap();
+    assert_eq!(unsigned.status(), 432);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 405);
+    let huge = http
+        .post(&url)
+        .header("x-hub-signature-256", "sha256=00")
+        .body(vec![b'a'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
 }

@@ -1,4 +1,5 @@
-//! The WhatsApp Flows data endpoint (feature `flows`): decrypt each request, answer it encrypted.
+//! The WhatsApp Flows data endpoint (feature `flows`): authenticate each request, decrypt it,
+//! answer it encrypted.
 //!
 //! A Flow with a server calls your endpoint with a JSON body of three base64 fields, per Meta's
 //! [Implementing endpoints for Flows](https://developers.facebook.com/docs/whatsapp/flows/guides/implementingyourflowendpoint):
@@ -9,45 +10,78 @@
 //! - `encrypted_flow_data`: the request JSON, AES-128-GCM under that key and IV (tag appended).
 //!
 //! The answer is the response JSON encrypted with the same key and the IV with every bit
-//! flipped, base64, as `text/plain`. A body that cannot be decrypted gets `421` (the client
-//! fetches the public key again); an expired flow token gets `427`.
+//! flipped, base64, as `text/plain`.
 //!
-//! [`FlowEndpoint::respond`] does all of it around a handler of yours, for any framework:
+//! # Who is calling
+//!
+//! Anyone can encrypt to your public key, so decryption proves nothing about the caller. Meta
+//! signs each request with `X-Hub-Signature-256` (`sha256=` + hex HMAC-SHA256 of the raw body
+//! under the app secret); [`FlowEndpoint::respond`] checks it **before any RSA work** and answers
+//! `432` with an empty body when it is missing or wrong (Meta's code for a failed request
+//! signature). An endpoint given no app secret authenticates nobody, so it answers `432` to
+//! everything. From data API version `4.0` (Flow JSON `7.3` and later) the decrypted request
+//! also carries `flow_token_signature`, an HS256 JWT under the app secret whose `flow_token`
+//! claim is the request's flow token: when present it is verified too (and
+//! [`require_flow_token_signature`](FlowEndpoint::require_flow_token_signature) makes it
+//! mandatory).
+//!
+//! # Statuses
+//!
+//! | status | when |
+//! |---|---|
+//! | `200` | the encrypted response |
+//! | `432` | missing or wrong `X-Hub-Signature-256`, a bad `flow_token_signature`, or a replayed request |
+//! | `421` | the body cannot be decrypted (one answer for every cause: the client fetches the public key again) |
+//! | `427` | the flow token is invalid or expired ([`FlowError::TokenExpired`], or [`FlowError::TokenRejected`] with an `error_msg` Meta shows the user, encrypted like a response) |
+//! | `400`, `500` | a decrypted body that is not a request; a handler failure |
+//!
+//! # The RSA step
+//!
+//! The key unwrap decrypts chosen ciphertexts from the network, so it runs on AWS-LC
+//! (`aws-lc-rs`, the constant-time, blinded implementation rustls uses), not on the `rsa` crate
+//! (whose private-key operation is not constant-time, RUSTSEC-2023-0071); `rsa` only reads,
+//! writes and generates keys. One unwrap costs about a millisecond of CPU: the async
+//! [`FlowEndpoint::respond_async`] (and the tower service in `meta_messaging::flow_service`)
+//! run it on the blocking pool, off the async executor. Several private keys can be loaded for a
+//! rotation ([`FlowEndpoint::add_pem`]); they are tried in order.
 //!
 //! ```no_run
 //! use meta_messaging::whatsapp::flows::{FlowRequestAction, FlowEndpoint, FlowResponse};
 //!
-//! # fn run(pem: &str, body: &[u8]) -> Result<(), meta_messaging::whatsapp::flows::FlowError> {
-//! let endpoint = FlowEndpoint::from_pem(pem)?;
-//! let answer = endpoint.respond(body, |request| {
+//! # fn run(pem: &str, body: &[u8], signature: &str) -> Result<(), meta_messaging::whatsapp::flows::FlowError> {
+//! let endpoint = FlowEndpoint::from_pem(pem)?.app_secret("app-secret");
+//! // `signature`: the request's `X-Hub-Signature-256` header ("" when it has none).
+//! let answer = endpoint.respond(body, signature, |request| {
 //!     Ok(match request.action {
 //!         FlowRequestAction::Init => FlowResponse::screen("WELCOME", serde_json::json!({"name": "Ana"})),
 //!         _ => FlowResponse::screen("DONE", serde_json::json!({})),
 //!     })
 //! });
-//! // answer.status: 200, 421 or 427; answer.body: the encrypted response (text/plain).
+//! // answer.status: 200, 432, 421 or 427; answer.body: the encrypted response (text/plain).
 //! # Ok(()) }
 //! ```
-//!
-//! The cryptography is `RustCrypto`'s (`rsa`, `aes-gcm`), never hand-written. `rsa` 0.9 is not
-//! constant-time in its private-key operation (RUSTSEC-2023-0071): an attacker who can time many
-//! decryptions of chosen ciphertexts might learn the key. Keep the endpoint's timing out of
-//! reach where you can, and rotate the business key if it was exposed for long.
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aes_gcm::aead::consts::U16;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{AesGcm, Nonce};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use super::token_signature::verify_flow_token_signature;
+use crate::webhook::Verifier;
 
 /// AES-128-GCM with the 16-byte IV Flows use.
 type FlowCipher = AesGcm<aes::Aes128, U16>;
@@ -59,27 +93,37 @@ pub enum FlowError {
     /// The private key PEM could not be read (not PKCS#8 or PKCS#1, or encrypted).
     #[error("flows: the private key is not an unencrypted PKCS#8 or PKCS#1 RSA key in PEM")]
     InvalidKey,
-    /// The body could not be decrypted: not the expected JSON, not base64, not for this key,
-    /// or tampered. Answer `421` so the client refreshes the public key.
-    #[error("flows: the request could not be decrypted ({0})")]
-    Decrypt(&'static str),
+    /// The request is not authenticated: `X-Hub-Signature-256` missing or wrong, no app
+    /// secret configured, a bad `flow_token_signature`, or a replayed request. Answer `432`.
+    #[error("flows: the request is not signed by Meta")]
+    Signature,
+    /// The body could not be decrypted. One error for every cause (not the envelope, not
+    /// base64, not for this key, tampered), so the answer tells a prober nothing. Answer `421`
+    /// so the client refreshes the public key.
+    #[error("flows: the request could not be decrypted")]
+    Decrypt,
     /// The decrypted request is not the documented JSON.
     #[error("flows: the decrypted request is not a Flows request")]
     Request,
     /// The flow token is expired or unknown to the business: answer `427`.
     #[error("flows: the flow token is no longer valid")]
     TokenExpired,
+    /// The flow token is refused with a message Meta shows the user: answer `427` with
+    /// `{"error_msg": ...}`, encrypted like a response.
+    #[error("flows: the flow token is refused")]
+    TokenRejected(String),
     /// The handler failed otherwise: answer `500`.
     #[error("flows: {0}")]
     Handler(String),
 }
 
 impl FlowError {
-    /// The HTTP status Meta expects for this error: `421`, `427`, `400` or `500`.
+    /// The HTTP status Meta expects for this error: `432`, `421`, `427`, `400` or `500`.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Decrypt(_) => 421,
-            Self::TokenExpired => 427,
+            Self::Signature => 432,
+            Self::Decrypt => 421,
+            Self::TokenExpired | Self::TokenRejected(_) => 427,
             Self::Request => 400,
             Self::InvalidKey | Self::Handler(_) => 500,
         }
@@ -128,6 +172,9 @@ pub struct FlowRequest {
     pub data: Option<Value>,
     /// The token the business gave the Flow when it sent it.
     pub flow_token: Option<String>,
+    /// Meta's signature of the flow token (data API `4.0` and later): an HS256 JWT under the
+    /// app secret. [`FlowEndpoint::respond`] has verified it when present.
+    pub flow_token_signature: Option<String>,
 }
 
 impl FlowRequest {
@@ -145,6 +192,7 @@ impl FlowRequest {
             screen: Option<String>,
             data: Option<Value>,
             flow_token: Option<String>,
+            flow_token_signature: Option<String>,
         }
         let raw: Raw = serde_json::from_slice(json).map_err(|_| FlowError::Request)?;
         let action = raw.action.ok_or(FlowError::Request)?;
@@ -154,6 +202,7 @@ impl FlowRequest {
             screen: raw.screen,
             data: raw.data,
             flow_token: raw.flow_token,
+            flow_token_signature: raw.flow_token_signature.filter(|s| !s.trim().is_empty()),
         })
     }
 }
@@ -233,6 +282,13 @@ impl Decrypted {
     }
 }
 
+impl Decrypted {
+    fn encrypt_json(&self, json: &Value) -> String {
+        let bytes = serde_json::to_vec(json).unwrap_or_default();
+        encrypt_with(&self.key, &flip(self.iv), &bytes)
+    }
+}
+
 fn flip(iv: [u8; 16]) -> [u8; 16] {
     iv.map(|b| !b)
 }
@@ -248,36 +304,140 @@ fn encrypt_with(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8]) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FlowAnswer {
-    /// `200`, `421`, `427`, `400` or `500`.
+    /// `200`, `432`, `421`, `427`, `400` or `500`.
     pub status: u16,
-    /// The encrypted response (base64), for `200`.
+    /// The encrypted response (base64), for `200`; for a `427` with a message, the encrypted
+    /// `{"error_msg": ...}`; empty otherwise.
     pub body: String,
 }
 
-/// The business's side of the Flows data endpoint: its private key, and the decrypt/encrypt
-/// steps around your handler.
+impl FlowAnswer {
+    fn empty(error: &FlowError) -> Self {
+        Self { status: error.status(), body: String::new() }
+    }
+}
+
+/// One business private key: `rsa` holds it for export and the public key, AWS-LC decrypts.
+struct FlowKey {
+    rsa: RsaPrivateKey,
+    oaep: OaepPrivateDecryptingKey,
+}
+
+impl FlowKey {
+    fn new(rsa: RsaPrivateKey) -> Result<Self, FlowError> {
+        let der = rsa.to_pkcs8_der().map_err(|_| FlowError::InvalidKey)?;
+        let key = PrivateDecryptingKey::from_pkcs8(der.as_bytes()).map_err(|_| FlowError::InvalidKey)?;
+        let oaep = OaepPrivateDecryptingKey::new(key).map_err(|_| FlowError::InvalidKey)?;
+        Ok(Self { rsa, oaep })
+    }
+
+    fn from_pem(pem: &str) -> Result<Self, FlowError> {
+        let rsa = RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|_| FlowError::InvalidKey)?;
+        Self::new(rsa)
+    }
+
+    /// Unwraps an AES-128 key: constant-time, blinded RSA-OAEP (SHA-256, MGF1-SHA-256).
+    fn unwrap(&self, wrapped: &[u8]) -> Option<Zeroizing<[u8; 16]>> {
+        let mut output = Zeroizing::new(vec![0u8; self.oaep.min_output_size()]);
+        let plaintext = self.oaep.decrypt(&OAEP_SHA256_MGF1SHA256, wrapped, &mut output, None).ok()?;
+        let key: [u8; 16] = (&*plaintext).try_into().ok()?;
+        Some(Zeroizing::new(key))
+    }
+}
+
+/// A bounded set of the (wrapped key, IV) pairs already seen: a request posted twice is
+/// refused the second time.
+struct ReplayCache {
+    capacity: usize,
+    seen: Mutex<(HashSet<[u8; 32]>, VecDeque<[u8; 32]>)>,
+}
+
+impl ReplayCache {
+    /// Records the pair; `false` when it was seen before.
+    fn insert(&self, wrapped: &[u8], iv: &[u8]) -> bool {
+        let digest: [u8; 32] = Sha256::new().chain_update(wrapped).chain_update(iv).finalize().into();
+        let mut guard = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let (set, order) = &mut *guard;
+        if !set.insert(digest) {
+            return false;
+        }
+        order.push_back(digest);
+        while order.len() > self.capacity {
+            if let Some(oldest) = order.pop_front() {
+                set.remove(&oldest);
+            }
+        }
+        true
+    }
+}
+
+/// A handler of decrypted Flows requests, for [`FlowEndpoint::respond_async`] and the tower
+/// service. Any `Fn(&FlowRequest) -> Result<FlowResponse, FlowError>` is one; implement the
+/// trait for handlers that await.
+#[async_trait::async_trait]
+pub trait FlowHandler: Send + Sync + 'static {
+    /// The response to `request` (never called for the health check, which the endpoint
+    /// answers).
+    ///
+    /// # Errors
+    ///
+    /// A [`FlowError`] whose [`status`](FlowError::status) is answered.
+    async fn handle(&self, request: &FlowRequest) -> Result<FlowResponse, FlowError>;
+}
+
+#[async_trait::async_trait]
+impl<F> FlowHandler for F
+where
+    F: Fn(&FlowRequest) -> Result<FlowResponse, FlowError> + Send + Sync + 'static,
+{
+    async fn handle(&self, request: &FlowRequest) -> Result<FlowResponse, FlowError> {
+        self(request)
+    }
+}
+
+/// The business's side of the Flows data endpoint: its private keys, the app secret that
+/// authenticates Meta's requests, and the verify/decrypt/encrypt steps around your handler.
 pub struct FlowEndpoint {
-    key: RsaPrivateKey,
+    keys: Vec<FlowKey>,
+    verifier: Option<Verifier>,
+    require_token_signature: bool,
+    replay: Option<ReplayCache>,
+    rsa_operations: AtomicU64,
 }
 
 impl fmt::Debug for FlowEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowEndpoint").field("key", &"[REDACTED]").finish()
+        f.debug_struct("FlowEndpoint")
+            .field("keys", &self.keys.len())
+            .field("verifier", &self.verifier)
+            .field("require_flow_token_signature", &self.require_token_signature)
+            .field("replay_cache", &self.replay.as_ref().map(|cache| cache.capacity))
+            .finish()
     }
 }
 
 impl FlowEndpoint {
+    fn with_key(key: FlowKey) -> Self {
+        Self {
+            keys: vec![key],
+            verifier: None,
+            require_token_signature: false,
+            replay: None,
+            rsa_operations: AtomicU64::new(0),
+        }
+    }
+
     /// The endpoint for an unencrypted RSA private key in PEM, PKCS#8 (`BEGIN PRIVATE KEY`) or
-    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`). Give it the app secret
+    /// ([`app_secret`](Self::app_secret)) before serving: until then it answers `432`.
     ///
     /// # Errors
     ///
     /// [`FlowError::InvalidKey`] for anything else.
     pub fn from_pem(pem: &str) -> Result<Self, FlowError> {
-        let key = RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|_| FlowError::InvalidKey)?;
-        Ok(Self { key })
+        Ok(Self::with_key(FlowKey::from_pem(pem)?))
     }
 
     /// The endpoint for a passphrase-protected PKCS#8 key (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2
@@ -289,12 +449,7 @@ impl FlowEndpoint {
     pub fn from_encrypted_pem(pem: &str, passphrase: &str) -> Result<Self, FlowError> {
         let key = RsaPrivateKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes())
             .map_err(|_| FlowError::InvalidKey)?;
-        Ok(Self { key })
-    }
-
-    /// The public key, to upload to the phone number (`whatsapp_business_encryption`).
-    pub fn public_key(&self) -> RsaPublicKey {
-        self.key.to_public_key()
+        Ok(Self::with_key(FlowKey::new(key)?))
     }
 
     /// A new business key pair (RSA 2048, from the operating system's random source). Keep
@@ -307,17 +462,68 @@ impl FlowEndpoint {
     /// [`FlowError::InvalidKey`] if the key cannot be generated.
     pub fn generate() -> Result<Self, FlowError> {
         let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|_| FlowError::InvalidKey)?;
-        Ok(Self { key })
+        Ok(Self::with_key(FlowKey::new(key)?))
     }
 
-    /// The private key as PKCS#8 PEM, wiped from memory when dropped.
+    /// Also decrypts with another private key (PEM, as [`from_pem`](Self::from_pem)): during a
+    /// rotation, the new key first and the old one after it, until every client has fetched the
+    /// new public key. Keys are tried in the order they were added.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] when the PEM is not a key.
+    pub fn add_pem(mut self, pem: &str) -> Result<Self, FlowError> {
+        self.keys.push(FlowKey::from_pem(pem)?);
+        Ok(self)
+    }
+
+    /// The app secret Meta signs requests with (`X-Hub-Signature-256`, and the
+    /// `flow_token_signature` JWT). Call it again to accept a second secret during a rotation.
+    /// An empty or whitespace-only secret is ignored.
+    #[must_use]
+    pub fn app_secret(mut self, app_secret: impl Into<crate::AppSecret>) -> Self {
+        self.verifier = Some(match self.verifier.take() {
+            Some(verifier) => verifier.with_secret(app_secret),
+            None => Verifier::new(app_secret),
+        });
+        self
+    }
+
+    /// Refuses (`432`) decrypted requests that carry no `flow_token_signature`. Off by default:
+    /// Meta sends it only from data API `4.0` with Flow JSON `7.3` or later, so turn it on once
+    /// every Flow this endpoint serves is on those versions.
+    #[must_use]
+    pub fn require_flow_token_signature(mut self, require: bool) -> Self {
+        self.require_token_signature = require;
+        self
+    }
+
+    /// Remembers the last `capacity` (wrapped key, IV) pairs and refuses (`432`) a request that
+    /// repeats one: a captured request replayed within the window is not answered again. Off
+    /// by default (0). The cache is per process: replicas each keep their own.
+    #[must_use]
+    pub fn replay_cache(mut self, capacity: usize) -> Self {
+        self.replay = (capacity > 0).then(|| ReplayCache {
+            capacity,
+            seen: Mutex::new((HashSet::with_capacity(capacity.min(1 << 16)), VecDeque::new())),
+        });
+        self
+    }
+
+    /// The public key of the first (current) private key, to upload to the phone number
+    /// (`whatsapp_business_encryption`).
+    pub fn public_key(&self) -> RsaPublicKey {
+        self.keys[0].rsa.to_public_key()
+    }
+
+    /// The first (current) private key as PKCS#8 PEM, wiped from memory when dropped.
     ///
     /// # Errors
     ///
     /// [`FlowError::InvalidKey`] if it cannot be encoded.
     pub fn private_key_pem(&self) -> Result<Zeroizing<String>, FlowError> {
-        use rsa::pkcs8::EncodePrivateKey;
-        let pem = self.key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).map_err(|_| FlowError::InvalidKey)?;
+        let pem =
+            self.keys[0].rsa.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).map_err(|_| FlowError::InvalidKey)?;
         Ok(Zeroizing::new(pem.as_str().to_owned()))
     }
 
@@ -328,66 +534,152 @@ impl FlowEndpoint {
     /// [`FlowError::InvalidKey`] if it cannot be encoded.
     pub fn public_key_pem(&self) -> Result<String, FlowError> {
         use rsa::pkcs8::EncodePublicKey;
-        self.key
-            .to_public_key()
-            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
-            .map_err(|_| FlowError::InvalidKey)
+        self.public_key().to_public_key_pem(rsa::pkcs8::LineEnding::LF).map_err(|_| FlowError::InvalidKey)
     }
 
-    /// Decrypts a request body.
+    /// How many RSA private-key operations this endpoint has run: one per key tried per
+    /// request that passed the signature check. A number to watch (and to test with: an
+    /// unsigned request never adds to it).
+    pub fn rsa_operations(&self) -> u64 {
+        self.rsa_operations.load(Ordering::Relaxed)
+    }
+
+    /// Checks `X-Hub-Signature-256` over the raw body: the first step, before any RSA work.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Signature`] when it is missing or wrong, or no app secret is configured.
+    pub fn verify_signature(&self, body: &[u8], x_hub_signature_256: &str) -> Result<(), FlowError> {
+        match &self.verifier {
+            Some(verifier) if verifier.verify(body, x_hub_signature_256).is_ok() => Ok(()),
+            _ => Err(FlowError::Signature),
+        }
+    }
+
+    /// Decrypts a request body, without authenticating it: the low-level step
+    /// [`respond`](Self::respond) runs after [`verify_signature`](Self::verify_signature). Use
+    /// it only behind a check of your own.
     ///
     /// # Errors
     ///
     /// [`FlowError::Decrypt`] (answer `421`) when the body is not the documented envelope or
-    /// does not open with this key; [`FlowError::Request`] when the plaintext is not a request.
+    /// does not open with any key; [`FlowError::Signature`] for a replayed request (with a
+    /// [replay cache](Self::replay_cache)); [`FlowError::Request`] when the plaintext is not a
+    /// request.
     pub fn decrypt(&self, body: &[u8]) -> Result<Decrypted, FlowError> {
-        let envelope: Envelope =
-            serde_json::from_slice(body).map_err(|_| FlowError::Decrypt("not the envelope"))?;
-        let decode = |text: &str| STANDARD.decode(text.trim()).map_err(|_| FlowError::Decrypt("not base64"));
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|_| FlowError::Decrypt)?;
+        let decode = |text: &str| STANDARD.decode(text.trim()).map_err(|_| FlowError::Decrypt);
         let wrapped = decode(&envelope.encrypted_aes_key)?;
-        let iv: [u8; 16] = decode(&envelope.initial_vector)?
-            .try_into()
-            .map_err(|_| FlowError::Decrypt("the IV is not 16 bytes"))?;
+        let iv: [u8; 16] = decode(&envelope.initial_vector)?.try_into().map_err(|_| FlowError::Decrypt)?;
         let sealed = decode(&envelope.encrypted_flow_data)?;
-        let key = Zeroizing::new(
-            self.key
-                .decrypt(Oaep::new::<Sha256>(), &wrapped)
-                .map_err(|_| FlowError::Decrypt("the key does not unwrap"))?,
-        );
-        let key: Zeroizing<[u8; 16]> = Zeroizing::new(
-            key.as_slice().try_into().map_err(|_| FlowError::Decrypt("the AES key is not 128 bits"))?,
-        );
+        if let Some(replay) = &self.replay {
+            if !replay.insert(&wrapped, &iv) {
+                return Err(FlowError::Signature);
+            }
+        }
+        let key = self
+            .keys
+            .iter()
+            .find_map(|key| {
+                self.rsa_operations.fetch_add(1, Ordering::Relaxed);
+                key.unwrap(&wrapped)
+            })
+            .ok_or(FlowError::Decrypt)?;
         let cipher = FlowCipher::new(key.as_ref().into());
         let plaintext = Zeroizing::new(
             cipher
                 .decrypt(Nonce::<U16>::from_slice(&iv), sealed.as_slice())
-                .map_err(|_| FlowError::Decrypt("the data does not open"))?,
+                .map_err(|_| FlowError::Decrypt)?,
         );
         let request = FlowRequest::from_json(&plaintext)?;
         Ok(Decrypted { request, key, iv })
     }
 
-    /// The whole endpoint: decrypts `body`, answers the health check itself, hands every other
-    /// request to `handler`, and encrypts its response. Undecryptable bodies get `421`; a
-    /// handler's [`FlowError::TokenExpired`] gets `427`.
+    /// Verifies the request's `flow_token_signature` (when present, or when required).
+    fn check_token_signature(&self, request: &FlowRequest) -> Result<(), FlowError> {
+        match (&request.flow_token_signature, &self.verifier) {
+            (Some(jwt), Some(verifier)) => {
+                verify_flow_token_signature(jwt, verifier, request.flow_token.as_deref())
+            }
+            (None, _) if !self.require_token_signature => Ok(()),
+            _ => Err(FlowError::Signature),
+        }
+    }
+
+    /// Authenticates and decrypts: signature, then RSA, then the token signature.
+    fn open(&self, body: &[u8], x_hub_signature_256: &str) -> Result<Decrypted, FlowError> {
+        self.verify_signature(body, x_hub_signature_256)?;
+        let decrypted = self.decrypt(body)?;
+        self.check_token_signature(&decrypted.request)?;
+        Ok(decrypted)
+    }
+
+    /// The answer to a decrypted request, given the handler's outcome.
+    fn finish(decrypted: &Decrypted, response: Result<FlowResponse, FlowError>) -> FlowAnswer {
+        match response {
+            Ok(response) => FlowAnswer { status: 200, body: decrypted.encrypt(&response) },
+            Err(FlowError::TokenRejected(message)) => FlowAnswer {
+                status: 427,
+                body: decrypted.encrypt_json(&serde_json::json!({ "error_msg": message })),
+            },
+            Err(error) => FlowAnswer::empty(&error),
+        }
+    }
+
+    /// The whole endpoint, synchronously: verifies `X-Hub-Signature-256` (`432` before any RSA
+    /// work), decrypts `body` (`421`), verifies `flow_token_signature`, answers the health
+    /// check itself, hands every other request to `handler`, and encrypts its response. A
+    /// handler's [`FlowError::TokenExpired`] or [`FlowError::TokenRejected`] gets `427`.
+    ///
+    /// The RSA step costs about a millisecond of CPU: in async code prefer
+    /// [`respond_async`](Self::respond_async), which runs it on the blocking pool.
     pub fn respond(
         &self,
         body: &[u8],
+        x_hub_signature_256: &str,
         handler: impl FnOnce(&FlowRequest) -> Result<FlowResponse, FlowError>,
     ) -> FlowAnswer {
-        let decrypted = match self.decrypt(body) {
+        let decrypted = match self.open(body, x_hub_signature_256) {
             Ok(decrypted) => decrypted,
-            Err(error) => return FlowAnswer { status: error.status(), body: String::new() },
+            Err(error) => return FlowAnswer::empty(&error),
         };
         let response = if decrypted.request.action == FlowRequestAction::Ping {
             Ok(FlowResponse::active())
         } else {
             handler(&decrypted.request)
         };
-        match response {
-            Ok(response) => FlowAnswer { status: 200, body: decrypted.encrypt(&response) },
-            Err(error) => FlowAnswer { status: error.status(), body: String::new() },
+        Self::finish(&decrypted, response)
+    }
+
+    /// [`respond`](Self::respond) for async code: the signature is checked inline (a cheap
+    /// HMAC), the RSA unwrap runs on tokio's blocking pool, and `handler` is awaited.
+    pub async fn respond_async(
+        self: &Arc<Self>,
+        body: bytes::Bytes,
+        x_hub_signature_256: &str,
+        handler: &dyn FlowHandler,
+    ) -> FlowAnswer {
+        if let Err(error) = self.verify_signature(&body, x_hub_signature_256) {
+            return FlowAnswer::empty(&error);
         }
+        let endpoint = Arc::clone(self);
+        let opened = tokio::task::spawn_blocking(move || {
+            let decrypted = endpoint.decrypt(&body)?;
+            endpoint.check_token_signature(&decrypted.request)?;
+            Ok::<_, FlowError>(decrypted)
+        })
+        .await
+        .unwrap_or_else(|_| Err(FlowError::Handler("the decryption task failed".to_owned())));
+        let decrypted = match opened {
+            Ok(decrypted) => decrypted,
+            Err(error) => return FlowAnswer::empty(&error),
+        };
+        let response = if decrypted.request.action == FlowRequestAction::Ping {
+            Ok(FlowResponse::active())
+        } else {
+            handler.handle(&decrypted.request).await
+        };
+        Self::finish(&decrypted, response)
     }
 }
 
@@ -440,16 +732,21 @@ pub mod client {
     }
 
     impl Sealed {
+        /// The `X-Hub-Signature-256` header Meta sends with this body, under `app_secret`.
+        pub fn signature(&self, app_secret: &str) -> String {
+            crate::webhook::Verifier::new(app_secret).sign(self.body.as_bytes())
+        }
+
         /// Decrypts the endpoint's answer to this request.
         ///
         /// # Errors
         ///
         /// [`FlowError::Decrypt`] when the answer is not base64 or does not open.
         pub fn open(&self, answer: &str) -> Result<serde_json::Value, FlowError> {
-            let sealed = STANDARD.decode(answer.trim()).map_err(|_| FlowError::Decrypt("not base64"))?;
+            let sealed = STANDARD.decode(answer.trim()).map_err(|_| FlowError::Decrypt)?;
             let plaintext = FlowCipher::new(self.key.as_ref().into())
                 .decrypt(Nonce::<U16>::from_slice(&flip(self.iv)), sealed.as_slice())
-                .map_err(|_| FlowError::Decrypt("the answer does not open"))?;
+                .map_err(|_| FlowError::Decrypt)?;
             serde_json::from_slice(&plaintext).map_err(|_| FlowError::Request)
         }
     }

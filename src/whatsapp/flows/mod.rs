@@ -10,7 +10,11 @@
 #[cfg(feature = "flows")]
 mod endpoint;
 mod manage;
+#[cfg(feature = "flows")]
+mod token_signature;
 
 #[cfg(feature = "flows")]
 pub use endpoint::*;
 pub use manage::*;
+#[cfg(feature = "flows")]
+pub use token_signature::sign_flow_token;
