@@ -8,6 +8,8 @@ use crate::CliError;
 /// The variables the tool reads.
 pub(crate) const VAULT_URL: &str = "META_MESSAGING_VAULT_URL";
 pub(crate) const VAULT_KEYS: &str = "META_MESSAGING_VAULT_KEYS";
+/// Envelope mode: the key registry's store (apart from the records); `VAULT_KEYS` is then the KEK.
+pub(crate) const VAULT_REGISTRY_URL: &str = "META_MESSAGING_VAULT_REGISTRY_URL";
 pub(crate) const REDIS_PREFIX: &str = "META_MESSAGING_REDIS_PREFIX";
 pub(crate) const QUEUE_URL: &str = "META_MESSAGING_QUEUE_URL";
 pub(crate) const APP_SECRET: &str = "META_APP_SECRET";
@@ -17,9 +19,10 @@ pub(crate) const PHONE_NUMBER_ID: &str = "META_PHONE_NUMBER_ID";
 pub(crate) const GRAPH_URL: &str = "META_GRAPH_URL";
 
 /// Every variable, so a file cannot set anything else by mistake.
-const KNOWN: [&str; 9] = [
+const KNOWN: [&str; 10] = [
     VAULT_URL,
     VAULT_KEYS,
+    VAULT_REGISTRY_URL,
     REDIS_PREFIX,
     QUEUE_URL,
     APP_SECRET,
@@ -37,6 +40,7 @@ impl Config {
     pub(crate) fn load(path: Option<&Path>) -> Result<Self, CliError> {
         let mut file = HashMap::new();
         if let Some(path) = path {
+            refuse_shared_file(path)?;
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError(format!("cannot read the config file {}: {e}", path.display())))?;
             for (number, line) in text.lines().enumerate() {
@@ -49,8 +53,9 @@ impl Config {
                 };
                 let name = name.trim().trim_start_matches("export ").trim();
                 if !KNOWN.contains(&name) {
+                    // The line is not echoed: what was not understood may be a secret.
                     return Err(CliError(format!(
-                        "{}:{}: unknown setting {name}",
+                        "{}:{}: not a known setting (see `meta-messaging --help`)",
                         path.display(),
                         number + 1
                     )));
@@ -70,4 +75,26 @@ impl Config {
     pub(crate) fn require(&self, name: &str) -> Result<String, CliError> {
         self.get(name).ok_or_else(|| CliError(format!("{name} is not set (environment or --config file)")))
     }
+}
+
+/// Refuses a config file that the group or others can read or write: it holds secrets.
+#[cfg(unix)]
+fn refuse_shared_file(path: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| CliError(format!("cannot read the config file {}: {e}", path.display())))?;
+    let mode = metadata.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(CliError(format!(
+            "the config file {} is readable or writable by others (mode {:o}): chmod 600 it",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_shared_file(_: &Path) -> Result<(), CliError> {
+    Ok(())
 }

@@ -21,14 +21,18 @@ pub(crate) enum DeliveriesCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Moves dead letters back to pending, due now, with their attempts reset.
+    /// Moves dead letters back to pending, due now, with their attempts reset. Items already
+    /// delivered (done) are refused unless --include-done: replaying them delivers twice.
     Replay {
-        /// Item ids.
+        /// Item ids (dead letters of --queue).
         ids: Vec<i64>,
         /// Every dead letter of the queue instead.
         #[arg(long, conflicts_with = "ids")]
         all_dead: bool,
-        /// The queue (with --all-dead).
+        /// Also replay done items among the ids (they are delivered again).
+        #[arg(long)]
+        include_done: bool,
+        /// The queue the items are in.
         #[arg(long, default_value = INBOX_QUEUE)]
         queue: String,
     },
@@ -70,9 +74,13 @@ pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResul
                 }
             }
         }
-        DeliveriesCommand::Replay { ids, all_dead, queue: name } => {
+        DeliveriesCommand::Replay { ids, all_dead, include_done, queue: name } => {
+            let dead: std::collections::HashSet<i64> =
+                queue.dead_letters(&name, usize::MAX).await?.into_iter().map(|item| item.id).collect();
             let ids = if all_dead {
-                queue.dead_letters(&name, usize::MAX).await?.into_iter().map(|item| item.id).collect()
+                let mut all: Vec<i64> = dead.iter().copied().collect();
+                all.sort_unstable();
+                all
             } else if ids.is_empty() {
                 return Err(CliError("give item ids, or --all-dead".to_owned()));
             } else {
@@ -80,6 +88,12 @@ pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResul
             };
             let mut missing = Vec::new();
             for id in &ids {
+                if !include_done && !dead.contains(id) {
+                    missing.push(format!(
+                        "{id} (not a dead letter of {name}; --include-done replays done items)"
+                    ));
+                    continue;
+                }
                 if queue.replay(*id).await? {
                     println!("replayed {id}");
                 } else {

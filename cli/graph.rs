@@ -37,15 +37,22 @@ pub(crate) enum TokenCommand {
     /// Shows what Meta knows about a token (`debug_token`): app, type, validity, expiry,
     /// scopes. The token is META_ACCESS_TOKEN unless given.
     Debug {
-        /// The token to inspect (prefer the environment: arguments show in process lists).
-        #[arg(long)]
+        /// The token to inspect (prefer --token-stdin or the environment: arguments show in
+        /// process lists).
+        #[arg(long, conflicts_with = "token_stdin")]
         token: Option<String>,
+        /// Reads the token from standard input (its first line).
+        #[arg(long)]
+        token_stdin: bool,
     },
     /// Exchanges a short-lived user token for a long-lived one and prints it (a secret).
     Exchange {
         /// The short-lived token (META_ACCESS_TOKEN unless given).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "token_stdin")]
         token: Option<String>,
+        /// Reads the token from standard input (its first line).
+        #[arg(long)]
+        token_stdin: bool,
     },
 }
 
@@ -84,10 +91,15 @@ pub(crate) async fn token(command: TokenCommand, config: &Config) -> CliResult {
     let oauth = |client: &Client| -> Result<_, CliError> {
         Ok(client.oauth(config.require(APP_ID)?, config.require(APP_SECRET)?))
     };
-    let given = |token: Option<String>| token.map_or_else(|| config.require(ACCESS_TOKEN), Ok);
+    let given = |token: Option<String>, stdin: bool| {
+        if stdin {
+            return read_token_from_stdin();
+        }
+        token.map_or_else(|| config.require(ACCESS_TOKEN), Ok)
+    };
     match command {
-        TokenCommand::Debug { token } => {
-            let token = AccessToken::new(given(token)?);
+        TokenCommand::Debug { token, token_stdin } => {
+            let token = AccessToken::new(given(token, token_stdin)?);
             let client = client(config, None)?;
             let info = oauth(&client)?
                 .debug_token(&token)
@@ -104,8 +116,8 @@ pub(crate) async fn token(command: TokenCommand, config: &Config) -> CliResult {
             println!("data_access_expires\t{}", when(info.data_access_expires_at));
             println!("scopes\t{}", info.scopes.join(","));
         }
-        TokenCommand::Exchange { token } => {
-            let token = AccessToken::new(given(token)?);
+        TokenCommand::Exchange { token, token_stdin } => {
+            let token = AccessToken::new(given(token, token_stdin)?);
             let client = client(config, None)?;
             let answer = oauth(&client)?
                 .exchange_long_lived(&token)
@@ -116,4 +128,17 @@ pub(crate) async fn token(command: TokenCommand, config: &Config) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// The first line of standard input, trimmed: a token kept out of arguments and the environment.
+fn read_token_from_stdin() -> Result<String, CliError> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|_| CliError("cannot read a token from standard input".to_owned()))?;
+    let token = line.trim();
+    if token.is_empty() {
+        return Err(CliError("standard input held no token".to_owned()));
+    }
+    Ok(token.to_owned())
 }

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use meta_messaging::store::{PostgresBlobStore, RedisBlobStore, SqliteBlobStore};
-use meta_messaging::token::{BlobStore, DataKey, EncryptedTokenStore, Keyring, RecordInfo, TokenStore};
+use meta_messaging::token::{
+    BlobStore, DataKey, EncryptedTokenStore, FORMAT_VERSION_ENVELOPE, KeyRegistry, Keyring, LocalKek,
+    RecordInfo, TokenStore,
+};
 
-use crate::config::{Config, REDIS_PREFIX, VAULT_KEYS, VAULT_URL};
+use crate::config::{Config, REDIS_PREFIX, VAULT_KEYS, VAULT_REGISTRY_URL, VAULT_URL};
 use crate::{CliError, CliResult, confirm};
 
 #[derive(Subcommand)]
@@ -27,7 +30,10 @@ pub(crate) enum VaultCommand {
     Key(KeyCommand),
     /// Re-seals every record still under an older key with the primary key.
     Reseal,
-    /// Deletes every record of a tenant (asks for confirmation).
+    /// Deletes every record of a tenant (asks for confirmation). In envelope mode
+    /// (META_MESSAGING_VAULT_REGISTRY_URL set) the tenant's key is destroyed first, so backups
+    /// of the records no longer open; without it, a tenant whose records are in envelope mode
+    /// is refused.
     DeleteTenant {
         /// The tenant.
         tenant: String,
@@ -62,7 +68,12 @@ pub(crate) enum KeyCommand {
 
 /// The record store named by `META_MESSAGING_VAULT_URL`.
 async fn open_blobs(config: &Config) -> Result<Arc<dyn BlobStore>, CliError> {
-    let url = config.require(VAULT_URL)?;
+    open_blob_store(config, &config.require(VAULT_URL)?, VAULT_URL).await
+}
+
+/// A blob store from a URL (the record store's, or the key registry's).
+async fn open_blob_store(config: &Config, url: &str, name: &str) -> Result<Arc<dyn BlobStore>, CliError> {
+    let url = url.to_owned();
     let blobs: Arc<dyn BlobStore> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Arc::new(PostgresBlobStore::connect(&url).await?)
     } else if url.starts_with("redis://") || url.starts_with("rediss://") {
@@ -74,7 +85,7 @@ async fn open_blobs(config: &Config) -> Result<Arc<dyn BlobStore>, CliError> {
     } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         Arc::new(SqliteBlobStore::open(path).await?)
     } else {
-        return Err(CliError(format!("{VAULT_URL} must start with sqlite:, postgres:// or redis://")));
+        return Err(CliError(format!("{name} must start with sqlite:, postgres:// or redis://")));
     };
     Ok(blobs)
 }
@@ -148,6 +159,9 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
     }
     let blobs = open_blobs(config).await?;
     let ring = Arc::new(keyring(config)?);
+    if let VaultCommand::DeleteTenant { tenant, yes } = &command {
+        return delete_tenant(config, &blobs, &ring, tenant, *yes).await;
+    }
     let store = EncryptedTokenStore::with_shared_keyring(Arc::clone(&blobs), Arc::clone(&ring));
     match command {
         VaultCommand::List { tenant } => {
@@ -208,11 +222,39 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
                 println!("{}\t(does not open; left as it is)", key.display());
             }
         }
-        VaultCommand::DeleteTenant { tenant, yes } => {
-            confirm(yes, &format!("delete every record of tenant {tenant}"), &tenant)?;
-            let deleted = store.delete_tenant(&tenant).await?;
-            println!("deleted {deleted} record(s) of tenant {tenant}");
-        }
+        VaultCommand::DeleteTenant { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+/// Deletes a tenant: in envelope mode through the key registry (its key destroyed first), in
+/// keyring mode only when none of its records is an envelope record.
+async fn delete_tenant(
+    config: &Config,
+    blobs: &Arc<dyn BlobStore>,
+    ring: &Arc<Keyring>,
+    tenant: &str,
+    yes: bool,
+) -> CliResult {
+    let records = blobs.list_tenant(tenant).await?;
+    let envelope_records =
+        records.iter().filter(|(_, blob)| blob.ciphertext.first() == Some(&FORMAT_VERSION_ENVELOPE)).count();
+    let store: Box<dyn TokenStore> = match config.get(VAULT_REGISTRY_URL) {
+        Some(url) => {
+            let registry = KeyRegistry::new(open_blob_store(config, &url, VAULT_REGISTRY_URL).await?);
+            // In envelope mode the configured keys are the KEK's keyring.
+            let kek = Arc::new(LocalKek::new(keyring(config)?));
+            Box::new(EncryptedTokenStore::with_envelope(Arc::clone(blobs), kek, registry))
+        }
+        None if envelope_records > 0 => {
+            return Err(CliError(format!(
+                "tenant {tenant} has {envelope_records} envelope-mode record(s): set {VAULT_REGISTRY_URL} so its key is destroyed with them"
+            )));
+        }
+        None => Box::new(EncryptedTokenStore::with_shared_keyring(Arc::clone(blobs), Arc::clone(ring))),
+    };
+    confirm(yes, &format!("delete every record of tenant {tenant}"), tenant)?;
+    let deleted = store.delete_tenant(tenant).await?;
+    println!("deleted {deleted} record(s) of tenant {tenant}");
     Ok(())
 }

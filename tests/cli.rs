@@ -16,14 +16,16 @@ use meta_messaging::delivery::{ItemState, NewItem, Queue, Retry};
 use meta_messaging::store::{PostgresBlobStore, PostgresQueue, RedisBlobStore, SqliteBlobStore, SqliteQueue};
 use meta_messaging::testing::{FakeError, FakeGraph};
 use meta_messaging::token::{
-    BlobStore, Channel, DataKey, EncryptedTokenStore, Keyring, SecretKind, TokenKey, TokenRecord, TokenStore,
+    BlobStore, Channel, DataKey, EncryptedTokenStore, KeyRegistry, Keyring, LocalKek, SecretKind, TokenKey,
+    TokenRecord, TokenStore,
 };
 use meta_messaging::webhook::Verifier;
 use meta_messaging::{Platform, Timestamp};
 
 /// Every variable the tool reads, removed from the inherited environment before each run.
-const VARS: [&str; 9] = [
+const VARS: [&str; 10] = [
     "META_MESSAGING_VAULT_URL",
+    "META_MESSAGING_VAULT_REGISTRY_URL",
     "META_MESSAGING_VAULT_KEYS",
     "META_MESSAGING_REDIS_PREFIX",
     "META_MESSAGING_QUEUE_URL",
@@ -152,6 +154,62 @@ async fn vault_commands_on_sqlite_list_rotate_reseal_and_delete_with_confirmatio
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_tenant_in_envelope_mode_destroys_the_key_first_and_refuses_without_the_registry() {
+    let dir = temp_dir("envelope");
+    let (records, registry) = (dir.join("records.db"), dir.join("registry.db"));
+    let (kek_keys, _) = two_keys();
+    let (id, text) = kek_keys.split_once(':').unwrap();
+    let kek = Arc::new(LocalKek::new(Keyring::new(id.parse().unwrap(), DataKey::from_base64(text).unwrap())));
+    let record_store = SqliteBlobStore::open(records.to_str().unwrap()).await.unwrap();
+    let registry_store = SqliteBlobStore::open(registry.to_str().unwrap()).await.unwrap();
+    let store = EncryptedTokenStore::with_envelope(
+        record_store.clone(),
+        kek.clone(),
+        KeyRegistry::new(registry_store.clone()),
+    );
+    store.put(TokenRecord::new(key("acme", "1065"), "EAAG-acme")).await.unwrap();
+    store.put(TokenRecord::new(key("globex", "1066"), "EAAG-globex")).await.unwrap();
+    let backup = record_store.list_tenant("acme").await.unwrap();
+    let records_url = format!("sqlite://{}", records.display());
+    let registry_url = format!("sqlite://{}", registry.display());
+    // Without the registry the tool refuses: it could delete the records, not the key.
+    let refused = cli(
+        &[("META_MESSAGING_VAULT_URL", &records_url), ("META_MESSAGING_VAULT_KEYS", &kek_keys)],
+        &["vault", "delete-tenant", "acme", "--yes"],
+        "",
+    );
+    assert_eq!(refused.status, 1);
+    assert!(refused.stderr.contains("META_MESSAGING_VAULT_REGISTRY_URL"), "{}", refused.stderr);
+    assert_eq!(record_store.list_tenant("acme").await.unwrap().len(), 1, "nothing deleted");
+    let deleted = cli(
+        &[
+            ("META_MESSAGING_VAULT_URL", &records_url),
+            ("META_MESSAGING_VAULT_KEYS", &kek_keys),
+            ("META_MESSAGING_VAULT_REGISTRY_URL", &registry_url),
+        ],
+        &["vault", "delete-tenant", "acme", "--yes"],
+        "",
+    );
+    assert_eq!(deleted.status, 0, "{}", deleted.stderr);
+    assert!(deleted.stdout.contains("deleted 1 record(s) of tenant acme"), "{}", deleted.stdout);
+    assert!(!KeyRegistry::new(registry_store.clone()).contains("acme").await.unwrap(), "the key is gone");
+    // A restored backup of the records opens for no one; the other tenant is untouched.
+    for (k, blob) in backup {
+        record_store.put(&k, blob).await.unwrap();
+    }
+    let fresh = EncryptedTokenStore::with_envelope(record_store, kek, KeyRegistry::new(registry_store));
+    assert_eq!(
+        fresh.get(&key("acme", "1065")).await.unwrap_err().kind(),
+        meta_messaging::store::StoreErrorKind::UnknownKey
+    );
+    assert_eq!(
+        fresh.get(&key("globex", "1066")).await.unwrap().unwrap().secret.expose_secret(),
+        "EAAG-globex"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vault_list_and_reseal_on_postgres_and_redis() {
     let tenant = format!("cli-{:08x}", fastrand::u32(..));
     let (old, rotated) = two_keys();
@@ -230,14 +288,25 @@ async fn deliveries_list_and_replay_on_sqlite_and_postgres() {
         assert!(list.stdout.contains("error=customer answered 410"));
         assert!(list.stdout.contains(&format!("{name}-b\tPending")));
         assert!(!list.stdout.contains("secret"), "payloads are never printed");
-        let replayed = run(&["deliveries", "replay", &dead.to_string()]);
+        let replayed = run(&["deliveries", "replay", "--queue", &name, &dead.to_string()]);
         assert_eq!(replayed.status, 0, "{}", replayed.stderr);
         assert_eq!(queue.counts(&name).await.unwrap(), (2, 0, 0));
         assert_eq!(queue.list(&name, ItemState::Dead, 10).await.unwrap().len(), 0);
         // Replaying what is not dead is an error that names the ids.
-        let again = run(&["deliveries", "replay", &dead.to_string(), "999999999"]);
+        let again = run(&["deliveries", "replay", "--queue", &name, &dead.to_string(), "999999999"]);
         assert_eq!(again.status, 1);
-        assert!(again.stderr.contains(&format!("{dead}, 999999999")), "{}", again.stderr);
+        assert!(again.stderr.contains(&format!("{dead} (not a dead letter")), "{}", again.stderr);
+        assert!(again.stderr.contains("999999999 (not a dead letter"), "{}", again.stderr);
+        // A delivered item is replayed only when asked for by name.
+        let claimed = queue.claim(&name, "w", 1, std::time::Duration::from_secs(30)).await.unwrap();
+        assert!(queue.complete(claimed[0].id, "w").await.unwrap());
+        let done = claimed[0].id.to_string();
+        let refused = run(&["deliveries", "replay", "--queue", &name, &done]);
+        assert_eq!(refused.status, 1, "{}", refused.stdout);
+        assert_eq!(queue.counts(&name).await.unwrap(), (1, 1, 0));
+        let forced = run(&["deliveries", "replay", "--queue", &name, "--include-done", &done]);
+        assert_eq!(forced.status, 0, "{}", forced.stderr);
+        assert_eq!(queue.counts(&name).await.unwrap(), (2, 0, 0));
         // --all-dead replays every dead letter.
         let claimed = queue.claim(&name, "w", 10, std::time::Duration::from_secs(30)).await.unwrap();
         for item in &claimed {
@@ -313,7 +382,7 @@ async fn send_and_token_commands_against_a_fake_graph() {
             "",
         );
         let debug = cli(&env, &["token", "debug"], "");
-        let exchange = cli(&env, &["token", "exchange", "--token", "EAAG-short"], "");
+        let exchange = cli(&env, &["token", "exchange", "--token-stdin"], "EAAG-short\n");
         (text, template, debug, exchange)
     })
     .await
@@ -362,6 +431,14 @@ fn configuration_comes_from_a_file_or_the_environment_and_errors_are_clear() {
         ),
     )
     .unwrap();
+    // A config file others can read is refused: it holds secrets.
+    let shared = cli(&[], &["--config", config.to_str().unwrap(), "vault", "list"], "");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&config).unwrap().permissions());
+    if mode & 0o077 != 0 {
+        assert_eq!(shared.status, 1);
+        assert!(shared.stderr.contains("chmod 600"), "{}", shared.stderr);
+    }
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let from_file = cli(&[], &["--config", config.to_str().unwrap(), "vault", "list"], "");
     assert_eq!(from_file.status, 0, "{}", from_file.stderr);
     assert!(from_file.stderr.contains("0 record(s)"));
@@ -373,10 +450,12 @@ fn configuration_comes_from_a_file_or_the_environment_and_errors_are_clear() {
     );
     assert_eq!(overridden.status, 1);
     assert_eq!(overridden.stderr.trim(), "error: META_MESSAGING_VAULT_KEYS: key 1 is not 32 bytes of base64");
-    std::fs::write(&config, "META_TYPO=1\n").unwrap();
+    // A line it does not understand is never echoed: it may be a secret.
+    std::fs::write(&config, "EAAG-pasted-secret=1\n").unwrap();
     let unknown = cli(&[], &["--config", config.to_str().unwrap(), "vault", "list"], "");
     assert_eq!(unknown.status, 1);
-    assert!(unknown.stderr.contains("unknown setting META_TYPO"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains(":1: not a known setting"), "{}", unknown.stderr);
+    assert!(!unknown.stderr.contains("EAAG-pasted-secret"), "{}", unknown.stderr);
     let bad_url = cli(
         &[("META_MESSAGING_VAULT_URL", "mysql://x"), ("META_MESSAGING_VAULT_KEYS", "1:x")],
         &["vault", "list"],

@@ -76,10 +76,26 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
         Self { blobs, keys: Keys::Envelope(Envelope::new(kek, registry)), clock: system() }
     }
 
-    /// Uses `clock` for `updated_at` (tests).
+    /// Uses `clock` for `updated_at` and the key cache's staleness (tests).
     #[must_use]
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        if let Keys::Envelope(envelope) = &mut self.keys {
+            envelope.clock = Arc::clone(&clock);
+        }
         self.clock = clock;
+        self
+    }
+
+    /// Envelope mode: how long a cached tenant key may open records without the registry
+    /// confirming it again. Zero by default: every read asks the registry (one more round trip
+    /// to it), so a tenant deleted on another replica is unreadable here at once. A bound of
+    /// `d` trades that for fewer registry reads: a deleted tenant's records stay readable on a
+    /// warm replica for at most `d` after the deletion. No effect in keyring mode.
+    #[must_use]
+    pub fn key_cache_staleness(mut self, max: std::time::Duration) -> Self {
+        if let Keys::Envelope(envelope) = &mut self.keys {
+            envelope.max_staleness = max;
+        }
         self
     }
 

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use aes_gcm::Aes256Gcm;
 use async_trait::async_trait;
@@ -13,6 +15,7 @@ use zeroize::Zeroizing;
 use super::keyring::{DataKey, Keyring};
 use super::sealed::{self, FORMAT_VERSION};
 use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
+use crate::clock::{SharedClock, system};
 
 /// A key-encryption key (KEK) for envelope mode: wraps each tenant's data key, so the keys that
 /// protect tokens never sit unencrypted anywhere. Implement it over AWS KMS, GCP KMS or Vault
@@ -105,9 +108,12 @@ impl KeyEncryptionKey for LocalKek {
 /// # Versions
 ///
 /// Each tenant key has a random, non-zero version, written in the `key_id` field of every record
-/// it seals. A reader whose cached key has another version reloads it from the registry, so
-/// replicas never need to tell each other about a deletion: a record sealed with a key the
-/// registry no longer holds fails with [`StoreErrorKind::UnknownKey`](crate::store::StoreErrorKind::UnknownKey).
+/// it seals. A reader confirms its cached key against the registry on every read (or, with
+/// [`EncryptedTokenStore::key_cache_staleness`](super::EncryptedTokenStore::key_cache_staleness),
+/// once per bound), so replicas never need to tell each other about a deletion: a record sealed
+/// with a key the registry no longer holds fails with
+/// [`StoreErrorKind::UnknownKey`](crate::store::StoreErrorKind::UnknownKey), on a warm replica
+/// as on a fresh one.
 /// A writer checks, after writing, that the key it sealed with is still the tenant's key in the
 /// registry; if a concurrent deletion destroyed it, the record is sealed again under the tenant's
 /// new key (compare-and-swap), so no acknowledged write is left under a key that is gone.
@@ -176,6 +182,8 @@ pub(super) struct TenantKey {
     pub(super) version: u32,
     wrapped: Bytes,
     pub(super) cipher: Aes256Gcm,
+    /// When the registry last confirmed this key (unix milliseconds).
+    checked_at: AtomicI64,
 }
 
 /// Envelope-mode keys of one [`EncryptedTokenStore`](super::EncryptedTokenStore): the KEK, the
@@ -185,6 +193,9 @@ pub(super) struct Envelope {
     kek: Arc<dyn KeyEncryptionKey>,
     registry: KeyRegistry,
     cache: Mutex<HashMap<String, Arc<TenantKey>>>,
+    /// How long a cached key is trusted on read without asking the registry again.
+    pub(super) max_staleness: Duration,
+    pub(super) clock: SharedClock,
 }
 
 impl fmt::Debug for Envelope {
@@ -198,7 +209,13 @@ impl fmt::Debug for Envelope {
 
 impl Envelope {
     pub(super) fn new(kek: Arc<dyn KeyEncryptionKey>, registry: KeyRegistry) -> Self {
-        Self { kek, registry, cache: Mutex::new(HashMap::new()) }
+        Self {
+            kek,
+            registry,
+            cache: Mutex::new(HashMap::new()),
+            max_staleness: Duration::ZERO,
+            clock: system(),
+        }
     }
 
     fn cached(&self, tenant: &str) -> Option<Arc<TenantKey>> {
@@ -231,7 +248,12 @@ impl Envelope {
             }
         };
         let raw = self.kek.unwrap(&wrapped, context).await?;
-        let key = Arc::new(TenantKey { version, wrapped, cipher: DataKey::from_bytes(&raw)?.into_cipher() });
+        let key = Arc::new(TenantKey {
+            version,
+            wrapped,
+            cipher: DataKey::from_bytes(&raw)?.into_cipher(),
+            checked_at: AtomicI64::new(self.clock.now().unix_millis()),
+        });
         self.cache.lock().unwrap_or_else(PoisonError::into_inner).insert(tenant.to_owned(), Arc::clone(&key));
         Ok(Some(key))
     }
@@ -245,10 +267,23 @@ impl Envelope {
     }
 
     /// The key that opens a record sealed with tenant key `version`: from the cache when the
-    /// versions agree, else from the registry.
+    /// versions agree and the registry confirmed the key within `max_staleness` (by default on
+    /// every read), else from the registry. So a replica that cached a tenant's key before
+    /// another replica deleted the tenant opens none of its records (restored from a backup or
+    /// not) once the staleness bound has passed: at once with the default bound of zero.
     pub(super) async fn for_open(&self, tenant: &str, version: u32) -> Result<Arc<TenantKey>, StoreError> {
         if let Some(key) = self.cached(tenant).filter(|key| key.version == version) {
-            return Ok(key);
+            let now = self.clock.now().unix_millis();
+            let age = now.saturating_sub(key.checked_at.load(Ordering::Relaxed));
+            if u128::try_from(age).unwrap_or(0) <= self.max_staleness.as_millis()
+                && !self.max_staleness.is_zero()
+            {
+                return Ok(key);
+            }
+            if self.still_current(tenant, &key).await? {
+                key.checked_at.store(now, Ordering::Relaxed);
+                return Ok(key);
+            }
         }
         match self.load(tenant, false).await? {
             Some(key) if key.version == version => Ok(key),

@@ -64,7 +64,7 @@ pub use lifecycle::{
     Refresher, TokenResponse,
 };
 pub use memory::InMemoryBlobStore;
-pub use sealed::FORMAT_VERSION;
+pub use sealed::{FORMAT_VERSION, FORMAT_VERSION_ENVELOPE};
 
 use crate::Timestamp;
 use crate::graph::serde_util::string_enum;

@@ -23,7 +23,9 @@ use crate::Timestamp;
 /// The format version of records sealed with a keyring key.
 pub const FORMAT_VERSION: u8 = 1;
 /// The format version of records sealed with a tenant's envelope data key.
-pub(crate) const FORMAT_VERSION_ENVELOPE: u8 = 2;
+/// The format version of records sealed in envelope mode (a tenant's data key, its version in
+/// the key-id field).
+pub const FORMAT_VERSION_ENVELOPE: u8 = 2;
 
 const HEADER_LEN: usize = 5;
 const NONCE_LEN: usize = 12;

@@ -221,3 +221,48 @@ async fn a_sqlite_registry_in_its_own_file_holds_the_keys_and_the_record_file_do
     assert!(!on_disk(&registry), "the destroyed key is still in the registry's files");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn neither_a_warm_nor_a_fresh_replica_opens_a_deleted_tenants_restored_records() {
+    let (blobs, keys, kek) = (InMemoryBlobStore::default(), InMemoryBlobStore::default(), kek());
+    let warm = replica(&blobs, &kek, &keys);
+    let deleting = replica(&blobs, &kek, &keys);
+    warm.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
+    // The warm replica has read (and cached) the tenant's key.
+    assert_eq!(secret(&warm, "acme").await, "EAAG-acme");
+    let backup = blobs.list_tenant("acme").await.unwrap();
+    // Another replica deletes the tenant; the warm one is told nothing.
+    assert_eq!(deleting.delete_tenant("acme").await.unwrap(), 1);
+    for (k, blob) in backup {
+        blobs.raw_set(&k, blob);
+    }
+    let fresh = replica(&blobs, &kek, &keys);
+    for (name, store) in [("warm", &warm), ("deleting", &deleting), ("fresh", &fresh)] {
+        assert_eq!(store.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_staleness_bound_is_honoured_to_the_millisecond() {
+    use meta_messaging::Timestamp;
+    use meta_messaging::clock::ManualClock;
+    use std::time::Duration;
+    let (blobs, keys, kek) = (InMemoryBlobStore::default(), InMemoryBlobStore::default(), kek());
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let warm = replica(&blobs, &kek, &keys)
+        .with_clock(Arc::new(clock.clone()))
+        .key_cache_staleness(Duration::from_secs(5));
+    warm.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
+    assert_eq!(secret(&warm, "acme").await, "EAAG-acme");
+    let backup = blobs.list_tenant("acme").await.unwrap();
+    replica(&blobs, &kek, &keys).delete_tenant("acme").await.unwrap();
+    for (k, blob) in backup {
+        blobs.raw_set(&k, blob);
+    }
+    // Within the bound the warm replica may still open it (the documented trade-off)...
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(secret(&warm, "acme").await, "EAAG-acme");
+    // ...and never after it.
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(warm.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey);
+}
