@@ -61,6 +61,27 @@ pub(super) async fn open_pool(path: &str) -> Result<SqlitePool, StoreError> {
     Ok(pool)
 }
 
+/// Copies the write-ahead log's pages (the deleted rows' zeroed pages among them) into the
+/// database and truncates the log, so the old pages do not linger in the `-wal` file. SQLite
+/// answers a row `(busy, log, checkpointed)`: a busy checkpoint (a reader holds an old snapshot)
+/// is retried twice (each try waits up to the connection's busy timeout), then reported as an
+/// error, never taken for success.
+pub(super) async fn checkpoint_truncate(connection: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    for attempt in 0..3 {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(backend("checkpoint after a delete failed"))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+    }
+    Err(StoreError::backend_message(
+        "sqlite: deleted, but the write-ahead log still holds old pages (a reader kept the checkpoint busy): retry the deletion",
+    ))
+}
+
 /// Applies the schema migrations the crate's SQLite stores share.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     sqlx::query(
@@ -208,17 +229,19 @@ impl BlobStore for SqliteBlobStore {
     }
 
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
+        // One connection for all of it: `secure_delete` is a per-connection setting, and a pool
+        // handed to `from_pool` may not have it, so it is set here on the connection that deletes.
+        let mut connection = self.pool.acquire().await.map_err(backend("no connection for a tenant delete"))?;
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *connection)
+            .await
+            .map_err(backend("could not turn on secure_delete"))?;
         let result = sqlx::query("DELETE FROM mm_token_records WHERE tenant = ?")
             .bind(tenant)
-            .execute(&self.pool)
+            .execute(&mut *connection)
             .await
             .map_err(backend("tenant delete failed"))?;
-        // The write-ahead log still holds the deleted rows' old pages: copy the zeroed pages
-        // into the database and truncate the log. Best effort: a reader holding an old snapshot
-        // keeps its frames until the next checkpoint.
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
-            tracing::warn!(%error, "sqlite: checkpoint after a tenant delete failed");
-        }
+        checkpoint_truncate(&mut connection).await?;
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 

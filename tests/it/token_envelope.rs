@@ -266,3 +266,43 @@ async fn a_staleness_bound_is_honoured_to_the_millisecond() {
     clock.advance(Duration::from_millis(1));
     assert_eq!(warm.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey);
 }
+
+#[tokio::test]
+async fn a_sqlite_tenant_delete_wipes_pages_on_any_pool_and_reports_a_busy_checkpoint() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use std::str::FromStr;
+    let dir = std::env::temp_dir().join(format!("mm-wipe-{}-{}", std::process::id(), fastrand::u32(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("records.db");
+    // A pool configured by the application: WAL, a short busy timeout, and no secure_delete.
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::from_millis(50))
+        .pragma("secure_delete", "off");
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.unwrap();
+    let blobs = SqliteBlobStore::from_pool(pool.clone()).await.unwrap();
+    let store = EncryptedTokenStore::new(blobs, Keyring::new(1, DataKey::generate()));
+    let marker = "EAAG-marker-that-must-not-survive";
+    store.put(TokenRecord::new(key("acme"), marker)).await.unwrap();
+    let sealed = store.blobs().get(&key("acme")).await.unwrap().unwrap().ciphertext;
+    let on_disk = || {
+        let mut bytes = std::fs::read(&path).unwrap_or_default();
+        bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+        bytes.windows(sealed.len()).any(|w| w == sealed.as_ref())
+    };
+    assert!(on_disk());
+    // A reader holds an old snapshot: the checkpoint cannot truncate the log, and says so.
+    let mut reader = pool.acquire().await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM mm_token_records").fetch_one(&mut *reader).await.unwrap();
+    let busy = store.delete_tenant("acme").await.unwrap_err();
+    assert!(busy.to_string().contains("retry the deletion"), "{busy}");
+    sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+    drop(reader);
+    // Retried: the checkpoint goes through and the sealed bytes are gone from every file.
+    assert_eq!(store.delete_tenant("acme").await.unwrap(), 0);
+    assert!(!on_disk(), "the deleted record's bytes are still on disk");
+    std::fs::remove_dir_all(dir).ok();
+}
