@@ -214,7 +214,9 @@ impl WebhookRejection {
     pub fn body_text(&self) -> String {
         match self {
             Self::TooLarge { limit } => format!("webhook body is larger than {limit} bytes"),
-            Self::Signature(error) => error.to_string(),
+            // One answer for every signature failure: nothing about the receiver's configuration
+            // (whether it has a secret, which header it wanted) reaches the caller.
+            Self::Signature(_) => "webhook signature missing or invalid".to_owned(),
             Self::Malformed(error) => error.to_string(),
             Self::Body => "the webhook body could not be read".to_owned(),
             Self::Unavailable => "the webhook receiver is busy; retry later".to_owned(),
@@ -270,7 +272,8 @@ pub fn handshake(query: Option<&str>, expected: &VerifyToken) -> http::Response<
         Ok(challenge) => text_response(StatusCode::OK, challenge.to_owned()),
         Err(error) => {
             tracing::debug!(reason = %error, "webhook handshake refused");
-            text_response(StatusCode::FORBIDDEN, error.to_string())
+            // The reason stays in the log: the caller learns nothing about the configuration.
+            text_response(StatusCode::FORBIDDEN, "subscription handshake refused")
         }
     }
 }

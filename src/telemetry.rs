@@ -6,8 +6,9 @@
 //! With the `metrics` feature, the crate records to whatever recorder the program installed
 //! (Prometheus, `StatsD`, `OpenTelemetry`, ...); without it, nothing is compiled in. The names and
 //! labels below are stable. Every label value is one of a fixed set (the crate passes only
-//! `&'static str` labels), except `queue`, a name your configuration chooses: no phone number,
-//! user id, message id or tenant ever becomes a label.
+//! `&'static str` labels), except `queue`, a name your configuration chooses (the
+//! per-destination relay queues `relay:<destination>` are all labelled `relay`): no phone
+//! number, user id, message id, destination or tenant ever becomes a label.
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
@@ -102,10 +103,13 @@ pub(crate) fn observe(name: &'static str, labels: &[(&'static str, &'static str)
     metrics::histogram!(name, labels).record(seconds);
 }
 
-/// A queue's name (configuration, bounded) and static labels.
+/// A queue's name (configuration, bounded) and static labels. The per-destination relay queues
+/// of [`Fanout`](crate::delivery::Fanout) (`relay:<destination>`, one per customer) are all
+/// labelled `relay`, so the number of series does not grow with the number of customers.
 #[cfg(feature = "metrics")]
 fn queue_labels(queue: &str, labels: &[(&'static str, &'static str)]) -> Vec<metrics::Label> {
-    let mut all = vec![metrics::Label::new("queue", queue.to_owned())];
+    let name = if queue.starts_with("relay:") { "relay".to_owned() } else { queue.to_owned() };
+    let mut all = vec![metrics::Label::new("queue", name)];
     all.extend(labels.iter().map(|(k, v)| metrics::Label::from_static_parts(k, v)));
     all
 }

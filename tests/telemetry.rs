@@ -258,3 +258,21 @@ fn pacing_vault_and_delivery_record_waits_operations_attempts_and_depth() {
     assert_eq!(capture.gauge("meta_messaging_delivery_queue_depth{queue=inbox,state=pending}"), 0.0);
     capture.check_bounded();
 }
+
+#[test]
+fn per_destination_relay_queues_share_one_label() {
+    let capture = Capture::default();
+    recorded(&capture, async {
+        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+        // One queue per customer destination, as `Fanout` makes them: many customers, one series.
+        for destination in ["acme-crm", "globex-hooks", "initech"] {
+            let name = meta_messaging::delivery::relay_queue(destination);
+            let item = NewItem { key: "k".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+            queue.enqueue(&name, &[item]).await.unwrap();
+            let worker = Worker::new(Arc::clone(&queue), name.as_str(), |_: Item| async { Ok(()) });
+            assert_eq!(worker.run_once().await.unwrap(), 1);
+        }
+    });
+    assert_eq!(capture.counter("meta_messaging_delivery_attempts_total{outcome=done,queue=relay}"), 3);
+    capture.check_bounded();
+}

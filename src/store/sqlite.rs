@@ -231,7 +231,8 @@ impl BlobStore for SqliteBlobStore {
     async fn delete_tenant(&self, tenant: &str) -> Result<usize, StoreError> {
         // One connection for all of it: `secure_delete` is a per-connection setting, and a pool
         // handed to `from_pool` may not have it, so it is set here on the connection that deletes.
-        let mut connection = self.pool.acquire().await.map_err(backend("no connection for a tenant delete"))?;
+        let mut connection =
+            self.pool.acquire().await.map_err(backend("no connection for a tenant delete"))?;
         sqlx::query("PRAGMA secure_delete = ON")
             .execute(&mut *connection)
             .await

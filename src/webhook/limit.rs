@@ -1,5 +1,7 @@
 //! A body-size guard for framework integrations: refuse before buffering, not after.
 
+use std::time::Duration;
+
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 
@@ -21,11 +23,17 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyLimit {
     max: usize,
+    deadline: Duration,
 }
+
+/// The default read deadline: a whole body must arrive within 30 seconds of the first read, so
+/// a client that trickles bytes (slowloris) cannot hold a connection and a buffer of up to the
+/// cap for long. Meta posts a body at once.
+pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(30);
 
 impl Default for BodyLimit {
     fn default() -> Self {
-        Self { max: DEFAULT_MAX_BODY_BYTES }
+        Self { max: DEFAULT_MAX_BODY_BYTES, deadline: DEFAULT_READ_DEADLINE }
     }
 }
 
@@ -42,12 +50,22 @@ pub enum ReadBodyError<E> {
     /// The body stream failed.
     #[error("reading the webhook body failed")]
     Body(#[source] E),
+    /// The body did not arrive within the read deadline.
+    #[error("the webhook body did not arrive in time")]
+    TimedOut,
 }
 
 impl BodyLimit {
-    /// A cap of `max` bytes.
+    /// A cap of `max` bytes, read within [`DEFAULT_READ_DEADLINE`].
     pub const fn new(max: usize) -> Self {
-        Self { max }
+        Self { max, deadline: DEFAULT_READ_DEADLINE }
+    }
+
+    /// The time a whole body may take to arrive ([`DEFAULT_READ_DEADLINE`] by default).
+    #[must_use]
+    pub const fn read_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// The cap.
@@ -80,8 +98,16 @@ impl BodyLimit {
     ///
     /// # Errors
     ///
-    /// [`ReadBodyError::TooLarge`] past the cap, [`ReadBodyError::Body`] when the stream fails.
+    /// [`ReadBodyError::TooLarge`] past the cap, [`ReadBodyError::Body`] when the stream fails,
+    /// [`ReadBodyError::TimedOut`] past the read deadline.
     pub async fn read<S, E>(self, body: S) -> Result<Bytes, ReadBodyError<E>>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+    {
+        tokio::time::timeout(self.deadline, self.read_all(body)).await.unwrap_or(Err(ReadBodyError::TimedOut))
+    }
+
+    async fn read_all<S, E>(self, body: S) -> Result<Bytes, ReadBodyError<E>>
     where
         S: Stream<Item = Result<Bytes, E>>,
     {

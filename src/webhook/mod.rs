@@ -50,7 +50,7 @@ pub use dedupe::{
 };
 pub use event::{Event, EventKind, Events};
 pub use handshake::{HandshakeError, Subscription};
-pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, ReadBodyError};
+pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_DEADLINE, ReadBodyError};
 pub use parse::{OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse};
 pub use verify::{
     LEGACY_SIGNATURE_HEADER, MAX_SECRETS, SIGNATURE_HEADER, Verifier, VerifyError, WebhookError,

@@ -143,3 +143,55 @@ fn the_endpoint_is_a_cloneable_send_tower_service() {
     let shown = format!("{endpoint:?}");
     assert!(!shown.contains(TOKEN) && !shown.contains(APP_SECRET), "{shown}");
 }
+
+#[tokio::test]
+async fn refusals_say_nothing_about_the_configuration_and_slow_bodies_time_out() {
+    // No app secret at all: the caller gets the same answer as for a wrong signature.
+    let unconfigured = serve(WebhookEndpoint::new(Verifier::new("  "), TOKEN)).await;
+    let configured = serve(WebhookEndpoint::new(Verifier::new(APP_SECRET), TOKEN)).await;
+    let body = b"{\"object\":\"page\",\"entry\":[]}";
+    let signature = Verifier::new(APP_SECRET).sign(body);
+    let a = post(&unconfigured, body, &signature).await;
+    let b = post(&configured, body, &Verifier::new("wrong").sign(body)).await;
+    let c = post(&configured, body, "sha256=short").await;
+    let texts = [a.status(), b.status(), c.status()];
+    assert_eq!(texts, [401, 401, 401]);
+    for response in [a, b, c] {
+        assert_eq!(response.text().await.unwrap(), "webhook signature missing or invalid");
+    }
+    // The handshake's 403 is one text whatever the reason (an empty expected token included).
+    let http = reqwest::Client::new();
+    for query in ["hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", "hub.mode=other"] {
+        let refused = http.get(format!("{configured}?{query}")).send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(refused.text().await.unwrap(), "subscription handshake refused");
+    }
+    let empty_token = serve(WebhookEndpoint::new(Verifier::new(APP_SECRET), "")).await;
+    let refused = http
+        .get(format!("{empty_token}?hub.mode=subscribe&hub.verify_token=&hub.challenge=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.text().await.unwrap(), "subscription handshake refused");
+
+    // A body that trickles in past the read deadline is refused, not waited for.
+    let slow = serve(
+        WebhookEndpoint::new(Verifier::new(APP_SECRET), TOKEN)
+            .body_limit(BodyLimit::new(1024).read_deadline(Duration::from_millis(200))),
+    )
+    .await;
+    let address = slow.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {address}\r\ncontent-length: 100\r\nx-hub-signature-256: {signature}\r\n\r\n{{"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 256];
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
