@@ -239,11 +239,7 @@ fn relay_delivery(runtime: &tokio::runtime::Runtime) {
         |round| {
             let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
             let items: Vec<NewItem> = (0..EVENTS)
-                .map(|i| NewItem {
-                    key: format!("{round}-{i}"),
-                    conversation: format!("c{i}"),
-                    payload: payload.clone(),
-                })
+                .map(|i| NewItem::new(format!("{round}-{i}"), format!("c{i}"), payload.clone()))
                 .collect();
             runtime.block_on(queue.enqueue(INBOX_QUEUE, &items)).expect("enqueue");
             let worker =

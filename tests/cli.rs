@@ -257,11 +257,7 @@ async fn vault_list_and_reseal_on_postgres_and_redis() {
 async fn dead_and_pending(queue: &dyn Queue, name: &str) -> i64 {
     let items: Vec<NewItem> = ["a", "b"]
         .iter()
-        .map(|k| NewItem {
-            key: format!("{name}-{k}"),
-            conversation: (*k).to_owned(),
-            payload: b"{\"secret\":\"text\"}".to_vec(),
-        })
+        .map(|k| NewItem::new(format!("{name}-{k}"), *k, b"{\"secret\":\"text\"}".to_vec()))
         .collect();
     queue.enqueue(name, &items).await.unwrap();
     let claimed = queue.claim(name, "w", 1, std::time::Duration::from_secs(30)).await.unwrap();

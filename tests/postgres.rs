@@ -94,7 +94,7 @@ async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
     let (a, b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM mm_schema_migrations").fetch_one(a.pool()).await.unwrap();
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     let again = PostgresBlobStore::from_pool(b.pool().clone()).await.unwrap();
     let key = TokenKey::new("t", Channel::WhatsApp, "1", SecretKind::AccessToken);
     assert!(again.get(&key).await.unwrap().is_none());
@@ -206,13 +206,8 @@ async fn replicas_racing_on_one_queue_never_claim_an_item_twice() {
     use meta_messaging::delivery::{NewItem, Queue};
     let schema = Schema::new().await;
     let first = meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap();
-    let items: Vec<NewItem> = (0..200)
-        .map(|i| NewItem {
-            key: format!("k{i}"),
-            conversation: format!("c{}", i % 50),
-            payload: b"{}".to_vec(),
-        })
-        .collect();
+    let items: Vec<NewItem> =
+        (0..200).map(|i| NewItem::new(format!("k{i}"), format!("c{}", i % 50), b"{}".to_vec())).collect();
     assert_eq!(first.enqueue("race", &items).await.unwrap(), 200);
     let mut replicas = Vec::new();
     for r in 0..4 {
@@ -253,7 +248,7 @@ async fn lazy_queue_fails_while_the_server_is_away_and_recovers_by_itself() {
     proxy.cut().await;
     let proxied = format!("{}?options=-csearch_path%3D{}", through(&url(), proxy.port), schema.name);
     let queue = meta_messaging::store::PostgresQueue::connect_lazy(&proxied).unwrap();
-    let item = NewItem { key: "k".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+    let item = NewItem::new("k", "c", b"{}".to_vec());
     let error = queue.enqueue("lazy", std::slice::from_ref(&item)).await.unwrap_err();
     assert!(error.is_retryable(), "{error}");
     proxy.restore().await;
@@ -358,5 +353,21 @@ async fn relay_program_answers_503_while_the_store_is_away_and_recovers() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn window_store_forgets_a_business_and_only_it() {
+    use meta_messaging::pacing::WindowStore;
+    let schema = Schema::new().await;
+    let store = meta_messaging::store::PostgresWindowStore::from_pool(schema.pool().await).await.unwrap();
+    let now = meta_messaging::Timestamp::now();
+    store.record("106540352242922", "16505551234", now).await.unwrap();
+    store.record("106540352242922", "US.13491208655302741918", now).await.unwrap();
+    store.record("106540352242999", "16505551234", now).await.unwrap();
+    assert_eq!(store.forget_business("106540352242922").await.unwrap(), 2);
+    assert_eq!(store.forget_business("106540352242922").await.unwrap(), 0);
+    assert_eq!(store.last_inbound("106540352242922", "16505551234").await.unwrap(), None);
+    assert!(store.last_inbound("106540352242999", "16505551234").await.unwrap().is_some());
     schema.drop_now().await;
 }

@@ -398,3 +398,19 @@ async fn a_high_throughput_lookup_on_one_replica_raises_the_number_for_all() {
     other.admit("106540352242922", "d").await.unwrap();
     namespace.drop_now().await;
 }
+
+#[tokio::test]
+async fn window_store_forgets_a_business_and_only_it() {
+    let namespace = Namespace::new().await;
+    let store = RedisWindowStore::from_connection(namespace.connection.clone()).prefix(&namespace.prefix);
+    let now = meta_messaging::Timestamp::now();
+    // A business id with glob characters must not match its neighbours.
+    store.record("1065*", "16505551234", now).await.unwrap();
+    store.record("1065*", "US.13491208655302741918", now).await.unwrap();
+    store.record("10650", "16505551234", now).await.unwrap();
+    assert_eq!(store.forget_business("1065*").await.unwrap(), 2);
+    assert_eq!(store.forget_business("1065*").await.unwrap(), 0);
+    assert_eq!(store.last_inbound("1065*", "16505551234").await.unwrap(), None);
+    assert!(store.last_inbound("10650", "16505551234").await.unwrap().is_some());
+    namespace.drop_now().await;
+}

@@ -238,7 +238,7 @@ fn pacing_vault_and_delivery_record_waits_operations_attempts_and_depth() {
 
         // Delivery: one item dead-lettered by a permanent failure, then the depth gauge.
         let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-        let item = NewItem { key: "k1".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+        let item = NewItem::new("k1", "c", b"{}".to_vec());
         queue.enqueue(INBOX_QUEUE, &[item]).await.unwrap();
         let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, |_: Item| async {
             Err(meta_messaging::delivery::HandlerError::permanent("refused"))
@@ -267,7 +267,7 @@ fn per_destination_relay_queues_share_one_label() {
         // One queue per customer destination, as `Fanout` makes them: many customers, one series.
         for destination in ["acme-crm", "globex-hooks", "initech"] {
             let name = meta_messaging::delivery::relay_queue(destination);
-            let item = NewItem { key: "k".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+            let item = NewItem::new("k", "c", b"{}".to_vec());
             queue.enqueue(&name, &[item]).await.unwrap();
             let worker = Worker::new(Arc::clone(&queue), name.as_str(), |_: Item| async { Ok(()) });
             assert_eq!(worker.run_once().await.unwrap(), 1);

@@ -105,6 +105,7 @@ impl Handler for Fanout {
             key: item.key.clone(),
             conversation: item.conversation.clone(),
             payload: item.payload.clone(),
+            tenant: item.tenant.clone(),
         }];
         for destination in &self.destinations {
             self.queue

@@ -129,6 +129,9 @@ impl Inbox {
 /// - **conversation**: the platform and the two parties (sender and recipient, in a fixed order,
 ///   so a user's messages and the statuses of messages sent to them share one), or the key
 ///   itself for events with no parties (account changes: no ordering needed);
+/// - **tenant**: the business account the event came in on ([`Event::account`]: the WABA,
+///   Page or Instagram account id), so [`Queue::purge_tenant`](super::Queue::purge_tenant)
+///   erases it and a [`SealedQueue`](super::SealedQueue) seals it with that tenant's key;
 /// - **payload**: a JSON envelope `{"object", "kind", "key", "entry": {"id", "time"}, "field",
 ///   "metadata", "contacts", "event"}`, where `event` is the event's Meta object as sent (a
 ///   WhatsApp message or status, a messaging item, a change) with its ids intact.
@@ -169,7 +172,7 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
                 payload.extend_from_slice(body);
             }
             payload.push(b'}');
-            NewItem { key, conversation, payload }
+            NewItem { key, conversation, payload, tenant: event.account().map(str::to_owned) }
         })
         .collect()
 }

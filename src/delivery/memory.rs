@@ -67,6 +67,7 @@ impl Queue for InMemoryQueue {
                 state: ItemState::Pending,
                 last_error: None,
                 created_at: now,
+                tenant: new.tenant.clone(),
             };
             let lease_until = Timestamp::from_unix_millis(0);
             state.rows.insert(
@@ -135,6 +136,22 @@ impl Queue for InMemoryQueue {
             Retry::Never => row.item.state = ItemState::Dead,
         }
         Ok(true)
+    }
+
+    async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let doomed: Vec<i64> = state
+            .rows
+            .iter()
+            .filter(|(_, row)| row.item.tenant.as_deref() == Some(tenant))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &doomed {
+            if let Some(row) = state.rows.remove(id) {
+                state.keys.remove(&(row.item.queue, row.item.key));
+            }
+        }
+        Ok(doomed.len() as u64)
     }
 
     async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError> {

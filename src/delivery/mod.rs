@@ -46,10 +46,12 @@
 //! ```
 
 mod destination;
+mod erasure;
 mod fanout;
 mod inbox;
 mod memory;
 mod relay;
+mod sealed;
 mod worker;
 
 use std::fmt;
@@ -61,10 +63,12 @@ use crate::Timestamp;
 use crate::store::StoreError;
 
 pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
+pub use erasure::{ErasureReport, TenantErasure};
 pub use fanout::{Fanout, relay_queue, signing_secret_key, store_signing_secret};
 pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;
 pub use relay::{CircuitBreaker, HttpRelay};
+pub use sealed::SealedQueue;
 pub use worker::{Handler, HandlerError, Worker, WorkerConfig};
 
 /// The queue name the [`Inbox`] writes to unless told otherwise.
@@ -75,7 +79,15 @@ pub const INBOX_QUEUE: &str = "inbox";
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// An item to enqueue.
+///
+/// ```
+/// use meta_messaging::delivery::NewItem;
+///
+/// let item = NewItem::new("whatsapp:message:wamid.1", "whatsapp:1:2", b"{}".to_vec()).tenant("102290129340398");
+/// assert_eq!(item.tenant.as_deref(), Some("102290129340398"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewItem {
     /// The dedupe key: an item whose key is already in the queue (pending, done or dead) is not
     /// stored again.
@@ -85,6 +97,24 @@ pub struct NewItem {
     pub conversation: String,
     /// The bytes to hand to the handler (for the inbox: a JSON envelope of one event).
     pub payload: Vec<u8>,
+    /// Whose item it is: for the inbox, the business account or Page the event came in on.
+    /// [`Queue::purge_tenant`] deletes a tenant's items; a
+    /// [`PayloadSealer`](crate::token::PayloadSealer) seals the payload with the tenant's key.
+    pub tenant: Option<String>,
+}
+
+impl NewItem {
+    /// An item with no tenant.
+    pub fn new(key: impl Into<String>, conversation: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self { key: key.into(), conversation: conversation.into(), payload: payload.into(), tenant: None }
+    }
+
+    /// Whose item it is.
+    #[must_use]
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
 }
 
 /// The state of an item.
@@ -140,6 +170,8 @@ pub struct Item {
     pub last_error: Option<String>,
     /// When it was enqueued.
     pub created_at: Timestamp,
+    /// Whose item it is (see [`NewItem::tenant`]).
+    pub tenant: Option<String>,
 }
 
 impl fmt::Debug for Item {
@@ -155,6 +187,7 @@ impl fmt::Debug for Item {
             .field("state", &self.state)
             .field("last_error", &self.last_error)
             .field("created_at", &self.created_at)
+            .field("tenant", &self.tenant)
             .finish()
     }
 }
@@ -276,6 +309,14 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the store fails.
     async fn purge_completed(&self, older_than: Timestamp) -> Result<u64, StoreError>;
+
+    /// Deletes every item of `tenant`, in every queue and every state (pending, done, dead):
+    /// the queue's part of erasing a tenant. Returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails: delete again, it is idempotent.
+    async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError>;
 }
 
 /// The backoff before the next attempt: exponential from `initial`, capped at `max`, with full
@@ -317,6 +358,7 @@ mod tests {
             state: ItemState::Pending,
             last_error: None,
             created_at: Timestamp::from_unix_millis(0),
+            tenant: None,
         };
         let debug = format!("{item:?}");
         assert!(!debug.contains("secret message text") && debug.contains("payload_len: 19"), "{debug}");

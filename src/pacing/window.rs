@@ -44,6 +44,15 @@ pub trait WindowStore: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the backend fails.
     async fn last_inbound(&self, business: &str, user: &str) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Forgets every user's last-inbound time at `business` (a phone number id, Page or
+    /// Instagram account): part of erasing a tenant, since the keys name its users. Returns
+    /// how many were forgotten.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails: forget again, it is idempotent.
+    async fn forget_business(&self, business: &str) -> Result<u64, StoreError>;
 }
 
 /// Last-inbound times in this process's memory (bounded: the oldest half is dropped past the
@@ -85,6 +94,13 @@ impl WindowStore for InMemoryWindowStore {
     async fn last_inbound(&self, business: &str, user: &str) -> Result<Option<Timestamp>, StoreError> {
         let times = self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(times.get(&(business.to_owned(), user.to_owned())).copied())
+    }
+
+    async fn forget_business(&self, business: &str) -> Result<u64, StoreError> {
+        let mut times = self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = times.len();
+        times.retain(|(owner, _), _| owner != business);
+        Ok((before - times.len()) as u64)
     }
 }
 

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );
         CREATE INDEX mm_window_age ON mm_window (last_inbound);",
     ),
+    (5, super::sql::TENANT_MIGRATION),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.

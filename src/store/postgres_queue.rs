@@ -42,14 +42,14 @@ const CLAIM: &str = "WITH heads AS (
     UPDATE mm_delivery SET lease_owner = $1, lease_until = $2 + $3, attempts = attempts + 1, updated_at = $2
     FROM ready WHERE mm_delivery.id = ready.id
     RETURNING mm_delivery.id, queue, key, conversation, payload, CAST(state AS INTEGER), attempts, last_error,
-        created_at";
+        created_at, tenant";
 
 /// One statement for every batch of a group commit, in order (ids follow arrival): `$1` queue,
-/// `$2` keys, `$3` conversations, `$4` payloads, `$5` now; returns the keys stored.
+/// `$2` keys, `$3` conversations, `$4` payloads, `$5` now, `$6` tenants; returns the keys stored.
 const INSERT_BATCH: &str = "INSERT INTO mm_delivery
-        (queue, key, conversation, payload, next_attempt_at, created_at, updated_at)
-    SELECT $1, k, c, p, $5, $5, $5
-    FROM UNNEST($2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS t(k, c, p, n) ORDER BY n
+        (queue, key, conversation, payload, next_attempt_at, created_at, updated_at, tenant)
+    SELECT $1, k, c, p, $5, $5, $5, t
+    FROM UNNEST($2::text[], $3::text[], $4::bytea[], $6::text[]) WITH ORDINALITY AS u(k, c, p, t, n) ORDER BY n
     ON CONFLICT (queue, key) DO NOTHING
     RETURNING key";
 
@@ -113,12 +113,14 @@ impl Queue for PostgresQueue {
             let keys: Vec<&str> = items().map(|i| i.key.as_str()).collect();
             let conversations: Vec<&str> = items().map(|i| i.conversation.as_str()).collect();
             let payloads: Vec<&[u8]> = items().map(|i| i.payload.as_slice()).collect();
+            let tenants: Vec<Option<&str>> = items().map(|i| i.tenant.as_deref()).collect();
             let inserted: Vec<String> = sqlx::query_scalar(INSERT_BATCH)
                 .bind(queue)
                 .bind(&keys)
                 .bind(&conversations)
                 .bind(&payloads)
                 .bind(Timestamp::now().unix_millis())
+                .bind(&tenants)
                 .fetch_all(pool)
                 .await
                 .map_err(backend("delivery enqueue failed"))?;
@@ -256,6 +258,19 @@ impl Queue for PostgresQueue {
                 .execute(pool)
                 .await
                 .map_err(backend("delivery purge failed"))?;
+            Ok(result.rows_affected())
+        })
+        .await
+    }
+
+    async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
+        let pool = self.ready().await?;
+        bounded("purge_tenant", async move {
+            let result = sqlx::query(sql::PURGE_TENANT)
+                .bind(tenant)
+                .execute(pool)
+                .await
+                .map_err(backend("delivery tenant purge failed"))?;
             Ok(result.rows_affected())
         })
         .await

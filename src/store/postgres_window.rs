@@ -97,4 +97,16 @@ impl WindowStore for PostgresWindowStore {
         })
         .await
     }
+
+    async fn forget_business(&self, business: &str) -> Result<u64, StoreError> {
+        bounded("window forget", async {
+            let result = sqlx::query("DELETE FROM mm_window WHERE business = $1")
+                .bind(business)
+                .execute(&self.pool)
+                .await
+                .map_err(backend("window forget failed"))?;
+            Ok(result.rows_affected())
+        })
+        .await
+    }
 }

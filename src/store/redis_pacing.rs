@@ -313,4 +313,48 @@ impl WindowStore for RedisWindowStore {
             .map_err(backend("window read failed"))?;
         Ok(value.map(Timestamp::from_unix_millis))
     }
+
+    async fn forget_business(&self, business: &str) -> Result<u64, StoreError> {
+        // Every key of the business: `<prefix>:win:<business>:<user>`, found with SCAN (an
+        // erasure is rare; the keys also expire on their own within the human-agent window).
+        let pattern = format!("{}:*", glob_escape(&key(&self.prefix, "win", &[business])));
+        let mut connection = self.connection.clone();
+        let mut cursor: u64 = 0;
+        let mut forgotten = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut connection)
+                .await
+                .map_err(backend("window scan failed"))?;
+            if !keys.is_empty() {
+                let deleted: u64 = redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(backend("window forget failed"))?;
+                forgotten += deleted;
+            }
+            if next == 0 {
+                return Ok(forgotten);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// `text` with Redis glob characters escaped, for a `SCAN MATCH` pattern.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

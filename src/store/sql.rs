@@ -51,13 +51,20 @@ pub(super) const POSTGRES_SCHEMA: &str = "CREATE TABLE mm_delivery (
     CREATE INDEX mm_delivery_heads ON mm_delivery (queue, conversation, id) WHERE state = 0;
     CREATE INDEX mm_delivery_done ON mm_delivery (updated_at) WHERE state = 1;";
 
-pub(super) const COLUMNS: &str = "id, queue, key, conversation, payload, CAST(state AS INTEGER) AS state, attempts, last_error, created_at";
+pub(super) const COLUMNS: &str = "id, queue, key, conversation, payload, CAST(state AS INTEGER) AS state, attempts, last_error, created_at, tenant";
 
-/// `$1` queue, `$2` key, `$3` conversation, `$4` payload, `$5` now.
+/// The queue's tenant column (added after the first schema), indexed for erasure.
+pub(super) const TENANT_MIGRATION: &str = "ALTER TABLE mm_delivery ADD COLUMN tenant TEXT;
+    CREATE INDEX mm_delivery_tenant ON mm_delivery (tenant)";
+
+/// `$1` queue, `$2` key, `$3` conversation, `$4` payload, `$5` now, `$6` tenant.
 pub(super) const INSERT: &str = "INSERT INTO mm_delivery
-        (queue, key, conversation, payload, next_attempt_at, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $5, $5)
+        (queue, key, conversation, payload, next_attempt_at, created_at, updated_at, tenant)
+        VALUES ($1, $2, $3, $4, $5, $5, $5, $6)
         ON CONFLICT (queue, key) DO NOTHING";
+
+/// `$1` tenant.
+pub(super) const PURGE_TENANT: &str = "DELETE FROM mm_delivery WHERE tenant = $1";
 
 /// `$1` id, `$2` owner, `$3` now.
 pub(super) const COMPLETE: &str = "UPDATE mm_delivery SET state = 1, lease_owner = NULL, updated_at = $3
@@ -128,6 +135,7 @@ where
         attempts: u32::try_from(attempts).unwrap_or(0),
         last_error: row.try_get(7).map_err(read)?,
         created_at: Timestamp::from_unix_millis(row.try_get(8).map_err(read)?),
+        tenant: row.try_get(9).map_err(read)?,
     })
 }
 

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX mm_token_records_key_id ON mm_token_records (key_id);",
     ),
     (2, super::sql::SQLITE_SCHEMA),
+    (3, super::sql::TENANT_MIGRATION),
 ];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -29,7 +29,7 @@ fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// use meta_messaging::store::SqliteQueue;
 ///
 /// let queue = SqliteQueue::open(":memory:").await?;
-/// let item = NewItem { key: "k1".into(), conversation: "c1".into(), payload: b"{}".to_vec() };
+/// let item = NewItem::new("k1", "c1", b"{}".to_vec());
 /// assert_eq!(queue.enqueue("inbox", &[item.clone()]).await?, 1);
 /// assert_eq!(queue.enqueue("inbox", &[item]).await?, 0); // deduped
 /// # Ok(()) }
@@ -94,6 +94,7 @@ impl Queue for SqliteQueue {
                     .bind(&item.conversation)
                     .bind(&item.payload)
                     .bind(now)
+                    .bind(item.tenant.as_deref())
                     .execute(&mut *tx)
                     .await
                     .map_err(backend("insert failed"))?;
@@ -199,6 +200,23 @@ impl Queue for SqliteQueue {
             .execute(&self.pool)
             .await
             .map_err(backend("purge failed"))?;
+        Ok(result.rows_affected())
+    }
+
+    async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
+        // The deleting connection overwrites freed pages and truncates the log after it.
+        let mut connection =
+            self.pool.acquire().await.map_err(backend("no connection for a tenant purge"))?;
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *connection)
+            .await
+            .map_err(backend("could not turn on secure_delete"))?;
+        let result = sqlx::query(&sql::sqlite(sql::PURGE_TENANT))
+            .bind(tenant)
+            .execute(&mut *connection)
+            .await
+            .map_err(backend("tenant purge failed"))?;
+        super::sqlite::checkpoint_truncate(&mut connection).await?;
         Ok(result.rows_affected())
     }
 }

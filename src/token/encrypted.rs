@@ -13,7 +13,7 @@ use super::{BlobStore, GetFuture, RecordInfo, StoreError, StoredBlob, TokenKey, 
 use crate::Timestamp;
 use crate::clock::{SharedClock, system};
 
-enum Keys {
+pub(super) enum Keys {
     Ring(Arc<Keyring>),
     Envelope(Envelope),
 }
@@ -110,6 +110,11 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
     /// The backend.
     pub fn blobs(&self) -> &B {
         &self.blobs
+    }
+
+    /// The key mode and its keys.
+    pub(super) fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Seals a record with the keyring's primary key (keyring mode).

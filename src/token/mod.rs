@@ -46,6 +46,7 @@ mod future;
 mod keyring;
 mod lifecycle;
 mod memory;
+mod payload;
 mod sealed;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -64,6 +65,7 @@ pub use lifecycle::{
     Refresher, TokenResponse,
 };
 pub use memory::InMemoryBlobStore;
+pub use payload::PayloadSealer;
 pub use sealed::{FORMAT_VERSION, FORMAT_VERSION_ENVELOPE};
 
 use crate::Timestamp;

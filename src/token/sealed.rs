@@ -121,8 +121,7 @@ impl AadBuf {
     }
 }
 
-/// The associated data as an owned vector (for tests).
-#[cfg(test)]
+/// The associated data as an owned vector (sealed payloads, tests).
 pub(crate) fn aad(version: u8, key_id: u32, key: &TokenKey) -> Result<Vec<u8>, StoreError> {
     AadBuf::new().fill(version, key_id, key).map(<[u8]>::to_vec)
 }

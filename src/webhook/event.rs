@@ -65,6 +65,17 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The business account the event came in on: the WhatsApp Business Account id, or the
+    /// Page or Instagram professional account id (the entry's `id`). The tenant of the event
+    /// for the durable queue ([`NewItem::tenant`](crate::delivery::NewItem::tenant)).
+    pub fn account(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.entry().id.as_ref().map(|id| id.as_str()),
+            Self::Messenger(e) | Self::Instagram(e) => e.entry().id.as_deref(),
+        }
+        .filter(|id| !id.is_empty())
+    }
+
     /// Who received it: the business phone number, Page or Instagram account for inbound
     /// messages, the user for WhatsApp statuses.
     pub fn recipient(&self) -> Option<&'a str> {

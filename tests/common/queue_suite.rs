@@ -7,11 +7,7 @@ use meta_messaging::Timestamp;
 use meta_messaging::delivery::{ItemState, NewItem, Queue, Retry};
 
 fn item(key: &str, conversation: &str) -> NewItem {
-    NewItem {
-        key: key.to_owned(),
-        conversation: conversation.to_owned(),
-        payload: format!("{{\"k\":\"{key}\"}}").into_bytes(),
-    }
+    NewItem::new(key, conversation, format!("{{\"k\":\"{key}\"}}").into_bytes())
 }
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -24,6 +20,42 @@ pub(crate) async fn run(queue: Arc<dyn Queue>, prefix: &str) {
     failures_retry_later_and_dead_letters_replay(&*queue, &format!("{prefix}-dead")).await;
     expired_leases_are_taken_over(&*queue, &format!("{prefix}-lease")).await;
     completed_items_are_the_log_until_purged(&*queue, &format!("{prefix}-purge")).await;
+    a_tenants_items_are_purged_in_every_queue_and_state(&*queue, &format!("{prefix}-tenant")).await;
+}
+
+async fn a_tenants_items_are_purged_in_every_queue_and_state(queue: &dyn Queue, name: &str) {
+    // Tenant names unique to this run: the suite may share a server with other runs.
+    let (doomed, kept) = (format!("{name}-waba-doomed"), format!("{name}-waba-kept"));
+    let other = format!("{name}-relay");
+    let owned = |key: &str, tenant: &str| item(key, key).tenant(tenant);
+    queue
+        .enqueue(
+            name,
+            &[
+                owned("p", &doomed),
+                owned("d", &doomed),
+                owned("x", &doomed),
+                owned("k", &kept),
+                item("none", "n"),
+            ],
+        )
+        .await
+        .unwrap();
+    queue.enqueue(&other, &[owned("p", &doomed), owned("k", &kept)]).await.unwrap();
+    // One done, one dead, one pending: every state goes.
+    let claimed = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    let id = |key: &str| claimed.iter().find(|i| i.key == key).unwrap().id;
+    assert_eq!(claimed.iter().find(|i| i.key == "p").unwrap().tenant.as_deref(), Some(doomed.as_str()));
+    assert_eq!(claimed.iter().find(|i| i.key == "none").unwrap().tenant, None);
+    assert!(queue.complete(id("d"), "w").await.unwrap());
+    assert!(queue.fail(id("x"), "w", "gone", Retry::Never).await.unwrap());
+    assert_eq!(queue.purge_tenant(&doomed).await.unwrap(), 4);
+    assert_eq!(queue.purge_tenant(&doomed).await.unwrap(), 0, "idempotent");
+    let (pending, done, dead) = queue.counts(name).await.unwrap();
+    assert_eq!((pending, done, dead), (2, 0, 0), "the kept tenant's item and the untenanted one");
+    assert_eq!(queue.counts(&other).await.unwrap(), (1, 0, 0));
+    // A purged key can be stored again (its dedupe entry went with it).
+    assert_eq!(queue.enqueue(name, &[owned("p", &doomed)]).await.unwrap(), 1);
 }
 
 async fn dedupes_in_the_enqueue(queue: &dyn Queue, name: &str) {

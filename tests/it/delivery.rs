@@ -30,7 +30,7 @@ async fn sqlite_queue_keeps_the_contract_and_survives_reopening() {
     let path = dir.join("queue.db");
     let queue = SqliteQueue::open(path.to_str().unwrap()).await.unwrap();
     queue_suite::run(Arc::new(queue.clone()), "sqlite").await;
-    let stored = NewItem { key: "durable".into(), conversation: "c".into(), payload: b"{}".to_vec() };
+    let stored = NewItem::new("durable", "c", b"{}".to_vec());
     assert_eq!(queue.enqueue("reopen", std::slice::from_ref(&stored)).await.unwrap(), 1);
     drop(queue);
     let reopened = SqliteQueue::open(path.to_str().unwrap()).await.unwrap();
@@ -58,11 +58,7 @@ fn fast() -> WorkerConfig {
 }
 
 async fn enqueue_one(queue: &Arc<dyn Queue>) -> Item {
-    let item = NewItem {
-        key: "whatsapp:message:wamid.1".into(),
-        conversation: "c".into(),
-        payload: br#"{"event":{"id":"wamid.1"}}"#.to_vec(),
-    };
+    let item = NewItem::new("whatsapp:message:wamid.1", "c", br#"{"event":{"id":"wamid.1"}}"#.to_vec());
     queue.enqueue(INBOX_QUEUE, &[item]).await.unwrap();
     // What a worker would see: read back through a claim, released at once.
     let claimed = queue.claim(INBOX_QUEUE, "peek", 1, Duration::from_millis(1)).await.unwrap();
@@ -176,9 +172,8 @@ async fn open_breaker_holds_items_without_calling_the_endpoint() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    let items: Vec<NewItem> = (0..5)
-        .map(|i| NewItem { key: format!("k{i}"), conversation: format!("c{i}"), payload: b"{}".to_vec() })
-        .collect();
+    let items: Vec<NewItem> =
+        (0..5).map(|i| NewItem::new(format!("k{i}"), format!("c{i}"), b"{}".to_vec())).collect();
     queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
     let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab())
         .unwrap()
@@ -194,10 +189,8 @@ async fn open_breaker_holds_items_without_calling_the_endpoint() {
 #[tokio::test]
 async fn worker_gives_up_after_max_attempts_and_keeps_conversation_order() {
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    let items: Vec<NewItem> = ["a1", "a2", "a3"]
-        .iter()
-        .map(|k| NewItem { key: (*k).into(), conversation: "a".into(), payload: k.as_bytes().to_vec() })
-        .collect();
+    let items: Vec<NewItem> =
+        ["a1", "a2", "a3"].iter().map(|k| NewItem::new(*k, "a", k.as_bytes().to_vec())).collect();
     queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
@@ -254,6 +247,9 @@ impl Queue for Down {
         Err(StoreError::backend_message("connection refused"))
     }
     async fn purge_completed(&self, _: meta_messaging::Timestamp) -> Result<u64, StoreError> {
+        Err(StoreError::backend_message("connection refused"))
+    }
+    async fn purge_tenant(&self, _: &str) -> Result<u64, StoreError> {
         Err(StoreError::backend_message("connection refused"))
     }
 }

@@ -22,6 +22,7 @@ mod calling;
 mod conformance;
 mod delivery;
 mod endpoint;
+mod erasure;
 mod flow_management;
 mod flows;
 mod graph_client;

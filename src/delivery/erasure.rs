@@ -1,0 +1,157 @@
+//! [`TenantErasure`]: one call that erases a tenant from every store the crate writes.
+
+use std::fmt;
+
+use crate::pacing::WindowStore;
+use crate::store::StoreError;
+use crate::token::TokenStore;
+
+use super::Queue;
+
+/// Erases a tenant from every store the crate writes, in the order that makes the erasure hold
+/// even if it stops half-way:
+///
+/// 1. the **vault** ([`TokenStore::delete_tenant`]): in envelope mode the tenant's data key is
+///    destroyed first, so from that instant its records and every [`SealedQueue`](super::SealedQueue)
+///    item sealed with it no longer open, on every replica and in every backup;
+/// 2. the **queue** ([`Queue::purge_tenant`]): every item of each of the tenant's accounts
+///    (WABA, Page or Instagram account ids), pending, done (the delivery log) or dead;
+/// 3. the **messaging windows** ([`WindowStore::forget_business`]): each of its business phone
+///    numbers, Pages or Instagram accounts, whose keys name its users.
+///
+/// Each step is idempotent: on an error, run the erasure again. What is left anywhere else (the
+/// webhook dedupe store's event ids, which hold no content and expire; the stores' own backups
+/// and logs) is listed in SECURITY.md.
+///
+/// ```
+/// # async fn run() -> Result<(), meta_messaging::store::StoreError> {
+/// use meta_messaging::delivery::{InMemoryQueue, TenantErasure};
+/// use meta_messaging::pacing::InMemoryWindowStore;
+/// use meta_messaging::token::{DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring};
+///
+/// let vault = EncryptedTokenStore::new(InMemoryBlobStore::default(), Keyring::new(1, DataKey::generate()));
+/// let (queue, windows) = (InMemoryQueue::default(), InMemoryWindowStore::default());
+/// let report = TenantErasure::new("acme")
+///     .account("102290129340398")   // its WhatsApp Business Account
+///     .business("106540352242922")  // its phone number
+///     .vault(&vault)
+///     .queue(&queue)
+///     .windows(&windows)
+///     .run()
+///     .await?;
+/// assert_eq!(report.records, 0);
+/// # Ok(()) }
+/// ```
+pub struct TenantErasure<'a> {
+    tenant: String,
+    accounts: Vec<String>,
+    businesses: Vec<String>,
+    vault: Option<&'a dyn TokenStore>,
+    queue: Option<&'a dyn Queue>,
+    windows: Option<&'a dyn WindowStore>,
+}
+
+impl fmt::Debug for TenantErasure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantErasure")
+            .field("tenant", &self.tenant)
+            .field("accounts", &self.accounts)
+            .field("businesses", &self.businesses)
+            .field("vault", &self.vault.is_some())
+            .field("queue", &self.queue.is_some())
+            .field("windows", &self.windows.is_some())
+            .finish()
+    }
+}
+
+/// What [`TenantErasure::run`] erased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErasureReport {
+    /// Vault records deleted.
+    pub records: usize,
+    /// Queue items deleted.
+    pub items: u64,
+    /// Messaging windows forgotten.
+    pub windows: u64,
+}
+
+impl<'a> TenantErasure<'a> {
+    /// Erases `tenant` (its name in the vault).
+    pub fn new(tenant: impl Into<String>) -> Self {
+        Self {
+            tenant: tenant.into(),
+            accounts: Vec::new(),
+            businesses: Vec::new(),
+            vault: None,
+            queue: None,
+            windows: None,
+        }
+    }
+
+    /// One of the tenant's accounts (WABA, Page or Instagram account id): the
+    /// [tenant](super::NewItem::tenant) of its queue items.
+    #[must_use]
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.accounts.push(account.into());
+        self
+    }
+
+    /// One of the tenant's businesses in the window store (a phone number id, a Page or
+    /// Instagram account id).
+    #[must_use]
+    pub fn business(mut self, business: impl Into<String>) -> Self {
+        self.businesses.push(business.into());
+        self
+    }
+
+    /// The vault to delete the tenant's records (and, in envelope mode, key) from.
+    #[must_use]
+    pub fn vault(mut self, vault: &'a dyn TokenStore) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    /// The delivery queue to purge the accounts' items from.
+    #[must_use]
+    pub fn queue(mut self, queue: &'a dyn Queue) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    /// The window store to forget the businesses' users in.
+    #[must_use]
+    pub fn windows(mut self, windows: &'a dyn WindowStore) -> Self {
+        self.windows = Some(windows);
+        self
+    }
+
+    /// Runs the erasure: vault, then queue, then windows.
+    ///
+    /// # Errors
+    ///
+    /// The first [`StoreError`]; the steps before it are done, and running again finishes.
+    pub async fn run(self) -> Result<ErasureReport, StoreError> {
+        let mut report = ErasureReport::default();
+        if let Some(vault) = self.vault {
+            report.records = vault.delete_tenant(&self.tenant).await?;
+        }
+        if let Some(queue) = self.queue {
+            for account in &self.accounts {
+                report.items += queue.purge_tenant(account).await?;
+            }
+        }
+        if let Some(windows) = self.windows {
+            for business in &self.businesses {
+                report.windows += windows.forget_business(business).await?;
+            }
+        }
+        tracing::info!(
+            records = report.records,
+            items = report.items,
+            windows = report.windows,
+            "tenant erased"
+        );
+        Ok(report)
+    }
+}
