@@ -12,6 +12,8 @@ pub(crate) const VAULT_KEYS: &str = "META_MESSAGING_VAULT_KEYS";
 pub(crate) const VAULT_REGISTRY_URL: &str = "META_MESSAGING_VAULT_REGISTRY_URL";
 pub(crate) const REDIS_PREFIX: &str = "META_MESSAGING_REDIS_PREFIX";
 pub(crate) const QUEUE_URL: &str = "META_MESSAGING_QUEUE_URL";
+/// The messaging-window store (`postgres://` or `redis://`), for `tenant erase`.
+pub(crate) const WINDOW_URL: &str = "META_MESSAGING_WINDOW_URL";
 pub(crate) const APP_SECRET: &str = "META_APP_SECRET";
 pub(crate) const APP_ID: &str = "META_APP_ID";
 pub(crate) const ACCESS_TOKEN: &str = "META_ACCESS_TOKEN";
@@ -19,7 +21,8 @@ pub(crate) const PHONE_NUMBER_ID: &str = "META_PHONE_NUMBER_ID";
 pub(crate) const GRAPH_URL: &str = "META_GRAPH_URL";
 
 /// Every variable, so a file cannot set anything else by mistake.
-const KNOWN: [&str; 10] = [
+const KNOWN: [&str; 11] = [
+    WINDOW_URL,
     VAULT_URL,
     VAULT_KEYS,
     VAULT_REGISTRY_URL,

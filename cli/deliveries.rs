@@ -38,7 +38,7 @@ pub(crate) enum DeliveriesCommand {
     },
 }
 
-async fn open(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
+pub(crate) async fn open(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
     let url = config.require(QUEUE_URL)?;
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresQueue::connect(&url).await?))

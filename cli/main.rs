@@ -11,6 +11,7 @@
 mod config;
 mod deliveries;
 mod graph;
+mod tenant;
 mod vault;
 mod webhook;
 
@@ -37,6 +38,9 @@ enum Command {
     /// The token vault (META_MESSAGING_VAULT_URL, META_MESSAGING_VAULT_KEYS).
     #[command(subcommand)]
     Vault(vault::VaultCommand),
+    /// Erase a tenant from every configured store: vault, delivery queue, messaging windows.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// Durable delivery queues (META_MESSAGING_QUEUE_URL).
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Vault(command) => vault::run(command, &config).await,
             Command::Deliveries(command) => deliveries::run(command, &config).await,
+            Command::Tenant(command) => tenant::run(command, &config).await,
             Command::Webhook(command) => webhook::run(command, &config),
             Command::Send(command) => graph::send(command, &config).await,
             Command::Token(command) => graph::token(command, &config).await,

@@ -157,11 +157,11 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
         println!("{id}:{}", DataKey::generate().expose_base64().as_str());
         return Ok(());
     }
+    if let VaultCommand::DeleteTenant { tenant, yes } = &command {
+        return delete_tenant(config, tenant, *yes).await;
+    }
     let blobs = open_blobs(config).await?;
     let ring = Arc::new(keyring(config)?);
-    if let VaultCommand::DeleteTenant { tenant, yes } = &command {
-        return delete_tenant(config, &blobs, &ring, tenant, *yes).await;
-    }
     let store = EncryptedTokenStore::with_shared_keyring(Arc::clone(&blobs), Arc::clone(&ring));
     match command {
         VaultCommand::List { tenant } => {
@@ -227,32 +227,31 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
     Ok(())
 }
 
-/// Deletes a tenant: in envelope mode through the key registry (its key destroyed first), in
-/// keyring mode only when none of its records is an envelope record.
-async fn delete_tenant(
-    config: &Config,
-    blobs: &Arc<dyn BlobStore>,
-    ring: &Arc<Keyring>,
-    tenant: &str,
-    yes: bool,
-) -> CliResult {
+/// The vault store to delete `tenant` with: in envelope mode through the key registry (its key
+/// destroyed first), in keyring mode only when none of its records is an envelope record.
+pub(crate) async fn tenant_store(config: &Config, tenant: &str) -> Result<Box<dyn TokenStore>, CliError> {
+    let blobs = open_blobs(config).await?;
     let records = blobs.list_tenant(tenant).await?;
     let envelope_records =
         records.iter().filter(|(_, blob)| blob.ciphertext.first() == Some(&FORMAT_VERSION_ENVELOPE)).count();
-    let store: Box<dyn TokenStore> = match config.get(VAULT_REGISTRY_URL) {
+    Ok(match config.get(VAULT_REGISTRY_URL) {
         Some(url) => {
             let registry = KeyRegistry::new(open_blob_store(config, &url, VAULT_REGISTRY_URL).await?);
             // In envelope mode the configured keys are the KEK's keyring.
             let kek = Arc::new(LocalKek::new(keyring(config)?));
-            Box::new(EncryptedTokenStore::with_envelope(Arc::clone(blobs), kek, registry))
+            Box::new(EncryptedTokenStore::with_envelope(blobs, kek, registry))
         }
         None if envelope_records > 0 => {
             return Err(CliError(format!(
                 "tenant {tenant} has {envelope_records} envelope-mode record(s): set {VAULT_REGISTRY_URL} so its key is destroyed with them"
             )));
         }
-        None => Box::new(EncryptedTokenStore::with_shared_keyring(Arc::clone(blobs), Arc::clone(ring))),
-    };
+        None => Box::new(EncryptedTokenStore::new(blobs, keyring(config)?)),
+    })
+}
+
+async fn delete_tenant(config: &Config, tenant: &str, yes: bool) -> CliResult {
+    let store = tenant_store(config, tenant).await?;
     confirm(yes, &format!("delete every record of tenant {tenant}"), tenant)?;
     let deleted = store.delete_tenant(tenant).await?;
     println!("deleted {deleted} record(s) of tenant {tenant}");

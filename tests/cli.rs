@@ -23,7 +23,8 @@ use meta_messaging::webhook::Verifier;
 use meta_messaging::{Platform, Timestamp};
 
 /// Every variable the tool reads, removed from the inherited environment before each run.
-const VARS: [&str; 10] = [
+const VARS: [&str; 11] = [
+    "META_MESSAGING_WINDOW_URL",
     "META_MESSAGING_VAULT_URL",
     "META_MESSAGING_VAULT_REGISTRY_URL",
     "META_MESSAGING_VAULT_KEYS",
@@ -469,5 +470,54 @@ fn configuration_comes_from_a_file_or_the_environment_and_errors_are_clear() {
     );
     // Usage errors are clap's (exit 2).
     assert_eq!(cli(&[], &["vault", "frobnicate"], "").status, 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_erase_clears_the_vault_the_queue_and_the_windows_in_one_command() {
+    use meta_messaging::pacing::WindowStore;
+    let dir = temp_dir("erase");
+    let (vault_path, queue_path) = (dir.join("vault.db"), dir.join("queue.db"));
+    let (keys, _) = two_keys();
+    seed(SqliteBlobStore::open(vault_path.to_str().unwrap()).await.unwrap(), &keys, "acme").await;
+    let queue = SqliteQueue::open(queue_path.to_str().unwrap()).await.unwrap();
+    let items = [
+        NewItem::new("a", "c", b"{}".to_vec()).tenant("waba-acme"),
+        NewItem::new("b", "c", b"{}".to_vec()).tenant("waba-globex"),
+    ];
+    queue.enqueue("inbox", &items).await.unwrap();
+    let postgres = server_url("META_MESSAGING_POSTGRES_URL");
+    let windows = meta_messaging::store::PostgresWindowStore::connect(&postgres).await.unwrap();
+    let business = format!("phone-{:08x}", fastrand::u32(..));
+    windows.record(&business, "16505551234", Timestamp::now()).await.unwrap();
+    let vault_url = format!("sqlite://{}", vault_path.display());
+    let queue_url = format!("sqlite://{}", queue_path.display());
+    let env = [
+        ("META_MESSAGING_VAULT_URL", vault_url.as_str()),
+        ("META_MESSAGING_VAULT_KEYS", keys.as_str()),
+        ("META_MESSAGING_QUEUE_URL", queue_url.as_str()),
+        ("META_MESSAGING_WINDOW_URL", postgres.as_str()),
+    ];
+    let args = ["tenant", "erase", "acme", "--account", "waba-acme", "--business", &business];
+    let declined = cli(&env, &args, "no\n");
+    assert_eq!(declined.status, 1);
+    assert_eq!(queue.counts("inbox").await.unwrap(), (2, 0, 0), "nothing erased without confirmation");
+    let erased = cli(&env, &args, "acme\n");
+    assert_eq!(erased.status, 0, "{}", erased.stderr);
+    assert!(
+        erased
+            .stdout
+            .contains("erased tenant acme: 2 vault record(s), 1 queue item(s), 1 messaging window(s)"),
+        "{}",
+        erased.stdout
+    );
+    assert_eq!(queue.counts("inbox").await.unwrap(), (1, 0, 0));
+    assert_eq!(windows.last_inbound(&business, "16505551234").await.unwrap(), None);
+    let listed = cli(&env, &["vault", "list"], "");
+    assert!(!listed.stdout.contains("acme\t") && listed.stdout.contains("acme-other"), "{}", listed.stdout);
+    // Nothing configured: a clear error.
+    let nothing = cli(&[], &["tenant", "erase", "acme", "--yes"], "");
+    assert_eq!(nothing.status, 1);
+    assert!(nothing.stderr.contains("set at least one of"), "{}", nothing.stderr);
     std::fs::remove_dir_all(dir).unwrap();
 }
