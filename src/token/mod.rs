@@ -42,6 +42,7 @@
 
 mod encrypted;
 mod envelope;
+mod flow_keys;
 mod future;
 mod keyring;
 mod lifecycle;
@@ -58,6 +59,7 @@ use serde::{Deserialize, Serialize};
 
 pub use encrypted::{EncryptedTokenStore, ResealReport};
 pub use envelope::{KeyEncryptionKey, KeyRegistry, LocalKek};
+pub use flow_keys::{flow_keys, store_flow_key};
 pub use future::{GetFuture, GetResult};
 pub use keyring::{DataKey, KeyState, Keyring, MAX_SEALS_PER_KEY};
 pub use lifecycle::{
@@ -104,6 +106,8 @@ string_enum! {
         ApiKey = "api_key",
         /// A refresh token.
         RefreshToken = "refresh_token",
+        /// A WhatsApp Flows business private key (PEM), see [`store_flow_key`].
+        FlowPrivateKey = "flow_private_key",
     }
 }
 

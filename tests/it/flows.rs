@@ -312,3 +312,44 @@ async fn the_tower_service_serves_signed_requests_off_the_executor() {
         .unwrap();
     assert_eq!(huge.status(), 413);
 }
+
+#[tokio::test]
+async fn keys_rotate_through_the_token_vault() {
+    use meta_messaging::token::{
+        DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, TokenStore, flow_keys, store_flow_key,
+    };
+    let vault = EncryptedTokenStore::new(InMemoryBlobStore::default(), Keyring::new(1, DataKey::generate()));
+    assert!(flow_keys(&vault, "acme", "106540352242922").await.unwrap().is_empty());
+    assert_eq!(FlowEndpoint::from_pems::<&str>(&[]).unwrap_err(), FlowError::InvalidKey);
+    let (old, new) = (FlowEndpoint::generate().unwrap(), FlowEndpoint::generate().unwrap());
+    store_flow_key(&vault, "acme", "106540352242922", &old.private_key_pem().unwrap()).await.unwrap();
+    store_flow_key(&vault, "acme", "106540352242922", &new.private_key_pem().unwrap()).await.unwrap();
+    let pems = flow_keys(&vault, "acme", "106540352242922").await.unwrap();
+    assert_eq!(pems.len(), 2);
+    let endpoint = FlowEndpoint::from_pems(&pems).unwrap().app_secret(APP_SECRET);
+    assert_eq!(endpoint.public_key(), new.public_key(), "the current key first");
+    for public in [new.public_key(), old.public_key()] {
+        let sealed = client::seal(&public, &json!({"version": "3.0", "action": "ping"})).unwrap();
+        assert_eq!(
+            endpoint
+                .respond(sealed.body.as_bytes(), &sealed.signature(APP_SECRET), |_| unreachable!())
+                .status,
+            200
+        );
+    }
+    // A third key pushes the oldest out; the vault never holds a key in the clear.
+    let newest = FlowEndpoint::generate().unwrap();
+    store_flow_key(&vault, "acme", "106540352242922", &newest.private_key_pem().unwrap()).await.unwrap();
+    let endpoint =
+        FlowEndpoint::from_pems(&flow_keys(&vault, "acme", "106540352242922").await.unwrap()).unwrap();
+    assert_eq!(endpoint.public_key(), newest.public_key());
+    let sealed = client::seal(&old.public_key(), &json!({"version": "3.0", "action": "ping"})).unwrap();
+    assert_eq!(
+        endpoint
+            .app_secret(APP_SECRET)
+            .respond(sealed.body.as_bytes(), &sealed.signature(APP_SECRET), |_| unreachable!())
+            .status,
+        421
+    );
+    assert_eq!(vault.list_tenant("acme").await.unwrap().len(), 2);
+}

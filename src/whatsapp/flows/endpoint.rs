@@ -465,6 +465,18 @@ impl FlowEndpoint {
         Ok(Self::with_key(FlowKey::new(key)?))
     }
 
+    /// The endpoint for several private keys (PEM, as [`from_pem`](Self::from_pem)), tried in
+    /// order: the current key first, then the previous ones of a rotation. With the token vault:
+    /// `FlowEndpoint::from_pems(&token::flow_keys(&vault, tenant, phone_number_id).await?)`.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidKey`] when a PEM is not a key, or there is none.
+    pub fn from_pems<P: AsRef<str>>(pems: &[P]) -> Result<Self, FlowError> {
+        let (first, rest) = pems.split_first().ok_or(FlowError::InvalidKey)?;
+        rest.iter().try_fold(Self::from_pem(first.as_ref())?, |endpoint, pem| endpoint.add_pem(pem.as_ref()))
+    }
+
     /// Also decrypts with another private key (PEM, as [`from_pem`](Self::from_pem)): during a
     /// rotation, the new key first and the old one after it, until every client has fetched the
     /// new public key. Keys are tried in the order they were added.
