@@ -130,3 +130,45 @@ impl<'de> serde::Deserialize<'de> for AccessToken {
         String::deserialize(d).map(Self::new)
     }
 }
+
+/// Pre-keyed HMAC-SHA256 states of one or more app secrets (a rotation): what the Flows data
+/// endpoint checks `X-Hub-Signature-256` and `flow_token_signature` with. Empty or
+/// whitespace-only secrets are never keys.
+#[cfg_attr(not(feature = "flows"), allow(dead_code))]
+#[derive(Clone, Default)]
+pub(crate) struct HmacKeys(Vec<hmac::Hmac<sha2::Sha256>>);
+
+#[cfg_attr(not(feature = "flows"), allow(dead_code))]
+impl HmacKeys {
+    /// Adds the key of `secret`, unless it is blank.
+    pub(crate) fn add(&mut self, secret: &AppSecret) {
+        use hmac::Mac;
+        let text = secret.expose_secret();
+        if !text.trim().is_empty() {
+            self.0.push(hmac::Hmac::new_from_slice(text.as_bytes()).expect("HMAC takes keys of any length"));
+        }
+    }
+
+    /// How many keys there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether `tag` is the HMAC-SHA256 of `message` under one of the keys (constant time).
+    pub(crate) fn matches(&self, message: &[u8], tag: &[u8; 32]) -> bool {
+        use hmac::Mac;
+        self.0.iter().any(|key| key.clone().chain_update(message).verify_slice(tag).is_ok())
+    }
+
+    /// Whether `header` is `sha256=<64 hex>` of `body` under one of the keys.
+    pub(crate) fn verify_header(&self, body: &[u8], header: &str) -> bool {
+        let Some(hex) = header.trim().strip_prefix("sha256=") else { return false };
+        crate::util::hex_decode_array::<32>(hex.as_bytes()).is_some_and(|tag| self.matches(body, &tag))
+    }
+}
+
+impl fmt::Debug for HmacKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HmacKeys({} key(s))", self.0.len())
+    }
+}

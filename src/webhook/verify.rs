@@ -277,15 +277,6 @@ fn parse_header<const N: usize>(header: &str, prefix: &str) -> Result<[u8; N], V
     hex_decode_array::<N>(hex.as_bytes()).ok_or(VerifyError::Malformed)
 }
 
-impl Verifier {
-    /// Whether `tag` is the HMAC-SHA256 of `message` under one of the app secrets, in constant
-    /// time (the Flows endpoint's `flow_token_signature`, an HS256 JWT under the app secret).
-    #[cfg_attr(not(feature = "flows"), allow(dead_code))]
-    pub(crate) fn matches_hmac_sha256(&self, message: &[u8], tag: &[u8; 32]) -> bool {
-        self.keys.iter().any(|key| matches_raw(key, message, tag))
-    }
-}
-
 fn matches_raw(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> bool {
     key.clone().chain_update(body).verify_slice(tag).is_ok()
 }

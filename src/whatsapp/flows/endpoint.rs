@@ -81,7 +81,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::token_signature::verify_flow_token_signature;
-use crate::webhook::Verifier;
+use crate::secret::HmacKeys;
 
 /// AES-128-GCM with the 16-byte IV Flows use.
 type FlowCipher = AesGcm<aes::Aes128, U16>;
@@ -401,7 +401,7 @@ where
 /// authenticates Meta's requests, and the verify/decrypt/encrypt steps around your handler.
 pub struct FlowEndpoint {
     keys: Vec<FlowKey>,
-    verifier: Option<Verifier>,
+    secrets: HmacKeys,
     require_token_signature: bool,
     replay: Option<ReplayCache>,
     rsa_operations: AtomicU64,
@@ -411,7 +411,7 @@ impl fmt::Debug for FlowEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowEndpoint")
             .field("keys", &self.keys.len())
-            .field("verifier", &self.verifier)
+            .field("app_secrets", &self.secrets.len())
             .field("require_flow_token_signature", &self.require_token_signature)
             .field("replay_cache", &self.replay.as_ref().map(|cache| cache.capacity))
             .finish()
@@ -422,7 +422,7 @@ impl FlowEndpoint {
     fn with_key(key: FlowKey) -> Self {
         Self {
             keys: vec![key],
-            verifier: None,
+            secrets: HmacKeys::default(),
             require_token_signature: false,
             replay: None,
             rsa_operations: AtomicU64::new(0),
@@ -494,10 +494,7 @@ impl FlowEndpoint {
     /// An empty or whitespace-only secret is ignored.
     #[must_use]
     pub fn app_secret(mut self, app_secret: impl Into<crate::AppSecret>) -> Self {
-        self.verifier = Some(match self.verifier.take() {
-            Some(verifier) => verifier.with_secret(app_secret),
-            None => Verifier::new(app_secret),
-        });
+        self.secrets.add(&app_secret.into());
         self
     }
 
@@ -562,10 +559,7 @@ impl FlowEndpoint {
     ///
     /// [`FlowError::Signature`] when it is missing or wrong, or no app secret is configured.
     pub fn verify_signature(&self, body: &[u8], x_hub_signature_256: &str) -> Result<(), FlowError> {
-        match &self.verifier {
-            Some(verifier) if verifier.verify(body, x_hub_signature_256).is_ok() => Ok(()),
-            _ => Err(FlowError::Signature),
-        }
+        if self.secrets.verify_header(body, x_hub_signature_256) { Ok(()) } else { Err(FlowError::Signature) }
     }
 
     /// Decrypts a request body, without authenticating it: the low-level step
@@ -609,12 +603,10 @@ impl FlowEndpoint {
 
     /// Verifies the request's `flow_token_signature` (when present, or when required).
     fn check_token_signature(&self, request: &FlowRequest) -> Result<(), FlowError> {
-        match (&request.flow_token_signature, &self.verifier) {
-            (Some(jwt), Some(verifier)) => {
-                verify_flow_token_signature(jwt, verifier, request.flow_token.as_deref())
-            }
-            (None, _) if !self.require_token_signature => Ok(()),
-            _ => Err(FlowError::Signature),
+        match &request.flow_token_signature {
+            Some(jwt) => verify_flow_token_signature(jwt, &self.secrets, request.flow_token.as_deref()),
+            None if !self.require_token_signature => Ok(()),
+            None => Err(FlowError::Signature),
         }
     }
 
@@ -746,7 +738,11 @@ pub mod client {
     impl Sealed {
         /// The `X-Hub-Signature-256` header Meta sends with this body, under `app_secret`.
         pub fn signature(&self, app_secret: &str) -> String {
-            crate::webhook::Verifier::new(app_secret).sign(self.body.as_bytes())
+            use hmac::Mac;
+            let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+                .expect("HMAC takes keys of any length");
+            mac.update(self.body.as_bytes());
+            format!("sha256={}", crate::util::hex_encode(&mac.finalize().into_bytes()))
         }
 
         /// Decrypts the endpoint's answer to this request.

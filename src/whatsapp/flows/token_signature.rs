@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::endpoint::FlowError;
-use crate::webhook::Verifier;
+use crate::secret::HmacKeys;
 
 /// The longest token accepted: a JWT of a flow token is a few hundred bytes.
 const MAX_JWT_LEN: usize = 8 * 1024;
@@ -24,7 +24,7 @@ struct Claims {
 }
 
 /// Verifies a `flow_token_signature` JWT: the header names `HS256`, the signature is the
-/// HMAC-SHA256 of `header.payload` under one of `verifier`'s app secrets (compared in constant
+/// HMAC-SHA256 of `header.payload` under one of the app secrets (compared in constant
 /// time), the `flow_token` claim equals the request's flow token, and an `exp` claim, when
 /// present, is not in the past. No other algorithm is accepted (no `none`, no key confusion).
 ///
@@ -33,7 +33,7 @@ struct Claims {
 /// [`FlowError::Signature`] for anything else.
 pub(crate) fn verify_flow_token_signature(
     jwt: &str,
-    verifier: &Verifier,
+    secrets: &HmacKeys,
     flow_token: Option<&str>,
 ) -> Result<(), FlowError> {
     let refuse = |_| FlowError::Signature;
@@ -58,7 +58,7 @@ pub(crate) fn verify_flow_token_signature(
         .try_into()
         .map_err(|_| FlowError::Signature)?;
     let signed_len = header.len() + 1 + payload.len();
-    if !verifier.matches_hmac_sha256(&jwt.trim().as_bytes()[..signed_len], &tag) {
+    if !secrets.matches(&jwt.trim().as_bytes()[..signed_len], &tag) {
         return Err(FlowError::Signature);
     }
     let claims: Claims =
@@ -90,8 +90,10 @@ pub fn sign_flow_token(app_secret: &str, flow_token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn verifier() -> Verifier {
-        Verifier::new("flow-app-secret")
+    fn verifier() -> HmacKeys {
+        let mut keys = HmacKeys::default();
+        keys.add(&crate::AppSecret::from("flow-app-secret"));
+        keys
     }
 
     #[test]
