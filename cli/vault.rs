@@ -209,7 +209,9 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
             store.disable_key(id).await?;
             println!("key {id} seals no record: remove it from {VAULT_KEYS}");
         }
-        VaultCommand::Key(KeyCommand::Generate { .. }) => unreachable!("handled above"),
+        VaultCommand::Key(KeyCommand::Generate { .. }) | VaultCommand::DeleteTenant { .. } => {
+            unreachable!("handled above")
+        }
         VaultCommand::Reseal => {
             let report = store.reseal_all().await?;
             println!(
@@ -222,7 +224,6 @@ pub(crate) async fn run(command: VaultCommand, config: &Config) -> CliResult {
                 println!("{}\t(does not open; left as it is)", key.display());
             }
         }
-        VaultCommand::DeleteTenant { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

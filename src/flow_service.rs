@@ -48,7 +48,10 @@ pub struct FlowService {
 
 impl fmt::Debug for FlowService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowService").field("endpoint", &self.endpoint).field("limit", &self.limit).finish()
+        f.debug_struct("FlowService")
+            .field("endpoint", &self.endpoint)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
     }
 }
 

@@ -70,7 +70,7 @@ impl<'a> Event<'a> {
     /// for the durable queue ([`NewItem::tenant`](crate::delivery::NewItem::tenant)).
     pub fn account(&self) -> Option<&'a str> {
         match self {
-            Self::WhatsApp(e) => e.entry().id.as_ref().map(|id| id.as_str()),
+            Self::WhatsApp(e) => e.entry().id.as_ref().map(whatsapp::WabaId::as_str),
             Self::Messenger(e) | Self::Instagram(e) => e.entry().id.as_deref(),
         }
         .filter(|id| !id.is_empty())

@@ -347,11 +347,14 @@ impl FlowKey {
     }
 }
 
+/// The digests seen, and their order for eviction.
+type Seen = (HashSet<[u8; 32]>, VecDeque<[u8; 32]>);
+
 /// A bounded set of the (wrapped key, IV) pairs already seen: a request posted twice is
 /// refused the second time.
 struct ReplayCache {
     capacity: usize,
-    seen: Mutex<(HashSet<[u8; 32]>, VecDeque<[u8; 32]>)>,
+    seen: Mutex<Seen>,
 }
 
 impl ReplayCache {
@@ -414,7 +417,7 @@ impl fmt::Debug for FlowEndpoint {
             .field("app_secrets", &self.secrets.len())
             .field("require_flow_token_signature", &self.require_token_signature)
             .field("replay_cache", &self.replay.as_ref().map(|cache| cache.capacity))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -737,6 +740,10 @@ pub mod client {
 
     impl Sealed {
         /// The `X-Hub-Signature-256` header Meta sends with this body, under `app_secret`.
+        ///
+        /// # Panics
+        ///
+        /// Never: HMAC takes keys of any length.
         pub fn signature(&self, app_secret: &str) -> String {
             use hmac::Mac;
             let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())

@@ -75,6 +75,10 @@ pub(crate) fn verify_flow_token_signature(
 
 /// Signs a `flow_token_signature` the way Meta does (HS256 under the app secret, claim
 /// `flow_token`), for tests and demos that play Meta's side.
+///
+/// # Panics
+///
+/// Never: HMAC takes keys of any length.
 pub fn sign_flow_token(app_secret: &str, flow_token: &str) -> String {
     use hmac::{Hmac, Mac};
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
