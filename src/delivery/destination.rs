@@ -1,37 +1,5 @@
-//! Destinations a tenant configures, kept away from the platform's own network.
-//!
-//! A relay posts to URLs its customers type in. Without a check, a customer who sets
-//! `http://169.254.169.254/latest/meta-data/` or `http://127.0.0.1:6379/` gets the platform to
-//! call its cloud metadata service or its Redis, and reads the answers (or the way they fail)
-//! from the delivery log. A [`DestinationPolicy`] stops that:
-//!
-//! - the URL is checked when it is set: `https` only (plain `http` is an opt-in), no user name or
-//!   password in it, and an IP literal must be an allowed address;
-//! - at **every connection** the host name is resolved by the policy's own resolver, every
-//!   address is [classified](classify), and only allowed addresses are handed to the HTTP client,
-//!   which connects to exactly those (there is no second resolution, so a name that answers a
-//!   public address to the check and `127.0.0.1` to the connection, DNS rebinding, gets nowhere);
-//! - redirects are never followed and environment proxies are ignored (a proxy would resolve the
-//!   name itself);
-//! - what a failed attempt records is a coarse [`FailureCategory`] (address not allowed,
-//!   unreachable, answered with a status), never "refused" versus "timed out" per port.
-//!
-//! Loopback, private (RFC 1918, carrier-grade NAT), link-local (with the cloud metadata address
-//! `169.254.169.254`), unique-local, unspecified, multicast, documentation, benchmarking and
-//! reserved ranges are refused, IPv4-mapped and NAT64 IPv6 addresses by the IPv4 address they
-//! carry. Tests and on-premise customers opt in with
-//! [`allow_private_targets`](DestinationPolicy::allow_private_targets) or an allow-list
-//! ([`allow_network`](DestinationPolicy::allow_network)).
-//!
-//! ```
-//! use std::net::IpAddr;
-//! use meta_messaging::delivery::{AddressClass, DestinationPolicy, classify};
-//!
-//! let metadata: IpAddr = "169.254.169.254".parse().unwrap();
-//! assert_eq!(classify(metadata), AddressClass::LinkLocal);
-//! assert!(!DestinationPolicy::default().permits(metadata));
-//! assert!(DestinationPolicy::default().permits("203.0.114.7".parse().unwrap()));
-//! ```
+//! Destinations a tenant configures, kept away from the platform's own network (see
+//! [`DestinationPolicy`]).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -155,7 +123,7 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         .map_or(AddressClass::Public, |(_, _, class)| *class)
 }
 
-/// Classifies an address (IANA's special-purpose registries; see the [module docs](self)).
+/// Classifies an address (IANA's special-purpose registries; see [`DestinationPolicy`]).
 pub fn classify(ip: IpAddr) -> AddressClass {
     match ip {
         IpAddr::V4(ip) => classify_v4(ip),
@@ -192,6 +160,39 @@ pub enum DestinationError {
 }
 
 /// Which destinations a relay may connect to: public addresses over `https` by default.
+///
+/// A relay posts to URLs its customers type in. Without a check, a customer who sets
+/// `http://169.254.169.254/latest/meta-data/` or `http://127.0.0.1:6379/` gets the platform to
+/// call its cloud metadata service or its Redis, and reads the answers (or the way they fail)
+/// from the delivery log. A [`DestinationPolicy`] stops that:
+///
+/// - the URL is checked when it is set: `https` only (plain `http` is an opt-in), no user name or
+///   password in it, and an IP literal must be an allowed address;
+/// - at **every connection** the host name is resolved by the policy's own resolver, every
+///   address is [classified](classify), and only allowed addresses are handed to the HTTP client,
+///   which connects to exactly those (there is no second resolution, so a name that answers a
+///   public address to the check and `127.0.0.1` to the connection, DNS rebinding, gets nowhere);
+/// - redirects are never followed and environment proxies are ignored (a proxy would resolve the
+///   name itself);
+/// - what a failed attempt records is a coarse [`FailureCategory`] (address not allowed,
+///   unreachable, answered with a status), never "refused" versus "timed out" per port.
+///
+/// Loopback, private (RFC 1918, carrier-grade NAT), link-local (with the cloud metadata address
+/// `169.254.169.254`), unique-local, unspecified, multicast, documentation, benchmarking and
+/// reserved ranges are refused, IPv4-mapped and NAT64 IPv6 addresses by the IPv4 address they
+/// carry. Tests and on-premise customers opt in with
+/// [`allow_private_targets`](DestinationPolicy::allow_private_targets) or an allow-list
+/// ([`allow_network`](DestinationPolicy::allow_network)).
+///
+/// ```
+/// use std::net::IpAddr;
+/// use meta_messaging::delivery::{AddressClass, DestinationPolicy, classify};
+///
+/// let metadata: IpAddr = "169.254.169.254".parse().unwrap();
+/// assert_eq!(classify(metadata), AddressClass::LinkLocal);
+/// assert!(!DestinationPolicy::default().permits(metadata));
+/// assert!(DestinationPolicy::default().permits("203.0.114.7".parse().unwrap()));
+/// ```
 ///
 /// ```
 /// use meta_messaging::delivery::DestinationPolicy;
