@@ -12,6 +12,7 @@ pub mod endpoint;
 #[cfg(all(feature = "flows", feature = "tower"))]
 pub mod flow_service;
 pub mod graph;
+pub mod identity;
 pub mod instagram;
 pub mod messenger;
 pub mod pacing;
@@ -21,6 +22,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
+mod user;
 mod util;
 pub mod webhook;
 pub mod whatsapp;

@@ -14,6 +14,7 @@ const RANKS: &[(&str, u32)] = &[
     ("util", 0),
     ("telemetry", 0), // metric names and recording: used by every layer, uses nothing
     ("secret", 1),
+    ("user", 1), // UserIdentity: the names of a user (re-exported by `identity`)
     ("graph", 2),
     ("clock", 3),
     ("store", 4), // the error every store shares (src/store/mod.rs, src/store/error.rs)
@@ -24,6 +25,7 @@ const RANKS: &[(&str, u32)] = &[
     // Capabilities.
     ("webhook", 20),
     ("token", 21),
+    ("identity", 21), // the identity directory and its store trait
     ("pacing", 22),
     ("delivery", 23),
     // Backends of every capability's store trait.

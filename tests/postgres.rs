@@ -94,7 +94,7 @@ async fn migrations_are_idempotent_and_safe_when_replicas_start_together() {
     let (a, b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM mm_schema_migrations").fetch_one(a.pool()).await.unwrap();
-    assert_eq!(applied, 5);
+    assert_eq!(applied, 6);
     let again = PostgresBlobStore::from_pool(b.pool().clone()).await.unwrap();
     let key = TokenKey::new("t", Channel::WhatsApp, "1", SecretKind::AccessToken);
     assert!(again.get(&key).await.unwrap().is_none());
@@ -369,5 +369,48 @@ async fn window_store_forgets_a_business_and_only_it() {
     assert_eq!(store.forget_business("106540352242922").await.unwrap(), 0);
     assert_eq!(store.last_inbound("106540352242922", "16505551234").await.unwrap(), None);
     assert!(store.last_inbound("106540352242999", "16505551234").await.unwrap().is_some());
+    schema.drop_now().await;
+}
+
+#[path = "common/identity_suite.rs"]
+mod identity_suite;
+
+#[tokio::test]
+async fn identity_store_keeps_the_contract() {
+    let schema = Schema::new().await;
+    let store = meta_messaging::store::PostgresIdentityStore::from_pool(schema.pool().await).await.unwrap();
+    identity_suite::run(&store, "postgres").await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn two_replicas_see_one_window_for_a_user_seen_with_and_without_a_phone() {
+    use meta_messaging::identity::IdentityDirectory;
+    use meta_messaging::pacing::{WindowStatus, WindowTracker};
+    use meta_messaging::store::{PostgresIdentityStore, PostgresWindowStore};
+    let schema = Schema::new().await;
+    let replica = |pool: sqlx::PgPool| async move {
+        let directory = IdentityDirectory::new(PostgresIdentityStore::from_pool(pool.clone()).await.unwrap());
+        WindowTracker::new(std::sync::Arc::new(PostgresWindowStore::from_pool(pool).await.unwrap()))
+            .identities(directory)
+    };
+    let first = replica(schema.pool().await).await;
+    let second = replica(schema.pool().await).await;
+    // Replica one receives the user's messages: one with the phone, one without; its
+    // timestamps are now, so the window is open.
+    let now = meta_messaging::Timestamp::now().unix_seconds();
+    for name in ["with_phone.json", "without_phone.json"] {
+        let mut body: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("tests/fixtures/identity/{name}")).unwrap())
+                .unwrap();
+        body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+            serde_json::Value::from(now.to_string());
+        first.observe(&meta_messaging::webhook::parse(body.to_string().as_bytes()).unwrap()).await.unwrap();
+    }
+    // Replica two finds one open window, whether it asks by phone or by BSUID.
+    for user in ["16505551234", "US.13491208655302741918"] {
+        let status = second.status("106540352242922", user).await.unwrap();
+        assert!(matches!(status, WindowStatus::Open { .. }), "{user}: {status:?}");
+    }
     schema.drop_now().await;
 }

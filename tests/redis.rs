@@ -414,3 +414,58 @@ async fn window_store_forgets_a_business_and_only_it() {
     assert!(store.last_inbound("10650", "16505551234").await.unwrap().is_some());
     namespace.drop_now().await;
 }
+
+#[path = "common/identity_suite.rs"]
+mod identity_suite;
+
+#[tokio::test]
+async fn identity_store_keeps_the_contract() {
+    let namespace = Namespace::new().await;
+    let store = meta_messaging::store::RedisIdentityStore::from_connection(namespace.connection.clone())
+        .prefix(&namespace.prefix);
+    identity_suite::run(&store, "redis").await;
+    namespace.drop_now().await;
+}
+
+#[tokio::test]
+async fn two_replicas_give_one_user_one_pair_budget_whether_addressed_by_phone_or_bsuid() {
+    use meta_messaging::graph::{Outbound, SendGuard};
+    use meta_messaging::identity::{IdentityDirectory, UserIdentity};
+    let namespace = Namespace::new().await;
+    let directory = |ns: &Namespace| {
+        IdentityDirectory::new(
+            meta_messaging::store::RedisIdentityStore::from_connection(ns.connection.clone())
+                .prefix(&namespace.prefix),
+        )
+    };
+    let other = Namespace::new().await;
+    let config = PacerConfig::default()
+        .throughput_burst(100)
+        .pair_interval(Duration::from_secs(6))
+        .pair_burst(1)
+        .policy(PacingPolicy::FailFast);
+    let first = Pacer::shared(config.clone(), limits(&namespace), OutagePolicy::FailClosed)
+        .identities(directory(&namespace));
+    let second = Pacer::shared(
+        config,
+        RedisLimits::from_connection(other.connection.clone()).prefix(&namespace.prefix),
+        OutagePolicy::FailClosed,
+    )
+    .identities(directory(&other));
+    // Replica one learns (from a webhook) that the number and the BSUID are one user.
+    directory(&namespace)
+        .remember(
+            "106540352242922",
+            &UserIdentity::new().phone("16505551234").user_id("US.13491208655302741918"),
+        )
+        .await
+        .unwrap();
+    let by_phone = Outbound::new(meta_messaging::Platform::WhatsApp, "106540352242922", "16505551234");
+    let by_bsuid =
+        Outbound::new(meta_messaging::Platform::WhatsApp, "106540352242922", "US.13491208655302741918");
+    SendGuard::admit(&first, &by_phone).await.unwrap();
+    let refused = SendGuard::admit(&second, &by_bsuid).await.unwrap_err();
+    assert!(refused.is_rate_limited(), "{refused}");
+    other.drop_now().await;
+    namespace.drop_now().await;
+}

@@ -126,9 +126,10 @@ impl Inbox {
 ///
 /// - **key**: the event's [`dedupe_key`](Event::dedupe_key), or the body's digest and the
 ///   event's position for events without one, so a redelivered body maps to the same keys;
-/// - **conversation**: the platform and the two parties (sender and recipient, in a fixed order,
-///   so a user's messages and the statuses of messages sent to them share one), or the key
-///   itself for events with no parties (account changes: no ordering needed);
+/// - **conversation**: the platform, the business ([`Event::business`]) and the user's stable
+///   key ([`Event::user_key`]), so a user's messages and the statuses of messages sent to them
+///   share one, with or without a phone number; else the two parties in a fixed order, or the
+///   key itself for events with no parties (account changes: no ordering needed);
 /// - **tenant**: the business account the event came in on ([`Event::account`]: the WABA,
 ///   Page or Instagram account id), so [`Queue::purge_tenant`](super::Queue::purge_tenant)
 ///   erases it and a [`SealedQueue`](super::SealedQueue) seals it with that tenant's key;
@@ -151,12 +152,17 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
         .enumerate()
         .map(|(index, event)| {
             let key = event.dedupe_key().unwrap_or_else(|| format!("{digest}#{index}"));
-            let conversation = match (event.sender(), event.recipient()) {
-                (Some(a), Some(b)) => {
-                    let (low, high) = if a <= b { (a, b) } else { (b, a) };
-                    format!("{}:{low}:{high}", event.platform())
-                }
-                _ => key.clone(),
+            // One conversation per (business, user): the user's stable key, so a user seen with
+            // and without a phone number is one conversation.
+            let conversation = match (event.business(), event.user_key()) {
+                (Some(business), Some(user)) => format!("{}:{business}:{user}", event.platform()),
+                _ => match (event.sender(), event.recipient()) {
+                    (Some(a), Some(b)) => {
+                        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+                        format!("{}:{low}:{high}", event.platform())
+                    }
+                    _ => key.clone(),
+                },
             };
             let mut payload = Vec::with_capacity(256);
             payload.extend_from_slice(b"{\"object\":");

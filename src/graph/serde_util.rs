@@ -257,7 +257,8 @@ pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(deserializer: D) -> R
     deserializer.deserialize_any(StringOrInteger)
 }
 
-/// Like [`string_or_integer`], for an optional field that may also be `null`.
+/// Like [`string_or_integer`], for an optional field that may also be `null`. An empty (or
+/// blank) string is absent: Meta writes withheld ids (a username user's phone number) as `""`.
 pub(crate) fn opt_string_or_integer<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
@@ -274,7 +275,7 @@ pub(crate) fn opt_string_or_integer<'de, D: Deserializer<'de>>(
             Ok(None)
         }
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            string_or_integer(d).map(Some)
+            string_or_integer(d).map(|text| (!text.trim().is_empty()).then_some(text))
         }
     }
     deserializer.deserialize_option(Opt)
@@ -393,6 +394,7 @@ pub(crate) fn flag(value: &serde_json::Value, key: &str) -> bool {
 /// A string or integer at `key` of an object, as text.
 pub(crate) fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
     match value.get(key)? {
+        serde_json::Value::String(s) if s.trim().is_empty() => None,
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
         _ => None,

@@ -203,6 +203,7 @@ struct Inner {
 #[derive(Clone, Debug)]
 pub struct Pacer {
     inner: Arc<Inner>,
+    identities: Option<crate::identity::IdentityDirectory>,
 }
 
 impl Default for Pacer {
@@ -212,6 +213,29 @@ impl Default for Pacer {
 }
 
 const SWEEP_ABOVE: usize = 10_000;
+
+impl Pacer {
+    /// Keys pair-rate budgets by each user's stable key: a send addressed by phone number and
+    /// one addressed by the user's business-scoped user id share one budget once the directory
+    /// knows they are the same user (it learns from webhooks and send answers).
+    #[must_use]
+    pub fn identities(mut self, directory: crate::identity::IdentityDirectory) -> Self {
+        self.identities = Some(directory);
+        self
+    }
+
+    /// The recipient's stable key: resolved by the directory, or the recipient as given when
+    /// there is none (or it fails: pacing never blocks on the directory).
+    async fn user_key(&self, business: &str, recipient: &str) -> String {
+        match &self.identities {
+            Some(directory) => directory.resolve(business, recipient).await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "identity directory unavailable: pacing by the recipient as given");
+                recipient.to_owned()
+            }),
+            None => recipient.to_owned(),
+        }
+    }
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -226,6 +250,7 @@ impl Pacer {
     /// A pacer with these limits.
     pub fn new(config: PacerConfig) -> Self {
         Self {
+            identities: None,
             inner: Arc::new(Inner {
                 config,
                 shared: None,
@@ -260,6 +285,7 @@ impl Pacer {
             OutagePolicy::FailClosed => None,
         };
         Self {
+            identities: None,
             inner: Arc::new(Inner {
                 config,
                 shared: Some((Arc::new(store), outage)),
@@ -525,9 +551,11 @@ impl Pacer {
 
 #[async_trait]
 impl SendGuard for Pacer {
-    /// Paces the send by its sender (the phone number) and recipient.
+    /// Paces the send by its sender (the phone number) and recipient (its stable key, with an
+    /// identity directory).
     async fn admit(&self, send: &Outbound) -> Result<(), Error> {
-        Pacer::admit(self, &send.sender, &send.recipient).await
+        let recipient = self.user_key(&send.sender, &send.recipient).await;
+        Pacer::admit(self, &send.sender, &recipient).await
     }
 
     /// Slows down (on every replica, when shared) when Meta answers with a throughput
@@ -542,7 +570,8 @@ impl SendGuard for Pacer {
             80_007 => Duration::from_secs(60),
             131_056 => {
                 let wait = error.retry_after().unwrap_or(self.inner.config.pair_interval);
-                self.penalize_pair(&send.sender, &send.recipient, wait).await;
+                let recipient = self.user_key(&send.sender, &send.recipient).await;
+                self.penalize_pair(&send.sender, &recipient, wait).await;
                 return;
             }
             _ => return,

@@ -144,12 +144,13 @@ impl WindowStatus {
 pub struct WindowTracker {
     store: Arc<dyn WindowStore>,
     clock: SharedClock,
+    identities: Option<crate::identity::IdentityDirectory>,
 }
 
 impl WindowTracker {
     /// A tracker over a store.
     pub fn new(store: Arc<dyn WindowStore>) -> Self {
-        Self { store, clock: system() }
+        Self { store, clock: system(), identities: None }
     }
 
     /// A tracker over an [`InMemoryWindowStore`].
@@ -162,6 +163,22 @@ impl WindowTracker {
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Resolves users through an identity directory: a send addressed by phone finds the
+    /// window its user opened under their business-scoped user id, and
+    /// [`observe`](Self::observe) teaches the directory what each webhook says.
+    #[must_use]
+    pub fn identities(mut self, directory: crate::identity::IdentityDirectory) -> Self {
+        self.identities = Some(directory);
+        self
+    }
+
+    async fn user_key(&self, business: &str, user: &str) -> Result<String, StoreError> {
+        match &self.identities {
+            Some(directory) => directory.resolve(business, user).await,
+            None => Ok(user.to_owned()),
+        }
     }
 
     /// Records that `user` wrote to `business` (a WhatsApp phone-number id, a Page id, an
@@ -182,6 +199,9 @@ impl WindowTracker {
     ///
     /// [`StoreError`] when the store fails.
     pub async fn observe(&self, webhook: &Webhook) -> Result<usize, StoreError> {
+        if let Some(directory) = &self.identities {
+            directory.learn(webhook).await?;
+        }
         let mut recorded = 0;
         for event in webhook.events() {
             if let Some((business, user, at)) = inbound(&event) {
@@ -198,7 +218,8 @@ impl WindowTracker {
         user: &str,
         window: Duration,
     ) -> Result<WindowStatus, StoreError> {
-        let last = self.store.last_inbound(business, user).await?;
+        let user = self.user_key(business, user).await?;
+        let last = self.store.last_inbound(business, &user).await?;
         let now = self.clock.now();
         Ok(match last {
             Some(at) if at.saturating_add(window) > now => {
@@ -261,7 +282,7 @@ fn inbound<'a>(event: &Event<'a>) -> Option<(&'a str, &'a str, Timestamp)> {
     match event {
         Event::WhatsApp(whatsapp::webhook::WhatsAppEvent::Message { value, message, .. }) => {
             let business = value.phone_number_id()?.as_str();
-            Some((business, message.sender()?, message.timestamp?))
+            Some((business, message.user_key()?, message.timestamp?))
         }
         Event::Messenger(e) | Event::Instagram(e) => {
             let messenger::webhook::MessengerEvent::Messaging { item, standby: false, .. } = e else {

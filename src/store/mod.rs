@@ -25,9 +25,13 @@ mod postgres_window;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
+mod redis_identity;
+#[cfg(feature = "redis")]
 mod redis_pacing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_identity;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -43,7 +47,13 @@ pub use postgres_window::PostgresWindowStore;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisBlobStore, RedisDeduplicator};
 #[cfg(feature = "redis")]
+pub use redis_identity::RedisIdentityStore;
+#[cfg(feature = "redis")]
 pub use redis_pacing::{RedisLimits, RedisWindowStore};
+#[cfg(feature = "postgres")]
+pub use sql_identity::PostgresIdentityStore;
+#[cfg(feature = "sqlite")]
+pub use sql_identity::SqliteIdentityStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBlobStore;
 #[cfg(feature = "sqlite")]

@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         CREATE INDEX mm_window_age ON mm_window (last_inbound);",
     ),
     (5, super::sql::TENANT_MIGRATION),
+    (6, super::sql_identity::IDENTITY_SCHEMA),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.

@@ -90,7 +90,7 @@ pub(super) const SCRIPTS: [&str; 3] = [RESERVE, HOLD, RECORD];
 
 /// Connects with short timeouts: a pacer that waits seconds for an unreachable store stalls
 /// every send, so it fails fast and applies its outage policy.
-async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
+pub(super) async fn connect(url: &str) -> Result<ConnectionManager, StoreError> {
     let client = redis::Client::open(url).map_err(backend("invalid url"))?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
@@ -104,7 +104,7 @@ fn ticks(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros().div_ceil(u128::from(TICK_MICROS))).unwrap_or(u64::MAX / 2).min(1 << 50)
 }
 
-fn key(prefix: &str, kind: &str, parts: &[&str]) -> String {
+pub(super) fn key(prefix: &str, kind: &str, parts: &[&str]) -> String {
     let mut key = format!("{prefix}:{kind}");
     for part in parts {
         key.push(':');
@@ -348,7 +348,7 @@ impl WindowStore for RedisWindowStore {
 }
 
 /// `text` with Redis glob characters escaped, for a `SCAN MATCH` pattern.
-fn glob_escape(text: &str) -> String {
+pub(super) fn glob_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (2, super::sql::SQLITE_SCHEMA),
     (3, super::sql::TENANT_MIGRATION),
+    (4, super::sql_identity::IDENTITY_SCHEMA),
 ];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -58,11 +58,16 @@ impl<'a> Event<'a> {
 
     /// Who triggered the event: the user for inbound messages, the business for WhatsApp
     /// statuses and Messenger echoes.
+    ///
+    /// For a WhatsApp user it is the phone number when Meta gives a non-empty one, else the
+    /// business-scoped user id; never an empty string. For the user's one stable key, use
+    /// [`user_key`](Self::user_key).
     pub fn sender(&self) -> Option<&'a str> {
         match self {
             Self::WhatsApp(e) => e.sender(),
             Self::Messenger(e) | Self::Instagram(e) => e.sender(),
         }
+        .filter(|id| !id.is_empty())
     }
 
     /// The business account the event came in on: the WhatsApp Business Account id, or the
@@ -78,10 +83,47 @@ impl<'a> Event<'a> {
 
     /// Who received it: the business phone number, Page or Instagram account for inbound
     /// messages, the user for WhatsApp statuses.
+    ///
+    /// Like [`sender`](Self::sender): the phone when Meta gives a non-empty one, else the
+    /// business-scoped user id (statuses, business-initiated calls); never an empty string.
     pub fn recipient(&self) -> Option<&'a str> {
         match self {
             Self::WhatsApp(e) => e.recipient(),
             Self::Messenger(e) | Self::Instagram(e) => e.recipient(),
+        }
+        .filter(|id| !id.is_empty())
+    }
+
+    /// The business the event is about: the WhatsApp business phone-number id, or the Page or
+    /// Instagram account id. With [`user_key`](Self::user_key) it names a conversation.
+    pub fn business(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.business(),
+            Self::Messenger(e) | Self::Instagram(e) => e.business(),
+        }
+    }
+
+    /// The user the event is about, as one stable key: on WhatsApp the business-scoped user id
+    /// when Meta sent one, else the phone number (so a user seen with and without a phone has
+    /// one key); on Messenger and Instagram the PSID or IGSID. Windows, pair-rate budgets and
+    /// inbox conversations are keyed by it. `None` for events about no user (account changes).
+    pub fn user_key(&self) -> Option<&'a str> {
+        match self {
+            Self::WhatsApp(e) => e.user_key(),
+            Self::Messenger(e) | Self::Instagram(e) => e.user_key(),
+        }
+        .filter(|id| !id.is_empty())
+    }
+
+    /// The user the event is about, as one typed identity: every name Meta sent (phone,
+    /// business-scoped user id, parent id, username). On Messenger and Instagram the PSID or
+    /// IGSID is the `user_id`.
+    pub fn user(&self) -> Option<crate::user::UserIdentity> {
+        match self {
+            Self::WhatsApp(e) => e.user(),
+            Self::Messenger(_) | Self::Instagram(_) => {
+                self.user_key().map(|id| crate::user::UserIdentity::new().user_id(id))
+            }
         }
     }
 

@@ -289,12 +289,24 @@ pub struct CallSession {
 pub struct CallEvent {
     /// The call.
     pub id: Option<CallId>,
-    /// Who was called.
+    /// Who was called (a phone number; absent when withheld).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub to: Option<String>,
-    /// Who called.
+    /// The callee's business-scoped user id (business-initiated calls).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub to_user_id: Option<String>,
+    /// The callee's parent business-scoped user id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub to_parent_user_id: Option<String>,
+    /// Who called (a phone number; absent when withheld).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub from: Option<String>,
+    /// The caller's business-scoped user id (user-initiated calls).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub from_user_id: Option<String>,
+    /// The caller's parent business-scoped user id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub from_parent_user_id: Option<String>,
     /// `connect` or `terminate`.
     pub event: Option<String>,
     /// When.
@@ -323,6 +335,8 @@ pub struct CallEvent {
 pub struct CallsUpdate {
     /// The business number.
     pub metadata: Option<super::webhook::Metadata>,
+    /// Profiles of the users in the calls (with `user_id` and `username` since 2026).
+    pub contacts: Vec<super::webhook::Contact>,
     /// Call events.
     pub calls: Vec<CallEvent>,
     /// `RINGING`, `ACCEPTED`, `REJECTED` of business-initiated calls, as statuses.

@@ -30,6 +30,7 @@ mod graph_errors;
 mod graph_paging;
 mod graph_retry;
 mod groups;
+mod identity;
 mod messenger_send;
 mod pacing;
 mod properties;

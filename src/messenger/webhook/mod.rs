@@ -365,6 +365,24 @@ impl<'a> MessengerEvent<'a> {
         }
     }
 
+    /// The Page or Instagram account the event is about (the entry's `id`).
+    pub fn business(&self) -> Option<&'a str> {
+        self.entry().id.as_deref().filter(|id| !id.is_empty())
+    }
+
+    /// The user the event is about: the party that is not the Page (the sender of a message,
+    /// the recipient of an echo), or a comment's author. Its PSID or IGSID is its stable key.
+    pub fn user_key(&self) -> Option<&'a str> {
+        let page = self.business();
+        let sender = self.sender().filter(|id| !id.is_empty());
+        let recipient = self.recipient().filter(|id| !id.is_empty());
+        match (sender, recipient) {
+            (Some(sender), Some(recipient)) if Some(sender) == page => Some(recipient),
+            (Some(sender), _) => Some(sender),
+            (None, recipient) => recipient.filter(|id| Some(*id) != page),
+        }
+    }
+
     /// The message id (`mid`) of messages, edits, postbacks and reactions; the comment id of
     /// comments.
     pub fn message_id(&self) -> Option<&'a str> {

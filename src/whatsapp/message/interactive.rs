@@ -161,7 +161,8 @@ impl Interactive {
             not_empty("interactive.header.text", text)?;
             max_chars("interactive.header.text", text, limits::INTERACTIVE_HEADER)?;
         }
-        let needs_body = !matches!(self.action, Action::Product { .. });
+        // A single product and a call permission request may go without a body.
+        let needs_body = !matches!(self.action, Action::Product { .. } | Action::CallPermissionRequest);
         if needs_body && self.body.as_deref().is_none_or(|b| b.trim().is_empty()) {
             return Err(ValidationError::new("interactive.body.text", Violation::Missing));
         }

@@ -57,6 +57,22 @@ impl MessagesValue {
         self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(user) || c.user_id.as_deref() == Some(user))
     }
 
+    /// A message's sender with everything the value says of them: the message's ids and the
+    /// matching contact's (phone, BSUID, parent BSUID, username).
+    pub fn user_of(&self, message: &InboundMessage) -> crate::user::UserIdentity {
+        let user = message.user();
+        let contact = message
+            .from_user_id
+            .as_deref()
+            .or(message.from.as_deref())
+            .and_then(|id| self.contact(id))
+            .or_else(|| (self.contacts.len() == 1 && self.messages.len() == 1).then(|| &self.contacts[0]));
+        match contact {
+            Some(contact) => user.merged(&contact.user()),
+            None => user,
+        }
+    }
+
     /// The business phone-number id, from `metadata`.
     pub fn phone_number_id(&self) -> Option<&PhoneNumberId> {
         self.metadata.as_ref()?.phone_number_id.as_ref()
@@ -86,13 +102,27 @@ pub struct Contact {
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
     /// The business-scoped user id (BSUID).
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub user_id: Option<String>,
     /// The parent BSUID, for businesses with several portfolios.
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub parent_user_id: Option<String>,
     /// ISO country code.
     pub country_code: Option<String>,
     /// Identity key hash, when identity checks are on.
     pub identity_key_hash: Option<String>,
+}
+
+impl Contact {
+    /// The contact as one typed identity.
+    pub fn user(&self) -> crate::user::UserIdentity {
+        let pick = |value: &Option<String>| value.clone().unwrap_or_default();
+        crate::user::UserIdentity::new()
+            .phone(pick(&self.wa_id))
+            .user_id(pick(&self.user_id))
+            .parent_user_id(pick(&self.parent_user_id))
+            .username(self.profile.as_ref().and_then(|p| p.username.clone()).unwrap_or_default())
+    }
 }
 
 /// A user's profile.
@@ -103,6 +133,7 @@ pub struct Profile {
     /// Display name.
     pub name: Option<String>,
     /// WhatsApp username.
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub username: Option<String>,
 }
 
@@ -258,9 +289,25 @@ impl InboundMessage {
         })
     }
 
-    /// The sender: `from`, or the business-scoped `from_user_id` when `from` is absent.
+    /// The sender: `from`, or the business-scoped `from_user_id` when `from` is absent (or was
+    /// an empty string). Never an empty string.
     pub fn sender(&self) -> Option<&str> {
         self.from.as_deref().or(self.from_user_id.as_deref())
+    }
+
+    /// The sender as one typed identity (phone, BSUID, parent BSUID; the username comes from
+    /// the value's `contacts`, see [`MessagesValue::user_of`]).
+    pub fn user(&self) -> crate::user::UserIdentity {
+        let pick = |value: &Option<String>| value.clone().unwrap_or_default();
+        crate::user::UserIdentity::new()
+            .phone(pick(&self.from))
+            .user_id(pick(&self.from_user_id))
+            .parent_user_id(pick(&self.from_parent_user_id))
+    }
+
+    /// The sender's stable key: the BSUID when Meta sent one, else the phone.
+    pub fn user_key(&self) -> Option<&str> {
+        self.from_user_id.as_deref().or(self.from.as_deref())
     }
 
     /// The text of the message: the body of a `text`, or of the new version of an `edit`.
@@ -413,9 +460,9 @@ impl<'de> Deserialize<'de> for InboundMessage {
                 while let Some(key) = map.next_key::<MessageKey>()? {
                     match key {
                         MessageKey::From => message.from = map.next_value_seed(OptText)?,
-                        MessageKey::FromUserId => message.from_user_id = map.next_value()?,
+                        MessageKey::FromUserId => message.from_user_id = map.next_value_seed(OptText)?,
                         MessageKey::FromParentUserId => {
-                            message.from_parent_user_id = map.next_value()?;
+                            message.from_parent_user_id = map.next_value_seed(OptText)?;
                         }
                         MessageKey::Id => message.id = map.next_value()?,
                         MessageKey::Timestamp => message.timestamp = map.next_value()?,

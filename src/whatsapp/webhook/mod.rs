@@ -24,6 +24,7 @@ use serde_json::Value;
 use crate::Timestamp;
 use crate::graph::RawJson;
 use crate::graph::serde_util::{null_as_default, string_enum, text_at};
+use crate::user::UserIdentity;
 use crate::whatsapp::calling::{CallEvent, CallId, CallsUpdate};
 use crate::whatsapp::{MessageId, PhoneNumberId, WabaId};
 
@@ -428,7 +429,7 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { message, .. } => message.sender(),
             Self::Status { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
-            Self::Call { call, .. } => call.from.as_deref(),
+            Self::Call { call, .. } => call.from.as_deref().or(call.from_user_id.as_deref()),
             _ => None,
         }
     }
@@ -438,9 +439,83 @@ impl<'a> WhatsAppEvent<'a> {
         match *self {
             Self::Message { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
             Self::Status { status, .. } => status.recipient(),
-            Self::Call { call, .. } => call.to.as_deref(),
-            Self::CallStatus { status, .. } => status.get("recipient_id").and_then(Value::as_str),
+            Self::Call { call, .. } => call.to.as_deref().or(call.to_user_id.as_deref()),
+            Self::CallStatus { status, .. } => {
+                non_empty_text(status, "recipient_id").or_else(|| non_empty_text(status, "recipient_user_id"))
+            }
             _ => None,
+        }
+    }
+
+    /// The business phone number the event is about (`metadata.phone_number_id`).
+    pub fn business(&self) -> Option<&'a str> {
+        let metadata = match *self {
+            Self::Message { value, .. } | Self::Status { value, .. } | Self::Error { value, .. } => {
+                value.metadata.as_ref()
+            }
+            Self::Call { value, .. } | Self::CallStatus { value, .. } => value.metadata.as_ref(),
+            Self::Change { .. } => None,
+        };
+        metadata.and_then(|m| m.phone_number_id.as_ref()).map(PhoneNumberId::as_str)
+    }
+
+    /// The user the event is about, as one typed identity: the sender of a message (with the
+    /// username its contact carries), the recipient of a status (the participant in a group),
+    /// the user in a call (the caller of a user-initiated call, the callee of a
+    /// business-initiated one), the recipient of a call status.
+    pub fn user(&self) -> Option<UserIdentity> {
+        let pick = |value: Option<&str>| value.unwrap_or_default().to_owned();
+        let identity = match *self {
+            Self::Message { value, message, .. } => value.user_of(message),
+            Self::Status { status, .. } => status.user(),
+            Self::Call { value, call, .. } => {
+                let user = if call.direction.as_deref() == Some("BUSINESS_INITIATED") {
+                    UserIdentity::new()
+                        .phone(pick(call.to.as_deref()))
+                        .user_id(pick(call.to_user_id.as_deref()))
+                        .parent_user_id(pick(call.to_parent_user_id.as_deref()))
+                } else {
+                    UserIdentity::new()
+                        .phone(pick(call.from.as_deref()))
+                        .user_id(pick(call.from_user_id.as_deref()))
+                        .parent_user_id(pick(call.from_parent_user_id.as_deref()))
+                };
+                let contact = user.key().and_then(|key| {
+                    value
+                        .contacts
+                        .iter()
+                        .find(|c| c.user_id.as_deref() == Some(key) || c.wa_id.as_deref() == Some(key))
+                });
+                match contact {
+                    Some(contact) => user.merged(&contact.user()),
+                    None => user,
+                }
+            }
+            Self::CallStatus { status, .. } => UserIdentity::new()
+                .phone(pick(non_empty_text(status, "recipient_id")))
+                .user_id(pick(non_empty_text(status, "recipient_user_id")))
+                .parent_user_id(pick(non_empty_text(status, "recipient_parent_user_id"))),
+            Self::Error { .. } | Self::Change { .. } => return None,
+        };
+        (!identity.is_empty()).then_some(identity)
+    }
+
+    /// The stable key of [`user`](Self::user): the BSUID when Meta sent one, else the phone.
+    pub fn user_key(&self) -> Option<&'a str> {
+        match *self {
+            Self::Message { message, .. } => message.user_key(),
+            Self::Status { status, .. } => status.user_key(),
+            Self::Call { call, .. } => {
+                if call.direction.as_deref() == Some("BUSINESS_INITIATED") {
+                    call.to_user_id.as_deref().or(call.to.as_deref())
+                } else {
+                    call.from_user_id.as_deref().or(call.from.as_deref())
+                }
+            }
+            Self::CallStatus { status, .. } => {
+                non_empty_text(status, "recipient_user_id").or_else(|| non_empty_text(status, "recipient_id"))
+            }
+            Self::Error { .. } | Self::Change { .. } => None,
         }
     }
 
@@ -554,4 +629,9 @@ impl<'a> Iterator for WhatsAppEvents<'a> {
             self.item = 0;
         }
     }
+}
+
+/// A non-empty string field of a raw JSON object.
+fn non_empty_text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str).filter(|text| !text.trim().is_empty())
 }

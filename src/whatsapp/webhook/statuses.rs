@@ -93,11 +93,11 @@ pub struct Status {
     #[serde(default, deserialize_with = "opt_string_or_integer")]
     pub recipient_id: Option<String>,
     /// The recipient's business-scoped user id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
     pub recipient_user_id: Option<String>,
     /// The recipient's parent business-scoped user id (also read from
     /// `parent_recipient_user_id`, the other spelling in use).
-    #[serde(default, alias = "parent_recipient_user_id")]
+    #[serde(default, alias = "parent_recipient_user_id", deserialize_with = "opt_string_or_integer")]
     pub recipient_parent_user_id: Option<String>,
     /// `group` for group messages.
     #[serde(default)]
@@ -106,8 +106,11 @@ pub struct Status {
     #[serde(default, deserialize_with = "opt_string_or_integer")]
     pub recipient_participant_id: Option<String>,
     /// In a group, the participant's business-scoped id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
     pub recipient_participant_user_id: Option<String>,
+    /// In a group, the participant's parent business-scoped id.
+    #[serde(default, deserialize_with = "opt_string_or_integer")]
+    pub recipient_participant_parent_user_id: Option<String>,
     /// The string the business attached to the send.
     #[serde(default)]
     pub biz_opaque_callback_data: Option<String>,
@@ -143,6 +146,7 @@ impl Status {
             recipient_type: None,
             recipient_participant_id: None,
             recipient_participant_user_id: None,
+            recipient_participant_parent_user_id: None,
             biz_opaque_callback_data: None,
             recipient_identity_key_hash: None,
             conversation: None,
@@ -151,9 +155,42 @@ impl Status {
         })
     }
 
-    /// The recipient: `recipient_id`, or the business-scoped `recipient_user_id`.
+    /// The recipient: `recipient_id` (a phone number or a group id), or the business-scoped
+    /// `recipient_user_id` when the phone is withheld. Never an empty string.
     pub fn recipient(&self) -> Option<&str> {
         self.recipient_id.as_deref().or(self.recipient_user_id.as_deref())
+    }
+
+    /// Whether the status is about a group message (`recipient_type: group`).
+    pub fn is_group(&self) -> bool {
+        self.recipient_type.as_deref() == Some("group")
+    }
+
+    /// The user this status is about: the recipient, or in a group the participant.
+    pub fn user(&self) -> crate::user::UserIdentity {
+        let identity = crate::user::UserIdentity::new();
+        let pick = |value: &Option<String>| value.clone().unwrap_or_default();
+        if self.is_group() {
+            return identity
+                .phone(pick(&self.recipient_participant_id))
+                .user_id(pick(&self.recipient_participant_user_id))
+                .parent_user_id(pick(&self.recipient_participant_parent_user_id));
+        }
+        identity
+            .phone(pick(&self.recipient_id))
+            .user_id(pick(&self.recipient_user_id))
+            .parent_user_id(pick(&self.recipient_parent_user_id))
+    }
+
+    /// The stable key of [`user`](Self::user): the BSUID when Meta sent one, else the phone.
+    pub fn user_key(&self) -> Option<&str> {
+        if self.is_group() {
+            return self
+                .recipient_participant_user_id
+                .as_deref()
+                .or(self.recipient_participant_id.as_deref());
+        }
+        self.recipient_user_id.as_deref().or(self.recipient_id.as_deref())
     }
 }
 

@@ -1,0 +1,166 @@
+//! What the directory learns from: webhooks (contacts, messages, statuses, number and id
+//! changes) and send answers.
+
+use serde_json::Value;
+
+use super::{IdentityDirectory, UserIdentity};
+use crate::store::StoreError;
+use crate::webhook::Webhook;
+use crate::whatsapp::webhook::{InboundContent, WhatsAppChangeValue, WhatsAppEntry};
+
+impl UserIdentity {
+    fn from_parts(
+        phone: Option<&str>,
+        user_id: Option<&str>,
+        parent: Option<&str>,
+        username: Option<&str>,
+    ) -> Self {
+        let mut identity = Self::new();
+        if let Some(phone) = phone {
+            identity = identity.phone(phone);
+        }
+        if let Some(user_id) = user_id {
+            identity = identity.user_id(user_id);
+        }
+        if let Some(parent) = parent {
+            identity = identity.parent_user_id(parent);
+        }
+        if let Some(username) = username {
+            identity = identity.username(username);
+        }
+        identity
+    }
+}
+
+/// Every (scope, identity) a WhatsApp entry tells.
+fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
+    for change in &entry.changes {
+        match &change.value {
+            WhatsAppChangeValue::Messages(value) => {
+                let Some(scope) = value.phone_number_id().map(|id| id.as_str().to_owned()) else { continue };
+                for contact in &value.contacts {
+                    let username = contact.profile.as_ref().and_then(|p| p.username.as_deref());
+                    let identity = UserIdentity::from_parts(
+                        contact.wa_id.as_deref(),
+                        contact.user_id.as_deref(),
+                        contact.parent_user_id.as_deref(),
+                        username,
+                    );
+                    out.push((scope.clone(), identity));
+                }
+                for message in &value.messages {
+                    out.push((
+                        scope.clone(),
+                        UserIdentity::from_parts(
+                            message.from.as_deref(),
+                            message.from_user_id.as_deref(),
+                            message.from_parent_user_id.as_deref(),
+                            None,
+                        ),
+                    ));
+                    // A number or id change: the new values belong to one user.
+                    if let InboundContent::System(system) = &message.content {
+                        let phone = system.wa_id.as_deref().or(system.new_wa_id.as_deref());
+                        out.push((
+                            scope.clone(),
+                            UserIdentity::from_parts(
+                                phone,
+                                system.user_id.as_deref(),
+                                system.parent_user_id.as_deref(),
+                                None,
+                            ),
+                        ));
+                    }
+                }
+                for status in &value.statuses {
+                    // A group status names the group, not a user.
+                    let phone = if status.recipient_type.as_deref() == Some("group") {
+                        None
+                    } else {
+                        status.recipient_id.as_deref()
+                    };
+                    out.push((
+                        scope.clone(),
+                        UserIdentity::from_parts(
+                            phone,
+                            status.recipient_user_id.as_deref(),
+                            status.recipient_parent_user_id.as_deref(),
+                            None,
+                        ),
+                    ));
+                }
+            }
+            WhatsAppChangeValue::Unknown(raw) if change.field.as_str() == "user_id_update" => {
+                user_id_updates(&raw.to_value(), out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `user_id_update`: `{"metadata": {...}, "user_id_update": [{"wa_id", "user_id": {"previous",
+/// "current"}, "parent_user_id": {"previous", "current"}}]}`.
+fn user_id_updates(value: &Value, out: &mut Vec<(String, UserIdentity)>) {
+    let Some(scope) = value.pointer("/metadata/phone_number_id").and_then(Value::as_str) else { return };
+    let updates =
+        value.get("user_id_update").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for update in updates {
+        let text = |pointer: &str| update.pointer(pointer).and_then(Value::as_str);
+        out.push((
+            scope.to_owned(),
+            UserIdentity::from_parts(
+                text("/wa_id"),
+                text("/user_id/current"),
+                text("/parent_user_id/current"),
+                None,
+            ),
+        ));
+    }
+}
+
+impl IdentityDirectory {
+    /// Learns from a verified webhook: every contact, message sender, status recipient, number
+    /// change and BSUID change that names a BSUID. Returns how many identities it remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn learn(&self, webhook: &Webhook) -> Result<usize, StoreError> {
+        let Webhook::WhatsApp(payload) = webhook else { return Ok(0) };
+        let mut found = Vec::new();
+        for entry in &payload.entries {
+            identities_of(entry, &mut found);
+        }
+        let mut remembered = 0;
+        for (scope, identity) in &found {
+            if identity.user_id.is_some() {
+                self.remember(scope, identity).await?;
+                remembered += 1;
+            }
+        }
+        Ok(remembered)
+    }
+
+    /// Learns from a send's answer: Meta names the recipient's phone (`wa_id`) and BSUID
+    /// (`user_id`) when it knows both. `scope` is the phone number id the message was sent from.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn learn_sent(
+        &self,
+        scope: &str,
+        answer: &crate::whatsapp::SendResponse,
+    ) -> Result<usize, StoreError> {
+        let mut remembered = 0;
+        for contact in &answer.contacts {
+            let identity =
+                UserIdentity::from_parts(contact.wa_id.as_deref(), contact.user_id.as_deref(), None, None);
+            if identity.user_id.is_some() {
+                self.remember(scope, &identity).await?;
+                remembered += 1;
+            }
+        }
+        Ok(remembered)
+    }
+}
