@@ -1,8 +1,6 @@
 //! What the directory learns from: webhooks (contacts, messages, statuses, number and id
 //! changes) and send answers.
 
-use serde_json::Value;
-
 use super::{IdentityDirectory, UserIdentity};
 use crate::store::StoreError;
 use crate::webhook::Webhook;
@@ -90,31 +88,27 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                     ));
                 }
             }
-            WhatsAppChangeValue::Unknown(raw) if change.field.as_str() == "user_id_update" => {
-                user_id_updates(&raw.to_value(), out);
+            WhatsAppChangeValue::UserId(update) => {
+                let Some(scope) = update.metadata.as_ref().and_then(|m| m.phone_number_id.as_ref()) else {
+                    continue;
+                };
+                for change in &update.user_id_update {
+                    let current = |id: &Option<crate::whatsapp::webhook::IdChange>| {
+                        id.as_ref().and_then(|id| id.current.clone())
+                    };
+                    out.push((
+                        scope.as_str().to_owned(),
+                        UserIdentity::from_parts(
+                            change.wa_id.as_deref(),
+                            current(&change.user_id).as_deref(),
+                            current(&change.parent_user_id).as_deref(),
+                            None,
+                        ),
+                    ));
+                }
             }
             _ => {}
         }
-    }
-}
-
-/// `user_id_update`: `{"metadata": {...}, "user_id_update": [{"wa_id", "user_id": {"previous",
-/// "current"}, "parent_user_id": {"previous", "current"}}]}`.
-fn user_id_updates(value: &Value, out: &mut Vec<(String, UserIdentity)>) {
-    let Some(scope) = value.pointer("/metadata/phone_number_id").and_then(Value::as_str) else { return };
-    let updates =
-        value.get("user_id_update").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    for update in updates {
-        let text = |pointer: &str| update.pointer(pointer).and_then(Value::as_str);
-        out.push((
-            scope.to_owned(),
-            UserIdentity::from_parts(
-                text("/wa_id"),
-                text("/user_id/current"),
-                text("/parent_user_id/current"),
-                None,
-            ),
-        ));
     }
 }
 

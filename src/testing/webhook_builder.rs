@@ -180,6 +180,26 @@ impl WebhookBuilder {
         self
     }
 
+    /// A WhatsApp text message from a user who adopted a username and withholds their phone
+    /// number: `from_user_id` (the business-scoped id `user_id`) and a contact with `user_id`
+    /// and `profile.username`, no phone anywhere, as Meta's business-scoped user ids page shows.
+    ///
+    /// # Panics
+    ///
+    /// On a Messenger or Instagram builder (usernames are WhatsApp's).
+    pub fn username_text(mut self, user_id: &str, username: &str, text: &str) -> Self {
+        assert_eq!(self.platform, Platform::WhatsApp, "usernames are a WhatsApp feature");
+        let (counter, time) = self.next();
+        let message = json!({"from_user_id": user_id, "id": self.wamid(user_id, counter),
+            "timestamp": time.to_string(), "type": "text", "text": {"body": text}});
+        if !self.contacts.iter().any(|c| c["user_id"] == user_id) {
+            self.contacts
+                .push(json!({"profile": {"name": username, "username": username}, "user_id": user_id}));
+        }
+        self.messages.push(message);
+        self
+    }
+
     /// A text message from `sender` (a WhatsApp number, PSID or IGSID).
     pub fn text(self, sender: &str, text: &str) -> Self {
         match self.platform {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{WhatsApp, request};
+use super::{Recipient, WhatsApp, request};
 use crate::Timestamp;
 use crate::graph::serde_util::{id_type, opt_integer_or_string, opt_string_or_integer, string_enum};
 use crate::graph::validate::not_empty;
@@ -361,20 +361,35 @@ impl WhatsApp {
         request(&self.client, spec)
     }
 
-    /// Calls a user who gave permission, with the business's SDP offer.
+    /// Calls a user who gave permission, with the business's SDP offer: by phone number (a
+    /// `&str` or `String`, sent as `to`) or business-scoped id ([`Recipient::user_id`], sent as
+    /// `recipient`).
     pub fn start_call(
         &self,
-        to: impl Into<String>,
+        to: impl Into<Recipient>,
         sdp_offer: impl Into<String>,
         callback_data: Option<String>,
     ) -> GraphRequest<StartedCall> {
         let to = to.into();
-        let mut body = json!({"messaging_product": "whatsapp", "to": to, "action": "connect",
+        let mut body = json!({"messaging_product": "whatsapp", "action": "connect",
             "session": {"sdp_type": "offer", "sdp": sdp_offer.into()}});
+        let checked = match &to {
+            Recipient::Phone(phone) => {
+                body["to"] = phone.as_str().into();
+                not_empty("to", phone)
+            }
+            Recipient::UserId(id) => {
+                body["recipient"] = id.as_str().into();
+                not_empty("recipient", id)
+            }
+            Recipient::Group(_) => {
+                Err(ValidationError::new("to", Violation::Invalid("a group cannot be called".into())))
+            }
+        };
         if let Some(data) = callback_data {
             body["biz_opaque_callback_data"] = data.into();
         }
-        self.call_action(&body, not_empty("to", &to))
+        self.call_action(&body, checked)
     }
 
     /// Pre-accepts a user's call with the business's SDP answer (media starts sooner).
@@ -419,10 +434,20 @@ impl WhatsApp {
         self.call_action(&body, Ok(()))
     }
 
-    /// Whether the business may call `user_wa_id`, and its remaining requests and calls.
-    pub fn call_permissions(&self, user_wa_id: impl Into<String>) -> GraphRequest<CallPermissions> {
+    /// Whether the business may call a user (by phone number, sent as `user_wa_id`, or
+    /// business-scoped id, sent as `recipient`), and its remaining requests and calls.
+    pub fn call_permissions(&self, user: impl Into<Recipient>) -> GraphRequest<CallPermissions> {
         let mut spec = self.spec(Method::GET, Some("call_permissions"));
-        spec.query.push(("user_wa_id".into(), user_wa_id.into()));
+        match user.into() {
+            Recipient::Phone(phone) => spec.query.push(("user_wa_id".into(), phone)),
+            Recipient::UserId(id) => spec.query.push(("recipient".into(), id)),
+            Recipient::Group(_) => {
+                spec.fail(
+                    ValidationError::new("user_wa_id", Violation::Invalid("a group cannot be called".into()))
+                        .into(),
+                );
+            }
+        }
         request(&self.client, spec)
     }
 

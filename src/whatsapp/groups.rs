@@ -103,7 +103,14 @@ pub struct GroupParticipant {
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
     /// The user's business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
     pub user_id: Option<String>,
+    /// The user's parent business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_user_id: Option<String>,
+    /// The user's WhatsApp username.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub username: Option<String>,
 }
 
 /// A group as [`WhatsApp::group`] reads it.
@@ -192,9 +199,18 @@ pub struct InviteLink {
 pub struct JoinRequest {
     /// Its id, to approve or reject.
     pub join_request_id: Option<String>,
-    /// Who asked.
+    /// Who asked (absent when withheld).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
+    /// Their business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub user_id: Option<String>,
+    /// Their parent business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_user_id: Option<String>,
+    /// Their WhatsApp username.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub username: Option<String>,
     /// When.
     pub creation_timestamp: Option<Timestamp>,
 }
@@ -382,15 +398,24 @@ impl WhatsApp {
         request(&self.client, group_spec(Method::DELETE, &group_id.into(), None))
     }
 
-    /// Removes participants (1 to 8; they can no longer join through the link).
+    /// Removes participants (1 to 8; they can no longer join through the link), by phone
+    /// number (sent as `user`) or business-scoped id ([`Recipient::user_id`], sent as
+    /// `user_id`).
     pub fn remove_group_participants(
         &self,
         group_id: impl Into<GroupId>,
-        users: impl IntoIterator<Item = impl Into<String>>,
+        users: impl IntoIterator<Item = impl Into<super::Recipient>>,
     ) -> GraphRequest<GroupAnswer> {
-        let users: Vec<serde_json::Value> = users.into_iter().map(|u| json!({"user": u.into()})).collect();
+        let entries: Result<Vec<serde_json::Value>, ValidationError> =
+            users.into_iter().map(|u| u.into().user_entry("participants")).collect();
         let mut spec = group_spec(Method::DELETE, &group_id.into(), Some("participants"));
-        let checked = if users.is_empty() {
+        let (users, invalid) = match entries {
+            Ok(users) => (users, None),
+            Err(invalid) => (Vec::new(), Some(invalid)),
+        };
+        let checked = if let Some(invalid) = invalid {
+            Err(invalid)
+        } else if users.is_empty() {
             Err(ValidationError::new("participants", Violation::Missing))
         } else {
             max_items("participants", users.len(), MAX_PARTICIPANTS)

@@ -29,9 +29,12 @@ pub const MAX_BLOCK_USERS: usize = 1000;
 pub struct BlockedUser {
     /// What was sent.
     pub input: Option<String>,
-    /// The user's WhatsApp id.
+    /// The user's WhatsApp id (absent for a user blocked by business-scoped id).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
+    /// The user's business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub user_id: Option<String>,
     /// Why it failed, for failed users.
     pub errors: Vec<serde_json::Value>,
 }
@@ -63,9 +66,15 @@ pub struct BlockAnswer {
 #[serde(default)]
 #[non_exhaustive]
 pub struct BlockedListEntry {
-    /// The user's WhatsApp id.
+    /// The user's WhatsApp id (absent when withheld).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
+    /// The user's business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub user_id: Option<String>,
+    /// The user's parent business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_user_id: Option<String>,
 }
 
 string_enum! {
@@ -225,13 +234,26 @@ impl<'de> Deserialize<'de> for WebhookConfigurationAnswer {
 #[non_exhaustive]
 pub struct WebhookConfigurationAnswer(pub WebhookConfiguration);
 
-fn users_body(users: Vec<String>) -> (serde_json::Value, Result<(), ValidationError>) {
-    let checked = if users.is_empty() {
+fn users_body(users: Vec<Recipient>) -> (serde_json::Value, Result<(), ValidationError>) {
+    let mut checked = if users.is_empty() {
         Err(ValidationError::new("block_users", Violation::Missing))
     } else {
         max_items("block_users", users.len(), MAX_BLOCK_USERS)
     };
-    let list: Vec<serde_json::Value> = users.into_iter().map(|u| json!({ "user": u })).collect();
+    let mut list = Vec::with_capacity(users.len());
+    for user in &users {
+        // Meta blocks by phone or BSUID, never by parent BSUID or group.
+        if matches!(user, Recipient::UserId(id) if id.contains(".ENT.")) {
+            checked = checked.and(Err(ValidationError::new(
+                "block_users.user_id",
+                Violation::Invalid("parent business-scoped ids cannot be blocked".into()),
+            )));
+        }
+        match user.user_entry("block_users") {
+            Ok(entry) => list.push(entry),
+            Err(invalid) => checked = checked.and(Err(invalid)),
+        }
+    }
     (json!({"messaging_product": "whatsapp", "block_users": list}), checked)
 }
 
@@ -250,19 +272,20 @@ fn qr_spec(phone: &WhatsApp, method: Method, code: Option<&str>) -> RequestSpec 
 }
 
 impl WhatsApp {
-    /// Blocks users who wrote in the last 24 hours (up to 1000 a call). When some fail, Meta
-    /// answers `400` with code 139100: the error's details name them.
+    /// Blocks users who wrote in the last 24 hours (up to 1000 a call), by phone number (a
+    /// `&str` or `String`) or business-scoped id ([`Recipient::user_id`]; not a parent id).
+    /// When some fail, Meta answers `400` with code 139100: the error's details name them.
     pub fn block_users(
         &self,
-        users: impl IntoIterator<Item = impl Into<String>>,
+        users: impl IntoIterator<Item = impl Into<Recipient>>,
     ) -> GraphRequest<BlockAnswer> {
         self.block_call(Method::POST, users.into_iter().map(Into::into).collect())
     }
 
-    /// Unblocks users.
+    /// Unblocks users, by phone number or business-scoped id.
     pub fn unblock_users(
         &self,
-        users: impl IntoIterator<Item = impl Into<String>>,
+        users: impl IntoIterator<Item = impl Into<Recipient>>,
     ) -> GraphRequest<BlockAnswer> {
         self.block_call(Method::DELETE, users.into_iter().map(Into::into).collect())
     }
@@ -272,7 +295,7 @@ impl WhatsApp {
         request(&self.client, self.spec(Method::GET, Some("block_users")))
     }
 
-    fn block_call(&self, method: Method, users: Vec<String>) -> GraphRequest<BlockAnswer> {
+    fn block_call(&self, method: Method, users: Vec<Recipient>) -> GraphRequest<BlockAnswer> {
         let mut spec = self.spec(method, Some("block_users"));
         let (body, checked) = users_body(users);
         spec.set_json(&body);

@@ -38,6 +38,7 @@ pub mod manage;
 pub mod media;
 pub mod message;
 pub mod template;
+pub mod usernames;
 pub mod webhook;
 
 pub use self::message::{MediaSource, Message, Recipient, ReplyButton, SendResponse};

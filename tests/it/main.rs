@@ -40,6 +40,7 @@ mod testing_kit;
 mod token_envelope;
 mod token_lifecycle;
 mod token_store;
+mod usernames;
 mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;

@@ -42,6 +42,7 @@ pub(super) struct Store {
     automation: HashMap<String, Value>,
     webhook_overrides: HashMap<String, String>,
     uploads: HashMap<String, usize>,
+    usernames: HashMap<String, String>,
 }
 
 struct Media {
@@ -319,6 +320,10 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         }
         (method, [session]) if session.starts_with("upload:") => upload_session(state, call, method, session),
         ("GET" | "POST" | "DELETE", [_, "block_users"]) => block_users(call),
+        ("GET" | "POST" | "DELETE", [phone, "username"]) => username(state, call, phone),
+        ("GET", [_, "username_suggestions"]) => {
+            ok(json!({"data": [{"username_suggestions": ["fake_business", "fake_business_shop"]}]}))
+        }
         ("GET" | "POST" | "DELETE", [_, "message_qrdls", ..]) => qr_codes(state, call, id),
         ("POST", [_, "marketing_messages"]) => marketing(state, call, id),
         ("POST", [_, "conversational_automation"]) => match call.json() {
@@ -769,5 +774,28 @@ fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplat
         Some(pin) if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) => success(),
         Some(_) => invalid("pin must be 6 digits"),
         None => not_found(node),
+    }
+}
+
+/// A phone number's username: set (taken names end in `_taken`), read, delete.
+fn username(state: &mut State, call: &Call<'_>, phone: &str) -> ResponseTemplate {
+    match call.method {
+        "POST" => match call.json().and_then(|b| str_field(&b, "username").map(str::to_owned)) {
+            Some(name) if name.ends_with("_taken") => {
+                ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "The username is not available.", "type": "OAuthException", "code": 147_001,
+                "fbtrace_id": "AfakeGraph147001"}}))
+            }
+            Some(name) if !name.trim().is_empty() => {
+                state.store.usernames.insert(phone.to_owned(), name);
+                ok(json!({"status": "approved"}))
+            }
+            _ => missing("username"),
+        },
+        "GET" => match state.store.usernames.get(phone) {
+            Some(name) => ok(json!({"username": name, "status": "approved"})),
+            None => ok(json!({})),
+        },
+        _ => ok(json!({"success": state.store.usernames.remove(phone).is_some()})),
     }
 }

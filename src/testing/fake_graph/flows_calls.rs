@@ -152,7 +152,10 @@ pub(super) fn call_action(call: &Call<'_>, id: u64) -> ResponseTemplate {
     }
     let sdp = |kind: &str| body.get("session").is_some_and(|s| s["sdp_type"] == kind && s["sdp"].is_string());
     match str_field(&body, "action") {
-        Some("connect") if str_field(&body, "to").is_some() && sdp("offer") => {
+        Some("connect")
+            if (str_field(&body, "to").is_some() || str_field(&body, "recipient").is_some())
+                && sdp("offer") =>
+        {
             ok(json!({"messaging_product": "whatsapp", "calls": [{"id": format!("wacid.FAKE{id:012}")}]}))
         }
         Some("connect") => invalid("connect needs to and an SDP offer"),
@@ -263,7 +266,7 @@ pub(super) fn group_edge(
     }
 }
 
-/// Block, unblock and list users: 1 to 1000 `{"user": ...}` objects.
+/// Block, unblock and list users: 1 to 1000 `{"user": phone}` or `{"user_id": bsuid}` objects.
 pub(super) fn block_users(call: &Call<'_>) -> ResponseTemplate {
     if call.method == "GET" {
         return data(Vec::new());
@@ -276,8 +279,13 @@ pub(super) fn block_users(call: &Call<'_>) -> ResponseTemplate {
     let key = if call.method == "POST" { "added_users" } else { "removed_users" };
     let done: Vec<Value> = users
         .iter()
-        .filter_map(|u| u.get("user").and_then(Value::as_str))
-        .map(|u| json!({"input": u, "wa_id": u.trim_start_matches('+')}))
+        .filter_map(|u| {
+            match (u.get("user").and_then(Value::as_str), u.get("user_id").and_then(Value::as_str)) {
+                (Some(phone), _) => Some(json!({"input": phone, "wa_id": phone.trim_start_matches('+')})),
+                (None, Some(user_id)) => Some(json!({"input": user_id, "user_id": user_id})),
+                (None, None) => None,
+            }
+        })
         .collect();
     ok(json!({"messaging_product": "whatsapp", "block_users": { key: done }}))
 }

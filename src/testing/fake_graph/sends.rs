@@ -70,7 +70,16 @@ pub(super) fn whatsapp(body: &Map<String, Value>, id: u64) -> Result<Accepted, S
             response: json!({"success": true}),
         });
     }
-    let to = str_field(body, "to").ok_or("the parameter to is required")?;
+    // A phone number in `to`, or a business-scoped id in `recipient` (`to` wins when both).
+    let by_phone = str_field(body, "to");
+    let to = by_phone
+        .or_else(|| str_field(body, "recipient"))
+        .ok_or("the parameter to (or recipient) is required")?;
+    let contact = if by_phone.is_some() {
+        json!({"input": to, "wa_id": to.trim_start_matches('+')})
+    } else {
+        json!({"input": to, "user_id": to})
+    };
     let kind = str_field(body, "type").unwrap_or("text");
     if !WHATSAPP_TYPES.contains(&kind) {
         return Err(format!("unknown message type {kind:?}"));
@@ -91,7 +100,7 @@ pub(super) fn whatsapp(body: &Map<String, Value>, id: u64) -> Result<Accepted, S
         kind: kind.to_owned(),
         response: json!({
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}],
+            "contacts": [contact],
             "messages": [{"id": message_id, "message_status": "accepted"}],
         }),
         message_id: Some(message_id),

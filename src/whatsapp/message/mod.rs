@@ -102,6 +102,19 @@ impl Recipient {
         }
     }
 
+    /// The user as a list entry of the management endpoints that take phone numbers or
+    /// BSUIDs (block users, group participants): `{"user": phone}` or `{"user_id": bsuid}`.
+    pub(crate) fn user_entry(&self, field: &'static str) -> Result<serde_json::Value, ValidationError> {
+        self.validate()?;
+        match self {
+            Self::Phone(phone) => Ok(serde_json::json!({ "user": phone })),
+            Self::UserId(id) => Ok(serde_json::json!({ "user_id": id })),
+            Self::Group(_) => {
+                Err(ValidationError::new(field, Violation::Invalid("a group is not a user".into())))
+            }
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         let (field, value) = match self {
             Self::Phone(v) | Self::Group(v) => ("to", v),

@@ -14,6 +14,7 @@ mod account;
 mod content;
 mod messages;
 mod statuses;
+mod usernames;
 
 use std::fmt;
 
@@ -32,6 +33,7 @@ pub use account::*;
 pub use content::*;
 pub use messages::*;
 pub use statuses::*;
+pub use usernames::*;
 
 string_enum! {
     /// The subscription `field` of a change.
@@ -86,6 +88,14 @@ string_enum! {
         PartnerSolutions = "partner_solutions",
         /// Payment configuration changes.
         PaymentConfigurationUpdate = "payment_configuration_update",
+        /// The business number's username approved, reserved or deleted.
+        BusinessUsernameUpdate = "business_username_update",
+        /// The same, in the plural spelling Meta's page also uses.
+        BusinessUsernameUpdates = "business_username_updates",
+        /// The same, under its name before February 2026.
+        PhoneNumberUsernameUpdate = "phone_number_username_update",
+        /// A user's business-scoped id changed.
+        UserIdUpdate = "user_id_update",
     }
 }
 
@@ -159,6 +169,10 @@ pub enum WhatsAppChangeValue {
     /// A field this version does not model, or a value that did not have the documented shape:
     /// the JSON as Meta sent it.
     Unknown(RawJson),
+    /// `business_username_update` (and its other spellings).
+    Username(UsernameUpdate),
+    /// `user_id_update`.
+    UserId(UserIdUpdate),
 }
 
 impl WhatsAppChangeValue {
@@ -225,6 +239,10 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Field::SmbMessageEchoes | Field::MessageEchoes => {
                 WhatsAppChangeValue::MessageEchoes(Deserialize::deserialize(d)?)
             }
+            Field::BusinessUsernameUpdate
+            | Field::BusinessUsernameUpdates
+            | Field::PhoneNumberUsernameUpdate => WhatsAppChangeValue::Username(Deserialize::deserialize(d)?),
+            Field::UserIdUpdate => WhatsAppChangeValue::UserId(Deserialize::deserialize(d)?),
             _ => WhatsAppChangeValue::Unknown(Deserialize::deserialize(d)?),
         })
     }
