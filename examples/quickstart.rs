@@ -6,7 +6,8 @@
 //! 3. serves an echo bot on the axum webhook router (handshake, signature check on the raw
 //!    bytes, dedupe, `200` at once, handler spawned);
 //! 4. posts signed webhooks at it the way Meta does (`testing::WebhookBuilder`): a WhatsApp text,
-//!    a Messenger text, an Instagram text, a redelivery and a forged body;
+//!    a Messenger text, an Instagram text, a redelivery, a WhatsApp user known only by a
+//!    username and a business-scoped id (answered by that id), and a forged body;
 //! 5. prints what came in and what the bot sent, and exits 0.
 //!
 //! With real credentials the same bot talks to Meta instead and keeps serving:
@@ -66,7 +67,10 @@ impl EchoBot {
         let reply = format!("You said: {text}");
         let id = match event.platform() {
             Platform::WhatsApp => {
-                let sent = client.whatsapp(account).send_text(from, &reply).await?;
+                // A user who adopted a username may come with a business-scoped id instead of a
+                // phone number: `Recipient::user` sends to either.
+                let to = meta_messaging::whatsapp::Recipient::user(from);
+                let sent = client.whatsapp(account).send_text(to, &reply).await?;
                 sent.message_id().map(|id| id.as_str().to_owned())
             }
             Platform::Messenger => {
@@ -159,6 +163,14 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
             3,
         ),
         ("WhatsApp redelivery", whatsapp.sign(APP_SECRET), 3),
+        (
+            // A user who adopted a username: a business-scoped id, no phone number anywhere.
+            "WhatsApp username-only user",
+            WebhookBuilder::whatsapp(PHONE_NUMBER_ID)
+                .username_text("US.13491208655302741918", "sheena.n", "Do you ship to Pune?")
+                .sign(APP_SECRET),
+            4,
+        ),
     ];
     for (label, signed, expected_sent) in deliveries {
         let status = signed.post(&http, &url).await?.status();
@@ -174,8 +186,11 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     for message in &sent {
         println!("  {:?} to {}: {:?}", message.platform, message.to, message.text().unwrap_or_default());
     }
-    if sent.len() != 3 {
-        return Err(format!("expected 3 replies, the bot sent {}", sent.len()).into());
+    if sent.len() != 4 {
+        return Err(format!("expected 4 replies, the bot sent {}", sent.len()).into());
+    }
+    if sent[3].body["recipient"] != "US.13491208655302741918" {
+        return Err("the username-only user must be answered by business-scoped id".into());
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::identity::IdentityStore;
 use crate::pacing::WindowStore;
 use crate::store::StoreError;
 use crate::token::TokenStore;
@@ -17,7 +18,9 @@ use super::Queue;
 /// 2. the **queue** ([`Queue::purge_tenant`]): every item of each of the tenant's accounts
 ///    (WABA, Page or Instagram account ids), pending, done (the delivery log) or dead;
 /// 3. the **messaging windows** ([`WindowStore::forget_business`]): each of its business phone
-///    numbers, Pages or Instagram accounts, whose keys name its users.
+///    numbers, Pages or Instagram accounts, whose keys name its users;
+/// 4. the **identity directory** ([`IdentityStore::forget_scope`]): the phone numbers, ids and
+///    usernames of its businesses' users.
 ///
 /// Each step is idempotent: on an error, run the erasure again. What is left anywhere else (the
 /// webhook dedupe store's event ids, which hold no content and expire; the stores' own backups
@@ -49,6 +52,7 @@ pub struct TenantErasure<'a> {
     vault: Option<&'a dyn TokenStore>,
     queue: Option<&'a dyn Queue>,
     windows: Option<&'a dyn WindowStore>,
+    identities: Option<&'a dyn IdentityStore>,
 }
 
 impl fmt::Debug for TenantErasure<'_> {
@@ -60,6 +64,7 @@ impl fmt::Debug for TenantErasure<'_> {
             .field("vault", &self.vault.is_some())
             .field("queue", &self.queue.is_some())
             .field("windows", &self.windows.is_some())
+            .field("identities", &self.identities.is_some())
             .finish()
     }
 }
@@ -74,6 +79,8 @@ pub struct ErasureReport {
     pub items: u64,
     /// Messaging windows forgotten.
     pub windows: u64,
+    /// Users forgotten by the identity directory.
+    pub identities: u64,
 }
 
 impl<'a> TenantErasure<'a> {
@@ -86,6 +93,7 @@ impl<'a> TenantErasure<'a> {
             vault: None,
             queue: None,
             windows: None,
+            identities: None,
         }
     }
 
@@ -126,7 +134,14 @@ impl<'a> TenantErasure<'a> {
         self
     }
 
-    /// Runs the erasure: vault, then queue, then windows.
+    /// The identity directory's store to forget the businesses' users in.
+    #[must_use]
+    pub fn identities(mut self, identities: &'a dyn IdentityStore) -> Self {
+        self.identities = Some(identities);
+        self
+    }
+
+    /// Runs the erasure: vault, then queue, then windows, then identities.
     ///
     /// # Errors
     ///
@@ -146,10 +161,16 @@ impl<'a> TenantErasure<'a> {
                 report.windows += windows.forget_business(business).await?;
             }
         }
+        if let Some(identities) = self.identities {
+            for business in &self.businesses {
+                report.identities += identities.forget_scope(business).await?;
+            }
+        }
         tracing::info!(
             records = report.records,
             items = report.items,
             windows = report.windows,
+            identities = report.identities,
             "tenant erased"
         );
         Ok(report)

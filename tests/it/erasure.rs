@@ -111,6 +111,12 @@ async fn one_call_erases_the_vault_the_queue_and_the_windows() {
     windows.record(DOOMED, "24512345678901234", now).await.unwrap();
     windows.record(DOOMED, "24512345678905678", now).await.unwrap();
     windows.record(KEPT, "24512345678901234", now).await.unwrap();
+    let identities = meta_messaging::identity::InMemoryIdentityStore::default();
+    use meta_messaging::identity::IdentityStore;
+    let user =
+        meta_messaging::identity::UserIdentity::new().user_id("US.13491208655302741918").phone("16505551234");
+    identities.remember(DOOMED, &user).await.unwrap();
+    identities.remember(KEPT, &user).await.unwrap();
 
     let report = TenantErasure::new("acme")
         .account(DOOMED)
@@ -118,10 +124,13 @@ async fn one_call_erases_the_vault_the_queue_and_the_windows() {
         .vault(&vault)
         .queue(queue.as_ref())
         .windows(&windows)
+        .identities(&identities)
         .run()
         .await
         .unwrap();
-    assert_eq!((report.records, report.items, report.windows), (1, 1, 2));
+    assert_eq!((report.records, report.items, report.windows, report.identities), (1, 1, 2, 1));
+    assert_eq!(identities.by_phone(DOOMED, "16505551234").await.unwrap(), None);
+    assert!(identities.by_phone(KEPT, "16505551234").await.unwrap().is_some());
     assert!(vault.get(&key("acme")).await.unwrap().is_none());
     assert!(vault.get(&key("globex")).await.unwrap().is_some());
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0));

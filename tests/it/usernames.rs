@@ -238,3 +238,15 @@ async fn a_username_only_user_is_answered_end_to_end_on_the_fake_graph() {
     let blocked = wa.block_users([Recipient::user_id(BSUID)]).await.unwrap();
     assert_eq!(blocked.block_users.added_users[0].user_id.as_deref(), Some(BSUID));
 }
+
+#[tokio::test]
+async fn a_bsuid_is_never_sent_as_a_phone_number() {
+    let server = MockServer::start().await;
+    let wa = client(&server).whatsapp(PHONE);
+    for bsuid in [BSUID, "US.ENT.11815799212886844830"] {
+        let refused = wa.send(bsuid, Message::text("hi")).await.unwrap_err();
+        assert_eq!(refused.kind(), meta_messaging::ErrorKind::Validation, "{bsuid}");
+        assert!(refused.to_string().contains("Recipient::user_id"), "{refused}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+}

@@ -123,8 +123,41 @@ impl Recipient {
         if value.trim().is_empty() {
             return Err(ValidationError::new(field, Violation::Missing));
         }
+        // A business-scoped id (`US.1349…`) is not a phone number: it goes as `recipient`,
+        // never as `to`.
+        if let Self::Phone(phone) = self {
+            if looks_like_bsuid(phone.trim()) {
+                return Err(ValidationError::new(
+                    "to",
+                    Violation::Invalid(
+                        "a business-scoped id goes in Recipient::user_id, not as a phone".into(),
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// A user by the id webhooks name them with ([`Event::sender`](crate::webhook::Event::sender),
+    /// [`Event::user_key`](crate::webhook::Event::user_key)): a phone number goes as `to`, a
+    /// business-scoped id as `recipient`.
+    ///
+    /// ```
+    /// use meta_messaging::whatsapp::Recipient;
+    ///
+    /// assert_eq!(Recipient::user("16505551234"), Recipient::phone("16505551234"));
+    /// assert_eq!(Recipient::user("US.13491208655302741918"), Recipient::user_id("US.13491208655302741918"));
+    /// ```
+    pub fn user(id: impl Into<String>) -> Self {
+        let id = id.into();
+        if crate::user::is_phone(id.trim()) { Self::Phone(id) } else { Self::UserId(id) }
+    }
+}
+
+/// Whether `id` has a business-scoped user id's shape: a two-letter country code and a period.
+fn looks_like_bsuid(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() > 3 && bytes[..2].iter().all(u8::is_ascii_uppercase) && bytes[2] == b'.'
 }
 
 impl From<&str> for Recipient {
