@@ -14,6 +14,8 @@ pub(crate) const REDIS_PREFIX: &str = "META_MESSAGING_REDIS_PREFIX";
 pub(crate) const QUEUE_URL: &str = "META_MESSAGING_QUEUE_URL";
 /// The messaging-window store (`postgres://` or `redis://`), for `tenant erase`.
 pub(crate) const WINDOW_URL: &str = "META_MESSAGING_WINDOW_URL";
+/// The identity directory's store (`sqlite:`, `postgres://` or `redis://`), for `tenant erase`.
+pub(crate) const IDENTITY_URL: &str = "META_MESSAGING_IDENTITY_URL";
 pub(crate) const APP_SECRET: &str = "META_APP_SECRET";
 pub(crate) const APP_ID: &str = "META_APP_ID";
 pub(crate) const ACCESS_TOKEN: &str = "META_ACCESS_TOKEN";
@@ -21,8 +23,9 @@ pub(crate) const PHONE_NUMBER_ID: &str = "META_PHONE_NUMBER_ID";
 pub(crate) const GRAPH_URL: &str = "META_GRAPH_URL";
 
 /// Every variable, so a file cannot set anything else by mistake.
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 12] = [
     WINDOW_URL,
+    IDENTITY_URL,
     VAULT_URL,
     VAULT_KEYS,
     VAULT_REGISTRY_URL,

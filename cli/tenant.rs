@@ -4,18 +4,22 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use meta_messaging::delivery::TenantErasure;
+use meta_messaging::identity::IdentityStore;
 use meta_messaging::pacing::WindowStore;
-use meta_messaging::store::{PostgresWindowStore, RedisWindowStore};
+use meta_messaging::store::{
+    PostgresIdentityStore, PostgresWindowStore, RedisIdentityStore, RedisWindowStore, SqliteIdentityStore,
+};
 
-use crate::config::{Config, QUEUE_URL, REDIS_PREFIX, VAULT_URL, WINDOW_URL};
+use crate::config::{Config, IDENTITY_URL, QUEUE_URL, REDIS_PREFIX, VAULT_URL, WINDOW_URL};
 use crate::{CliError, CliResult, confirm};
 
 #[derive(Subcommand)]
 pub(crate) enum TenantCommand {
     /// Erases a tenant: its vault records (in envelope mode its key first, so backups stop
-    /// opening), its accounts' queue items in every state, and its businesses' messaging
-    /// windows, from whichever of META_MESSAGING_VAULT_URL, META_MESSAGING_QUEUE_URL and
-    /// META_MESSAGING_WINDOW_URL are set. Asks for confirmation.
+    /// opening), its accounts' queue items in every state, its businesses' messaging windows
+    /// and the identities of their users, from whichever of META_MESSAGING_VAULT_URL,
+    /// META_MESSAGING_QUEUE_URL, META_MESSAGING_WINDOW_URL and META_MESSAGING_IDENTITY_URL are
+    /// set. Asks for confirmation.
     Erase {
         /// The tenant's name in the vault.
         tenant: String,
@@ -46,6 +50,22 @@ async fn open_windows(config: &Config, url: &str) -> Result<Arc<dyn WindowStore>
     }
 }
 
+async fn open_identities(config: &Config, url: &str) -> Result<Arc<dyn IdentityStore>, CliError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresIdentityStore::connect(url).await?))
+    } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+        let store = RedisIdentityStore::connect(url).await?;
+        Ok(Arc::new(match config.get(REDIS_PREFIX) {
+            Some(prefix) => store.prefix(prefix),
+            None => store,
+        }))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(SqliteIdentityStore::open(path).await?))
+    } else {
+        Err(CliError(format!("{IDENTITY_URL} must start with sqlite:, postgres:// or redis://")))
+    }
+}
+
 pub(crate) async fn run(command: TenantCommand, config: &Config) -> CliResult {
     let TenantCommand::Erase { tenant, accounts, businesses, yes } = command;
     let vault = match config.get(VAULT_URL) {
@@ -60,8 +80,14 @@ pub(crate) async fn run(command: TenantCommand, config: &Config) -> CliResult {
         Some(url) => Some(open_windows(config, &url).await?),
         None => None,
     };
-    if vault.is_none() && queue.is_none() && windows.is_none() {
-        return Err(CliError(format!("set at least one of {VAULT_URL}, {QUEUE_URL}, {WINDOW_URL}")));
+    let identities = match config.get(IDENTITY_URL) {
+        Some(url) => Some(open_identities(config, &url).await?),
+        None => None,
+    };
+    if vault.is_none() && queue.is_none() && windows.is_none() && identities.is_none() {
+        return Err(CliError(format!(
+            "set at least one of {VAULT_URL}, {QUEUE_URL}, {WINDOW_URL}, {IDENTITY_URL}"
+        )));
     }
     confirm(yes, &format!("erase tenant {tenant} from every configured store"), &tenant)?;
     let mut erasure = TenantErasure::new(&tenant);
@@ -79,6 +105,9 @@ pub(crate) async fn run(command: TenantCommand, config: &Config) -> CliResult {
     }
     if let Some(windows) = &windows {
         erasure = erasure.windows(windows.as_ref());
+    }
+    if let Some(identities) = &identities {
+        erasure = erasure.identities(identities.as_ref());
     }
     let report = erasure.run().await?;
     println!(

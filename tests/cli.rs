@@ -23,8 +23,9 @@ use meta_messaging::webhook::Verifier;
 use meta_messaging::{Platform, Timestamp};
 
 /// Every variable the tool reads, removed from the inherited environment before each run.
-const VARS: [&str; 11] = [
+const VARS: [&str; 12] = [
     "META_MESSAGING_WINDOW_URL",
+    "META_MESSAGING_IDENTITY_URL",
     "META_MESSAGING_VAULT_URL",
     "META_MESSAGING_VAULT_REGISTRY_URL",
     "META_MESSAGING_VAULT_KEYS",
@@ -490,6 +491,15 @@ async fn tenant_erase_clears_the_vault_the_queue_and_the_windows_in_one_command(
     let windows = meta_messaging::store::PostgresWindowStore::connect(&postgres).await.unwrap();
     let business = format!("phone-{:08x}", fastrand::u32(..));
     windows.record(&business, "16505551234", Timestamp::now()).await.unwrap();
+    let identities_path = dir.join("identities.db");
+    let identities =
+        meta_messaging::store::SqliteIdentityStore::open(identities_path.to_str().unwrap()).await.unwrap();
+    {
+        use meta_messaging::identity::{IdentityStore, UserIdentity};
+        let user = UserIdentity::new().phone("16505551234").user_id("US.13491208655302741918");
+        identities.remember(&business, &user).await.unwrap();
+    }
+    let identity_url = format!("sqlite://{}", identities_path.display());
     let vault_url = format!("sqlite://{}", vault_path.display());
     let queue_url = format!("sqlite://{}", queue_path.display());
     let env = [
@@ -497,6 +507,7 @@ async fn tenant_erase_clears_the_vault_the_queue_and_the_windows_in_one_command(
         ("META_MESSAGING_VAULT_KEYS", keys.as_str()),
         ("META_MESSAGING_QUEUE_URL", queue_url.as_str()),
         ("META_MESSAGING_WINDOW_URL", postgres.as_str()),
+        ("META_MESSAGING_IDENTITY_URL", identity_url.as_str()),
     ];
     let args = ["tenant", "erase", "acme", "--account", "waba-acme", "--business", &business];
     let declined = cli(&env, &args, "no\n");
@@ -513,6 +524,10 @@ async fn tenant_erase_clears_the_vault_the_queue_and_the_windows_in_one_command(
     );
     assert_eq!(queue.counts("inbox").await.unwrap(), (1, 0, 0));
     assert_eq!(windows.last_inbound(&business, "16505551234").await.unwrap(), None);
+    {
+        use meta_messaging::identity::IdentityStore;
+        assert_eq!(identities.by_phone(&business, "16505551234").await.unwrap(), None);
+    }
     let listed = cli(&env, &["vault", "list"], "");
     assert!(!listed.stdout.contains("acme\t") && listed.stdout.contains("acme-other"), "{}", listed.stdout);
     // Nothing configured: a clear error.

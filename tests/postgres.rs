@@ -414,3 +414,32 @@ async fn two_replicas_see_one_window_for_a_user_seen_with_and_without_a_phone() 
     }
     schema.drop_now().await;
 }
+
+#[tokio::test]
+async fn two_replicas_file_a_user_seen_with_and_without_a_phone_under_one_conversation() {
+    use meta_messaging::delivery::{INBOX_QUEUE, Inbox, ItemState, Queue};
+    let schema = Schema::new().await;
+    let first: std::sync::Arc<dyn Queue> = std::sync::Arc::new(
+        meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap(),
+    );
+    let second: std::sync::Arc<dyn Queue> = std::sync::Arc::new(
+        meta_messaging::store::PostgresQueue::from_pool(schema.pool().await).await.unwrap(),
+    );
+    for (queue, name) in
+        [(&first, "with_phone.json"), (&second, "without_phone.json"), (&first, "empty_strings.json")]
+    {
+        let body = std::fs::read(format!("tests/fixtures/identity/{name}")).unwrap();
+        let webhook = meta_messaging::webhook::parse(&body).unwrap();
+        Inbox::new(std::sync::Arc::clone(queue)).store(&body, &webhook).await.unwrap();
+    }
+    let items = first.list(INBOX_QUEUE, ItemState::Pending, 10).await.unwrap();
+    assert_eq!(items.len(), 4);
+    assert!(
+        items.iter().all(|i| i.conversation == "whatsapp:106540352242922:US.13491208655302741918"),
+        "{:?}",
+        items.iter().map(|i| &i.conversation).collect::<Vec<_>>()
+    );
+    // One conversation: only its oldest item is claimable, whichever replica asks.
+    assert_eq!(second.claim(INBOX_QUEUE, "w", 10, Duration::from_secs(30)).await.unwrap().len(), 1);
+    schema.drop_now().await;
+}

@@ -469,3 +469,37 @@ async fn two_replicas_give_one_user_one_pair_budget_whether_addressed_by_phone_o
     other.drop_now().await;
     namespace.drop_now().await;
 }
+
+#[tokio::test]
+async fn two_replicas_see_one_window_for_a_user_seen_with_and_without_a_phone() {
+    use meta_messaging::identity::IdentityDirectory;
+    use meta_messaging::pacing::WindowStatus;
+    use meta_messaging::store::RedisIdentityStore;
+    let namespace = Namespace::new().await;
+    let replica = |ns: &Namespace| {
+        let directory = IdentityDirectory::new(
+            RedisIdentityStore::from_connection(ns.connection.clone()).prefix(&namespace.prefix),
+        );
+        WindowTracker::new(std::sync::Arc::new(
+            RedisWindowStore::from_connection(ns.connection.clone()).prefix(&namespace.prefix),
+        ))
+        .identities(directory)
+    };
+    let other = Namespace::new().await;
+    let (first, second) = (replica(&namespace), replica(&other));
+    let now = meta_messaging::Timestamp::now().unix_seconds();
+    for name in ["with_phone.json", "without_phone.json"] {
+        let mut body: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("tests/fixtures/identity/{name}")).unwrap())
+                .unwrap();
+        body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+            serde_json::Value::from(now.to_string());
+        first.observe(&meta_messaging::webhook::parse(body.to_string().as_bytes()).unwrap()).await.unwrap();
+    }
+    for user in ["16505551234", "US.13491208655302741918"] {
+        let status = second.status("106540352242922", user).await.unwrap();
+        assert!(matches!(status, WindowStatus::Open { .. }), "{user}: {status:?}");
+    }
+    other.drop_now().await;
+    namespace.drop_now().await;
+}

@@ -230,6 +230,42 @@ pub struct JoinRequestsAnswer {
     pub errors: Vec<serde_json::Value>,
 }
 
+/// A participant named in a groups webhook: by phone number, business-scoped id, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct GroupMember {
+    /// What the business sent, for participants it removed (a phone number or a BSUID).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub input: Option<String>,
+    /// The user's WhatsApp id (absent when withheld).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub wa_id: Option<String>,
+    /// The user's business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub user_id: Option<String>,
+    /// The user's parent business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_user_id: Option<String>,
+    /// The user's WhatsApp username.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub username: Option<String>,
+    /// Why it failed (failed participants).
+    pub errors: Vec<serde_json::Value>,
+}
+
+impl GroupMember {
+    /// The member as one typed identity.
+    pub fn user(&self) -> crate::user::UserIdentity {
+        let pick = |value: &Option<String>| value.clone().unwrap_or_default();
+        crate::user::UserIdentity::new()
+            .phone(pick(&self.wa_id))
+            .user_id(pick(&self.user_id))
+            .parent_user_id(pick(&self.parent_user_id))
+            .username(pick(&self.username))
+    }
+}
+
 /// One event of a groups webhook (`group_lifecycle_update`, `group_participants_update`,
 /// `group_settings_update`, `group_status_update`); which fields it carries depends on `type`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -260,16 +296,25 @@ pub struct GroupEvent {
     /// `business` or `participant` (removals).
     pub initiated_by: Option<String>,
     /// Participants added.
-    pub added_participants: Vec<serde_json::Value>,
+    pub added_participants: Vec<GroupMember>,
     /// Participants removed.
-    pub removed_participants: Vec<serde_json::Value>,
+    pub removed_participants: Vec<GroupMember>,
     /// Participants that could not be removed.
-    pub failed_participants: Vec<serde_json::Value>,
+    pub failed_participants: Vec<GroupMember>,
     /// A join request's id.
     pub join_request_id: Option<String>,
-    /// The user of a join request.
+    /// The user of a join request (absent when withheld).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub wa_id: Option<String>,
+    /// The join request user's business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub user_id: Option<String>,
+    /// The join request user's parent business-scoped id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_user_id: Option<String>,
+    /// The join request user's WhatsApp username.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub username: Option<String>,
     /// Settings outcomes: `profile_picture`, `group_subject`, `group_description`.
     pub profile_picture: Option<serde_json::Value>,
     /// The subject update's outcome.

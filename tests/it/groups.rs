@@ -216,7 +216,8 @@ fn groups_webhooks_are_typed() {
             "request_id": "req-1", "subject": "test invite link", "invite_link": "https://chat.whatsapp.com/LINK_ID",
             "join_approval_mode": "auto_approve"})),
         change("group_participants_update", json!({"timestamp": "1755548900", "group_id": GROUP,
-            "type": "group_participants_add", "reason": "invite_link", "added_participants": [{"wa_id": "16505551234"}]})),
+            "type": "group_participants_add", "reason": "invite_link", "added_participants": [{"wa_id": "16505551234"},
+            {"user_id": "US.13491208655302741918", "parent_user_id": "US.ENT.11815799212886844830", "username": "sheena.n"}]})),
         change("group_settings_update", json!({"timestamp": "1755548950", "group_id": GROUP, "type": "group_settings_update",
             "request_id": "req-2", "group_subject": {"text": "VIP club", "update_successful": true}})),
         change("group_status_update", json!({"timestamp": "1755549000", "type": "group_suspend", "group_id": GROUP}))
@@ -234,4 +235,12 @@ fn groups_webhooks_are_typed() {
     let WhatsAppChangeValue::Groups(created) = &payload.entries[0].changes[0].value else { panic!() };
     assert_eq!(created.groups[0].invite_link.as_deref(), Some("https://chat.whatsapp.com/LINK_ID"));
     assert_eq!(created.groups[0].group_id.as_ref().map(|g| g.as_str()), Some(GROUP));
+    // Participants by phone and by business-scoped id (a username user, no phone).
+    let WhatsAppChangeValue::Groups(joined) = &payload.entries[0].changes[1].value else { panic!() };
+    let members = &joined.groups[0].added_participants;
+    assert_eq!(members[0].wa_id.as_deref(), Some("16505551234"));
+    let user = members[1].user();
+    assert_eq!(user.user_id.as_deref(), Some("US.13491208655302741918"));
+    assert_eq!(user.username.as_deref(), Some("sheena.n"));
+    assert_eq!(user.phone, None);
 }
