@@ -234,14 +234,14 @@ impl<'de> Deserialize<'de> for WebhookConfigurationAnswer {
 #[non_exhaustive]
 pub struct WebhookConfigurationAnswer(pub WebhookConfiguration);
 
-fn users_body(users: Vec<Recipient>) -> (serde_json::Value, Result<(), ValidationError>) {
+fn users_body(users: &[Recipient]) -> (serde_json::Value, Result<(), ValidationError>) {
     let mut checked = if users.is_empty() {
         Err(ValidationError::new("block_users", Violation::Missing))
     } else {
         max_items("block_users", users.len(), MAX_BLOCK_USERS)
     };
     let mut list = Vec::with_capacity(users.len());
-    for user in &users {
+    for user in users {
         // Meta blocks by phone or BSUID, never by parent BSUID or group.
         if matches!(user, Recipient::UserId(id) if id.contains(".ENT.")) {
             checked = checked.and(Err(ValidationError::new(
@@ -279,7 +279,7 @@ impl WhatsApp {
         &self,
         users: impl IntoIterator<Item = impl Into<Recipient>>,
     ) -> GraphRequest<BlockAnswer> {
-        self.block_call(Method::POST, users.into_iter().map(Into::into).collect())
+        self.block_call(Method::POST, &users.into_iter().map(Into::into).collect::<Vec<_>>())
     }
 
     /// Unblocks users, by phone number or business-scoped id.
@@ -287,7 +287,7 @@ impl WhatsApp {
         &self,
         users: impl IntoIterator<Item = impl Into<Recipient>>,
     ) -> GraphRequest<BlockAnswer> {
-        self.block_call(Method::DELETE, users.into_iter().map(Into::into).collect())
+        self.block_call(Method::DELETE, &users.into_iter().map(Into::into).collect::<Vec<_>>())
     }
 
     /// The blocked users, paged.
@@ -295,7 +295,7 @@ impl WhatsApp {
         request(&self.client, self.spec(Method::GET, Some("block_users")))
     }
 
-    fn block_call(&self, method: Method, users: Vec<Recipient>) -> GraphRequest<BlockAnswer> {
+    fn block_call(&self, method: Method, users: &[Recipient]) -> GraphRequest<BlockAnswer> {
         let mut spec = self.spec(method, Some("block_users"));
         let (body, checked) = users_body(users);
         spec.set_json(&body);
