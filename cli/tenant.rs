@@ -89,6 +89,14 @@ pub(crate) async fn run(command: TenantCommand, config: &Config) -> CliResult {
             "set at least one of {VAULT_URL}, {QUEUE_URL}, {WINDOW_URL}, {IDENTITY_URL}"
         )));
     }
+    if queue.is_some() && accounts.is_empty() {
+        return Err(CliError(format!("{QUEUE_URL} is set: name the tenant's accounts with --account")));
+    }
+    if (windows.is_some() || identities.is_some()) && businesses.is_empty() {
+        return Err(CliError(format!(
+            "{WINDOW_URL} or {IDENTITY_URL} is set: name the tenant's businesses with --business"
+        )));
+    }
     confirm(yes, &format!("erase tenant {tenant} from every configured store"), &tenant)?;
     let mut erasure = TenantErasure::new(&tenant);
     for account in &accounts {

@@ -27,9 +27,12 @@ impl UserIdentity {
         Self::default()
     }
 
-    /// With a phone number (ignored when empty).
+    /// With a phone number (ignored when empty). A number written with `+`, spaces, dashes or
+    /// parentheses is kept as its digits, the way webhooks write it.
     #[must_use]
     pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        let phone = phone.into();
+        let phone = if is_phone(&phone) { phone_digits(&phone) } else { phone };
         self.phone = non_empty(phone).or(self.phone);
         self
     }
@@ -79,8 +82,15 @@ impl UserIdentity {
     }
 }
 
-/// Whether `text` is a phone number as webhooks write one (digits, optionally a leading `+`).
+/// Whether `text` is a phone number: digits, written as webhooks do or with a leading `+`,
+/// spaces, dashes, dots or parentheses (a business-scoped id has letters: `US.1349…`).
 pub fn is_phone(text: &str) -> bool {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    let text = text.trim();
+    text.bytes().any(|b| b.is_ascii_digit())
+        && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b' ' | b'-' | b'.' | b'(' | b')'))
+}
+
+/// The digits of a phone number, as webhooks write it (`16505551234`).
+pub(crate) fn phone_digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
 }

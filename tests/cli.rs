@@ -509,6 +509,10 @@ async fn tenant_erase_clears_the_vault_the_queue_and_the_windows_in_one_command(
         ("META_MESSAGING_WINDOW_URL", postgres.as_str()),
         ("META_MESSAGING_IDENTITY_URL", identity_url.as_str()),
     ];
+    // A configured store with nothing named to erase in it is refused, not skipped.
+    let unnamed = cli(&env, &["tenant", "erase", "acme", "--yes"], "");
+    assert_eq!(unnamed.status, 1);
+    assert!(unnamed.stderr.contains("--account"), "{}", unnamed.stderr);
     let args = ["tenant", "erase", "acme", "--account", "waba-acme", "--business", &business];
     let declined = cli(&env, &args, "no\n");
     assert_eq!(declined.status, 1);

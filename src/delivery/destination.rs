@@ -25,7 +25,7 @@ pub enum AddressClass {
     Multicast,
     /// Documentation, benchmarking, protocol-assignment, reserved and broadcast ranges
     /// (`192.0.0/24`, `192.0.2/24`, `198.18/15`, `198.51.100/24`, `203.0.113/24`, `240/4`,
-    /// `255.255.255.255`, `2001:db8::/32`).
+    /// `255.255.255.255`, `2001::/23` with Teredo, `2001:db8::/32`, `3fff::/20`, `100::/64`).
     Reserved,
 }
 
@@ -107,7 +107,18 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
     {
         return classify_v4(carried(ip));
     }
-    let ranges: [(&str, u32, AddressClass); 6] = [
+    // 6to4 (`2002::/16`) carries an IPv4 address in its second and third groups.
+    if in_v6(ip, v6("2002::"), 16) {
+        let octets = ip.octets();
+        return classify_v4(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]));
+    }
+    let ranges: [(&str, u32, AddressClass); 9] = [
+        // IETF protocol assignments, Teredo (`2001::/32`, an obfuscated IPv4 address) among them.
+        ("2001::", 23, AddressClass::Reserved),
+        // Discard-only.
+        ("100::", 64, AddressClass::Reserved),
+        // Documentation (RFC 9637).
+        ("3fff::", 20, AddressClass::Reserved),
         ("fc00::", 7, AddressClass::UniqueLocal),
         ("fe80::", 10, AddressClass::LinkLocal),
         // The deprecated site-local range, private in practice.
@@ -442,6 +453,14 @@ mod tests {
             ("8.8.8.8", AddressClass::Public),
             ("2606:4700::1111", AddressClass::Public),
             ("::ffff:8.8.8.8", AddressClass::Public),
+            // 6to4 carrying a private or metadata address, Teredo, discard, documentation.
+            ("2002:a9fe:a9fe::1", AddressClass::LinkLocal),
+            ("2002:7f00:1::", AddressClass::Loopback),
+            ("2002:0808:0808::1", AddressClass::Public),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", AddressClass::Reserved),
+            ("100::1", AddressClass::Reserved),
+            ("3fff::1", AddressClass::Reserved),
+            ("2001:4860:4860::8888", AddressClass::Public),
         ];
         for (address, expected) in cases {
             assert_eq!(class(address), expected, "{address}");

@@ -12,9 +12,10 @@ use super::Queue;
 /// Erases a tenant from every store the crate writes, in the order that makes the erasure hold
 /// even if it stops half-way:
 ///
-/// 1. the **vault** ([`TokenStore::delete_tenant`]): in envelope mode the tenant's data key is
-///    destroyed first, so from that instant its records and every [`SealedQueue`](super::SealedQueue)
-///    item sealed with it no longer open, on every replica and in every backup;
+/// 1. the **vault** ([`TokenStore::delete_tenant`]) for the tenant and for each of its accounts
+///    (a [`SealedQueue`](super::SealedQueue) seals items under the account's key): in envelope
+///    mode the data keys are destroyed first, so from that instant its records and every queued
+///    item sealed with them no longer open, on every replica and in every backup;
 /// 2. the **queue** ([`Queue::purge_tenant`]): every item of each of the tenant's accounts
 ///    (WABA, Page or Instagram account ids), pending, done (the delivery log) or dead;
 /// 3. the **messaging windows** ([`WindowStore::forget_business`]): each of its business phone
@@ -150,6 +151,13 @@ impl<'a> TenantErasure<'a> {
         let mut report = ErasureReport::default();
         if let Some(vault) = self.vault {
             report.records = vault.delete_tenant(&self.tenant).await?;
+            // A SealedQueue seals each item under its account's key: destroy those too, so the
+            // queued items (and their backups) stop opening before they are purged.
+            for account in &self.accounts {
+                if *account != self.tenant {
+                    report.records += vault.delete_tenant(account).await?;
+                }
+            }
         }
         if let Some(queue) = self.queue {
             for account in &self.accounts {

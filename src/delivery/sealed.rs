@@ -18,9 +18,13 @@ const SEALED_PREFIX: &[u8] = b"\0mmq1";
 const GONE: &str = "payload sealed with a tenant key that is gone (tenant deleted)";
 
 /// A [`Queue`] that seals each item's payload before the engine sees it and opens it when a
-/// worker claims it, with a [`PayloadSealer`] (the token vault): message text and phone numbers
-/// are never stored in the clear, and in envelope mode each tenant's items are sealed with that
-/// tenant's data key, bound to the item's key. Deleting the tenant destroys the key, so its
+/// worker claims it, with a [`PayloadSealer`] (the token vault): the event as Meta sent it
+/// (message text, names, phone numbers) is never stored in the clear, and in envelope mode each
+/// tenant's items are sealed with that tenant's data key, bound to the item's key. What stays in
+/// the clear, because the queue orders and dedupes by it: the item's key (Meta's event id), its
+/// tenant (the account id) and its conversation (the business and the user's stable key: a
+/// business-scoped id, PSID or IGSID, or a phone number when Meta sent nothing else);
+/// [`Queue::purge_tenant`] deletes those. Deleting the tenant destroys the key, so its
 /// queued, dead and logged items (and every backup of them) no longer open, on every replica,
 /// before they are even purged.
 ///

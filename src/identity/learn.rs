@@ -71,21 +71,8 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                     }
                 }
                 for status in &value.statuses {
-                    // A group status names the group, not a user.
-                    let phone = if status.recipient_type.as_deref() == Some("group") {
-                        None
-                    } else {
-                        status.recipient_id.as_deref()
-                    };
-                    out.push((
-                        scope.clone(),
-                        UserIdentity::from_parts(
-                            phone,
-                            status.recipient_user_id.as_deref(),
-                            status.recipient_parent_user_id.as_deref(),
-                            None,
-                        ),
-                    ));
+                    // In a group, the participant (the group id names no user).
+                    out.push((scope.clone(), status.user()));
                 }
             }
             WhatsAppChangeValue::UserId(update) => {

@@ -144,15 +144,14 @@ impl IdentityDirectory {
             return Ok(None);
         }
         if is_phone(id) {
-            let digits = id.trim_start_matches('+');
-            self.store.by_phone(scope, digits).await
+            self.store.by_phone(scope, &crate::user::phone_digits(id)).await
         } else {
             self.store.by_user_id(scope, id).await
         }
     }
 
     /// The stable key of the user behind `id` in `scope`: the BSUID the directory knows for a
-    /// phone number, else `id` itself (a phone number's digits, without `+`).
+    /// phone number, else `id` itself (a phone number as its digits).
     ///
     /// # Errors
     ///
@@ -163,7 +162,7 @@ impl IdentityDirectory {
             if let Some(user_id) = self.lookup(scope, id).await?.and_then(|user| user.user_id) {
                 return Ok(user_id);
             }
-            return Ok(id.trim_start_matches('+').to_owned());
+            return Ok(crate::user::phone_digits(id));
         }
         Ok(id.to_owned())
     }

@@ -206,6 +206,11 @@ impl WindowTracker {
         for event in webhook.events() {
             if let Some((business, user, at)) = inbound(&event) {
                 self.store.record(business, user, at).await?;
+                // Also under the phone, when Meta sent one beside the BSUID: a tracker without
+                // an identity directory then finds the window for a send addressed by phone.
+                if let Some(phone) = inbound_phone(&event).filter(|phone| *phone != user) {
+                    self.store.record(business, phone, at).await?;
+                }
                 recorded += 1;
             }
         }
@@ -274,6 +279,14 @@ impl SendGuard for WindowTracker {
             Some(rule) => self.require(&send.sender, &send.recipient, rule.span, rule.advice).await,
             None => Ok(()),
         }
+    }
+}
+
+/// The phone number of an inbound WhatsApp message's sender, when Meta sent one.
+fn inbound_phone<'a>(event: &Event<'a>) -> Option<&'a str> {
+    match event {
+        Event::WhatsApp(whatsapp::webhook::WhatsAppEvent::Message { message, .. }) => message.from.as_deref(),
+        _ => None,
     }
 }
 

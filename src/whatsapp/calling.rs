@@ -373,7 +373,7 @@ impl WhatsApp {
         let to = to.into();
         let mut body = json!({"messaging_product": "whatsapp", "action": "connect",
             "session": {"sdp_type": "offer", "sdp": sdp_offer.into()}});
-        let checked = match &to {
+        let checked = to.validate().and_then(|()| match &to {
             Recipient::Phone(phone) => {
                 body["to"] = phone.as_str().into();
                 not_empty("to", phone)
@@ -385,7 +385,7 @@ impl WhatsApp {
             Recipient::Group(_) => {
                 Err(ValidationError::new("to", Violation::Invalid("a group cannot be called".into())))
             }
-        };
+        });
         if let Some(data) = callback_data {
             body["biz_opaque_callback_data"] = data.into();
         }
@@ -438,7 +438,12 @@ impl WhatsApp {
     /// business-scoped id, sent as `recipient`), and its remaining requests and calls.
     pub fn call_permissions(&self, user: impl Into<Recipient>) -> GraphRequest<CallPermissions> {
         let mut spec = self.spec(Method::GET, Some("call_permissions"));
-        match user.into() {
+        let user = user.into();
+        if let Err(invalid) = user.validate() {
+            spec.fail(invalid.into());
+            return request(&self.client, spec);
+        }
+        match user {
             Recipient::Phone(phone) => spec.query.push(("user_wa_id".into(), phone)),
             Recipient::UserId(id) => spec.query.push(("recipient".into(), id)),
             Recipient::Group(_) => {

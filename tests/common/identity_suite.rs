@@ -42,6 +42,17 @@ pub(crate) async fn run(store: &dyn IdentityStore, prefix: &str) {
         store.by_phone(&scope, "16505559876").await.unwrap().unwrap().user_id.as_deref(),
         Some(new_bsuid)
     );
+    // A number written with `+` and separators is the same number.
+    assert_eq!(
+        store
+            .by_phone(&scope, &UserIdentity::new().phone("+1 650-555-9876").phone.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id
+            .as_deref(),
+        Some(new_bsuid)
+    );
     // Ids with separators stay apart.
     store.remember(&scope, &UserIdentity::new().user_id("US.1:2").phone("1")).await.unwrap();
     assert_eq!(store.by_user_id(&scope, "US.1").await.unwrap(), None);

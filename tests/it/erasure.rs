@@ -145,3 +145,18 @@ async fn one_call_erases_the_vault_the_queue_and_the_windows() {
         .windows(&windows);
     assert_eq!(again.run().await.unwrap(), meta_messaging::delivery::ErasureReport::default());
 }
+
+#[tokio::test]
+async fn erasing_a_tenant_by_name_destroys_its_accounts_keys_too() {
+    let (records, registry) = (InMemoryBlobStore::default(), InMemoryBlobStore::default());
+    let kek = Arc::new(LocalKek::new(Keyring::new(1, DataKey::generate())));
+    let vault = replica(&records, &registry, &kek);
+    let engine: Arc<dyn Queue> = Arc::new(meta_messaging::delivery::InMemoryQueue::default());
+    ingest(Arc::new(SealedQueue::new(Arc::clone(&engine), vault.clone()))).await;
+    // The vault knows the customer as "acme"; its queue items are sealed under its Page's key.
+    TenantErasure::new("acme").account(DOOMED).vault(vault.as_ref()).run().await.unwrap();
+    let fresh = SealedQueue::new(Arc::clone(&engine), replica(&records, &registry, &kek));
+    let listed = fresh.list(INBOX_QUEUE, ItemState::Pending, 10).await.unwrap();
+    assert!(!holds(&listed, "4111"), "the account's key was destroyed with the tenant");
+    assert!(holds(&listed, "kept tenant"));
+}

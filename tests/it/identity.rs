@@ -100,6 +100,8 @@ async fn the_directory_learns_links_number_changes_and_id_updates() {
     assert_eq!(directory.learn(&webhook("with_phone.json")).await.unwrap(), 2, "contact and message");
     assert_eq!(directory.resolve(BUSINESS, PHONE).await.unwrap(), BSUID);
     assert_eq!(directory.resolve(BUSINESS, "+16505551234").await.unwrap(), BSUID);
+    assert_eq!(directory.resolve(BUSINESS, "+1 (650) 555-1234").await.unwrap(), BSUID);
+    assert_eq!(UserIdentity::new().phone("+1 650-555-1234").phone.as_deref(), Some(PHONE));
     assert_eq!(directory.resolve("another-number", PHONE).await.unwrap(), PHONE, "scopes are apart");
     let known = directory.lookup(BUSINESS, BSUID).await.unwrap().unwrap();
     assert_eq!(known.username.as_deref(), Some("sheena.n"));
@@ -159,6 +161,13 @@ async fn one_user_with_and_without_a_phone_is_one_conversation_one_window_and_on
     windows.observe(&webhook("with_phone.json")).await.unwrap();
     assert!(closed_or_open(windows.status(BUSINESS, PHONE).await.unwrap()), "linked by the second message");
     assert!(!closed_or_open(windows.status(BUSINESS, "").await.unwrap()), "nobody's window is under \"\"");
+
+    // Without a directory, a message that carries the phone beside the BSUID opens the window
+    // under both, so a send addressed by phone finds it too.
+    let plain = WindowTracker::in_memory();
+    plain.observe(&webhook("with_phone.json")).await.unwrap();
+    assert!(closed_or_open(plain.status(BUSINESS, PHONE).await.unwrap()));
+    assert!(closed_or_open(plain.status(BUSINESS, BSUID).await.unwrap()));
 
     // The pair budget: a send by phone and a send by BSUID share one.
     let config = PacerConfig::default()

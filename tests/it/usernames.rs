@@ -248,5 +248,13 @@ async fn a_bsuid_is_never_sent_as_a_phone_number() {
         assert_eq!(refused.kind(), meta_messaging::ErrorKind::Validation, "{bsuid}");
         assert!(refused.to_string().contains("Recipient::user_id"), "{refused}");
     }
+    for refused in [
+        wa.start_call(BSUID, "v=0", None).await.unwrap_err(),
+        wa.call_permissions(BSUID).await.unwrap_err(),
+        wa.block_users([BSUID]).await.unwrap_err(),
+        wa.remove_group_participants("GROUP_ID_1", [BSUID]).await.unwrap_err(),
+    ] {
+        assert_eq!(refused.kind(), meta_messaging::ErrorKind::Validation, "{refused}");
+    }
     assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
 }

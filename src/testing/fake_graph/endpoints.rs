@@ -15,7 +15,7 @@ use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, 
 mod flows_calls;
 use flows_calls::{
     block_users, call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge,
-    group_node, groups, marketing, qr_codes, upload_session,
+    group_node, groups, marketing, qr_codes, upload_session, username,
 };
 
 /// The path of media downloads on the fake server.
@@ -774,28 +774,5 @@ fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplat
         Some(pin) if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) => success(),
         Some(_) => invalid("pin must be 6 digits"),
         None => not_found(node),
-    }
-}
-
-/// A phone number's username: set (taken names end in `_taken`), read, delete.
-fn username(state: &mut State, call: &Call<'_>, phone: &str) -> ResponseTemplate {
-    match call.method {
-        "POST" => match call.json().and_then(|b| str_field(&b, "username").map(str::to_owned)) {
-            Some(name) if name.ends_with("_taken") => {
-                ResponseTemplate::new(400).set_body_json(json!({"error": {
-                "message": "The username is not available.", "type": "OAuthException", "code": 147_001,
-                "fbtrace_id": "AfakeGraph147001"}}))
-            }
-            Some(name) if !name.trim().is_empty() => {
-                state.store.usernames.insert(phone.to_owned(), name);
-                ok(json!({"status": "approved"}))
-            }
-            _ => missing("username"),
-        },
-        "GET" => match state.store.usernames.get(phone) {
-            Some(name) => ok(json!({"username": name, "status": "approved"})),
-            None => ok(json!({})),
-        },
-        _ => ok(json!({"success": state.store.usernames.remove(phone).is_some()})),
     }
 }

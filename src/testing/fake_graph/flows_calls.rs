@@ -382,3 +382,26 @@ pub(super) fn upload_session(
         _ => invalid("file_offset is missing or past what was received"),
     }
 }
+
+/// A phone number's username: set (taken names end in `_taken`), read, delete.
+pub(super) fn username(state: &mut State, call: &Call<'_>, phone: &str) -> ResponseTemplate {
+    match call.method {
+        "POST" => match call.json().and_then(|b| str_field(&b, "username").map(str::to_owned)) {
+            Some(name) if name.ends_with("_taken") => {
+                ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "The username is not available.", "type": "OAuthException", "code": 147_001,
+                "fbtrace_id": "AfakeGraph147001"}}))
+            }
+            Some(name) if !name.trim().is_empty() => {
+                state.store.usernames.insert(phone.to_owned(), name);
+                ok(json!({"status": "approved"}))
+            }
+            _ => missing("username"),
+        },
+        "GET" => match state.store.usernames.get(phone) {
+            Some(name) => ok(json!({"username": name, "status": "approved"})),
+            None => ok(json!({})),
+        },
+        _ => ok(json!({"success": state.store.usernames.remove(phone).is_some()})),
+    }
+}
