@@ -444,7 +444,7 @@ impl WhatsApp {
     }
 
     /// Removes participants (1 to 8; they can no longer join through the link), by phone
-    /// number (sent as `user`) or business-scoped id ([`Recipient::user_id`], sent as
+    /// number (sent as `user`) or business-scoped id ([`Recipient::user_id`](super::Recipient::user_id), sent as
     /// `user_id`).
     pub fn remove_group_participants(
         &self,
