@@ -200,3 +200,18 @@ fn sealed_records_open_only_when_sealed_by_the_vault() {
 fn flow_requests_never_get_a_200_they_did_not_earn() {
     fuzz("flow_request", &corpus("flow_request", &[]), targets::flow_request);
 }
+
+#[test]
+fn destination_urls_never_pass_a_refused_address() {
+    fuzz("destination_url", &corpus("destination_url", &[]), |input| {
+        targets::destination_url(&String::from_utf8_lossy(input));
+    });
+}
+
+#[cfg(feature = "flows")]
+#[test]
+fn flow_token_signatures_verify_only_what_meta_signs() {
+    fuzz("flow_token_signature", &corpus("flow_token_signature", &[]), |input| {
+        targets::flow_token_signature(&String::from_utf8_lossy(input));
+    });
+}

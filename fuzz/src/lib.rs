@@ -99,3 +99,39 @@ pub fn flow_request(body: &[u8]) {
         assert!(answer.body.is_empty());
     }
 }
+
+/// Arbitrary text as a tenant's relay destination: the policy never panics, and what it accepts
+/// is `https`, without credentials, and never an IP literal it refuses.
+pub fn destination_url(text: &str) {
+    use meta_messaging::delivery::{AddressClass, DestinationPolicy, classify};
+    use std::net::IpAddr;
+    let policy = DestinationPolicy::default();
+    if let Ok(url) = policy.check_url(text) {
+        assert_eq!(url.scheme(), "https", "{text:?}");
+        assert!(url.username().is_empty() && url.password().is_none(), "{text:?}");
+        if let Some(host) = url.host_str() {
+            if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+                assert_eq!(classify(ip), AddressClass::Public, "{text:?}");
+            }
+        }
+    }
+    if let Ok(ip) = text.trim().parse::<IpAddr>() {
+        assert_eq!(policy.permits(ip), classify(ip) == AddressClass::Public);
+    }
+}
+
+/// Arbitrary text as a Flows `flow_token_signature`: never panics, never verifies unless it is
+/// the token Meta would sign, and a signed token of any flow token verifies.
+#[cfg(feature = "flows")]
+pub fn flow_token_signature(text: &str) {
+    use meta_messaging::whatsapp::flows::{sign_flow_token, verify_flow_token};
+    const SECRET: &str = "fuzz-app-secret";
+    const FLOW_TOKEN: &str = "fuzz-flow-token";
+    if verify_flow_token(text, SECRET, FLOW_TOKEN).is_ok() {
+        assert_eq!(text.trim(), sign_flow_token(SECRET, FLOW_TOKEN), "only Meta's token verifies");
+    }
+    if text.len() < 1024 {
+        assert!(verify_flow_token(&sign_flow_token(SECRET, text), SECRET, text).is_ok());
+        assert!(verify_flow_token(&sign_flow_token("another-secret", text), SECRET, text).is_err());
+    }
+}

@@ -17,4 +17,4 @@ mod token_signature;
 pub use endpoint::*;
 pub use manage::*;
 #[cfg(feature = "flows")]
-pub use token_signature::sign_flow_token;
+pub use token_signature::{sign_flow_token, verify_flow_token};

@@ -73,6 +73,20 @@ pub(crate) fn verify_flow_token_signature(
     Ok(())
 }
 
+/// Verifies a `flow_token_signature` JWT against one app secret and the request's flow token,
+/// for code that decrypts requests itself (the endpoint does this on its own): as
+/// [`FlowEndpoint::respond`](super::FlowEndpoint::respond) checks it.
+///
+/// # Errors
+///
+/// [`FlowError::Signature`] unless the token is an HS256 JWT under `app_secret` whose
+/// `flow_token` claim is `flow_token` (and whose `exp`, if any, has not passed).
+pub fn verify_flow_token(jwt: &str, app_secret: &str, flow_token: &str) -> Result<(), FlowError> {
+    let mut keys = HmacKeys::default();
+    keys.add(&crate::AppSecret::from(app_secret));
+    verify_flow_token_signature(jwt, &keys, Some(flow_token))
+}
+
 /// Signs a `flow_token_signature` the way Meta does (HS256 under the app secret, claim
 /// `flow_token`), for tests and demos that play Meta's side.
 ///
