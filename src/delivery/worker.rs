@@ -89,6 +89,38 @@ impl fmt::Display for HandlerError {
 
 impl std::error::Error for HandlerError {}
 
+/// A Graph call's error as a handler's: what [`Error::is_retryable`](crate::Error::is_retryable)
+/// says can be retried is retried (not before its [`retry_after`](crate::Error::retry_after)
+/// when Meta named one); everything else, an authentication failure, a message outside the
+/// messaging window, a validation error, is permanent. So a handler writes
+/// `client.whatsapp(id).send(to, message).await?;` and the worker does the right thing.
+///
+/// ```
+/// use meta_messaging::delivery::HandlerError;
+///
+/// let outside = meta_messaging::Error::outside_window("send a template instead");
+/// assert!(HandlerError::from(outside).is_permanent());
+/// ```
+impl From<crate::Error> for HandlerError {
+    fn from(error: crate::Error) -> Self {
+        let message = error.to_string();
+        if !error.is_retryable() {
+            return Self::permanent(message);
+        }
+        match error.retry_after() {
+            Some(delay) => Self::retry_after(message, delay),
+            None => Self::retry(message),
+        }
+    }
+}
+
+/// A store's error as a handler's: retried when the store says it may work next time.
+impl From<crate::store::StoreError> for HandlerError {
+    fn from(error: crate::store::StoreError) -> Self {
+        if error.is_retryable() { Self::retry(error.to_string()) } else { Self::permanent(error.to_string()) }
+    }
+}
+
 /// How a [`Worker`] claims, retries and gives up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

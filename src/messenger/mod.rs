@@ -406,6 +406,12 @@ impl Messenger {
     ) -> GraphRequest<SendResponse> {
         let to = to.into();
         let mut spec = self.target.spec(Method::POST, Some("messages"));
+        // The same guards as every other send: pacing and the standard messaging window (the
+        // upload goes as a `RESPONSE`).
+        spec.gate = self.target.guards.gate(|| {
+            let window = matches!(to, Recipient::Id(_)).then_some(STANDARD);
+            Outbound::new(self.target.platform, self.target.node.as_str(), to.key()).with_window(window)
+        });
         if let Err(invalid) = to.validate() {
             spec.fail(invalid.into());
         }

@@ -359,6 +359,10 @@ impl WhatsApp {
     pub fn send_marketing(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
         let to = to.into();
         let mut spec = self.spec(Method::POST, Some("marketing_messages"));
+        // Pacing applies as to every send; a template needs no messaging window.
+        spec.gate = self.guards.gate(|| {
+            crate::graph::Outbound::new(crate::Platform::WhatsApp, self.phone_number_id.as_str(), to.key())
+        });
         let checked = to.validate().and_then(|()| message.validate()).and_then(|()| {
             if message.kind() == "template" {
                 Ok(())

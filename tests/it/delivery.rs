@@ -525,3 +525,37 @@ async fn redirects_are_not_followed_and_failures_are_coarse() {
     };
     assert_eq!(claimed[0].last_error.as_deref(), Some("destination unreachable"));
 }
+
+#[tokio::test]
+async fn graph_and_store_errors_become_handler_errors_that_keep_their_class() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v26.0/106540352242922/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30").set_body_json(
+            serde_json::json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException",
+                "code": 130429, "fbtrace_id": "A1"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v26.0/106540352242999/messages"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {
+            "message": "Error validating access token", "type": "OAuthException", "code": 190, "fbtrace_id": "A2"}})))
+        .mount(&server)
+        .await;
+    let client = meta_messaging::Client::builder()
+        .access_token("EAAG-test")
+        .base_url(server.uri())
+        .retry(meta_messaging::graph::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let throttled = client.whatsapp("106540352242922").send_text("16505551234", "hi").await.unwrap_err();
+    let throttled = HandlerError::from(throttled);
+    assert!(!throttled.is_permanent());
+    assert_eq!(throttled.retry_after_hint(), Some(Duration::from_secs(30)));
+    let unauthorized = client.whatsapp("106540352242999").send_text("16505551234", "hi").await.unwrap_err();
+    assert!(HandlerError::from(unauthorized).is_permanent(), "a revoked token is not retried");
+    let outside = meta_messaging::Error::outside_window("send a template");
+    assert!(HandlerError::from(outside).is_permanent());
+    assert!(!HandlerError::from(StoreError::backend_message("connection refused")).is_permanent());
+}

@@ -258,3 +258,54 @@ async fn a_bsuid_is_never_sent_as_a_phone_number() {
     }
     assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
 }
+
+/// A guard that refuses every send, counting what it saw.
+#[derive(Debug, Default)]
+struct RefuseAll(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl meta_messaging::graph::SendGuard for RefuseAll {
+    async fn admit(&self, _: &meta_messaging::graph::Outbound) -> Result<(), meta_messaging::Error> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(meta_messaging::Error::outside_window("refused by the test guard"))
+    }
+}
+
+#[tokio::test]
+async fn every_message_sending_endpoint_passes_the_guards() {
+    let server = MockServer::start().await;
+    let graph = client(&server);
+    let guard = std::sync::Arc::new(RefuseAll::default());
+    let wa = graph.whatsapp(PHONE).with_guard(std::sync::Arc::clone(&guard));
+    let page = graph.messenger("109876543210987").with_guard(std::sync::Arc::clone(&guard));
+    let ig = graph.instagram("17841400000000001").with_guard(std::sync::Arc::clone(&guard));
+    let template = || Message::template(Template::new("spring_sale", "en_US"));
+    let png = bytes::Bytes::from_static(b"\\x89PNG");
+    let sends: Vec<(&str, meta_messaging::Result<()>)> = vec![
+        ("whatsapp send", wa.send("16505551234", Message::text("hi")).await.map(drop)),
+        ("whatsapp send_text", wa.send_text("16505551234", "hi").await.map(drop)),
+        ("whatsapp react", wa.react("16505551234", "wamid.X", "👍").await.map(drop)),
+        ("whatsapp send_marketing", wa.send_marketing("16505551234", template()).await.map(drop)),
+        ("messenger send_text", page.send_text("24512345678901234", "hi").await.map(drop)),
+        (
+            "messenger send_upload",
+            page.send_upload(
+                "24512345678901234",
+                meta_messaging::messenger::AttachmentKind::Image,
+                png.clone(),
+                "image/png",
+                "a.png",
+                false,
+            )
+            .await
+            .map(drop),
+        ),
+        ("instagram send_text", ig.send_text("340282366841710300949128137443944319", "hi").await.map(drop)),
+    ];
+    for (name, outcome) in &sends {
+        let error = outcome.as_ref().unwrap_err();
+        assert_eq!(error.kind(), meta_messaging::ErrorKind::OutsideWindow, "{name}: {error}");
+    }
+    assert_eq!(guard.0.load(std::sync::atomic::Ordering::SeqCst), sends.len(), "every send asked the guard");
+    assert!(server.received_requests().await.unwrap().is_empty(), "no send reached Meta");
+}
