@@ -78,8 +78,11 @@ impl SignedWebhook {
     }
 }
 
-/// 2025-11-22 08:33:20 UTC, the default time of the first event.
-const DEFAULT_TIME: u64 = 1_763_800_400;
+/// The default time of the first event: now, so a bot's first reply in a test is inside the
+/// 24-hour window ([`at`](WebhookBuilder::at) sets a fixed time for reproducible bodies).
+fn default_time() -> u64 {
+    u64::try_from(crate::Timestamp::now().unix_seconds()).unwrap_or(0)
+}
 
 impl WebhookBuilder {
     fn new(platform: Platform, account: impl Into<String>) -> Self {
@@ -87,7 +90,7 @@ impl WebhookBuilder {
             platform,
             account: account.into(),
             display_phone_number: "15550783881".to_owned(),
-            time: DEFAULT_TIME,
+            time: default_time(),
             counter: 0,
             messages: Vec::new(),
             contacts: Vec::new(),
@@ -111,7 +114,8 @@ impl WebhookBuilder {
         Self::new(Platform::Instagram, account_id)
     }
 
-    /// Sets the Unix time (seconds) of the next event; later events are one second apart.
+    /// Sets the Unix time (seconds) of the next event; later events are one second apart. By
+    /// default the first event is stamped with the current time.
     pub fn at(mut self, unix_seconds: u64) -> Self {
         self.time = unix_seconds;
         self

@@ -132,7 +132,8 @@ proptest! {
     /// same body under another secret, does not.
     #[test]
     fn webhook_signatures_verify_exactly_the_signed_bytes(
-        secret in "[ -~]{1,64}",
+        // A blank secret is no key (`an_empty_app_secret_never_verifies_anything`).
+        secret in "[!-~][ -~]{0,63}",
         other_secret in "[ -~]{1,64}",
         body in proptest::collection::vec(any::<u8>(), 0..512),
         at in any::<prop::sample::Index>(),

@@ -527,3 +527,20 @@ async fn fake_graph_serves_flows_calling_and_groups() {
     wa.delete_group(group.clone()).await.unwrap();
     assert!(wa.group(group).await.is_err(), "deleted");
 }
+
+#[tokio::test]
+async fn built_webhooks_are_stamped_now_so_a_first_reply_is_inside_the_window() {
+    use meta_messaging::pacing::WindowTracker;
+    let body = WebhookBuilder::whatsapp("106540352242922").text("16505551234", "hi").build();
+    let webhook = meta_messaging::webhook::parse(&body).unwrap();
+    let stamped = webhook.events().next().unwrap().timestamp().unwrap().unix_seconds();
+    assert!((meta_messaging::Timestamp::now().unix_seconds() - stamped).abs() < 60, "{stamped}");
+    let windows = WindowTracker::in_memory();
+    windows.observe(&webhook).await.unwrap();
+    assert!(windows.status("106540352242922", "16505551234").await.unwrap().is_open());
+    // A fixed time is still one call away.
+    let fixed =
+        WebhookBuilder::whatsapp("106540352242922").at(1_763_800_400).text("16505551234", "hi").build();
+    let fixed = meta_messaging::webhook::parse(&fixed).unwrap();
+    assert_eq!(fixed.events().next().unwrap().timestamp().unwrap().unix_seconds(), 1_763_800_400);
+}
