@@ -138,6 +138,19 @@ impl Queue for InMemoryQueue {
         Ok(true)
     }
 
+    async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let mut released = 0;
+        for row in state.rows.values_mut() {
+            if row.item.queue == queue && leased_by(row, owner) {
+                row.lease_owner = None;
+                row.lease_until = Timestamp::from_unix_millis(0);
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let doomed: Vec<i64> = state

@@ -317,6 +317,19 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the store fails: delete again, it is idempotent.
     async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// Releases the leases `owner` holds on pending items of `queue`, so they are claimable at
+    /// once: a worker restarted under the same owner id calls it before its first claim and
+    /// resumes its own work without waiting out the lease. Returns how many. The default
+    /// releases nothing (leases then expire on their own).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
+        let _ = (queue, owner);
+        Ok(0)
+    }
 }
 
 /// The backoff before the next attempt: exponential from `initial`, capped at `max`, with full

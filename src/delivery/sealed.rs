@@ -178,4 +178,8 @@ impl Queue for SealedQueue {
     async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
         self.inner.purge_tenant(tenant).await
     }
+
+    async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
+        self.inner.release_leases(queue, owner).await
+    }
 }

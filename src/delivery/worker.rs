@@ -255,6 +255,21 @@ impl Worker {
         &self.owner
     }
 
+    /// A stable owner id (a replica's name: `relay-0`, a pod name) instead of a random one.
+    ///
+    /// A **lease** is how long a claimed item belongs to one worker ([`WorkerConfig::lease`],
+    /// 60 s by default): a worker that dies keeps its items until their leases expire, and then
+    /// another worker takes them over. A worker restarted under the same owner id does not wait
+    /// for that: [`run`](Self::run) first releases the leases it held
+    /// ([`Queue::release_leases`]), so its own items are handled again at once. Give each live
+    /// replica its own id: two live workers sharing one would release each other's leases (and
+    /// handle those items twice, which at-least-once delivery allows but does not need).
+    #[must_use]
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = owner.into();
+        self
+    }
+
     /// Claims one batch and handles it; returns how many items were handled (successfully or
     /// not).
     ///
@@ -341,6 +356,16 @@ impl Worker {
     /// [`retention`](WorkerConfig::retention) once an hour.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
+        // A restart under the same owner id resumes its own items now, not after their leases.
+        match self.queue.release_leases(&self.name, &self.owner).await {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::info!(released, owner = %self.owner, "resumed this worker's leased items")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not release this worker's leases; they expire on their own")
+            }
+        }
         let mut store_failures = 0u32;
         let mut next_purge = tokio::time::Instant::now();
         let mut next_depth = tokio::time::Instant::now();

@@ -263,6 +263,20 @@ impl Queue for PostgresQueue {
         .await
     }
 
+    async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
+        let pool = self.ready().await?;
+        bounded("release_leases", async move {
+            let result = sqlx::query(sql::RELEASE_LEASES)
+                .bind(queue)
+                .bind(owner)
+                .execute(pool)
+                .await
+                .map_err(backend("delivery lease release failed"))?;
+            Ok(result.rows_affected())
+        })
+        .await
+    }
+
     async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
         let pool = self.ready().await?;
         bounded("purge_tenant", async move {

@@ -66,6 +66,10 @@ pub(super) const INSERT: &str = "INSERT INTO mm_delivery
 /// `$1` tenant.
 pub(super) const PURGE_TENANT: &str = "DELETE FROM mm_delivery WHERE tenant = $1";
 
+/// `$1` queue, `$2` owner.
+pub(super) const RELEASE_LEASES: &str = "UPDATE mm_delivery SET lease_owner = NULL, lease_until = 0
+        WHERE queue = $1 AND state = 0 AND lease_owner = $2";
+
 /// `$1` id, `$2` owner, `$3` now.
 pub(super) const COMPLETE: &str = "UPDATE mm_delivery SET state = 1, lease_owner = NULL, updated_at = $3
         WHERE id = $1 AND state = 0 AND lease_owner = $2";

@@ -203,6 +203,16 @@ impl Queue for SqliteQueue {
         Ok(result.rows_affected())
     }
 
+    async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
+        let result = sqlx::query(&sql::sqlite(sql::RELEASE_LEASES))
+            .bind(queue)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("lease release failed"))?;
+        Ok(result.rows_affected())
+    }
+
     async fn purge_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
         // The deleting connection overwrites freed pages and truncates the log after it.
         let mut connection =

@@ -21,6 +21,19 @@ pub(crate) async fn run(queue: Arc<dyn Queue>, prefix: &str) {
     expired_leases_are_taken_over(&*queue, &format!("{prefix}-lease")).await;
     completed_items_are_the_log_until_purged(&*queue, &format!("{prefix}-purge")).await;
     a_tenants_items_are_purged_in_every_queue_and_state(&*queue, &format!("{prefix}-tenant")).await;
+    an_owner_releases_its_own_leases_only(&*queue, &format!("{prefix}-release")).await;
+}
+
+async fn an_owner_releases_its_own_leases_only(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("r1", "a"), item("r2", "b")]).await.unwrap();
+    let mine = queue.claim(name, "restarted", 1, Duration::from_secs(300)).await.unwrap();
+    let theirs = queue.claim(name, "alive", 1, Duration::from_secs(300)).await.unwrap();
+    assert_eq!((mine.len(), theirs.len()), (1, 1));
+    assert!(queue.claim(name, "probe", 10, LEASE).await.unwrap().is_empty(), "both leased");
+    assert_eq!(queue.release_leases(name, "restarted").await.unwrap(), 1);
+    let again = queue.claim(name, "restarted", 10, LEASE).await.unwrap();
+    assert_eq!(again.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), [mine[0].key.as_str()]);
+    assert_eq!(queue.release_leases(&format!("{name}-other"), "alive").await.unwrap(), 0, "another queue");
 }
 
 async fn a_tenants_items_are_purged_in_every_queue_and_state(queue: &dyn Queue, name: &str) {

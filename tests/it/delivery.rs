@@ -559,3 +559,37 @@ async fn graph_and_store_errors_become_handler_errors_that_keep_their_class() {
     assert!(HandlerError::from(outside).is_permanent());
     assert!(!HandlerError::from(StoreError::backend_message("connection refused")).is_permanent());
 }
+
+#[tokio::test]
+async fn a_worker_restarted_under_its_owner_id_resumes_its_items_at_once() {
+    let dir = tempdir();
+    let path = dir.join("queue.db");
+    let queue: Arc<dyn Queue> = Arc::new(SqliteQueue::open(path.to_str().unwrap()).await.unwrap());
+    queue.enqueue(INBOX_QUEUE, &[NewItem::new("k1", "c1", b"{}".to_vec())]).await.unwrap();
+    // The first process claimed the item under a 60-second lease, then died.
+    assert_eq!(queue.claim(INBOX_QUEUE, "relay-0", 1, Duration::from_secs(60)).await.unwrap().len(), 1);
+    drop(queue);
+    // The restarted process: same file, same owner id.
+    let queue: Arc<dyn Queue> = Arc::new(SqliteQueue::open(path.to_str().unwrap()).await.unwrap());
+    let (done, handled) = tokio::sync::oneshot::channel::<()>();
+    let done = std::sync::Mutex::new(Some(done));
+    let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, move |_: Item| {
+        if let Some(done) = done.lock().unwrap().take() {
+            let _ = done.send(());
+        }
+        async { Ok(()) }
+    })
+    .with_owner("relay-0")
+    .config(fast());
+    let started = std::time::Instant::now();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(worker.run(async move {
+        let _ = stopped.await;
+    }));
+    tokio::time::timeout(Duration::from_secs(5), handled).await.expect("handled").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "resumed at once, not after the lease");
+    let _ = stop.send(());
+    running.await.unwrap();
+    assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
+    std::fs::remove_dir_all(dir).ok();
+}
