@@ -360,10 +360,10 @@ impl Worker {
         match self.queue.release_leases(&self.name, &self.owner).await {
             Ok(0) => {}
             Ok(released) => {
-                tracing::info!(released, owner = %self.owner, "resumed this worker's leased items")
+                tracing::info!(released, owner = %self.owner, "resumed this worker's leased items");
             }
             Err(error) => {
-                tracing::warn!(%error, "could not release this worker's leases; they expire on their own")
+                tracing::warn!(%error, "could not release this worker's leases; they expire on their own");
             }
         }
         let mut store_failures = 0u32;
