@@ -131,22 +131,22 @@ impl<'de> serde::Deserialize<'de> for AccessToken {
     }
 }
 
-/// Pre-keyed HMAC-SHA256 states of one or more app secrets (a rotation): what the Flows data
-/// endpoint checks `X-Hub-Signature-256` and `flow_token_signature` with. Empty or
-/// whitespace-only secrets are never keys.
-#[cfg_attr(not(feature = "flows"), allow(dead_code))]
+/// Pre-keyed HMAC-SHA256 states of one or more app secrets (a rotation): what the webhook
+/// `Verifier` and the Flows data endpoint check `X-Hub-Signature-256` (and the Flows
+/// `flow_token_signature`) with. Empty or whitespace-only secrets are never keys.
 #[derive(Clone, Default)]
 pub(crate) struct HmacKeys(Vec<hmac::Hmac<sha2::Sha256>>);
 
-#[cfg_attr(not(feature = "flows"), allow(dead_code))]
 impl HmacKeys {
-    /// Adds the key of `secret`, unless it is blank.
-    pub(crate) fn add(&mut self, secret: &AppSecret) {
+    /// Adds the key of `secret`, unless it is blank; whether it was added.
+    pub(crate) fn add(&mut self, secret: &AppSecret) -> bool {
         use hmac::Mac;
         let text = secret.expose_secret();
-        if !text.trim().is_empty() {
-            self.0.push(hmac::Hmac::new_from_slice(text.as_bytes()).expect("HMAC takes keys of any length"));
+        if text.trim().is_empty() {
+            return false;
         }
+        self.0.push(hmac::Hmac::new_from_slice(text.as_bytes()).expect("HMAC takes keys of any length"));
+        true
     }
 
     /// How many keys there are.
@@ -154,13 +154,31 @@ impl HmacKeys {
         self.0.len()
     }
 
+    /// Whether there is no key.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `check` holds for one of the keys (for MACs over a transformed message).
+    pub(crate) fn any(&self, check: impl FnMut(&hmac::Hmac<sha2::Sha256>) -> bool) -> bool {
+        self.0.iter().any(check)
+    }
+
     /// Whether `tag` is the HMAC-SHA256 of `message` under one of the keys (constant time).
     pub(crate) fn matches(&self, message: &[u8], tag: &[u8; 32]) -> bool {
         use hmac::Mac;
-        self.0.iter().any(|key| key.clone().chain_update(message).verify_slice(tag).is_ok())
+        self.any(|key| key.clone().chain_update(message).verify_slice(tag).is_ok())
+    }
+
+    /// `sha256=<hex>` of `body` under the first key, as Meta sends it; empty without a key.
+    pub(crate) fn sign(&self, body: &[u8]) -> String {
+        use hmac::Mac;
+        let Some(key) = self.0.first() else { return String::new() };
+        format!("sha256={}", crate::util::hex_encode(&key.clone().chain_update(body).finalize().into_bytes()))
     }
 
     /// Whether `header` is `sha256=<64 hex>` of `body` under one of the keys.
+    #[cfg_attr(not(feature = "flows"), allow(dead_code))]
     pub(crate) fn verify_header(&self, body: &[u8], header: &str) -> bool {
         let Some(hex) = header.trim().strip_prefix("sha256=") else { return false };
         crate::util::hex_decode_array::<32>(hex.as_bytes()).is_some_and(|tag| self.matches(body, &tag))

@@ -168,6 +168,9 @@ pub enum DestinationError {
     /// The host name did not resolve.
     #[error("destination unreachable: {0} does not resolve")]
     Unresolved(String),
+    /// The HTTP client for the destination could not be built (TLS could not initialise).
+    #[error("destination: the HTTP client could not be built (TLS initialisation failed)")]
+    Client,
 }
 
 /// Which destinations a relay may connect to: public addresses over `https` by default.

@@ -138,7 +138,7 @@ impl HttpRelay {
             .no_proxy()
             .dns_resolver(policy.resolver())
             .build()
-            .map_err(|_| DestinationError::InvalidUrl)?;
+            .map_err(|_| DestinationError::Client)?;
         Ok(Self {
             http,
             url,

@@ -56,7 +56,7 @@ macro_rules! identity_store {
         impl IdentityStore for $store {
             async fn remember(&self, scope: &str, user: &UserIdentity) -> Result<(), StoreError> {
                 let Some(user_id) = user.user_id.as_deref() else { return Ok(()) };
-                let pool = self.pool().await?;
+                let pool = &self.pool;
                 $run("identity remember", async move {
                     let mut tx = pool.begin().await.map_err($backend("could not begin"))?;
                     if let Some(phone) = &user.phone {
@@ -88,7 +88,7 @@ macro_rules! identity_store {
                 scope: &str,
                 user_id: &str,
             ) -> Result<Option<UserIdentity>, StoreError> {
-                let pool = self.pool().await?;
+                let pool = &self.pool;
                 $run("identity read", async move {
                     let row: Option<Row> = sqlx::query_as::<$db, Row>(&$sql(BY_USER_ID))
                         .bind(scope)
@@ -102,7 +102,7 @@ macro_rules! identity_store {
             }
 
             async fn by_phone(&self, scope: &str, phone: &str) -> Result<Option<UserIdentity>, StoreError> {
-                let pool = self.pool().await?;
+                let pool = &self.pool;
                 $run("identity read", async move {
                     let row: Option<Row> = sqlx::query_as::<$db, Row>(&$sql(BY_PHONE))
                         .bind(scope)
@@ -116,7 +116,7 @@ macro_rules! identity_store {
             }
 
             async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
-                let pool = self.pool().await?;
+                let pool = &self.pool;
                 $run("identity forget", async move {
                     let result = sqlx::query::<$db>(&$sql(FORGET))
                         .bind(scope)
@@ -157,11 +157,6 @@ impl PostgresIdentityStore {
     pub async fn from_pool(pool: sqlx::PgPool) -> Result<Self, StoreError> {
         super::postgres::migrate(&pool).await?;
         Ok(Self { pool })
-    }
-
-    #[allow(clippy::unused_async)]
-    async fn pool(&self) -> Result<&sqlx::PgPool, StoreError> {
-        Ok(&self.pool)
     }
 }
 
@@ -206,11 +201,6 @@ impl SqliteIdentityStore {
     pub async fn from_pool(pool: sqlx::SqlitePool) -> Result<Self, StoreError> {
         super::sqlite::migrate(&pool).await?;
         Ok(Self { pool })
-    }
-
-    #[allow(clippy::unused_async)]
-    async fn pool(&self) -> Result<&sqlx::SqlitePool, StoreError> {
-        Ok(&self.pool)
     }
 }
 

@@ -275,9 +275,9 @@ impl Envelope {
         if let Some(key) = self.cached(tenant).filter(|key| key.version == version) {
             let now = self.clock.now().unix_millis();
             let age = now.saturating_sub(key.checked_at.load(Ordering::Relaxed));
-            if u128::try_from(age).unwrap_or(0) <= self.max_staleness.as_millis()
-                && !self.max_staleness.is_zero()
-            {
+            // A negative age (the clock stepped back) counts as stale.
+            let fresh = u128::try_from(age).is_ok_and(|age| age <= self.max_staleness.as_millis());
+            if !self.max_staleness.is_zero() && fresh {
                 return Ok(key);
             }
             if self.still_current(tenant, &key).await? {

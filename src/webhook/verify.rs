@@ -8,7 +8,8 @@ use sha2::Sha256;
 
 use super::parse::{ParseError, Webhook, parse};
 use crate::AppSecret;
-use crate::util::{hex_decode_array, hex_encode};
+use crate::secret::HmacKeys;
+use crate::util::hex_decode_array;
 
 /// The header Meta signs webhook bodies in: `X-Hub-Signature-256: sha256=<64 hex>`.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
@@ -84,7 +85,7 @@ pub enum WebhookError {
 /// ```
 #[derive(Clone)]
 pub struct Verifier {
-    keys: Vec<Hmac<Sha256>>,
+    keys: HmacKeys,
     legacy: Option<Vec<Hmac<Sha1>>>,
     secrets: Vec<AppSecret>,
     escaped_unicode: bool,
@@ -100,10 +101,6 @@ impl fmt::Debug for Verifier {
     }
 }
 
-fn sha256_key(secret: &AppSecret) -> Hmac<Sha256> {
-    Hmac::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC accepts keys of any length")
-}
-
 fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
     Hmac::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC accepts keys of any length")
 }
@@ -111,7 +108,8 @@ fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
 impl Verifier {
     /// A verifier for one app secret.
     pub fn new(app_secret: impl Into<AppSecret>) -> Self {
-        let empty = Self { keys: Vec::new(), legacy: None, secrets: Vec::new(), escaped_unicode: false };
+        let empty =
+            Self { keys: HmacKeys::default(), legacy: None, secrets: Vec::new(), escaped_unicode: false };
         empty.with_secret(app_secret)
     }
 
@@ -140,8 +138,7 @@ impl Verifier {
     pub fn with_secret(mut self, app_secret: impl Into<AppSecret>) -> Self {
         let secret = app_secret.into();
         // An empty (or whitespace-only) secret is a key anyone can guess: it never becomes one.
-        if self.keys.len() < MAX_SECRETS && !secret.expose_secret().trim().is_empty() {
-            self.keys.push(sha256_key(&secret));
+        if self.keys.len() < MAX_SECRETS && self.keys.add(&secret) {
             if let Some(legacy) = &mut self.legacy {
                 legacy.push(sha1_key(&secret));
             }
@@ -173,12 +170,12 @@ impl Verifier {
             return Err(VerifyError::NoSecret);
         }
         let tag = parse_header::<32>(x_hub_signature_256, "sha256=")?;
-        if self.keys.iter().any(|key| matches_raw(key, body, &tag)) {
+        if self.keys.matches(body, &tag) {
             return Ok(());
         }
         if self.escaped_unicode && !body.is_ascii() {
             if let Ok(text) = std::str::from_utf8(body) {
-                if self.keys.iter().any(|key| matches_escaped(key, text, &tag)) {
+                if self.keys.any(|key| matches_escaped(key, text, &tag)) {
                     return Ok(());
                 }
             }
@@ -261,9 +258,7 @@ impl Verifier {
     ///
     /// Empty when the verifier has no usable secret (nothing it signs could verify).
     pub fn sign(&self, body: &[u8]) -> String {
-        let Some(key) = self.keys.first() else { return String::new() };
-        let tag = key.clone().chain_update(body).finalize().into_bytes();
-        format!("sha256={}", hex_encode(&tag))
+        self.keys.sign(body)
     }
 }
 
@@ -277,6 +272,7 @@ fn parse_header<const N: usize>(header: &str, prefix: &str) -> Result<[u8; N], V
     hex_decode_array::<N>(hex.as_bytes()).ok_or(VerifyError::Malformed)
 }
 
+#[cfg(test)]
 fn matches_raw(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> bool {
     key.clone().chain_update(body).verify_slice(tag).is_ok()
 }

@@ -306,3 +306,25 @@ async fn a_sqlite_tenant_delete_wipes_pages_on_any_pool_and_reports_a_busy_check
     assert!(!on_disk(), "the deleted record's bytes are still on disk");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn a_clock_that_steps_back_never_extends_the_key_cache() {
+    use meta_messaging::Timestamp;
+    use meta_messaging::clock::ManualClock;
+    use std::time::Duration;
+    let (blobs, keys, kek) = (InMemoryBlobStore::default(), InMemoryBlobStore::default(), kek());
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let warm = replica(&blobs, &kek, &keys)
+        .with_clock(Arc::new(clock.clone()))
+        .key_cache_staleness(Duration::from_secs(5));
+    warm.put(TokenRecord::new(key("acme"), "EAAG-acme")).await.unwrap();
+    assert_eq!(secret(&warm, "acme").await, "EAAG-acme");
+    let backup = blobs.list_tenant("acme").await.unwrap();
+    replica(&blobs, &kek, &keys).delete_tenant("acme").await.unwrap();
+    for (k, blob) in backup {
+        blobs.raw_set(&k, blob);
+    }
+    // The clock steps back: the cached key's age is negative, which is stale, not fresh.
+    clock.set(Timestamp::from_unix_seconds(1_799_999_000));
+    assert_eq!(warm.get(&key("acme")).await.unwrap_err().kind(), StoreErrorKind::UnknownKey);
+}

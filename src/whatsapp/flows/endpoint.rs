@@ -739,17 +739,12 @@ pub mod client {
     }
 
     impl Sealed {
-        /// The `X-Hub-Signature-256` header Meta sends with this body, under `app_secret`.
-        ///
-        /// # Panics
-        ///
-        /// Never: HMAC takes keys of any length.
+        /// The `X-Hub-Signature-256` header Meta sends with this body, under `app_secret` (empty
+        /// for a blank secret, which is no key).
         pub fn signature(&self, app_secret: &str) -> String {
-            use hmac::Mac;
-            let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
-                .expect("HMAC takes keys of any length");
-            mac.update(self.body.as_bytes());
-            format!("sha256={}", crate::util::hex_encode(&mac.finalize().into_bytes()))
+            let mut keys = crate::secret::HmacKeys::default();
+            keys.add(&crate::AppSecret::from(app_secret));
+            keys.sign(self.body.as_bytes())
         }
 
         /// Decrypts the endpoint's answer to this request.
