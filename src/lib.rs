@@ -7,6 +7,7 @@ pub mod actix;
 pub mod axum;
 pub mod clock;
 pub mod delivery;
+mod envelope;
 #[cfg(feature = "tower")]
 pub mod endpoint;
 #[cfg(all(feature = "flows", feature = "tower"))]

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::parse::Webhook;
+use crate::envelope::EventSite;
 use crate::{Platform, Timestamp, messenger, whatsapp};
 
 /// One event of a webhook, borrowing from the parsed [`Webhook`].
@@ -41,6 +42,8 @@ impl<'a> Event<'a> {
     /// | WhatsApp value-level error | `whatsapp.error` |
     /// | WhatsApp call (`calls` field, one event per call) | `whatsapp.call.<event>` (`connect`, `terminate`) |
     /// | WhatsApp business-initiated call status (`calls` field) | `whatsapp.call_status.<status>` (`ringing`, `accepted`, `rejected`) |
+    /// | WhatsApp group update (one per `groups[]` item) | `whatsapp.<field>` (`whatsapp.group_participants_update`, ...) |
+    /// | WhatsApp echo (coexistence: one per `message_echoes[]` item) | `whatsapp.echo.<type>` (`text`, `image`, ...) |
     /// | any other WhatsApp change | `whatsapp.<field>` (`whatsapp.account_update`, ...; also `whatsapp.messages` and `whatsapp.calls` for a change with nothing in it) |
     /// | Messenger / Instagram item | `messenger.<event>` / `instagram.<event>`: `message`, `message_echo`, `message_deleted`, `message_edit`, `postback`, `delivery`, `read`, `reaction`, `referral`, `optin`, `account_linking`, handover events, an unknown key verbatim, `unknown` when there is none |
     /// | Messenger / Instagram standby item | `messenger.standby.<event>` / `instagram.standby.<event>` |
@@ -169,6 +172,7 @@ fn whatsapp_key(event: &whatsapp::webhook::WhatsAppEvent<'_>) -> Option<String> 
     use whatsapp::webhook::WhatsAppEvent as E;
     match event {
         E::Message { message, .. } => Some(concat(&["whatsapp:message:", message.id.as_ref()?.as_str()])),
+        E::Echo { message, .. } => Some(concat(&["whatsapp:echo:", message.id.as_ref()?.as_str()])),
         E::Call { call, .. } => Some(concat(&[
             "whatsapp:call:",
             call.id.as_ref()?.as_str(),
@@ -316,15 +320,34 @@ impl<'a> Events<'a> {
     }
 }
 
+impl<'a> Events<'a> {
+    fn next_sited(&mut self) -> Option<(EventSite, Event<'a>)> {
+        match &mut self.0 {
+            Inner::WhatsApp(it) => it.next_sited().map(|(site, e)| (site, Event::WhatsApp(e))),
+            Inner::Messenger(it) => it.next_sited().map(|(site, e)| (site, Event::Messenger(e))),
+            Inner::Instagram(it) => it.next_sited().map(|(site, e)| (site, Event::Instagram(e))),
+            Inner::Empty => None,
+        }
+    }
+}
+
 impl<'a> Iterator for Events<'a> {
     type Item = Event<'a>;
 
     fn next(&mut self) -> Option<Event<'a>> {
-        match &mut self.0 {
-            Inner::WhatsApp(it) => it.next().map(Event::WhatsApp),
-            Inner::Messenger(it) => it.next().map(Event::Messenger),
-            Inner::Instagram(it) => it.next().map(Event::Instagram),
-            Inner::Empty => None,
-        }
+        self.next_sited().map(|(_, event)| event)
+    }
+}
+
+/// Iterator over the events of a [`Webhook`] with their [`EventSite`]s
+/// ([`Webhook::events_with_sites`]).
+#[derive(Clone, Debug)]
+pub struct EventsWithSites<'a>(pub(super) Events<'a>);
+
+impl<'a> Iterator for EventsWithSites<'a> {
+    type Item = (EventSite, Event<'a>);
+
+    fn next(&mut self) -> Option<(EventSite, Event<'a>)> {
+        self.0.next_sited()
     }
 }

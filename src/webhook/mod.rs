@@ -11,6 +11,11 @@
 //! 4. **Walk every event** ([`Webhook::events`]): Meta batches several entries, changes,
 //!    messages and statuses into one request. Each [`Event`] has a stable dotted
 //!    [`kind`](Event::kind) and helpers for sender, recipient, message id, time and text.
+//!    Each event also has its [`EventSite`]: where its own JSON object sits in the body
+//!    ([`Webhook::events_with_sites`], [`EventSite::locate`]), for relays and stores that keep
+//!    Meta's bytes as sent. The count rule (one event per message, status, call, group update,
+//!    echo and messaging item; otherwise one per change) is stated once, in one walk that the
+//!    events, the raw cut, the durable inbox and the dedupe keys all follow.
 //! 5. **Dedupe** ([`Deduplicator`], [`new_events`]): delivery is at least once; the same event
 //!    can arrive again hours later. Meta's signature has no timestamp, so this is also the
 //!    replay defence.
@@ -48,7 +53,8 @@ mod verify;
 pub use dedupe::{
     CLAIM_TTL, Deduplicator, InMemoryDeduplicator, OnStoreError, body_digest, fresh_flags, new_events,
 };
-pub use event::{Event, EventKind, Events};
+pub use crate::envelope::{EntryList, EventSite, ItemList};
+pub use event::{Event, EventKind, Events, EventsWithSites};
 pub use handshake::{HandshakeError, Subscription};
 pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_DEADLINE, ReadBodyError};
 pub use parse::{OBJECT_INSTAGRAM, OBJECT_PAGE, OBJECT_WHATSAPP, ParseError, Unsupported, Webhook, parse};

@@ -94,6 +94,12 @@ impl Webhook {
         Events::new(self)
     }
 
+    /// Every event with its [`EventSite`](super::EventSite): where the event's own JSON object
+    /// sits in the body, for [`EventSite::locate`](super::EventSite::locate).
+    pub fn events_with_sites(&self) -> super::EventsWithSites<'_> {
+        super::EventsWithSites(Events::new(self))
+    }
+
     /// The events collected into a vector.
     pub fn event_list(&self) -> Vec<Event<'_>> {
         self.events().collect()

@@ -32,6 +32,7 @@ mod graph_retry;
 mod groups;
 mod identity;
 mod messenger_send;
+mod one_walk;
 mod pacing;
 mod properties;
 mod secrets;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::Timestamp;
+use crate::envelope::{Cursor, EntryList, Envelope, EventSite, ItemLists};
 use crate::graph::RawJson;
 use crate::messenger::{CommentId, Mid};
 use serde_json::Value;
@@ -426,17 +427,40 @@ impl<'a> MessengerEvent<'a> {
 }
 
 /// Iterator over the events of a Messenger or Instagram payload: per entry, `messaging[]`, then
-/// `standby[]`, then `changes[]`.
+/// `standby[]`, then `changes[]` (the sites of the one walk, read as typed events).
 #[derive(Clone, Debug)]
 pub struct MessengerEvents<'a> {
-    entries: &'a [MessengerEntry],
-    entry: usize,
-    item: usize,
+    payload: &'a MessengerPayload,
+    cursor: Cursor,
 }
 
 impl<'a> MessengerEvents<'a> {
     pub(crate) fn new(payload: &'a MessengerPayload) -> Self {
-        Self { entries: &payload.entries, entry: 0, item: 0 }
+        Self { payload, cursor: Cursor::default() }
+    }
+
+    /// The next event and its site.
+    pub(crate) fn next_sited(&mut self) -> Option<(EventSite, MessengerEvent<'a>)> {
+        loop {
+            let site = self.cursor.next(self.payload)?;
+            let Some(entry) = self.payload.entries.get(site.entry()) else { continue };
+            let event = match site.list() {
+                EntryList::Changes => {
+                    entry.changes.get(site.index()).map(|change| MessengerEvent::Change { entry, change })
+                }
+                EntryList::Messaging => entry
+                    .messaging
+                    .get(site.index())
+                    .map(|item| MessengerEvent::Messaging { entry, item, standby: false }),
+                EntryList::Standby => entry
+                    .standby
+                    .get(site.index())
+                    .map(|item| MessengerEvent::Messaging { entry, item, standby: true }),
+            };
+            if let Some(event) = event {
+                return Some((site, event));
+            }
+        }
     }
 }
 
@@ -444,22 +468,27 @@ impl<'a> Iterator for MessengerEvents<'a> {
     type Item = MessengerEvent<'a>;
 
     fn next(&mut self) -> Option<MessengerEvent<'a>> {
-        loop {
-            let entry = self.entries.get(self.entry)?;
-            let i = self.item;
-            self.item += 1;
-            let (m, s) = (entry.messaging.len(), entry.standby.len());
-            if i < m {
-                return Some(MessengerEvent::Messaging { entry, item: &entry.messaging[i], standby: false });
-            }
-            if i < m + s {
-                return Some(MessengerEvent::Messaging { entry, item: &entry.standby[i - m], standby: true });
-            }
-            if let Some(change) = entry.changes.get(i - m - s) {
-                return Some(MessengerEvent::Change { entry, change });
-            }
-            self.entry += 1;
-            self.item = 0;
-        }
+        self.next_sited().map(|(_, event)| event)
+    }
+}
+
+impl Envelope for MessengerPayload {
+    const LISTS: &'static [EntryList] = &[EntryList::Messaging, EntryList::Standby, EntryList::Changes];
+
+    fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn list_len(&self, entry: usize, list: EntryList) -> usize {
+        self.entries.get(entry).map_or(0, |e| match list {
+            EntryList::Changes => e.changes.len(),
+            EntryList::Messaging => e.messaging.len(),
+            EntryList::Standby => e.standby.len(),
+        })
+    }
+
+    /// Every element of a Page or Instagram entry is one event.
+    fn item_lists(&self, _: usize, _: EntryList, _: usize) -> ItemLists {
+        ItemLists::NONE
     }
 }

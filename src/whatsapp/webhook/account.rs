@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::messages::{Contact, Metadata};
+use super::messages::{Contact, InboundMessage, Metadata};
 use crate::Timestamp;
 use crate::graph::serde_util::{null_as_default, opt_integer_or_string, opt_string_or_integer};
 
@@ -217,7 +217,27 @@ pub struct UserPreference {
 pub struct MessageEchoes {
     /// The business phone number.
     pub metadata: Option<Metadata>,
-    /// The echoed messages; `from` is the business number, `to` the user.
+    /// Profiles of the users the echoes went to, when Meta sends them.
     #[serde(deserialize_with = "null_as_default")]
-    pub message_echoes: Vec<Value>,
+    pub contacts: Vec<Contact>,
+    /// The echoed messages, read with the same models as inbound ones: `from` is the business
+    /// number, `to` (or `to_user_id`) the user. Each is one event (`whatsapp.echo.<type>`).
+    #[serde(deserialize_with = "null_as_default")]
+    pub message_echoes: Vec<InboundMessage>,
+}
+
+impl MessageEchoes {
+    /// The user an echo went to, with everything the value says of them.
+    pub fn user_of(&self, message: &InboundMessage) -> crate::user::UserIdentity {
+        let pick = |value: &Option<String>| value.clone().unwrap_or_default();
+        let user = crate::user::UserIdentity::new().phone(pick(&message.to)).user_id(pick(&message.to_user_id));
+        let key = message.to_user_id.as_deref().or(message.to.as_deref());
+        let contact = key.and_then(|key| {
+            self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(key) || c.user_id.as_deref() == Some(key))
+        });
+        match contact {
+            Some(contact) => user.merged(&contact.user()),
+            None => user,
+        }
+    }
 }

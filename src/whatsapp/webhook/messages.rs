@@ -189,6 +189,10 @@ pub struct InboundMessage {
     pub from_user_id: Option<String>,
     /// The sender's parent business-scoped user id.
     pub from_parent_user_id: Option<String>,
+    /// The user a business echo went to (`smb_message_echoes`); absent on inbound messages.
+    pub to: Option<String>,
+    /// The business-scoped user id an echo went to.
+    pub to_user_id: Option<String>,
     /// The message id (`wamid.…`).
     pub id: Option<MessageId>,
     /// When the user sent it.
@@ -208,6 +212,8 @@ pub struct InboundMessage {
     pub identity: Option<Lazy<MessageIdentity>>,
     /// The content, typed by `kind`.
     pub content: InboundContent,
+    /// Keys this version does not model, as Meta sent them (nothing is dropped).
+    pub other: Vec<(String, RawJson)>,
 }
 
 /// The `identity` of an inbound message: whether the sender's identity key is acknowledged.
@@ -274,6 +280,8 @@ impl InboundMessage {
             from: text_at(value, "from"),
             from_user_id: text_at(value, "from_user_id"),
             from_parent_user_id: text_at(value, "from_parent_user_id"),
+            to: text_at(value, "to"),
+            to_user_id: text_at(value, "to_user_id"),
             id: text_at(value, "id").map(MessageId::new),
             timestamp: value.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok()),
             kind: value
@@ -286,6 +294,7 @@ impl InboundMessage {
             group_id: text_at(value, "group_id"),
             identity: value.get("identity").map(|v| Lazy::from_raw(RawJson::from_value(v))),
             content: InboundContent::Unknown(RawJson::from_value(value)),
+            other: Vec::new(),
         })
     }
 
@@ -325,6 +334,8 @@ enum MessageKey {
     From,
     FromUserId,
     FromParentUserId,
+    To,
+    ToUserId,
     Id,
     Timestamp,
     Type,
@@ -394,6 +405,8 @@ impl<'de> Deserialize<'de> for MessageKey {
                     "from" => MessageKey::From,
                     "from_user_id" => MessageKey::FromUserId,
                     "from_parent_user_id" => MessageKey::FromParentUserId,
+                    "to" => MessageKey::To,
+                    "to_user_id" => MessageKey::ToUserId,
                     "id" => MessageKey::Id,
                     "timestamp" => MessageKey::Timestamp,
                     "type" => MessageKey::Type,
@@ -441,6 +454,8 @@ impl<'de> Deserialize<'de> for InboundMessage {
                     from: None,
                     from_user_id: None,
                     from_parent_user_id: None,
+                    to: None,
+                    to_user_id: None,
                     id: None,
                     timestamp: None,
                     kind: MessageType::UnknownLegacy,
@@ -450,6 +465,7 @@ impl<'de> Deserialize<'de> for InboundMessage {
                     group_id: None,
                     identity: None,
                     content: InboundContent::Empty,
+                    other: Vec::new(),
                 };
                 let mut kind: Option<MessageType> = None;
                 // Almost every message has exactly one content object: keep it inline, and any
@@ -464,6 +480,8 @@ impl<'de> Deserialize<'de> for InboundMessage {
                         MessageKey::FromParentUserId => {
                             message.from_parent_user_id = map.next_value_seed(OptText)?;
                         }
+                        MessageKey::To => message.to = map.next_value_seed(OptText)?,
+                        MessageKey::ToUserId => message.to_user_id = map.next_value_seed(OptText)?,
                         MessageKey::Id => message.id = map.next_value()?,
                         MessageKey::Timestamp => message.timestamp = map.next_value()?,
                         MessageKey::Type => kind = map.next_value()?,
@@ -508,6 +526,13 @@ impl<'de> Deserialize<'de> for InboundMessage {
                         }
                     }
                 };
+                // A second content object, or a key this version does not know: kept as sent.
+                message.other = raw;
+                for (key, content) in typed {
+                    if let InboundContent::Unknown(json) = content {
+                        message.other.push((key.name().to_owned(), json));
+                    }
+                }
                 Ok(message)
             }
         }

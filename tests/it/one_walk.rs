@@ -1,0 +1,209 @@
+//! One walk: the typed events, the inbox's records and each record's bytes agree on every
+//! fixture and on generated bodies, against an oracle written here from the count rule alone.
+
+use std::path::{Path, PathBuf};
+
+use meta_messaging::delivery::event_records;
+use meta_messaging::webhook::{Webhook, parse};
+use proptest::prelude::*;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+/// The lists inside a WhatsApp change's value whose items are one event each, by field.
+fn item_lists(field: &str) -> &'static [&'static str] {
+    match field {
+        "messages" => &["messages", "statuses", "errors"],
+        "calls" => &["calls", "statuses"],
+        "group_lifecycle_update"
+        | "group_participants_update"
+        | "group_settings_update"
+        | "group_status_update" => &["groups"],
+        "smb_message_echoes" | "message_echoes" => &["message_echoes"],
+        _ => &[],
+    }
+}
+
+fn objects(value: Option<&Value>) -> Vec<&Value> {
+    value.and_then(Value::as_array).map(|a| a.iter().filter(|v| v.is_object()).collect()).unwrap_or_default()
+}
+
+/// The count rule over a `Value`, independent of the crate: each event's own object, in order.
+fn oracle(body: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let whatsapp = body["object"] == "whatsapp_business_account";
+    for entry in objects(body.get("entry")) {
+        let lists: &[&str] = if whatsapp { &["changes"] } else { &["messaging", "standby", "changes"] };
+        for list in lists {
+            for element in objects(entry.get(*list)) {
+                let field = element["field"].as_str().unwrap_or_default();
+                let value = &element["value"];
+                let items: Vec<&Value> = if whatsapp && *list == "changes" && value.is_object() {
+                    item_lists(field)
+                        .iter()
+                        .flat_map(|key| value.get(*key).and_then(Value::as_array).into_iter().flatten())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if items.is_empty() {
+                    out.push(element.clone());
+                } else {
+                    out.extend(items.into_iter().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    kind: String,
+    #[serde(borrow)]
+    event: &'a RawValue,
+}
+
+/// The property: the events, the inbox's records and the oracle agree in count, and each
+/// record's `event` is byte for byte a piece of the body, equal to the oracle's object.
+fn check(body: &[u8], webhook: &Webhook, exact: bool) -> usize {
+    let events: Vec<_> = webhook.events_with_sites().collect();
+    let records = event_records(body, webhook);
+    assert_eq!(events.len(), records.len(), "events vs records");
+    let text = std::str::from_utf8(body).unwrap();
+    let expected = oracle(&serde_json::from_slice(body).unwrap());
+    if exact {
+        assert_eq!(events.len(), expected.len(), "events vs the count rule");
+    }
+    for (i, ((site, event), record)) in events.iter().zip(&records).enumerate() {
+        let envelope: Envelope<'_> = serde_json::from_slice(&record.payload).unwrap();
+        assert_eq!(envelope.kind, event.kind().to_string());
+        let raw = envelope.event.get();
+        assert!(text.contains(raw), "record {i} is not a piece of the body: {raw}");
+        assert_eq!(site.locate(body), Some(raw), "record {i}: the site locates another object");
+        if exact {
+            let parsed: Value = serde_json::from_str(raw).unwrap();
+            assert_eq!(parsed, expected[i], "record {i} is not the event's own object");
+        }
+    }
+    events.len()
+}
+
+fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            fixture_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_webhook_fixture_walks_once_and_cuts_each_event_exactly() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files = Vec::new();
+    fixture_files(&root, &mut files);
+    let (mut bodies, mut events) = (0, 0);
+    for path in files {
+        let body = std::fs::read(&path).unwrap();
+        let Ok(webhook) = parse(&body) else { continue };
+        if matches!(webhook, Webhook::Unsupported(_)) {
+            continue;
+        }
+        // Hostile bodies: the typed parse may drop an odd element the oracle counts; the
+        // events and records still agree and every record is a piece of the body.
+        let exact = !path.to_string_lossy().contains("/bad/");
+        events += check(&body, &webhook, exact);
+        bodies += 1;
+    }
+    assert!(bodies >= 60 && events >= 100, "only {bodies} bodies, {events} events");
+}
+
+#[test]
+fn a_groups_change_with_two_updates_is_two_events() {
+    let body = json!({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"group_participants_update",
+        "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"2"},
+        "groups":[{"timestamp":"1","group_id":"G1","type":"group_participants_add","added_participants":[{"input":"+15550001"}]},
+                  {"timestamp":"2","group_id":"G1","type":"group_participants_remove","removed_participants":[{"input":"+15550002"}]}]}}]}]})
+    .to_string();
+    let webhook = parse(body.as_bytes()).unwrap();
+    assert_eq!(check(body.as_bytes(), &webhook, true), 2);
+    let kinds: Vec<String> = webhook.events().map(|e| e.kind().to_string()).collect();
+    assert_eq!(kinds, ["whatsapp.group_participants_update", "whatsapp.group_participants_update"]);
+    let records = event_records(body.as_bytes(), &webhook);
+    let second: Value = serde_json::from_slice(&records[1].payload).unwrap();
+    assert_eq!(second["event"]["type"], "group_participants_remove");
+    assert_eq!(second["metadata"]["phone_number_id"], "2");
+}
+
+#[test]
+fn a_calls_change_stores_each_call_not_the_change() {
+    let body = json!({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"calls",
+        "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"2"},
+        "contacts":[{"profile":{"name":"Ana"},"wa_id":"15550001"}],
+        "calls":[{"id":"wacid.A","from":"15550001","to":"1","event":"connect","timestamp":"1","direction":"USER_INITIATED"},
+                 {"id":"wacid.B","from":"15550001","to":"1","event":"terminate","timestamp":"2","direction":"USER_INITIATED"}]}}]}]})
+    .to_string();
+    let webhook = parse(body.as_bytes()).unwrap();
+    assert_eq!(check(body.as_bytes(), &webhook, true), 2);
+    let records = event_records(body.as_bytes(), &webhook);
+    let first: Value = serde_json::from_slice(&records[0].payload).unwrap();
+    assert_eq!(first["event"]["id"], "wacid.A");
+    assert_eq!(first["contacts"][0]["wa_id"], "15550001");
+}
+
+fn message(i: usize) -> Value {
+    json!({"from":"15550001","id":format!("wamid.M{i}"),"timestamp":"1","type":"text","text":{"body":format!("m{i}")}})
+}
+
+fn status(i: usize) -> Value {
+    json!({"id":format!("wamid.S{i}"),"status":"read","timestamp":"1","recipient_id":"15550001"})
+}
+
+/// A WhatsApp change of kind `kind` with `n` items in each of its lists.
+fn change(kind: u8, n: usize, seed: usize) -> Value {
+    let metadata = json!({"display_phone_number":"1","phone_number_id":"2"});
+    let items = |make: fn(usize) -> Value| (0..n).map(|i| make(seed * 100 + i)).collect::<Vec<_>>();
+    match kind {
+        0 => json!({"field":"messages","value":{"messaging_product":"whatsapp","metadata":metadata,
+            "messages":items(message),"statuses":items(status),
+            "errors":(0..n).map(|i| json!({"code":131_000 + i,"title":"x"})).collect::<Vec<_>>()}}),
+        1 => json!({"field":"calls","value":{"metadata":metadata,
+            "calls":(0..n).map(|i| json!({"id":format!("wacid.{seed}.{i}"),"event":"connect","from":"15550001"})).collect::<Vec<_>>(),
+            "statuses":(0..n).map(|i| json!({"id":format!("wacid.s{seed}.{i}"),"status":"RINGING","type":"call"})).collect::<Vec<_>>()}}),
+        2 => json!({"field":"group_settings_update","value":{"metadata":metadata,
+            "groups":(0..n).map(|i| json!({"group_id":format!("G{i}"),"type":"group_settings_update","timestamp":"1"})).collect::<Vec<_>>()}}),
+        3 => json!({"field":"smb_message_echoes","value":{"metadata":metadata,
+            "message_echoes":(0..n).map(|i| json!({"from":"1","to":"15550001","id":format!("wamid.E{seed}.{i}"),"timestamp":"1","type":"text","text":{"body":"e"}})).collect::<Vec<_>>()}}),
+        _ => json!({"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}}),
+    }
+}
+
+fn messaging(i: usize) -> Value {
+    json!({"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":1,"message":{"mid":format!("m_{i}"),"text":"hi"}})
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn generated_whatsapp_bodies_walk_once(shape in prop::collection::vec(prop::collection::vec((0u8..5, 0usize..3), 0..4), 0..4)) {
+        let entries: Vec<Value> = shape.iter().enumerate().map(|(e, changes)| json!({"id": format!("{e}"),
+            "changes": changes.iter().enumerate().map(|(c, (kind, n))| change(*kind, *n, e * 10 + c)).collect::<Vec<_>>()})).collect();
+        let body = json!({"object":"whatsapp_business_account","entry":entries}).to_string();
+        let webhook = parse(body.as_bytes()).unwrap();
+        check(body.as_bytes(), &webhook, true);
+    }
+
+    #[test]
+    fn generated_page_bodies_walk_once(shape in prop::collection::vec((0usize..3, 0usize..3, 0usize..3), 0..4)) {
+        let entries: Vec<Value> = shape.iter().enumerate().map(|(e, (m, s, c))| json!({"id": format!("{e}"), "time": 1,
+            "messaging": (0..*m).map(|i| messaging(e * 10 + i)).collect::<Vec<_>>(),
+            "standby": (0..*s).map(|i| messaging(e * 10 + 5 + i)).collect::<Vec<_>>(),
+            "changes": (0..*c).map(|i| json!({"field":"feed","value":{"item":"status","post_id":format!("p{i}")}})).collect::<Vec<_>>()})).collect();
+        let body = json!({"object":"page","entry":entries}).to_string();
+        let webhook = parse(body.as_bytes()).unwrap();
+        check(body.as_bytes(), &webhook, true);
+    }
+}
