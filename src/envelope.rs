@@ -281,11 +281,33 @@ struct RawChange<'a> {
 }
 
 /// The bytes of each event of one body, found by site. Sites come in body order, so the last
-/// entry and element looked at are kept.
+/// entry and element looked at are kept, with the lists already split.
 pub(crate) struct RawCut<'a> {
     entries: Vec<&'a RawValue>,
-    entry: Option<(usize, RawEntry<'a>, [Option<Vec<&'a RawValue>>; 3])>,
-    element: Option<(EventSite, Option<&'a RawValue>, Vec<(Cow<'a, str>, &'a RawValue)>)>,
+    entry: Option<CachedEntry<'a>>,
+    element: Option<CachedElement<'a>>,
+}
+
+/// The entry last looked at, with its lists' objects once read.
+struct CachedEntry<'a> {
+    at: usize,
+    raw: RawEntry<'a>,
+    lists: [Option<Vec<&'a RawValue>>; 3],
+}
+
+/// The change last looked at: its field, its value's pairs, and its item lists once split.
+struct CachedElement<'a> {
+    at: (usize, EntryList, usize),
+    field: Option<&'a RawValue>,
+    value: Vec<(Cow<'a, str>, &'a RawValue)>,
+    items: Vec<(ItemList, Vec<&'a RawValue>)>,
+}
+
+impl<'a> CachedElement<'a> {
+    fn find(&self, key: &str) -> Option<&'a RawValue> {
+        // The last of duplicate keys, as `serde_json` reads them.
+        self.value.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
 }
 
 impl<'a> RawCut<'a> {
@@ -298,12 +320,13 @@ impl<'a> RawCut<'a> {
 
     /// The event at `site`, with its surroundings; `None` when the body has no such place.
     pub(crate) fn event(&mut self, site: EventSite) -> Option<RawEvent<'a>> {
-        if self.entry.as_ref().is_none_or(|(at, ..)| *at != site.entry) {
+        if self.entry.as_ref().is_none_or(|cached| cached.at != site.entry) {
             let raw = self.entries.get(site.entry)?;
-            let parsed: RawEntry<'a> = serde_json::from_str(raw.get()).ok()?;
-            self.entry = Some((site.entry, parsed, [None, None, None]));
+            let raw: RawEntry<'a> = serde_json::from_str(raw.get()).ok()?;
+            self.entry = Some(CachedEntry { at: site.entry, raw, lists: [None, None, None] });
+            self.element = None;
         }
-        let (_, entry, lists) = self.entry.as_mut()?;
+        let CachedEntry { raw: entry, lists, .. } = self.entry.as_mut()?;
         let (slot, raw_list) = match site.list {
             EntryList::Changes => (0, entry.changes),
             EntryList::Messaging => (1, entry.messaging),
@@ -321,22 +344,25 @@ impl<'a> RawCut<'a> {
             let context = CONTEXT.map(|name| (name, None));
             return Some(RawEvent { entry_id, entry_time, field, context, event: element });
         };
-        let same_element = self.element.as_ref().is_some_and(|(at, ..)| {
-            (at.entry, at.list, at.index) == (site.entry, site.list, site.index)
-        });
-        if !same_element {
+        let at = (site.entry, site.list, site.index);
+        if self.element.as_ref().is_none_or(|cached| cached.at != at) {
             let change: RawChange<'a> = serde_json::from_str(element.get()).ok()?;
             let value = match change.value {
                 Some(value) => object_pairs(value)?,
                 None => Vec::new(),
             };
-            self.element = Some((site, change.field, value));
+            self.element = Some(CachedElement { at, field: change.field, value, items: Vec::new() });
         }
-        let (_, field, value) = self.element.as_ref()?;
-        let find = |key: &str| value.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v);
-        let item = *elements(find(list.key())).get(position)?;
-        let context = CONTEXT.map(|name| (name, find(name)));
-        Some(RawEvent { entry_id, entry_time, field: *field, context, event: item })
+        let cached = self.element.as_mut()?;
+        let context = CONTEXT.map(|name| (name, cached.find(name)));
+        let field = cached.field;
+        let index = cached.items.iter().position(|(l, _)| *l == list).unwrap_or_else(|| {
+            let items = elements(cached.find(list.key()));
+            cached.items.push((list, items));
+            cached.items.len() - 1
+        });
+        let event = *cached.items[index].1.get(position)?;
+        Some(RawEvent { entry_id, entry_time, field, context, event })
     }
 }
 

@@ -7,9 +7,9 @@ pub mod actix;
 pub mod axum;
 pub mod clock;
 pub mod delivery;
-mod envelope;
 #[cfg(feature = "tower")]
 pub mod endpoint;
+mod envelope;
 #[cfg(all(feature = "flows", feature = "tower"))]
 pub mod flow_service;
 pub mod graph;

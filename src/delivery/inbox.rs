@@ -6,8 +6,8 @@ use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use super::{INBOX_QUEUE, NewItem, Queue};
-use crate::store::StoreError;
 use crate::envelope::{RawCut, RawEvent};
+use crate::store::StoreError;
 use crate::webhook::{Webhook, body_digest};
 
 /// Writes each verified body's events to a [`Queue`], deduped and durable, before the body is
@@ -167,12 +167,11 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
             // The event's own object, found at the site the typed walk gave it. A body that is
             // not the parsed one cannot happen here; should it, the event carries the whole body.
             let cut = raw.get_or_insert_with(|| RawCut::new(body)).as_mut().and_then(|cut| cut.event(site));
-            match cut {
-                Some(cut) => write_event(&cut, &mut payload),
-                None => {
-                    payload.extend_from_slice(b",\"event\":");
-                    payload.extend_from_slice(body);
-                }
+            if let Some(cut) = cut {
+                write_event(&cut, &mut payload);
+            } else {
+                payload.extend_from_slice(b",\"event\":");
+                payload.extend_from_slice(body);
             }
             payload.push(b'}');
             NewItem { key, conversation, payload, tenant: event.account().map(str::to_owned) }

@@ -50,10 +50,10 @@ mod parse;
 pub mod relay;
 mod verify;
 
+pub use crate::envelope::{EntryList, EventSite, ItemList};
 pub use dedupe::{
     CLAIM_TTL, Deduplicator, InMemoryDeduplicator, OnStoreError, body_digest, fresh_flags, new_events,
 };
-pub use crate::envelope::{EntryList, EventSite, ItemList};
 pub use event::{Event, EventKind, Events, EventsWithSites};
 pub use handshake::{HandshakeError, Subscription};
 pub use limit::{BodyLimit, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_DEADLINE, ReadBodyError};

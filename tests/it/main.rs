@@ -42,6 +42,7 @@ mod token_envelope;
 mod token_lifecycle;
 mod token_store;
 mod usernames;
+mod webhook_fields;
 mod webhook_hostile;
 mod webhook_parse;
 mod webhook_verify;

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Deserializer};
 
+use crate::Timestamp;
 use crate::graph::RawJson;
-use crate::graph::serde_util::{opt_integer_or_string, opt_string_or_integer};
+use crate::graph::serde_util::{opt_bool_lenient, opt_integer_or_string, opt_string_or_integer};
 use crate::messenger::CommentId;
 
 /// A `changes[]` item: a field and its value.
@@ -27,6 +28,8 @@ pub enum MessengerChangeValue {
     Mention(Mention),
     /// Instagram `story_insights`.
     StoryInsights(StoryInsights),
+    /// Page `feed`: posts, comments and reactions on the Page.
+    Feed(Box<FeedChange>),
     /// Any other field, or a value without the documented shape: the JSON as sent.
     Unknown(RawJson),
 }
@@ -37,6 +40,7 @@ impl MessengerChangeValue {
             "comments" | "live_comments" => serde_json::from_str(raw.get()).map(Self::Comment).ok(),
             "mentions" => serde_json::from_str(raw.get()).map(Self::Mention).ok(),
             "story_insights" => serde_json::from_str(raw.get()).map(Self::StoryInsights).ok(),
+            "feed" => serde_json::from_str(raw.get()).map(|feed| Self::Feed(Box::new(feed))).ok(),
             _ => None,
         };
         typed.unwrap_or(Self::Unknown(raw))
@@ -141,4 +145,55 @@ pub struct StoryInsights {
     pub taps_back: Option<i64>,
     #[serde(deserialize_with = "opt_integer_or_string")]
     pub impressions: Option<i64>,
+}
+
+/// A Page `feed` change: a post, comment, reaction or other item added, edited or removed
+/// ([Page webhooks reference](https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed)).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct FeedChange {
+    /// `status`, `post`, `comment`, `reaction`, `photo`, `video`, `share`, `like`, ...
+    pub item: Option<String>,
+    /// `add`, `edited`, `remove`, `hide`, `unhide`, ...
+    pub verb: Option<String>,
+    /// The post.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub post_id: Option<String>,
+    /// The comment (`comment` items).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub comment_id: Option<String>,
+    /// The post or comment replied to.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub parent_id: Option<String>,
+    /// Who did it.
+    pub from: Option<FeedActor>,
+    /// The text.
+    pub message: Option<String>,
+    /// When (Unix seconds).
+    pub created_time: Option<Timestamp>,
+    /// `like`, `love`, `haha`, `wow`, `sad`, `angry`, ... (`reaction` items).
+    pub reaction_type: Option<String>,
+    /// Whether the post is published.
+    #[serde(deserialize_with = "opt_bool_lenient")]
+    pub published: Option<bool>,
+    /// A photo's URL.
+    pub photo: Option<String>,
+    /// A link shared.
+    pub link: Option<String>,
+    /// Keys this version does not model, as sent.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Who made a feed change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct FeedActor {
+    /// Their id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+    /// Their name.
+    pub name: Option<String>,
 }

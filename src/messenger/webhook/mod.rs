@@ -25,7 +25,8 @@ use serde_json::Value;
 use crate::graph::serde_util::{flag, null_as_default, opt_string_or_integer, text_at};
 
 pub use changes::{
-    Comment, CommentAuthor, CommentMedia, Mention, MessengerChange, MessengerChangeValue, StoryInsights,
+    Comment, CommentAuthor, CommentMedia, FeedActor, FeedChange, Mention, MessengerChange,
+    MessengerChangeValue, StoryInsights,
 };
 pub use messaging::*;
 
@@ -452,10 +453,11 @@ impl<'a> MessengerEvents<'a> {
                     .messaging
                     .get(site.index())
                     .map(|item| MessengerEvent::Messaging { entry, item, standby: false }),
-                EntryList::Standby => entry
-                    .standby
-                    .get(site.index())
-                    .map(|item| MessengerEvent::Messaging { entry, item, standby: true }),
+                EntryList::Standby => entry.standby.get(site.index()).map(|item| MessengerEvent::Messaging {
+                    entry,
+                    item,
+                    standby: true,
+                }),
             };
             if let Some(event) = event {
                 return Some((site, event));

@@ -1,7 +1,7 @@
 //! Account, phone-number and template changes: every field that is not `messages`.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::messages::{Contact, InboundMessage, Metadata};
 use crate::Timestamp;
@@ -105,21 +105,47 @@ pub struct PhoneNumberNameUpdate {
     pub rejection_reason: Option<String>,
 }
 
-/// `account_update`.
+/// `account_update`: every event of Meta's
+/// [reference](https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/account_update)
+/// (April 2026), each with its object.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct AccountUpdate {
-    /// `ACCOUNT_RESTRICTION`, `ACCOUNT_VIOLATION`, `DISABLED_UPDATE`, `PARTNER_ADDED`, ...
+    /// `ACCOUNT_DELETED`, `ACCOUNT_RESTRICTION`, `ACCOUNT_VIOLATION`, `AD_ACCOUNT_LINKED`,
+    /// `AUTH_INTL_PRICE_ELIGIBILITY_UPDATE`, `BUSINESS_PRIMARY_LOCATION_COUNTRY_UPDATE`,
+    /// `DISABLED_UPDATE`, `MM_LITE_TERMS_SIGNED`, `PARTNER_ADDED`, `PARTNER_APP_INSTALLED`,
+    /// `PARTNER_APP_UNINSTALLED`, `PARTNER_CLIENT_CERTIFICATION_STATUS_UPDATE`,
+    /// `PARTNER_REMOVED`, `VOLUME_BASED_PRICING_TIER_UPDATE`, `ACCOUNT_OFFBOARDED`,
+    /// `ACCOUNT_RECONNECTED`.
     pub event: Option<String>,
+    /// The phone number concerned (violations and restrictions of one number).
     #[serde(deserialize_with = "opt_string_or_integer")]
     pub phone_number: Option<String>,
+    /// Restrictions in force (`ACCOUNT_RESTRICTION`).
     #[serde(deserialize_with = "null_as_default")]
     pub restriction_info: Vec<Restriction>,
-    pub violation_info: Option<Value>,
-    pub ban_info: Option<Value>,
-    pub waba_info: Option<Value>,
+    /// The policy violated (`ACCOUNT_VIOLATION`).
+    pub violation_info: Option<ViolationInfo>,
+    /// The account disabled, scheduled for it, or reinstated (`DISABLED_UPDATE`).
+    pub ban_info: Option<BanInfo>,
+    /// The account and its partners (`PARTNER_*`, `AD_ACCOUNT_LINKED`, `MM_LITE_TERMS_SIGNED`).
+    pub waba_info: Option<WabaInfo>,
+    /// Why a coexistence number was disconnected (`PARTNER_REMOVED`).
+    pub disconnection_info: Option<DisconnectionInfo>,
+    /// Eligibility for authentication-international rates
+    /// (`AUTH_INTL_PRICE_ELIGIBILITY_UPDATE`).
+    pub auth_international_rate_eligibility: Option<AuthInternationalEligibility>,
+    /// Partner-led business verification (`PARTNER_CLIENT_CERTIFICATION_STATUS_UPDATE`).
+    pub partner_client_certification_info: Option<PartnerCertification>,
+    /// The volume pricing tier reached (`VOLUME_BASED_PRICING_TIER_UPDATE`).
+    pub volume_tier_info: Option<VolumeTierInfo>,
+    /// The business's primary location, ISO 3166 alpha-2
+    /// (`BUSINESS_PRIMARY_LOCATION_COUNTRY_UPDATE`).
+    pub country: Option<String>,
+    /// Keys this version does not model, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
 }
 
 /// A restriction on an account.
@@ -127,10 +153,127 @@ pub struct AccountUpdate {
 #[serde(default)]
 #[non_exhaustive]
 pub struct Restriction {
-    /// `RESTRICTED_ADD_PHONE_NUMBER_ACTION`, ...
+    /// `RESTRICTED_ADD_PHONE_NUMBER_ACTION`, `RESTRICTED_BIZ_INITIATED_MESSAGING`,
+    /// `RESTRICTED_USER_INITIATED_CALLING`, ...
     pub restriction_type: Option<String>,
     /// When it ends.
     pub expiration: Option<Timestamp>,
+    /// What to do about it, when Meta says.
+    pub remediation: Option<String>,
+}
+
+/// A policy violation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ViolationInfo {
+    /// `ADULT`, `ALCOHOL`, `LOW_CALLING_QUALITY`, ...
+    pub violation_type: Option<String>,
+    /// What to do about it, when Meta says.
+    pub remediation: Option<String>,
+}
+
+/// An account disabled or reinstated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct BanInfo {
+    /// `DISABLE`, `REINSTATE`, `SCHEDULE_FOR_DISABLE`.
+    pub waba_ban_state: Option<String>,
+    /// The date, as Meta writes it (`"April 17, 2025"`).
+    pub waba_ban_date: Option<String>,
+}
+
+/// The account and the partners of a partner event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct WabaInfo {
+    /// The WhatsApp Business Account.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub waba_id: Option<String>,
+    /// The business portfolio that owns it.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub owner_business_id: Option<String>,
+    /// The partner's app (`PARTNER_APP_*`).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub partner_app_id: Option<String>,
+    /// The multi-partner solution.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub solution_id: Option<String>,
+    /// The solution's partners.
+    #[serde(deserialize_with = "null_as_default")]
+    pub solution_partner_business_ids: Vec<String>,
+    /// The ad account linked (`AD_ACCOUNT_LINKED`).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub ad_account_linked: Option<String>,
+}
+
+/// Why a coexistence number left the Cloud API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct DisconnectionInfo {
+    /// `ACCOUNT_DISCONNECTED`, `BUSINESS_DOWNGRADE`, `CHANGE_NUMBER`, `COMPANION_INACTIVITY`,
+    /// `PRIMARY_INACTIVITY`, `USER_RE_REGISTERED`.
+    pub reason: Option<String>,
+    /// `SYSTEM`, `USER`.
+    pub initiated_by: Option<String>,
+}
+
+/// When authentication-international rates apply.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct AuthInternationalEligibility {
+    /// From when, for every country but the exceptions.
+    pub start_time: Option<Timestamp>,
+    /// Countries with another start.
+    #[serde(deserialize_with = "null_as_default")]
+    pub exception_countries: Vec<CountryStart>,
+}
+
+/// A country's start time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct CountryStart {
+    /// ISO 3166 alpha-2.
+    pub country_code: Option<String>,
+    /// From when.
+    pub start_time: Option<Timestamp>,
+}
+
+/// Partner-led business verification of a client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct PartnerCertification {
+    /// The client's business portfolio.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub client_business_id: Option<String>,
+    /// `APPROVED`, `DISCARDED`, `FAILED`, `PENDING`, `REVOKED`.
+    pub status: Option<String>,
+    /// `NONE`, `ADDRESS NOT MATCHING`, `LEGAL NAME NOT MATCHING`, ... (with spaces).
+    #[serde(deserialize_with = "null_as_default")]
+    pub rejection_reasons: Vec<String>,
+}
+
+/// A volume pricing tier reached.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct VolumeTierInfo {
+    /// When the tier changed.
+    pub tier_update_time: Option<Timestamp>,
+    /// `UTILITY`, `AUTHENTICATION`, ...
+    pub pricing_category: Option<String>,
+    /// `"min:max"` messages.
+    pub tier: Option<String>,
+    /// `YYYY-MM`.
+    pub effective_month: Option<String>,
+    /// The pricing region (`India`, ...).
+    pub region: Option<String>,
 }
 
 /// `account_review_update`.
@@ -230,10 +373,13 @@ impl MessageEchoes {
     /// The user an echo went to, with everything the value says of them.
     pub fn user_of(&self, message: &InboundMessage) -> crate::user::UserIdentity {
         let pick = |value: &Option<String>| value.clone().unwrap_or_default();
-        let user = crate::user::UserIdentity::new().phone(pick(&message.to)).user_id(pick(&message.to_user_id));
+        let user =
+            crate::user::UserIdentity::new().phone(pick(&message.to)).user_id(pick(&message.to_user_id));
         let key = message.to_user_id.as_deref().or(message.to.as_deref());
         let contact = key.and_then(|key| {
-            self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(key) || c.user_id.as_deref() == Some(key))
+            self.contacts
+                .iter()
+                .find(|c| c.wa_id.as_deref() == Some(key) || c.user_id.as_deref() == Some(key))
         });
         match contact {
             Some(contact) => user.merged(&contact.user()),

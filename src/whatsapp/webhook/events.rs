@@ -3,7 +3,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{InboundMessage, MessageEchoes, MessagesValue, NotificationError, Status, WhatsAppChange, WhatsAppChangeValue, WhatsAppEntry, WhatsAppPayload};
+use super::{
+    InboundMessage, MessageEchoes, MessagesValue, NotificationError, Status, WhatsAppChange,
+    WhatsAppChangeValue, WhatsAppEntry, WhatsAppPayload,
+};
 use crate::Timestamp;
 use crate::envelope::{Cursor, EntryList, Envelope, EventSite, ItemList, ItemLists};
 use crate::user::UserIdentity;
@@ -126,10 +129,9 @@ impl<'a> WhatsAppEvent<'a> {
     /// The user for messages, the business phone-number id for statuses.
     pub fn sender(&self) -> Option<&'a str> {
         match *self {
-            Self::Message { message, .. } => message.sender(),
+            Self::Message { message, .. } | Self::Echo { message, .. } => message.sender(),
             Self::Status { value, .. } => value.phone_number_id().map(PhoneNumberId::as_str),
             Self::Call { call, .. } => call.from.as_deref().or(call.from_user_id.as_deref()),
-            Self::Echo { message, .. } => message.sender(),
             _ => None,
         }
     }

@@ -212,6 +212,8 @@ pub struct InboundMessage {
     pub identity: Option<Lazy<MessageIdentity>>,
     /// The content, typed by `kind`.
     pub content: InboundContent,
+    /// The message's state in shared chat history (`history` webhooks only).
+    pub history_context: Option<super::HistoryContext>,
     /// Keys this version does not model, as Meta sent them (nothing is dropped).
     pub other: Vec<(String, RawJson)>,
 }
@@ -294,6 +296,7 @@ impl InboundMessage {
             group_id: text_at(value, "group_id"),
             identity: value.get("identity").map(|v| Lazy::from_raw(RawJson::from_value(v))),
             content: InboundContent::Unknown(RawJson::from_value(value)),
+            history_context: value.get("history_context").and_then(|h| Deserialize::deserialize(h).ok()),
             other: Vec::new(),
         })
     }
@@ -344,6 +347,7 @@ enum MessageKey {
     Errors,
     GroupId,
     Identity,
+    HistoryContext,
     Content(ContentKey),
     Other(String),
 }
@@ -415,6 +419,7 @@ impl<'de> Deserialize<'de> for MessageKey {
                     "errors" => MessageKey::Errors,
                     "group_id" => MessageKey::GroupId,
                     "identity" => MessageKey::Identity,
+                    "history_context" => MessageKey::HistoryContext,
                     "text" => MessageKey::Content(C::Text),
                     "image" => MessageKey::Content(C::Image),
                     "video" => MessageKey::Content(C::Video),
@@ -465,6 +470,7 @@ impl<'de> Deserialize<'de> for InboundMessage {
                     group_id: None,
                     identity: None,
                     content: InboundContent::Empty,
+                    history_context: None,
                     other: Vec::new(),
                 };
                 let mut kind: Option<MessageType> = None;
@@ -492,6 +498,7 @@ impl<'de> Deserialize<'de> for InboundMessage {
                         }
                         MessageKey::GroupId => message.group_id = map.next_value_seed(OptText)?,
                         MessageKey::Identity => message.identity = map.next_value()?,
+                        MessageKey::HistoryContext => message.history_context = map.next_value()?,
                         MessageKey::Content(key) => {
                             if let Some(content) = map.next_value_seed(ContentSeed(key))? {
                                 if first.is_none() {

@@ -11,6 +11,8 @@
 //! match on them.
 
 mod account;
+mod alerts;
+mod coexistence;
 mod content;
 mod events;
 mod messages;
@@ -29,6 +31,8 @@ use crate::graph::serde_util::{null_as_default, string_enum, text_at};
 use crate::whatsapp::WabaId;
 
 pub use account::*;
+pub use alerts::*;
+pub use coexistence::*;
 pub use content::*;
 pub use events::*;
 pub use messages::*;
@@ -96,6 +100,8 @@ string_enum! {
         PhoneNumberUsernameUpdate = "phone_number_username_update",
         /// A user's business-scoped id changed.
         UserIdUpdate = "user_id_update",
+        /// Purchases and leads detected in click-to-WhatsApp conversations.
+        AutomaticEvents = "automatic_events",
     }
 }
 
@@ -150,7 +156,7 @@ pub enum WhatsAppChangeValue {
     /// `phone_number_name_update`.
     PhoneNumberName(PhoneNumberNameUpdate),
     /// `account_update`.
-    Account(AccountUpdate),
+    Account(Box<AccountUpdate>),
     /// `account_review_update`.
     AccountReview(AccountReviewUpdate),
     /// `business_capability_update`.
@@ -173,6 +179,20 @@ pub enum WhatsAppChangeValue {
     Username(UsernameUpdate),
     /// `user_id_update`.
     UserId(UserIdUpdate),
+    /// `flows`: Flow status changes and health alerts.
+    Flows(Box<FlowsUpdate>),
+    /// `history`: shared chat history (coexistence).
+    History(Box<HistoryUpdate>),
+    /// `smb_app_state_sync`: contacts changed in the WhatsApp Business app (coexistence).
+    AppStateSync(AppStateSync),
+    /// `account_alerts`.
+    AccountAlert(AccountAlert),
+    /// `partner_solutions`.
+    PartnerSolution(PartnerSolutionUpdate),
+    /// `payment_configuration_update`.
+    PaymentConfiguration(Box<PaymentConfigurationUpdate>),
+    /// `automatic_events`.
+    AutomaticEvents(AutomaticEvents),
 }
 
 impl WhatsAppChangeValue {
@@ -224,7 +244,7 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Field::PhoneNumberNameUpdate => {
                 WhatsAppChangeValue::PhoneNumberName(Deserialize::deserialize(d)?)
             }
-            Field::AccountUpdate => WhatsAppChangeValue::Account(Deserialize::deserialize(d)?),
+            Field::AccountUpdate => WhatsAppChangeValue::Account(Box::new(Deserialize::deserialize(d)?)),
             Field::AccountReviewUpdate => WhatsAppChangeValue::AccountReview(Deserialize::deserialize(d)?),
             Field::BusinessCapabilityUpdate => {
                 WhatsAppChangeValue::BusinessCapability(Deserialize::deserialize(d)?)
@@ -243,6 +263,15 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             | Field::BusinessUsernameUpdates
             | Field::PhoneNumberUsernameUpdate => WhatsAppChangeValue::Username(Deserialize::deserialize(d)?),
             Field::UserIdUpdate => WhatsAppChangeValue::UserId(Deserialize::deserialize(d)?),
+            Field::Flows => WhatsAppChangeValue::Flows(Box::new(Deserialize::deserialize(d)?)),
+            Field::History => WhatsAppChangeValue::History(Box::new(Deserialize::deserialize(d)?)),
+            Field::SmbAppStateSync => WhatsAppChangeValue::AppStateSync(Deserialize::deserialize(d)?),
+            Field::AccountAlerts => WhatsAppChangeValue::AccountAlert(Deserialize::deserialize(d)?),
+            Field::PartnerSolutions => WhatsAppChangeValue::PartnerSolution(Deserialize::deserialize(d)?),
+            Field::PaymentConfigurationUpdate => {
+                WhatsAppChangeValue::PaymentConfiguration(Box::new(Deserialize::deserialize(d)?))
+            }
+            Field::AutomaticEvents => WhatsAppChangeValue::AutomaticEvents(Deserialize::deserialize(d)?),
             _ => WhatsAppChangeValue::Unknown(Deserialize::deserialize(d)?),
         })
     }
@@ -355,4 +384,3 @@ impl WhatsAppChange {
         Some(Self { value: WhatsAppChangeValue::from_json(&field, value), field })
     }
 }
-
