@@ -17,7 +17,7 @@ const RANKS: &[(&str, u32)] = &[
     ("user", 1), // UserIdentity: the names of a user (re-exported by `identity`)
     ("graph", 2),
     ("clock", 3),
-    ("store", 4), // the error every store shares (src/store/mod.rs, src/store/error.rs)
+    ("store", 4),    // the error every store shares (src/store/mod.rs, src/store/error.rs)
     ("envelope", 5), // the shape of a webhook body: sites, the count rule, the one walk, the raw cut
     // Platforms.
     ("whatsapp", 10),

@@ -28,12 +28,27 @@ struct State {
 
 /// A [`Queue`] in memory, with the same semantics as the durable engines (dedupe, leases,
 /// per-conversation order, dead letters) but none of their durability.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InMemoryQueue {
     state: Mutex<State>,
+    clock: crate::clock::SharedClock,
+}
+
+impl Default for InMemoryQueue {
+    fn default() -> Self {
+        Self { state: Mutex::default(), clock: crate::clock::system() }
+    }
 }
 
 impl InMemoryQueue {
+    /// Reads the time from `clock` instead of the system clock: due times, leases and
+    /// backoff then follow a [`ManualClock`](crate::clock::ManualClock) in tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -47,7 +62,7 @@ fn leased_by(row: &Row, owner: &str) -> bool {
 impl Queue for InMemoryQueue {
     async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
         let mut state = self.lock();
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let mut stored = 0;
         for new in items {
             let key = (queue.to_owned(), new.key.clone());
@@ -87,7 +102,7 @@ impl Queue for InMemoryQueue {
         lease: Duration,
     ) -> Result<Vec<Item>, StoreError> {
         let mut state = self.lock();
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let mut heads_seen = HashSet::new();
         let mut ready = Vec::new();
         for (id, row) in &state.rows {
@@ -120,7 +135,7 @@ impl Queue for InMemoryQueue {
         let Some(row) = state.rows.get_mut(&id).filter(|row| leased_by(row, owner)) else { return Ok(false) };
         row.item.state = ItemState::Done;
         row.lease_owner = None;
-        row.updated_at = Timestamp::now();
+        row.updated_at = self.clock.now();
         Ok(true)
     }
 
@@ -130,7 +145,7 @@ impl Queue for InMemoryQueue {
         row.item.last_error = Some(error.to_owned());
         row.lease_owner = None;
         row.lease_until = Timestamp::from_unix_millis(0);
-        row.updated_at = Timestamp::now();
+        row.updated_at = self.clock.now();
         match retry {
             Retry::At(at) => row.next_attempt_at = at,
             Retry::Never => row.item.state = ItemState::Dead,
@@ -194,7 +209,7 @@ impl Queue for InMemoryQueue {
         let Some(row) = state.rows.get_mut(&id).filter(|row| row.item.state != ItemState::Pending) else {
             return Ok(false);
         };
-        let now = Timestamp::now();
+        let now = self.clock.now();
         row.item.state = ItemState::Pending;
         row.item.attempts = 0;
         row.next_attempt_at = now;
@@ -229,5 +244,9 @@ impl Queue for InMemoryQueue {
             state.keys.remove(&(queue.clone(), key.clone()));
         }
         Ok(old.len() as u64)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }

@@ -330,6 +330,14 @@ pub trait Queue: Send + Sync + fmt::Debug {
         let _ = (queue, owner);
         Ok(0)
     }
+
+    /// The queue's time: what due times and leases are compared with. A [`Worker`] computes
+    /// retry times and ages from it, so a queue built on a
+    /// [`ManualClock`](crate::clock::ManualClock) (`with_clock`) drives the worker's backoff
+    /// too. The default is the system clock.
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
 }
 
 /// The backoff before the next attempt: exponential from `initial`, capped at `max`, with full

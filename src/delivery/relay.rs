@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -50,7 +52,7 @@ impl CircuitBreaker {
     pub fn check(&self) -> Result<(), Duration> {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match state.open_until {
-            Some(until) if until > Instant::now() => Err(until - Instant::now()),
+            Some(until) if until > Instant::now() => Err(until.saturating_duration_since(Instant::now())),
             Some(_) => {
                 // Half-open: let this call through, and hold the others until it answers.
                 state.open_until = Some(Instant::now() + self.cooldown);

@@ -182,4 +182,8 @@ impl Queue for SealedQueue {
     async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {
         self.inner.release_leases(queue, owner).await
     }
+
+    fn now(&self) -> crate::Timestamp {
+        self.inner.now()
+    }
 }

@@ -340,7 +340,7 @@ impl Worker {
     }
 
     fn next_attempt(&self, item: &Item, error: &HandlerError) -> Retry {
-        let now = Timestamp::now();
+        let now = self.queue.now();
         let too_old = self.config.max_age.is_some_and(|age| item.created_at.saturating_add(age) <= now);
         if error.is_permanent() || item.attempts >= self.config.max_attempts || too_old {
             return Retry::Never;
@@ -379,7 +379,7 @@ impl Worker {
             {
                 next_purge = tokio::time::Instant::now() + Duration::from_secs(3600);
                 let cutoff = Timestamp::from_unix_millis(
-                    Timestamp::now().unix_millis().saturating_sub(super::millis(retention)),
+                    self.queue.now().unix_millis().saturating_sub(super::millis(retention)),
                 );
                 if let Err(error) = self.queue.purge_completed(cutoff).await {
                     tracing::warn!(%error, "could not purge the delivery log; will try again");

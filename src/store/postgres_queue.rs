@@ -27,6 +27,7 @@ use crate::delivery::{Item, ItemState, NewItem, Queue, Retry, millis};
 pub struct PostgresQueue {
     pool: PgPool,
     migrated: std::sync::Arc<OnceCell<()>>,
+    clock: crate::clock::SharedClock,
 }
 
 /// `$1` owner, `$2` now, `$3` lease (ms), `$4` queue, `$5` limit.
@@ -54,13 +55,25 @@ const INSERT_BATCH: &str = "INSERT INTO mm_delivery
     RETURNING key";
 
 impl PostgresQueue {
+    /// Reads the time from `clock` instead of the system clock: due times, leases and
+    /// backoff then follow a [`ManualClock`](crate::clock::ManualClock) in tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Connects to `url` and applies the schema migrations.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the server cannot be reached or a migration fails.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let queue = Self { pool: connect(url).await?, migrated: std::sync::Arc::default() };
+        let queue = Self {
+            pool: connect(url).await?,
+            migrated: std::sync::Arc::default(),
+            clock: crate::clock::system(),
+        };
         queue.ready().await?;
         Ok(queue)
     }
@@ -77,7 +90,7 @@ impl PostgresQueue {
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(url)
             .map_err(backend("invalid url"))?;
-        Ok(Self { pool, migrated: std::sync::Arc::default() })
+        Ok(Self { pool, migrated: std::sync::Arc::default(), clock: crate::clock::system() })
     }
 
     /// Uses a pool you configured, applying the schema migrations.
@@ -86,7 +99,7 @@ impl PostgresQueue {
     ///
     /// [`StoreError`] when a migration fails.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
-        let queue = Self { pool, migrated: std::sync::Arc::default() };
+        let queue = Self { pool, migrated: std::sync::Arc::default(), clock: crate::clock::system() };
         queue.ready().await?;
         Ok(queue)
     }
@@ -119,7 +132,7 @@ impl Queue for PostgresQueue {
                 .bind(&keys)
                 .bind(&conversations)
                 .bind(&payloads)
-                .bind(Timestamp::now().unix_millis())
+                .bind(self.clock.now().unix_millis())
                 .bind(&tenants)
                 .fetch_all(pool)
                 .await
@@ -145,7 +158,7 @@ impl Queue for PostgresQueue {
         bounded("claim", async move {
             let rows = sqlx::query(CLAIM)
                 .bind(owner)
-                .bind(Timestamp::now().unix_millis())
+                .bind(self.clock.now().unix_millis())
                 .bind(millis(lease))
                 .bind(queue)
                 .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -165,7 +178,7 @@ impl Queue for PostgresQueue {
             let result = sqlx::query(sql::COMPLETE)
                 .bind(id)
                 .bind(owner)
-                .bind(Timestamp::now().unix_millis())
+                .bind(self.clock.now().unix_millis())
                 .execute(pool)
                 .await
                 .map_err(backend("delivery complete failed"))?;
@@ -181,7 +194,7 @@ impl Queue for PostgresQueue {
             let result = sqlx::query(sql::FAIL)
                 .bind(id)
                 .bind(owner)
-                .bind(Timestamp::now().unix_millis())
+                .bind(self.clock.now().unix_millis())
                 .bind(i16::try_from(state).unwrap_or(0))
                 .bind(next)
                 .bind(error)
@@ -227,7 +240,7 @@ impl Queue for PostgresQueue {
         bounded("replay", async move {
             let result = sqlx::query(sql::REPLAY)
                 .bind(id)
-                .bind(Timestamp::now().unix_millis())
+                .bind(self.clock.now().unix_millis())
                 .execute(pool)
                 .await
                 .map_err(backend("delivery replay failed"))?;
@@ -288,6 +301,10 @@ impl Queue for PostgresQueue {
             Ok(result.rows_affected())
         })
         .await
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }
 

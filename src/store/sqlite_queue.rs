@@ -37,9 +37,18 @@ fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 #[derive(Clone, Debug)]
 pub struct SqliteQueue {
     pool: SqlitePool,
+    clock: crate::clock::SharedClock,
 }
 
 impl SqliteQueue {
+    /// Reads the time from `clock` instead of the system clock: due times, leases and
+    /// backoff then follow a [`ManualClock`](crate::clock::ManualClock) in tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Opens (creating if needed) the database at `path` (or `:memory:`) and applies the
     /// schema migrations (shared with [`SqliteBlobStore`](super::SqliteBlobStore): one file can
     /// hold both).
@@ -58,7 +67,7 @@ impl SqliteQueue {
     /// [`StoreError`] when a migration fails.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         migrate(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, clock: crate::clock::system() })
     }
 }
 
@@ -82,7 +91,7 @@ impl Queue for SqliteQueue {
 
     async fn enqueue_batches(&self, queue: &str, batches: &[&[NewItem]]) -> Result<Vec<usize>, StoreError> {
         let insert = sql::sqlite(sql::INSERT);
-        let now = Timestamp::now().unix_millis();
+        let now = self.clock.now().unix_millis();
         let mut tx = self.pool.begin().await.map_err(backend("could not begin"))?;
         let mut stored = Vec::with_capacity(batches.len());
         for items in batches {
@@ -116,7 +125,7 @@ impl Queue for SqliteQueue {
         let claim = format!("{}{}", sql::sqlite(CLAIM), sql::COLUMNS);
         let rows = sqlx::query(&claim)
             .bind(owner)
-            .bind(Timestamp::now().unix_millis())
+            .bind(self.clock.now().unix_millis())
             .bind(millis(lease))
             .bind(queue)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -132,7 +141,7 @@ impl Queue for SqliteQueue {
         let result = sqlx::query(&sql::sqlite(sql::COMPLETE))
             .bind(id)
             .bind(owner)
-            .bind(Timestamp::now().unix_millis())
+            .bind(self.clock.now().unix_millis())
             .execute(&self.pool)
             .await
             .map_err(backend("complete failed"))?;
@@ -144,7 +153,7 @@ impl Queue for SqliteQueue {
         let result = sqlx::query(&sql::sqlite(sql::FAIL))
             .bind(id)
             .bind(owner)
-            .bind(Timestamp::now().unix_millis())
+            .bind(self.clock.now().unix_millis())
             .bind(state)
             .bind(next)
             .bind(error)
@@ -178,7 +187,7 @@ impl Queue for SqliteQueue {
     async fn replay(&self, id: i64) -> Result<bool, StoreError> {
         let result = sqlx::query(&sql::sqlite(sql::REPLAY))
             .bind(id)
-            .bind(Timestamp::now().unix_millis())
+            .bind(self.clock.now().unix_millis())
             .execute(&self.pool)
             .await
             .map_err(backend("replay failed"))?;
@@ -228,5 +237,9 @@ impl Queue for SqliteQueue {
             .map_err(backend("tenant purge failed"))?;
         super::sqlite::checkpoint_truncate(&mut connection).await?;
         Ok(result.rows_affected())
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use meta_messaging::Timestamp;
 use meta_messaging::axum::WebhookRouter;
+use meta_messaging::clock::ManualClock;
 use meta_messaging::delivery::{
     CircuitBreaker, DestinationError, DestinationPolicy, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue,
     Inbox, Item, NewItem, Queue, Worker, WorkerConfig,
@@ -57,12 +59,19 @@ fn fast() -> WorkerConfig {
         .lease(Duration::from_secs(5), Duration::from_secs(2))
 }
 
-async fn enqueue_one(queue: &Arc<dyn Queue>) -> Item {
+/// An in-memory queue on a manual clock: leases, due times and backoff move only when the test
+/// advances it, so no test sleeps through a backoff.
+fn clocked() -> (Arc<dyn Queue>, ManualClock) {
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    (Arc::new(InMemoryQueue::default().with_clock(Arc::new(clock.clone()))), clock)
+}
+
+async fn enqueue_one(queue: &Arc<dyn Queue>, clock: &ManualClock) -> Item {
     let item = NewItem::new("whatsapp:message:wamid.1", "c", br#"{"event":{"id":"wamid.1"}}"#.to_vec());
     queue.enqueue(INBOX_QUEUE, &[item]).await.unwrap();
-    // What a worker would see: read back through a claim, released at once.
+    // What a worker would see: read back through a claim, whose lease then runs out.
     let claimed = queue.claim(INBOX_QUEUE, "peek", 1, Duration::from_millis(1)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance(Duration::from_millis(5));
     claimed.into_iter().next().unwrap()
 }
 
@@ -84,8 +93,8 @@ async fn relay_retries_server_errors_with_one_webhook_id_until_2xx() {
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    let item = enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    let item = enqueue_one(&queue, &clock).await;
     let relay = HttpRelay::with_policy(&format!("{}/hooks", server.uri()), &secret, lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     for _ in 0..200 {
@@ -93,7 +102,7 @@ async fn relay_retries_server_errors_with_one_webhook_id_until_2xx() {
         if queue.counts(INBOX_QUEUE).await.unwrap() == (0, 1, 0) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        clock.advance(Duration::from_secs(60));
     }
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
     let requests = server.received_requests().await.unwrap();
@@ -120,8 +129,8 @@ async fn relay_dead_letters_client_errors_and_replay_delivers_them() {
         .mount(&server)
         .await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     worker.run_once().await.unwrap();
@@ -147,8 +156,8 @@ async fn relay_honours_retry_after_and_times_out_stalled_endpoints() {
         .mount(&server)
         .await;
     for (route, expected) in [("/slow", "destination unreachable"), ("/busy", "destination answered 429")] {
-        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-        enqueue_one(&queue).await;
+        let (queue, clock) = clocked();
+        enqueue_one(&queue, &clock).await;
         let relay =
             HttpRelay::with_policy(&format!("{}{route}", server.uri()), &SigningSecret::generate(), lab())
                 .unwrap()
@@ -157,7 +166,7 @@ async fn relay_honours_retry_after_and_times_out_stalled_endpoints() {
         worker.run_once().await.unwrap();
         // Retried later, not dead; with Retry-After: 120, not within the next seconds.
         assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0), "{route}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        clock.advance(Duration::from_secs(60));
         let claimed = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
         if route == "/busy" {
             assert!(claimed.is_empty(), "Retry-After honoured");
@@ -188,7 +197,7 @@ async fn open_breaker_holds_items_without_calling_the_endpoint() {
 
 #[tokio::test]
 async fn worker_gives_up_after_max_attempts_and_keeps_conversation_order() {
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let (queue, clock) = clocked();
     let items: Vec<NewItem> =
         ["a1", "a2", "a3"].iter().map(|k| NewItem::new(*k, "a", k.as_bytes().to_vec())).collect();
     queue.enqueue(INBOX_QUEUE, &items).await.unwrap();
@@ -207,7 +216,7 @@ async fn worker_gives_up_after_max_attempts_and_keeps_conversation_order() {
         if queue.counts(INBOX_QUEUE).await.unwrap().0 == 0 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(15)).await;
+        clock.advance(Duration::from_secs(60));
     }
     assert_eq!(*seen.lock().unwrap(), ["a1", "a2", "a2", "a2", "a3"], "a3 waited for a2 to be settled");
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 2, 1));
@@ -303,8 +312,8 @@ async fn fanout_relays_to_each_destination_with_its_own_sealed_secret() {
     store_signing_secret(&vault, "acme", "crm", &crm_secret).await.unwrap();
     store_signing_secret(&vault, "acme", "inbox-app", &inbox_secret).await.unwrap();
 
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    let item = enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    let item = enqueue_one(&queue, &clock).await;
     let fanout =
         Worker::new(Arc::clone(&queue), INBOX_QUEUE, Fanout::new(Arc::clone(&queue), ["crm", "inbox-app"]))
             .config(fast());
@@ -353,14 +362,14 @@ async fn a_customer_that_drops_connections_is_retried() {
             drop(socket);
         }
     });
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     let relay = HttpRelay::with_policy(&url, &SigningSecret::generate(), lab()).unwrap();
     let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast());
     worker.run_once().await.unwrap();
     assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0), "pending for a retry, not dead");
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    clock.advance(Duration::from_secs(60));
     let again = queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap();
     assert_eq!(again[0].last_error.as_deref(), Some("destination unreachable"));
 }
@@ -374,8 +383,8 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
         .mount(&server)
         .await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab())
         .unwrap()
         .dead_letter_client_errors(false);
@@ -385,7 +394,7 @@ async fn a_relay_told_to_retry_everything_retries_client_errors_too() {
         if queue.counts(INBOX_QUEUE).await.unwrap().1 == 1 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        clock.advance(Duration::from_secs(60));
     }
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0), "retried after the 400, not dead");
 }
@@ -437,8 +446,8 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
     for url in [format!("http://localhost:{port}/hooks"), format!("https://localhost:{port}/hooks")] {
         let relay =
             HttpRelay::with_policy(&url, &secret, http_ok.clone()).expect("a host name passes the url check");
-        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-        enqueue_one(&queue).await;
+        let (queue, clock) = clocked();
+        enqueue_one(&queue, &clock).await;
         Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
         let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
         assert_eq!(dead.len(), 1, "{url}");
@@ -461,8 +470,8 @@ async fn loopback_destinations_are_never_connected_to_without_the_opt_in() {
     }
     for url in &urls {
         let relay = HttpRelay::with_policy(url, &secret, lab()).unwrap();
-        let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-        enqueue_one(&queue).await;
+        let (queue, clock) = clocked();
+        enqueue_one(&queue, &clock).await;
         Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
         assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0), "{url}");
     }
@@ -480,8 +489,8 @@ async fn an_allow_listed_network_opens_only_that_network() {
     let relay =
         HttpRelay::with_policy(&format!("http://localhost:{}/", address.port()), &secret, only_this_host)
             .unwrap();
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
@@ -500,8 +509,8 @@ async fn redirects_are_not_followed_and_failures_are_coarse() {
         )
         .mount(&server)
         .await;
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     let relay = HttpRelay::with_policy(&server.uri(), &SigningSecret::generate(), lab()).unwrap();
     Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
     let dead = queue.dead_letters(INBOX_QUEUE, 10).await.unwrap();
@@ -513,14 +522,14 @@ async fn redirects_are_not_followed_and_failures_are_coarse() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
-    enqueue_one(&queue).await;
+    let (queue, clock) = clocked();
+    enqueue_one(&queue, &clock).await;
     let relay =
         HttpRelay::with_policy(&format!("http://127.0.0.1:{closed}/"), &SigningSecret::generate(), lab())
             .unwrap();
     Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay).config(fast()).run_once().await.unwrap();
     let claimed = {
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        clock.advance(Duration::from_secs(60));
         queue.claim(INBOX_QUEUE, "probe", 1, Duration::from_secs(1)).await.unwrap()
     };
     assert_eq!(claimed[0].last_error.as_deref(), Some("destination unreachable"));
@@ -592,4 +601,20 @@ async fn a_worker_restarted_under_its_owner_id_resumes_its_items_at_once() {
     running.await.unwrap();
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (0, 1, 0));
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_breaker_counts_its_cooldown_on_the_runtime_clock() {
+    let breaker = CircuitBreaker::new(2, Duration::from_secs(30));
+    breaker.record(false);
+    assert!(breaker.check().is_ok(), "one failure of two");
+    breaker.record(false);
+    assert_eq!(breaker.check(), Err(Duration::from_secs(30)));
+    tokio::time::advance(Duration::from_secs(29)).await;
+    assert_eq!(breaker.check(), Err(Duration::from_secs(1)));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(breaker.check().is_ok(), "half-open: one trial call");
+    assert!(breaker.check().is_err(), "the others wait for the trial");
+    breaker.record(true);
+    assert!(breaker.check().is_ok(), "closed after a success");
 }
