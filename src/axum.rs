@@ -107,7 +107,10 @@ impl WebhookRouter {
     }
 
     /// Durable mode: `200` only once the events are stored in `inbox`; see
-    /// [`WebhookEndpoint::inbox`].
+    /// [`WebhookEndpoint::inbox`]. It replaces [`handler`](Self::handler); a
+    /// [`Worker`](crate::delivery::Worker) with an
+    /// [`EventHandler`](crate::delivery::EventHandler) gets the typed events and feeds the
+    /// window tracker and identity directory.
     pub fn inbox(self, inbox: Inbox) -> Self {
         Self { endpoint: self.endpoint.inbox(inbox) }
     }

@@ -414,7 +414,12 @@ impl WebhookEndpoint {
     /// Durable mode: each verified body's events are stored in `inbox` (deduped in the same
     /// transaction) before the answer. `200` means stored; a store that fails gets `503`, and
     /// Meta redelivers. Process the events with a [`Worker`](crate::delivery::Worker) on the
-    /// same queue. The endpoint's [`dedupe`](Self::dedupe) is not used in this mode.
+    /// same queue. The endpoint's [`dedupe`](Self::dedupe) is not used in this mode, and this
+    /// mode replaces [`handler`](Self::handler) and [`channel`](Self::channel) (the last call
+    /// wins). Handle the events in the worker with an
+    /// [`EventHandler`](crate::delivery::EventHandler): it gives each one typed, and feeds the
+    /// window tracker and identity directory (`.windows(tracker)`, `.identities(directory)`)
+    /// before your code runs.
     pub fn inbox(self, inbox: Inbox) -> Self {
         self.edit(|s| s.sink = Sink::Inbox(inbox))
     }

@@ -243,6 +243,9 @@ pub(crate) struct RawEvent<'a> {
     pub(crate) entry_time: Option<&'a RawValue>,
     /// The change's `field`, for events in `changes`.
     pub(crate) field: Option<&'a RawValue>,
+    /// The list the event's object is an element of: an item list of the change's value, or
+    /// the entry's `messaging` / `standby`; `None` for a change that is one event.
+    pub(crate) list: Option<&'static str>,
     /// `messaging_product`, `metadata` and `contacts` of the change's value, for item events.
     pub(crate) context: [(&'static str, Option<&'a RawValue>); 3],
     /// The event's own object.
@@ -342,7 +345,8 @@ impl<'a> RawCut<'a> {
                 _ => None,
             };
             let context = CONTEXT.map(|name| (name, None));
-            return Some(RawEvent { entry_id, entry_time, field, context, event: element });
+            let list = (site.list != EntryList::Changes).then(|| site.list.key());
+            return Some(RawEvent { entry_id, entry_time, field, list, context, event: element });
         };
         let at = (site.entry, site.list, site.index);
         if self.element.as_ref().is_none_or(|cached| cached.at != at) {
@@ -362,7 +366,7 @@ impl<'a> RawCut<'a> {
             cached.items.len() - 1
         });
         let event = *cached.items[index].1.get(position)?;
-        Some(RawEvent { entry_id, entry_time, field, context, event })
+        Some(RawEvent { entry_id, entry_time, field, list: Some(list.key()), context, event })
     }
 }
 

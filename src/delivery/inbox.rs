@@ -134,8 +134,11 @@ impl Inbox {
 ///   Page or Instagram account id), so [`Queue::purge_tenant`](super::Queue::purge_tenant)
 ///   erases it and a [`SealedQueue`](super::SealedQueue) seals it with that tenant's key;
 /// - **payload**: a JSON envelope `{"object", "kind", "key", "entry": {"id", "time"}, "field",
-///   "metadata", "contacts", "event"}`, where `event` is the event's Meta object as sent (a
-///   WhatsApp message or status, a messaging item, a change) with its ids intact.
+///   "list", "messaging_product", "metadata", "contacts", "event"}`, where `event` is the
+///   event's Meta object as sent (a WhatsApp message or status, a call, a group update, an
+///   echo, a messaging item, a change) with its ids intact, and `list` the array it was an
+///   element of (`messages`, `statuses`, `messaging`, ...; absent for a change). Read it back
+///   as the typed event with [`StoredEvent`](super::StoredEvent).
 pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
     let mut raw = None;
     let digest = body_digest(body);
@@ -198,6 +201,10 @@ fn write_event(raw: &RawEvent<'_>, out: &mut Vec<u8>) {
     if let Some(field) = raw.field {
         out.extend_from_slice(b",\"field\":");
         out.extend_from_slice(field.get().as_bytes());
+    }
+    if let Some(list) = raw.list {
+        out.extend_from_slice(b",\"list\":");
+        push_string(out, list);
     }
     for (name, value) in &raw.context {
         if let Some(value) = value {

@@ -52,6 +52,7 @@ mod inbox;
 mod memory;
 mod relay;
 mod sealed;
+mod stored;
 mod worker;
 
 use std::fmt;
@@ -69,6 +70,7 @@ pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;
 pub use relay::{CircuitBreaker, HttpRelay};
 pub use sealed::SealedQueue;
+pub use stored::{EventHandler, StoredEvent, StoredEventError};
 pub use worker::{Handler, HandlerError, Worker, WorkerConfig};
 
 /// The queue name the [`Inbox`] writes to unless told otherwise.

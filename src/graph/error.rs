@@ -214,9 +214,10 @@ impl Error {
 
     /// A free-form send outside the customer-service window, refused before the request
     /// ([`ErrorKind::OutsideWindow`]): for [`SendGuard`](super::SendGuard)s that check windows.
-    pub fn outside_window(advice: &'static str) -> Self {
+    /// `message` says why and what to do instead.
+    pub fn outside_window(message: impl Into<Cow<'static, str>>) -> Self {
         let mut err = Self::new(ErrorKind::OutsideWindow);
-        err.inner.message = Some(Cow::Borrowed(advice));
+        err.inner.message = Some(message.into());
         err
     }
 

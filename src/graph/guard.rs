@@ -32,7 +32,8 @@ pub const HUMAN_AGENT_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct WindowRule {
     /// How old the user's last message may be.
     pub span: Duration,
-    /// What to do instead when the window is closed (for the error message).
+    /// What to do instead when the window is closed, for the error message that follows the
+    /// reason (`"send a template"`).
     pub advice: &'static str,
 }
 

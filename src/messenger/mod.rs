@@ -82,16 +82,11 @@ pub(crate) struct SendTarget {
 }
 
 /// The window a `RESPONSE` or `UPDATE` send needs.
-const STANDARD: WindowRule = WindowRule::new(
-    STANDARD_WINDOW,
-    "more than 24 hours since the user's last message: use the HUMAN_AGENT tag or a utility template",
-);
+const STANDARD: WindowRule =
+    WindowRule::new(STANDARD_WINDOW, "use the HUMAN_AGENT tag or a utility template");
 
 /// The window a tagged send needs.
-const HUMAN_AGENT: WindowRule = WindowRule::new(
-    HUMAN_AGENT_WINDOW,
-    "more than 7 days since the user's last message: only a utility template may go",
-);
+const HUMAN_AGENT: WindowRule = WindowRule::new(HUMAN_AGENT_WINDOW, "only a utility template may go");
 
 impl SendTarget {
     pub(crate) fn spec(&self, method: Method, edge: Option<&str>) -> RequestSpec {

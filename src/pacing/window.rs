@@ -267,7 +267,21 @@ impl WindowTracker {
                 Some(Box::new(e)),
             )
         })?;
-        if status.is_open() { Ok(()) } else { Err(Error::outside_window(advice)) }
+        let hours = window.as_secs() / 3600;
+        let span = if hours % 24 == 0 && hours > 24 {
+            format!("{} days", hours / 24)
+        } else {
+            format!("{hours} hours")
+        };
+        match status {
+            WindowStatus::Open { .. } => Ok(()),
+            WindowStatus::Closed { last_inbound: None } => Err(Error::outside_window(format!(
+                "no window is open: the user has not written to this business: {advice}"
+            ))),
+            WindowStatus::Closed { last_inbound: Some(_) } => Err(Error::outside_window(format!(
+                "more than {span} since the user's last message: {advice}"
+            ))),
+        }
     }
 }
 

@@ -32,5 +32,9 @@
 mod fake_graph;
 mod webhook_builder;
 
-pub use fake_graph::{FakeError, FakeGraph, OutboxMessage};
+pub use fake_graph::{FakeError, FakeGraph, OUTBOX_PATH, OutboxMessage, read_outbox};
 pub use webhook_builder::{SignedWebhook, WebhookBuilder};
+
+/// The `reqwest` this crate is built on (0.13), for [`SignedWebhook::post`]: a client of
+/// another `reqwest` version is another type.
+pub use reqwest;

@@ -33,6 +33,7 @@ use crate::webhook::Verifier;
 pub struct WebhookBuilder {
     platform: Platform,
     account: String,
+    waba: String,
     display_phone_number: String,
     time: u64,
     counter: u64,
@@ -62,11 +63,23 @@ impl fmt::Debug for SignedWebhook {
 }
 
 impl SignedWebhook {
+    /// Posts the body to `url` with Meta's headers on a client of its own, and returns the
+    /// status code.
+    ///
+    /// # Errors
+    ///
+    /// The transport error, if the request could not be made.
+    pub async fn post_to(&self, url: &str) -> Result<u16, reqwest::Error> {
+        Ok(self.post(&reqwest::Client::new(), url).await?.status().as_u16())
+    }
+
     /// Posts the body to `url` with Meta's headers.
     ///
     /// # Errors
     ///
     /// The transport error, if the request could not be made.
+    /// `http` is a client of the `reqwest` this crate uses, re-exported as
+    /// [`testing::reqwest`](crate::testing::reqwest); [`post_to`](Self::post_to) needs none.
     pub async fn post(&self, http: &reqwest::Client, url: &str) -> Result<reqwest::Response, reqwest::Error> {
         http.post(url)
             .header("content-type", "application/json")
@@ -89,6 +102,7 @@ impl WebhookBuilder {
         Self {
             platform,
             account: account.into(),
+            waba: "102290129340398".to_owned(),
             display_phone_number: "15550783881".to_owned(),
             time: default_time(),
             counter: 0,
@@ -118,6 +132,14 @@ impl WebhookBuilder {
     /// default the first event is stamped with the current time.
     pub fn at(mut self, unix_seconds: u64) -> Self {
         self.time = unix_seconds;
+        self
+    }
+
+    /// Sets the WhatsApp Business Account id of the entry (the event's
+    /// [`account`](crate::webhook::Event::account), the tenant of inbox items); a fixed sample
+    /// id by default.
+    pub fn waba(mut self, id: impl Into<String>) -> Self {
+        self.waba = id.into();
         self
     }
 
@@ -289,7 +311,7 @@ impl WebhookBuilder {
                     value["statuses"] = Value::Array(self.statuses.clone());
                 }
                 json!({"object": "whatsapp_business_account", "entry": [{
-                    "id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]})
+                    "id": self.waba, "changes": [{"value": value, "field": "messages"}]}]})
             }
             Platform::Messenger | Platform::Instagram => {
                 let object = if self.platform == Platform::Messenger { "page" } else { "instagram" };

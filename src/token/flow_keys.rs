@@ -35,8 +35,12 @@ pub async fn store_flow_key(
 
 /// The Flows private keys of `phone_number_id` as PEMs, the current one first and the previous
 /// one (if any) after it: what
-/// [`FlowEndpoint::from_pems`](crate::whatsapp::flows::FlowEndpoint::from_pems) takes. Empty
-/// when none is stored.
+#[cfg_attr(
+    feature = "flows",
+    doc = "[`FlowEndpoint::from_pems`](crate::whatsapp::flows::FlowEndpoint::from_pems)"
+)]
+#[cfg_attr(not(feature = "flows"), doc = "`FlowEndpoint::from_pems` (feature `flows`)")]
+/// takes. Empty when none is stored.
 ///
 /// # Errors
 ///

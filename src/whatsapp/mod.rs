@@ -113,8 +113,7 @@ pub struct WhatsApp {
 }
 
 /// The window rule of a free-form WhatsApp message.
-const FREE_FORM: WindowRule =
-    WindowRule::new(STANDARD_WINDOW, "more than 24 hours since the user's last message: send a template");
+const FREE_FORM: WindowRule = WindowRule::new(STANDARD_WINDOW, "send a template");
 
 fn request<T>(client: &Client, spec: RequestSpec) -> GraphRequest<T> {
     GraphRequest::from_spec(client.clone(), spec)

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use meta_messaging::delivery::event_records;
+use meta_messaging::delivery::{StoredEvent, event_records};
 use meta_messaging::webhook::{Webhook, parse};
 use proptest::prelude::*;
 use serde_json::value::RawValue;
@@ -84,6 +84,24 @@ fn check(body: &[u8], webhook: &Webhook, exact: bool) -> usize {
             let parsed: Value = serde_json::from_str(raw).unwrap();
             assert_eq!(parsed, expected[i], "record {i} is not the event's own object");
         }
+        // Read back from the store, the record is the same typed event.
+        let stored = StoredEvent::from_payload(&record.payload).unwrap();
+        let again = stored.event().unwrap();
+        assert_eq!(again.kind().to_string(), event.kind().to_string(), "record {i}");
+        assert_eq!(
+            (again.message_id(), again.sender(), again.recipient(), again.text()),
+            (event.message_id(), event.sender(), event.recipient(), event.text()),
+            "record {i} ({})",
+            event.kind()
+        );
+        assert_eq!(
+            (again.user_key(), again.business(), again.account(), again.timestamp()),
+            (event.user_key(), event.business(), event.account(), event.timestamp()),
+            "record {i} ({})",
+            event.kind()
+        );
+        assert_eq!(again.user(), event.user(), "record {i}");
+        assert_eq!(stored.raw_event(), raw);
     }
     events.len()
 }

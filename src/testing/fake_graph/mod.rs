@@ -126,6 +126,31 @@ pub struct OutboxMessage {
 }
 
 impl OutboxMessage {
+    /// The message as JSON: `{"platform", "from", "to", "kind", "message_id", "body"}` (the
+    /// form `GET /_fake/outbox` answers).
+    pub fn to_json(&self) -> Value {
+        json!({"platform": self.platform.as_str(), "from": self.from, "to": self.to, "kind": self.kind,
+            "message_id": self.message_id, "body": self.body})
+    }
+
+    /// Reads the JSON form back (from another process's `GET /_fake/outbox`); `None` when it
+    /// is not one.
+    pub fn from_json(value: &Value) -> Option<Self> {
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        Some(Self {
+            platform: match value.get("platform")?.as_str()? {
+                "whatsapp" => Platform::WhatsApp,
+                "instagram" => Platform::Instagram,
+                _ => Platform::Messenger,
+            },
+            from: text("from")?,
+            to: text("to")?,
+            kind: text("kind")?,
+            message_id: text("message_id"),
+            body: value.get("body")?.clone(),
+        })
+    }
+
     /// The text of a text message, if it is one.
     pub fn text(&self) -> Option<&str> {
         match self.platform {
@@ -189,11 +214,32 @@ impl fmt::Debug for FakeGraph {
 impl FakeGraph {
     /// Starts the server on 127.0.0.1 (a random port).
     pub async fn start() -> Self {
-        let server = MockServer::builder().start().await;
+        Self::serve(MockServer::builder().start().await).await
+    }
+
+    /// Starts the server on `address` (for a fake Graph a restarted process finds at the same
+    /// URL, or one run apart: see the `fake_graph` example). The outbox is also readable over
+    /// HTTP: `GET /_fake/outbox` answers it as a JSON array ([`OutboxMessage::to_json`]).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error when `address` cannot be bound.
+    pub async fn start_on(address: std::net::SocketAddr) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(address)?;
+        Ok(Self::serve(MockServer::builder().listener(listener).start().await).await)
+    }
+
+    async fn serve(server: MockServer) -> Self {
         let shared = Arc::new(Shared { state: Mutex::new(State::default()), ids: AtomicU64::new(1) });
         Mock::given(method("POST"))
             .and(path_regex(r"^(/instagram)?/v\d+\.\d+/[^/]+/messages$"))
             .respond_with(Responder { shared: Arc::clone(&shared) })
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path(OUTBOX_PATH))
+            .respond_with(OutboxRoute { shared: Arc::clone(&shared) })
             .with_priority(1)
             .mount(&server)
             .await;
@@ -277,6 +323,20 @@ impl FakeGraph {
     }
 }
 
+/// The path that answers the outbox as JSON.
+pub const OUTBOX_PATH: &str = "/_fake/outbox";
+
+struct OutboxRoute {
+    shared: Arc<Shared>,
+}
+
+impl wiremock::Respond for OutboxRoute {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let outbox: Vec<Value> = self.shared.state().outbox.iter().map(OutboxMessage::to_json).collect();
+        ResponseTemplate::new(200).set_body_json(outbox)
+    }
+}
+
 struct Responder {
     shared: Arc<Shared>,
 }
@@ -323,4 +383,22 @@ struct Accepted {
     kind: String,
     message_id: Option<String>,
     response: Value,
+}
+
+/// Reads the outbox of a fake Graph server running in another process (`GET /_fake/outbox` at
+/// `base_url`, as the `fake_graph` example serves it).
+///
+/// # Errors
+///
+/// An I/O error when the server cannot be reached or does not answer an outbox.
+pub async fn read_outbox(base_url: &str) -> std::io::Result<Vec<OutboxMessage>> {
+    let url = format!("{}{OUTBOX_PATH}", base_url.trim_end_matches('/'));
+    let response = reqwest::Client::new().get(url).send().await.map_err(std::io::Error::other)?;
+    let bytes = response.bytes().await.map_err(std::io::Error::other)?;
+    let items: Vec<Value> = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
+    items
+        .iter()
+        .map(OutboxMessage::from_json)
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| std::io::Error::other("not an outbox"))
 }

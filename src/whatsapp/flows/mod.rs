@@ -1,7 +1,8 @@
 //! WhatsApp Flows: manage them through the Graph API (list, create or clone, read, update,
 //! upload the Flow JSON, publish, deprecate, delete, preview, metrics; the business encryption
 //! key), and, with feature `flows`, answer their encrypted data endpoint
-//! ([`FlowEndpoint`]).
+#![cfg_attr(feature = "flows", doc = "([`FlowEndpoint`]).")]
+#![cfg_attr(not(feature = "flows"), doc = "(`FlowEndpoint`).")]
 //!
 //! Management per Meta's [Flows API](https://developers.facebook.com/docs/whatsapp/flows/reference/flowsapi)
 //! reference; the calls hang off [`WhatsAppBusinessAccount`](super::WhatsAppBusinessAccount) and,
