@@ -20,6 +20,9 @@
 //!
 //! then point the app's webhook at `https://<your host>/webhooks/meta` (any of the three ids
 //! may be left out).
+//!
+//! This bot answers at most once: a crash after the `200` loses what it was handling. To lose
+//! nothing, run the same bot in durable mode: `cargo run --example durable_bot`.
 
 use std::sync::Arc;
 use std::time::Duration;
