@@ -244,7 +244,7 @@ pub(crate) struct RawEvent<'a> {
     /// The change's `field`, for events in `changes`.
     pub(crate) field: Option<&'a RawValue>,
     /// The list the event's object is an element of: an item list of the change's value, or
-    /// the entry's `messaging` / `standby`; `None` for a change that is one event.
+    /// the entry's `changes`, `messaging` or `standby`.
     pub(crate) list: Option<&'static str>,
     /// `messaging_product`, `metadata` and `contacts` of the change's value, for item events.
     pub(crate) context: [(&'static str, Option<&'a RawValue>); 3],
@@ -255,32 +255,17 @@ pub(crate) struct RawEvent<'a> {
 /// The keys of an item event's value that are its context.
 const CONTEXT: [&str; 3] = ["messaging_product", "metadata", "contacts"];
 
-#[derive(Deserialize)]
-struct RawBody<'a> {
-    #[serde(borrow, default)]
-    entry: Vec<&'a RawValue>,
-}
+/// An object's members as the general parse reads them: the last of duplicate keys wins.
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
-#[derive(Deserialize)]
-struct RawEntry<'a> {
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    time: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    changes: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    messaging: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    standby: Option<&'a RawValue>,
-}
+impl<'a> Members<'a> {
+    fn of(value: &'a RawValue) -> Option<Self> {
+        object_pairs(value).map(Self)
+    }
 
-#[derive(Deserialize)]
-struct RawChange<'a> {
-    #[serde(borrow, default)]
-    field: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    value: Option<&'a RawValue>,
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
 }
 
 /// The bytes of each event of one body, found by site. Sites come in body order, so the last
@@ -294,7 +279,7 @@ pub(crate) struct RawCut<'a> {
 /// The entry last looked at, with its lists' objects once read.
 struct CachedEntry<'a> {
     at: usize,
-    raw: RawEntry<'a>,
+    raw: Members<'a>,
     lists: [Option<Vec<&'a RawValue>>; 3],
 }
 
@@ -302,22 +287,21 @@ struct CachedEntry<'a> {
 struct CachedElement<'a> {
     at: (usize, EntryList, usize),
     field: Option<&'a RawValue>,
-    value: Vec<(Cow<'a, str>, &'a RawValue)>,
+    value: Members<'a>,
     items: Vec<(ItemList, Vec<&'a RawValue>)>,
 }
 
 impl<'a> CachedElement<'a> {
     fn find(&self, key: &str) -> Option<&'a RawValue> {
-        // The last of duplicate keys, as `serde_json` reads them.
-        self.value.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+        self.value.get(key)
     }
 }
 
 impl<'a> RawCut<'a> {
     /// `None` when `body` is not a JSON object with an `entry` array.
     pub(crate) fn new(body: &'a [u8]) -> Option<Self> {
-        let root: RawBody<'a> = serde_json::from_slice(body).ok()?;
-        let entries = root.entry.into_iter().filter(|e| is_object(e)).collect();
+        let root = Members::of(serde_json::from_slice::<&'a RawValue>(body).ok()?)?;
+        let entries = elements(root.get("entry")).into_iter().filter(|e| is_object(e)).collect();
         Some(Self { entries, entry: None, element: None })
     }
 
@@ -325,37 +309,38 @@ impl<'a> RawCut<'a> {
     pub(crate) fn event(&mut self, site: EventSite) -> Option<RawEvent<'a>> {
         if self.entry.as_ref().is_none_or(|cached| cached.at != site.entry) {
             let raw = self.entries.get(site.entry)?;
-            let raw: RawEntry<'a> = serde_json::from_str(raw.get()).ok()?;
+            let raw = Members::of(raw)?;
             self.entry = Some(CachedEntry { at: site.entry, raw, lists: [None, None, None] });
             self.element = None;
         }
         let CachedEntry { raw: entry, lists, .. } = self.entry.as_mut()?;
-        let (slot, raw_list) = match site.list {
-            EntryList::Changes => (0, entry.changes),
-            EntryList::Messaging => (1, entry.messaging),
-            EntryList::Standby => (2, entry.standby),
+        let slot = match site.list {
+            EntryList::Changes => 0,
+            EntryList::Messaging => 1,
+            EntryList::Standby => 2,
         };
+        let raw_list = entry.get(site.list.key());
         let objects = lists[slot]
             .get_or_insert_with(|| elements(raw_list).into_iter().filter(|e| is_object(e)).collect());
         let element = *objects.get(site.index)?;
-        let (entry_id, entry_time) = (entry.id, entry.time);
+        let (entry_id, entry_time) = (entry.get("id"), entry.get("time"));
         let Some((list, position)) = site.item else {
             let field = match site.list {
-                EntryList::Changes => serde_json::from_str::<RawChange<'a>>(element.get()).ok()?.field,
+                EntryList::Changes => Members::of(element)?.get("field"),
                 _ => None,
             };
             let context = CONTEXT.map(|name| (name, None));
-            let list = (site.list != EntryList::Changes).then(|| site.list.key());
+            let list = Some(site.list.key());
             return Some(RawEvent { entry_id, entry_time, field, list, context, event: element });
         };
         let at = (site.entry, site.list, site.index);
         if self.element.as_ref().is_none_or(|cached| cached.at != at) {
-            let change: RawChange<'a> = serde_json::from_str(element.get()).ok()?;
-            let value = match change.value {
-                Some(value) => object_pairs(value)?,
-                None => Vec::new(),
+            let change = Members::of(element)?;
+            let value = match change.get("value") {
+                Some(value) => Members::of(value)?,
+                None => Members(Vec::new()),
             };
-            self.element = Some(CachedElement { at, field: change.field, value, items: Vec::new() });
+            self.element = Some(CachedElement { at, field: change.get("field"), value, items: Vec::new() });
         }
         let cached = self.element.as_mut()?;
         let context = CONTEXT.map(|name| (name, cached.find(name)));
@@ -380,7 +365,7 @@ fn object_pairs(value: &RawValue) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                 out.push((key, map.next_value()?));
             }
             Ok(out)
@@ -388,6 +373,28 @@ fn object_pairs(value: &RawValue) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     }
     let mut de = serde_json::Deserializer::from_str(value.get());
     serde::Deserializer::deserialize_map(&mut de, Pairs).ok()
+}
+
+/// An object key, borrowed from the body unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// The elements of a JSON array (none for anything else), each borrowed from the body.

@@ -175,6 +175,20 @@ fn webhook_parse_never_panics() {
 }
 
 #[test]
+fn stored_events_never_panic() {
+    // Seeds: the inbox records of every webhook fixture, as a worker reads them.
+    let mut seeds = Vec::new();
+    for body in corpus("webhook_parse", &["tests/fixtures/webhooks", "tests/fixtures/corpus"]) {
+        if let Ok(webhook) = meta_messaging::webhook::parse(&body) {
+            seeds.extend(
+                meta_messaging::delivery::event_records(&body, &webhook).into_iter().map(|r| r.payload),
+            );
+        }
+    }
+    fuzz("stored_event", &seeds, targets::stored_event);
+}
+
+#[test]
 fn signature_header_accepts_only_the_right_tag() {
     fuzz("signature_header", &corpus("signature_header", &[]), |input| {
         let (fields, body) = split(input, 1);

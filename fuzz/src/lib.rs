@@ -16,17 +16,35 @@ use meta_messaging::webhook::{self, Verifier};
 
 /// Arbitrary bytes into `webhook::parse`: never panics, and every event of a parsed body answers
 /// its helpers.
+///
+/// The one walk holds on every input that parses: the inbox writes one record per event, each
+/// event's site locates a piece of the body, and each record reads back as an event of the same
+/// kind.
 pub fn webhook_parse(body: &[u8]) {
-    if let Ok(parsed) = webhook::parse(body) {
-        for event in parsed.events() {
-            let _ = (
-                event.kind().to_string(),
-                event.sender(),
-                event.recipient(),
-                event.text(),
-                event.dedupe_key(),
-            );
-        }
+    let Ok(parsed) = webhook::parse(body) else { return };
+    let records = meta_messaging::delivery::event_records(body, &parsed);
+    let mut events = 0;
+    for ((site, event), record) in parsed.events_with_sites().zip(&records) {
+        events += 1;
+        let _ = (event.sender(), event.recipient(), event.text(), event.dedupe_key(), event.user());
+        let text = std::str::from_utf8(body).expect("a parsed body is UTF-8");
+        let raw = site.locate(body).expect("every event's site is in the body");
+        assert!(text.contains(raw), "the site cut bytes that are not the body's");
+        let stored = meta_messaging::delivery::StoredEvent::from_payload(&record.payload)
+            .expect("every record reads back");
+        assert_eq!(stored.kind(), event.kind().to_string(), "a record read back as another kind");
+    }
+    assert_eq!(events, records.len(), "one record per event");
+    assert_eq!(events, parsed.events().count());
+}
+
+/// Arbitrary bytes as an inbox item's payload: `StoredEvent` never panics, and what it reads
+/// answers its helpers.
+pub fn stored_event(payload: &[u8]) {
+    if let Ok(stored) = meta_messaging::delivery::StoredEvent::from_payload(payload) {
+        let event = stored.event().expect("a stored event that reads has its event");
+        assert_eq!(event.kind().to_string(), stored.kind());
+        let _ = (stored.text(), stored.user_key(), stored.business(), stored.account(), stored.raw_event());
     }
 }
 

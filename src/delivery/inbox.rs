@@ -137,7 +137,8 @@ impl Inbox {
 ///   "list", "messaging_product", "metadata", "contacts", "event"}`, where `event` is the
 ///   event's Meta object as sent (a WhatsApp message or status, a call, a group update, an
 ///   echo, a messaging item, a change) with its ids intact, and `list` the array it was an
-///   element of (`messages`, `statuses`, `messaging`, ...; absent for a change). Read it back
+///   element of (`messages`, `statuses`, `calls`, `groups`, `message_echoes`, or the entry's
+///   `changes`, `messaging`, `standby`). Read it back
 ///   as the typed event with [`StoredEvent`](super::StoredEvent).
 pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
     let mut raw = None;

@@ -235,7 +235,9 @@ fn rebuild(envelope: &Envelope<'_>, head: &EntryHead<'_>, list: Option<&str>) ->
     let event = envelope.event.get();
     let entry_head = format!("\"id\":{},\"time\":{}", raw(head.id), raw(head.time));
     let inner = match (list, envelope.field) {
-        (Some(list @ ("messaging" | "standby")), _) => format!("{entry_head},{}:[{event}]", quoted(list)),
+        (Some(list @ ("messaging" | "standby" | "changes")), _) => {
+            format!("{entry_head},{}:[{event}]", quoted(list))
+        }
         (Some(list), Some(field)) => {
             let mut value = String::new();
             for (name, part) in [
