@@ -124,14 +124,18 @@ impl Inbox {
 
 /// One queue item per event of `webhook` (parsed from `body`), in order.
 ///
-/// - **key**: the event's [`dedupe_key`](Event::dedupe_key), or the body's digest and the
-///   event's position for events without one, so a redelivered body maps to the same keys;
-/// - **conversation**: the platform, the business ([`Event::business`]) and the user's stable
-///   key ([`Event::user_key`]), so a user's messages and the statuses of messages sent to them
-///   share one, with or without a phone number; else the two parties in a fixed order, or the
-///   key itself for events with no parties (account changes: no ordering needed);
-/// - **tenant**: the business account the event came in on ([`Event::account`]: the WABA,
-///   Page or Instagram account id), so [`Queue::purge_tenant`](super::Queue::purge_tenant)
+/// - **key**: the event's [`dedupe_key`](crate::webhook::Event::dedupe_key), or the body's
+///   digest and the event's position for events without one, so a redelivered body maps to the
+///   same keys;
+/// - **conversation**: the platform, the business
+///   ([`Event::business`](crate::webhook::Event::business)) and the user's stable key
+///   ([`Event::user_key`](crate::webhook::Event::user_key)), so a user's messages and the
+///   statuses of messages sent to them share one, with or without a phone number; else the two
+///   parties in a fixed order, or the key itself for events with no parties (account changes:
+///   no ordering needed);
+/// - **tenant**: the business account the event came in on
+///   ([`Event::account`](crate::webhook::Event::account): the WABA, Page or Instagram account
+///   id), so [`Queue::purge_tenant`](super::Queue::purge_tenant)
 ///   erases it and a [`SealedQueue`](super::SealedQueue) seals it with that tenant's key;
 /// - **payload**: a JSON envelope `{"object", "kind", "key", "entry": {"id", "time"}, "field",
 ///   "list", "messaging_product", "metadata", "contacts", "event"}`, where `event` is the

@@ -340,9 +340,41 @@ pub struct CallsUpdate {
     /// Call events.
     pub calls: Vec<CallEvent>,
     /// `RINGING`, `ACCEPTED`, `REJECTED` of business-initiated calls, as statuses.
-    pub statuses: Vec<serde_json::Value>,
-    /// Errors, as Meta sends them.
-    pub errors: Vec<serde_json::Value>,
+    pub statuses: Vec<CallStatusUpdate>,
+    /// Value-level errors.
+    pub errors: Vec<super::webhook::NotificationError>,
+}
+
+/// The status of a business-initiated call: one item of a `calls` change's `statuses[]`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct CallStatusUpdate {
+    /// The call.
+    pub id: Option<CallId>,
+    /// `call`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `RINGING`, `ACCEPTED`, `REJECTED` (Meta's case).
+    pub status: Option<String>,
+    /// When.
+    pub timestamp: Option<Timestamp>,
+    /// The user called (a phone number; absent when withheld).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub recipient_id: Option<String>,
+    /// The user's business-scoped user id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub recipient_user_id: Option<String>,
+    /// The user's parent business-scoped user id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub recipient_parent_user_id: Option<String>,
+    /// What the business attached to the call.
+    pub biz_opaque_callback_data: Option<String>,
+    /// Errors of a failed call.
+    pub errors: Vec<super::webhook::NotificationError>,
+    /// Keys this version does not model, as sent.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl WhatsApp {

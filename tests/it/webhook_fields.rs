@@ -170,6 +170,11 @@ fn the_new_models_read_meta_examples() {
     let purchase = &auto.automatic_events[0];
     assert_eq!(purchase.event_name.as_deref(), Some("Purchase"));
     assert_eq!(purchase.custom_data.as_ref().unwrap().value, Some(25000.0));
+    let [V::Calls(calls)] = &whatsapp_values("wa_calls_status_ringing.json")[..] else { panic!() };
+    let ringing = &calls.statuses[0];
+    assert_eq!((ringing.status.as_deref(), ringing.kind.as_deref()), (Some("RINGING"), Some("call")));
+    assert_eq!(ringing.recipient_id.as_deref(), Some("12125551679"));
+    assert_eq!(ringing.biz_opaque_callback_data.as_deref(), Some("campaign_7f3a"));
     let [V::MessageEchoes(echoes)] = &whatsapp_values("wa_smb_message_echoes_bsuid.json")[..] else {
         panic!()
     };

@@ -1,8 +1,5 @@
 //! The events of a WhatsApp payload: the one walk's sites read as typed events.
 
-use serde::Deserialize;
-use serde_json::Value;
-
 use super::{
     InboundMessage, MessageEchoes, MessagesValue, NotificationError, Status, WhatsAppChange,
     WhatsAppChangeValue, WhatsAppEntry, WhatsAppPayload,
@@ -10,7 +7,7 @@ use super::{
 use crate::Timestamp;
 use crate::envelope::{Cursor, EntryList, Envelope, EventSite, ItemList, ItemLists};
 use crate::user::UserIdentity;
-use crate::whatsapp::calling::{CallEvent, CallId, CallsUpdate};
+use crate::whatsapp::calling::{CallEvent, CallId, CallStatusUpdate, CallsUpdate};
 use crate::whatsapp::groups::{GroupEvent, GroupsUpdate};
 use crate::whatsapp::{MessageId, PhoneNumberId};
 
@@ -61,8 +58,8 @@ pub enum WhatsAppEvent<'a> {
         entry: &'a WhatsAppEntry,
         /// The value it came in.
         value: &'a CallsUpdate,
-        /// The status, as Meta sent it.
-        status: &'a Value,
+        /// The status.
+        status: &'a CallStatusUpdate,
     },
     /// One update of a groups change (`groups[]` item): `whatsapp.<field>`
     /// (`whatsapp.group_participants_update`, ...).
@@ -120,7 +117,7 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Status { status, .. } => ("status", status.status.as_str()),
             Self::Error { .. } => ("", "error"),
             Self::Call { call, .. } => ("call", call.event.as_deref().unwrap_or("unknown")),
-            Self::CallStatus { status, .. } => ("call_status", call_status_name(status)),
+            Self::CallStatus { status, .. } => ("call_status", call_status_name(status.status.as_deref())),
             Self::Echo { message, .. } => ("echo", message.kind.as_str()),
             Self::Group { change, .. } | Self::Change { change, .. } => ("", change.field.as_str()),
         }
@@ -143,7 +140,7 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Status { status, .. } => status.recipient(),
             Self::Call { call, .. } => call.to.as_deref().or(call.to_user_id.as_deref()),
             Self::CallStatus { status, .. } => {
-                non_empty_text(status, "recipient_id").or_else(|| non_empty_text(status, "recipient_user_id"))
+                status.recipient_id.as_deref().or(status.recipient_user_id.as_deref())
             }
             Self::Echo { message, .. } => message.to.as_deref().or(message.to_user_id.as_deref()),
             _ => None,
@@ -197,9 +194,9 @@ impl<'a> WhatsAppEvent<'a> {
                 }
             }
             Self::CallStatus { status, .. } => UserIdentity::new()
-                .phone(pick(non_empty_text(status, "recipient_id")))
-                .user_id(pick(non_empty_text(status, "recipient_user_id")))
-                .parent_user_id(pick(non_empty_text(status, "recipient_parent_user_id"))),
+                .phone(pick(status.recipient_id.as_deref()))
+                .user_id(pick(status.recipient_user_id.as_deref()))
+                .parent_user_id(pick(status.recipient_parent_user_id.as_deref())),
             Self::Echo { value, message, .. } => value.user_of(message),
             Self::Error { .. } | Self::Group { .. } | Self::Change { .. } => return None,
         };
@@ -219,7 +216,7 @@ impl<'a> WhatsAppEvent<'a> {
                 }
             }
             Self::CallStatus { status, .. } => {
-                non_empty_text(status, "recipient_user_id").or_else(|| non_empty_text(status, "recipient_id"))
+                status.recipient_user_id.as_deref().or(status.recipient_id.as_deref())
             }
             Self::Echo { message, .. } => message.to_user_id.as_deref().or(message.to.as_deref()),
             Self::Error { .. } | Self::Group { .. } | Self::Change { .. } => None,
@@ -234,7 +231,7 @@ impl<'a> WhatsAppEvent<'a> {
             }
             Self::Status { status, .. } => status.id.as_ref().map(MessageId::as_str),
             Self::Call { call, .. } => call.id.as_ref().map(CallId::as_str),
-            Self::CallStatus { status, .. } => status.get("id").and_then(Value::as_str),
+            Self::CallStatus { status, .. } => status.id.as_ref().map(CallId::as_str),
             _ => None,
         }
     }
@@ -246,9 +243,7 @@ impl<'a> WhatsAppEvent<'a> {
             Self::Status { status, .. } => status.timestamp,
             Self::Group { group, entry, .. } => group.timestamp.or(entry.time),
             Self::Call { call, .. } => call.timestamp,
-            Self::CallStatus { status, .. } => {
-                status.get("timestamp").and_then(|t| Timestamp::deserialize(t).ok())
-            }
+            Self::CallStatus { status, .. } => status.timestamp,
             Self::Change { entry, .. } | Self::Error { entry, .. } => entry.time,
         }
     }
@@ -263,8 +258,8 @@ impl<'a> WhatsAppEvent<'a> {
 }
 
 /// A call status's name in its event kind: Meta's `RINGING`, `ACCEPTED`, `REJECTED` in lower case.
-fn call_status_name(status: &Value) -> &'static str {
-    match status.get("status").and_then(Value::as_str) {
+fn call_status_name(status: Option<&str>) -> &'static str {
+    match status {
         Some(s) if s.eq_ignore_ascii_case("ringing") => "ringing",
         Some(s) if s.eq_ignore_ascii_case("accepted") => "accepted",
         Some(s) if s.eq_ignore_ascii_case("rejected") => "rejected",
@@ -378,9 +373,4 @@ impl WhatsAppPayload {
             _ => return None,
         })
     }
-}
-
-/// A non-empty string field of a raw JSON object.
-fn non_empty_text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str).filter(|text| !text.trim().is_empty())
 }
