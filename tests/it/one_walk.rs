@@ -225,3 +225,21 @@ proptest! {
         check(body.as_bytes(), &webhook, true);
     }
 }
+
+#[test]
+fn an_item_with_two_event_objects_reads_the_same_on_both_paths() {
+    // Found by the fuzzer: the fast path read the first event key in body order, the general
+    // path (a sorted map) the first in key order; a stored record then read back as another kind.
+    let item = r#"{"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":1,
+        "reaction":{"mid":"m_1","action":"react","emoji":"x"},"message":{"mid":"m_2","text":"hi"}}"#;
+    let fast = format!(r#"{{"object":"page","entry":[{{"id":"1","time":1,"messaging":[{item}]}}]}}"#);
+    // A duplicate key sends the whole body down the general path.
+    let general =
+        format!(r#"{{"object":"page","entry":[{{"id":"1","id":"1","time":1,"messaging":[{item}]}}]}}"#);
+    for body in [fast, general] {
+        let webhook = parse(body.as_bytes()).unwrap();
+        let kinds: Vec<String> = webhook.events().map(|e| e.kind().to_string()).collect();
+        assert_eq!(kinds, ["messenger.message"], "{body}");
+        check(body.as_bytes(), &webhook, false);
+    }
+}

@@ -121,6 +121,25 @@ enum EventKey {
 }
 
 impl EventKey {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::MessageEdit => "message_edit",
+            Self::Postback => "postback",
+            Self::Delivery => "delivery",
+            Self::Read => "read",
+            Self::Reaction => "reaction",
+            Self::Referral => "referral",
+            Self::Optin => "optin",
+            Self::AccountLinking => "account_linking",
+            Self::PassThreadControl => "pass_thread_control",
+            Self::TakeThreadControl => "take_thread_control",
+            Self::RequestThreadControl => "request_thread_control",
+            Self::AppRoles => "app_roles",
+            Self::PolicyEnforcement => "policy_enforcement",
+        }
+    }
+
     fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "message" => Self::Message,
@@ -198,17 +217,27 @@ impl<'de> Deserialize<'de> for Messaging {
                 let mut sender = None;
                 let mut recipient = None;
                 let mut timestamp = None;
-                let mut event: Option<MessagingEvent> = None;
+                // An item carries one event object. Should a malformed one carry several, the
+                // key that sorts first wins, whatever the key order: the general path (a
+                // sorted map) then reads the same event.
+                let mut event: Option<(EventKey, MessagingEvent)> = None;
                 let mut unknown: Option<MessagingEvent> = None;
                 while let Some(key) = map.next_key::<ItemKey>()? {
                     match key {
                         ItemKey::Sender => sender = map.next_value()?,
                         ItemKey::Recipient => recipient = map.next_value()?,
                         ItemKey::Timestamp => timestamp = map.next_value()?,
-                        ItemKey::Event(key) if event.is_none() => {
-                            event = Some(event_from(key, &mut map)?);
+                        ItemKey::Event(key)
+                            if event.as_ref().is_none_or(|(current, _)| key.name() < current.name()) =>
+                        {
+                            event = Some((key, event_from(key, &mut map)?));
                         }
-                        ItemKey::Other(key) if unknown.is_none() => {
+                        ItemKey::Other(key)
+                            if unknown.as_ref().is_none_or(|current| match current {
+                                MessagingEvent::Unknown { key: current, .. } => key < *current,
+                                _ => false,
+                            }) =>
+                        {
                             unknown = Some(MessagingEvent::Unknown { key, raw: map.next_value()? });
                         }
                         ItemKey::Event(_) | ItemKey::Other(_) => {
@@ -220,7 +249,7 @@ impl<'de> Deserialize<'de> for Messaging {
                     sender,
                     recipient,
                     timestamp,
-                    event: event.or(unknown).unwrap_or(MessagingEvent::Empty),
+                    event: event.map(|(_, event)| event).or(unknown).unwrap_or(MessagingEvent::Empty),
                 })
             }
         }
