@@ -57,6 +57,14 @@ fn whatsapp_values(file: &str) -> Vec<WhatsAppChangeValue> {
 const FIELDS: &[(&str, &str, &str)] = &[
     ("messages", "wa_group_status_read.json", "Messages"),
     ("message_template_quality_update", "wa_message_template_quality_update_yellow.json", "TemplateQuality"),
+    ("message_template_status_update", "wa_template_status_disabled.json", "TemplateStatus"),
+    ("message_template_status_update", "wa_template_status_unpaused.json", "TemplateStatus"),
+    ("message_template_status_update", "wa_template_status_rejected_invalid_format.json", "TemplateStatus"),
+    (
+        "message_template_components_update",
+        "wa_message_template_components_update_buttons.json",
+        "TemplateComponents",
+    ),
     ("account_update", "wa_account_update_partner_removed_coexistence.json", "Account"),
     ("account_alerts", "wa_account_alerts.json", "AccountAlert"),
     ("partner_solutions", "wa_partner_solutions.json", "PartnerSolution"),
@@ -181,6 +189,35 @@ fn the_new_models_read_meta_examples() {
     let echo = &echoes.message_echoes[0];
     assert_eq!(echo.to_user_id.as_deref(), Some("US.13491208655302741918"));
     assert_eq!(echoes.user_of(echo).key(), Some("US.13491208655302741918"));
+}
+
+#[test]
+fn template_changes_are_typed() {
+    use WhatsAppChangeValue as V;
+    let [V::TemplateStatus(disabled)] = &whatsapp_values("wa_template_status_disabled.json")[..] else {
+        panic!()
+    };
+    assert_eq!(disabled.disable_info.unwrap().disable_date.map(|t| t.unix_seconds()), Some(1_751_234_563));
+    let [V::TemplateStatus(unpaused)] = &whatsapp_values("wa_template_status_unpaused.json")[..] else {
+        panic!()
+    };
+    let other = unpaused.other_info.as_ref().unwrap();
+    assert_eq!(other.description.as_deref(), Some("Your WhatsApp message template has been unpaused."));
+    let [V::TemplateStatus(rejected)] =
+        &whatsapp_values("wa_template_status_rejected_invalid_format.json")[..]
+    else {
+        panic!()
+    };
+    assert!(rejected.rejection_info.as_ref().unwrap().recommendation.is_some());
+    let [V::TemplateComponents(edited)] =
+        &whatsapp_values("wa_message_template_components_update_buttons.json")[..]
+    else {
+        panic!()
+    };
+    assert_eq!(
+        edited.message_template_buttons[1].message_template_button_phone_number.as_deref(),
+        Some("+5511987650000")
+    );
 }
 
 /// Every string and number of `value`, with where it is.

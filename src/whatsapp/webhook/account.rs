@@ -22,9 +22,46 @@ pub struct TemplateStatusUpdate {
     pub message_template_category: Option<String>,
     /// `NONE`, `INVALID_FORMAT`, ...
     pub reason: Option<String>,
-    pub rejection_info: Option<Value>,
-    pub other_info: Option<Value>,
-    pub disable_info: Option<Value>,
+    /// Why and what to change, when rejected with `INVALID_FORMAT`.
+    pub rejection_info: Option<TemplateRejectionInfo>,
+    /// Why it was locked or unlocked.
+    pub other_info: Option<TemplateOtherInfo>,
+    /// When it was disabled.
+    pub disable_info: Option<TemplateDisableInfo>,
+    /// Keys this version does not model, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// The reason for a rejection and Meta's recommendation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TemplateRejectionInfo {
+    /// What is wrong.
+    pub reason: Option<String>,
+    /// What to change.
+    pub recommendation: Option<String>,
+}
+
+/// Why a template was locked or unlocked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TemplateOtherInfo {
+    /// A title.
+    pub title: Option<String>,
+    /// The explanation (`Your WhatsApp message template has been unpaused.`).
+    pub description: Option<String>,
+}
+
+/// When a template was disabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TemplateDisableInfo {
+    /// The time.
+    pub disable_date: Option<Timestamp>,
 }
 
 /// `message_template_quality_update`.
@@ -56,7 +93,25 @@ pub struct TemplateComponentsUpdate {
     /// The body text.
     pub message_template_element: Option<String>,
     pub message_template_footer: Option<String>,
-    pub message_template_buttons: Option<Value>,
+    /// The URL and phone-number buttons.
+    #[serde(deserialize_with = "null_as_default")]
+    pub message_template_buttons: Vec<TemplateButtonUpdate>,
+}
+
+/// A button of an edited template.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TemplateButtonUpdate {
+    /// `URL`, `PHONE_NUMBER`, `QUICK_REPLY`, `OTP`, `COPY_CODE`, `FLOW`, `CATALOG`, `MPM`, ...
+    pub message_template_button_type: Option<String>,
+    /// The label.
+    pub message_template_button_text: Option<String>,
+    /// The URL (URL buttons).
+    pub message_template_button_url: Option<String>,
+    /// The phone number (phone-number buttons).
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub message_template_button_phone_number: Option<String>,
 }
 
 /// `template_category_update`.
