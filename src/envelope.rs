@@ -248,9 +248,22 @@ pub(crate) struct RawEvent<'a> {
     pub(crate) list: Option<&'static str>,
     /// `messaging_product`, `metadata` and `contacts` of the change's value, for item events.
     pub(crate) context: [(&'static str, Option<&'a RawValue>); 3],
+    /// How many items the change's value holds across its item lists (1 for an element that
+    /// is one event): with more than one, the value's `contacts` name other users too.
+    pub(crate) siblings: usize,
     /// The event's own object.
     pub(crate) event: &'a RawValue,
 }
+
+/// Every item list, for counting a value's items.
+const ITEM_LISTS: [ItemList; 6] = [
+    ItemList::Messages,
+    ItemList::Statuses,
+    ItemList::Errors,
+    ItemList::Calls,
+    ItemList::Groups,
+    ItemList::MessageEchoes,
+];
 
 /// The keys of an item event's value that are its context.
 const CONTEXT: [&str; 3] = ["messaging_product", "metadata", "contacts"];
@@ -289,6 +302,7 @@ struct CachedElement<'a> {
     field: Option<&'a RawValue>,
     value: Members<'a>,
     items: Vec<(ItemList, Vec<&'a RawValue>)>,
+    siblings: Option<usize>,
 }
 
 impl<'a> CachedElement<'a> {
@@ -331,7 +345,15 @@ impl<'a> RawCut<'a> {
             };
             let context = CONTEXT.map(|name| (name, None));
             let list = Some(site.list.key());
-            return Some(RawEvent { entry_id, entry_time, field, list, context, event: element });
+            return Some(RawEvent {
+                entry_id,
+                entry_time,
+                field,
+                list,
+                context,
+                siblings: 1,
+                event: element,
+            });
         };
         let at = (site.entry, site.list, site.index);
         if self.element.as_ref().is_none_or(|cached| cached.at != at) {
@@ -340,7 +362,13 @@ impl<'a> RawCut<'a> {
                 Some(value) => Members::of(value)?,
                 None => Members(Vec::new()),
             };
-            self.element = Some(CachedElement { at, field: change.get("field"), value, items: Vec::new() });
+            self.element = Some(CachedElement {
+                at,
+                field: change.get("field"),
+                value,
+                items: Vec::new(),
+                siblings: None,
+            });
         }
         let cached = self.element.as_mut()?;
         let context = CONTEXT.map(|name| (name, cached.find(name)));
@@ -351,7 +379,10 @@ impl<'a> RawCut<'a> {
             cached.items.len() - 1
         });
         let event = *cached.items[index].1.get(position)?;
-        Some(RawEvent { entry_id, entry_time, field, list: Some(list.key()), context, event })
+        let siblings = *cached.siblings.get_or_insert_with(|| {
+            ITEM_LISTS.iter().map(|list| elements(cached.value.get(list.key())).len()).sum()
+        });
+        Some(RawEvent { entry_id, entry_time, field, list: Some(list.key()), context, siblings, event })
     }
 }
 
@@ -398,7 +429,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// The elements of a JSON array (none for anything else), each borrowed from the body.
-fn elements(value: Option<&RawValue>) -> Vec<&RawValue> {
+pub(crate) fn elements(value: Option<&RawValue>) -> Vec<&RawValue> {
     value.and_then(|v| serde_json::from_str::<Vec<&RawValue>>(v.get()).ok()).unwrap_or_default()
 }
 

@@ -42,8 +42,10 @@ pub fn webhook_parse(body: &[u8]) {
 /// answers its helpers.
 pub fn stored_event(payload: &[u8]) {
     if let Ok(stored) = meta_messaging::delivery::StoredEvent::from_payload(payload) {
+        // The stored kind, or (for a record of an older release that held a whole change) the
+        // first of its events: there is always one.
         let event = stored.event().expect("a stored event that reads has its event");
-        assert_eq!(event.kind().to_string(), stored.kind());
+        assert!(stored.events().any(|e| e.kind() == event.kind()));
         let _ = (stored.text(), stored.user_key(), stored.business(), stored.account(), stored.raw_event());
     }
 }

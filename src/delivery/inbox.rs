@@ -6,8 +6,9 @@ use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use super::{INBOX_QUEUE, NewItem, Queue};
-use crate::envelope::{RawCut, RawEvent};
+use crate::envelope::{RawCut, RawEvent, elements};
 use crate::store::StoreError;
+use crate::user::UserIdentity;
 use crate::webhook::{Webhook, body_digest};
 
 /// Writes each verified body's events to a [`Queue`], deduped and durable, before the body is
@@ -176,7 +177,7 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
             // not the parsed one cannot happen here; should it, the event carries the whole body.
             let cut = raw.get_or_insert_with(|| RawCut::new(body)).as_mut().and_then(|cut| cut.event(site));
             if let Some(cut) = cut {
-                write_event(&cut, &mut payload);
+                write_event(&cut, event.user().as_ref(), &mut payload);
             } else {
                 payload.extend_from_slice(b",\"event\":");
                 payload.extend_from_slice(body);
@@ -187,6 +188,36 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
         .collect()
 }
 
+/// Appends the contacts of a value with several events that name this event's user (by phone
+/// or business-scoped id): a stored event never carries another user's profile, which read
+/// back alone could be taken for its own.
+fn write_own_contacts(contacts: &RawValue, user: Option<&UserIdentity>, out: &mut Vec<u8>) {
+    let ids: Vec<&str> = user
+        .map(|u| [u.phone.as_deref(), u.user_id.as_deref()].into_iter().flatten().collect())
+        .unwrap_or_default();
+    let id_of = |contact: &serde_json::Value, key: &str| match contact.get(key) {
+        Some(serde_json::Value::String(id)) => Some(id.clone()),
+        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+        _ => None,
+    };
+    out.push(b'[');
+    let mut first = true;
+    for contact in elements(Some(contacts)) {
+        let parsed: serde_json::Value = serde_json::from_str(contact.get()).unwrap_or_default();
+        let own = ["wa_id", "user_id"]
+            .iter()
+            .any(|key| id_of(&parsed, key).is_some_and(|id| ids.contains(&id.as_str())));
+        if own {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(contact.get().as_bytes());
+        }
+    }
+    out.push(b']');
+}
+
 /// Appends `text` as a JSON string.
 fn push_string(out: &mut Vec<u8>, text: &str) {
     // Writing a `str` into a `Vec` cannot fail.
@@ -194,7 +225,7 @@ fn push_string(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `,"entry":{..},"field":..,<context>,"event":..` to an open JSON object.
-fn write_event(raw: &RawEvent<'_>, out: &mut Vec<u8>) {
+fn write_event(raw: &RawEvent<'_>, user: Option<&UserIdentity>, out: &mut Vec<u8>) {
     fn raw_or_null(value: Option<&RawValue>) -> &[u8] {
         value.map_or("null", RawValue::get).as_bytes()
     }
@@ -216,7 +247,11 @@ fn write_event(raw: &RawEvent<'_>, out: &mut Vec<u8>) {
             out.push(b',');
             push_string(out, name);
             out.push(b':');
-            out.extend_from_slice(value.get().as_bytes());
+            if *name == "contacts" && raw.siblings > 1 {
+                write_own_contacts(value, user, out);
+            } else {
+                out.extend_from_slice(value.get().as_bytes());
+            }
         }
     }
     out.extend_from_slice(b",\"event\":");

@@ -131,7 +131,7 @@ impl Queue for SealedQueue {
                 Ok(item) => ready.push(item),
                 // The vault is unreachable: try again shortly (the attempt counts).
                 Err(error) if error.is_retryable() => {
-                    let later = Timestamp::now().saturating_add(Duration::from_secs(1));
+                    let later = self.inner.now().saturating_add(Duration::from_secs(1));
                     self.inner
                         .fail(id, owner, "payload could not be opened: vault unavailable", Retry::At(later))
                         .await?;

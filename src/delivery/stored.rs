@@ -124,17 +124,27 @@ impl StoredEvent {
             }
             None => EntryHead { id: None, time: None },
         };
-        let list = envelope.list.clone().or_else(|| legacy_list(&envelope.kind, envelope.field.is_some()));
+        let list = envelope.list.clone().or_else(|| legacy_list(&envelope.kind, envelope.event));
         let body = rebuild(&envelope, &head, list.as_deref());
         let webhook = parse(body.as_bytes()).map_err(|_| fail("event does not parse"))?;
+        // The stored kind; for an item written before the one walk that held a whole change
+        // (an echoes or groups change), its first event (`events()` has them all).
         let index = webhook.events().position(|e| e.kind() == envelope.kind.as_str());
-        let index = index.ok_or_else(|| fail("no event of the stored kind"))?;
+        let index = index.or_else(|| webhook.events().next().map(|_| 0));
+        let index = index.ok_or_else(|| fail("no event in the stored object"))?;
         Ok(Self { webhook, kind: envelope.kind, key: envelope.key, payload: payload.into(), index })
     }
 
     /// The typed event.
     pub fn event(&self) -> Option<Event<'_>> {
         self.webhook.events().nth(self.index)
+    }
+
+    /// Every event the stored object holds: the one event, except for items written by
+    /// releases before the one walk that stored a whole change (a `calls`, groups or echoes
+    /// change), which now reads as each of its events.
+    pub fn events(&self) -> crate::webhook::Events<'_> {
+        self.webhook.events()
     }
 
     /// The one-event webhook the event was read from: the entry, and the value's metadata and
@@ -211,8 +221,16 @@ impl StoredEvent {
     }
 }
 
-/// The list of an envelope written before it named one, from its kind.
-fn legacy_list(kind: &str, has_field: bool) -> Option<String> {
+/// The list of an envelope written before it named one: a whole change (an object with a
+/// `field` or a `value`: every event of non-`messages` fields was stored so), else from its kind.
+fn legacy_list(kind: &str, event: &RawValue) -> Option<String> {
+    let is_change = serde_json::from_str::<serde_json::Value>(event.get())
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.contains_key("field") || o.contains_key("value")))
+        .unwrap_or(false);
+    if is_change {
+        return Some("changes".to_owned());
+    }
     let mut parts = kind.split('.');
     let (platform, middle) = (parts.next()?, parts.next()?);
     let list = match (platform, middle) {
@@ -222,7 +240,7 @@ fn legacy_list(kind: &str, has_field: bool) -> Option<String> {
         ("whatsapp", "call") => "calls",
         ("whatsapp", "echo") => "message_echoes",
         ("messenger" | "instagram", "standby") => "standby",
-        ("messenger" | "instagram", _) if !has_field => "messaging",
+        ("messenger" | "instagram", _) => "messaging",
         _ => return None,
     };
     Some(list.to_owned())

@@ -243,3 +243,73 @@ fn an_item_with_two_event_objects_reads_the_same_on_both_paths() {
         check(body.as_bytes(), &webhook, false);
     }
 }
+
+#[test]
+fn a_repeated_event_key_reads_the_last_on_both_paths() {
+    let item = r#"{"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":1,
+        "message":{"mid":"m_1","text":"first"},"message":{"mid":"m_2","text":"second"}}"#;
+    let fast = format!(r#"{{"object":"page","entry":[{{"id":"1","time":1,"messaging":[{item}]}}]}}"#);
+    let general =
+        format!(r#"{{"object":"page","entry":[{{"id":"1","id":"1","time":1,"messaging":[{item}]}}]}}"#);
+    for body in [fast, general] {
+        let webhook = parse(body.as_bytes()).unwrap();
+        let texts: Vec<Option<&str>> = webhook.events().map(|e| e.text()).collect();
+        assert_eq!(texts, [Some("second")], "{body}");
+        check(body.as_bytes(), &webhook, false);
+    }
+}
+
+#[test]
+fn a_stored_event_carries_only_its_own_users_profile() {
+    // Two users write in one value; only the first has a contact. Read back alone, the second
+    // user's message must not take the first user's profile (name, BSUID, username).
+    let body = json!({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+        "messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"2"},
+        "contacts":[{"profile":{"name":"Ana","username":"ana.s"},"wa_id":"15550001","user_id":"US.111"}],
+        "messages":[
+            {"from":"15550001","id":"wamid.A","timestamp":"1","type":"text","text":{"body":"a"}},
+            {"from":"15550002","id":"wamid.B","timestamp":"2","type":"text","text":{"body":"b"}}]}}]}]})
+    .to_string();
+    let webhook = parse(body.as_bytes()).unwrap();
+    check(body.as_bytes(), &webhook, true);
+    let records = event_records(body.as_bytes(), &webhook);
+    let first = StoredEvent::from_payload(&records[0].payload).unwrap();
+    let second = StoredEvent::from_payload(&records[1].payload).unwrap();
+    assert_eq!(first.user().unwrap().username.as_deref(), Some("ana.s"));
+    let other = second.user().unwrap();
+    assert_eq!(
+        (other.phone.as_deref(), other.user_id.as_deref(), other.username.as_deref()),
+        (Some("15550002"), None, None)
+    );
+    let envelope: Value = serde_json::from_slice(&records[1].payload).unwrap();
+    assert_eq!(envelope["contacts"], json!([]));
+}
+
+#[test]
+fn envelopes_written_before_the_one_walk_still_read() {
+    // Before the one walk, every event of a non-`messages` field was stored as its whole
+    // change, with no `list`.
+    let call = r#"{"object":"whatsapp_business_account","kind":"whatsapp.call.connect","key":"k1",
+        "entry":{"id":"1","time":null},"field":"calls",
+        "event":{"field":"calls","value":{"metadata":{"display_phone_number":"1","phone_number_id":"2"},
+          "calls":[{"id":"wacid.A","from":"15550001","to":"1","event":"connect","timestamp":"1"}]}}}"#;
+    let stored = StoredEvent::from_payload(call.as_bytes()).unwrap();
+    assert_eq!((stored.kind(), stored.message_id()), ("whatsapp.call.connect", Some("wacid.A")));
+    let echoes = r#"{"object":"whatsapp_business_account","kind":"whatsapp.smb_message_echoes","key":"k2",
+        "entry":{"id":"1","time":null},"field":"smb_message_echoes",
+        "event":{"field":"smb_message_echoes","value":{"metadata":{"display_phone_number":"1","phone_number_id":"2"},
+          "message_echoes":[{"from":"1","to":"15550001","id":"wamid.E1","timestamp":"1","type":"text","text":{"body":"x"}},
+                            {"from":"1","to":"15550001","id":"wamid.E2","timestamp":"2","type":"text","text":{"body":"y"}}]}}}"#;
+    let stored = StoredEvent::from_payload(echoes.as_bytes()).unwrap();
+    assert_eq!(stored.message_id(), Some("wamid.E1"));
+    let ids: Vec<Option<&str>> = stored.events().map(|e| e.message_id()).collect();
+    assert_eq!(ids, [Some("wamid.E1"), Some("wamid.E2")], "every event of the old record");
+    let message = r#"{"object":"whatsapp_business_account","kind":"whatsapp.message.text","key":"k3",
+        "entry":{"id":"1","time":null},"field":"messages","metadata":{"display_phone_number":"1","phone_number_id":"2"},
+        "event":{"from":"15550001","id":"wamid.M","timestamp":"1","type":"text","text":{"body":"hi"}}}"#;
+    let stored = StoredEvent::from_payload(message.as_bytes()).unwrap();
+    assert_eq!((stored.text(), stored.business()), (Some("hi"), Some("2")));
+    let page = r#"{"object":"page","kind":"messenger.message","key":"k4","entry":{"id":"1","time":1},
+        "event":{"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":1,"message":{"mid":"m_1","text":"yo"}}}"#;
+    assert_eq!(StoredEvent::from_payload(page.as_bytes()).unwrap().text(), Some("yo"));
+}

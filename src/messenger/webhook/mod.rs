@@ -203,8 +203,9 @@ fn event_from<'de, A: MapAccess<'de>>(key: EventKey, map: &mut A) -> Result<Mess
     })
 }
 
-/// One pass over a messaging item: the first known event key wins; an unknown key is kept raw
-/// when no known one is present.
+/// One pass over a messaging item: its known event key gives the event (should a malformed
+/// item carry several, the key that sorts first; the last of a repeated key); an unknown key is
+/// kept raw when no known one is present.
 impl<'de> Deserialize<'de> for Messaging {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct ItemVisitor;
@@ -218,8 +219,8 @@ impl<'de> Deserialize<'de> for Messaging {
                 let mut recipient = None;
                 let mut timestamp = None;
                 // An item carries one event object. Should a malformed one carry several, the
-                // key that sorts first wins, whatever the key order: the general path (a
-                // sorted map) then reads the same event.
+                // key that sorts first wins, whatever the key order, and of a repeated key the
+                // last: the general path (a sorted map, last duplicate wins) reads the same.
                 let mut event: Option<(EventKey, MessagingEvent)> = None;
                 let mut unknown: Option<MessagingEvent> = None;
                 while let Some(key) = map.next_key::<ItemKey>()? {
@@ -228,13 +229,13 @@ impl<'de> Deserialize<'de> for Messaging {
                         ItemKey::Recipient => recipient = map.next_value()?,
                         ItemKey::Timestamp => timestamp = map.next_value()?,
                         ItemKey::Event(key)
-                            if event.as_ref().is_none_or(|(current, _)| key.name() < current.name()) =>
+                            if event.as_ref().is_none_or(|(current, _)| key.name() <= current.name()) =>
                         {
                             event = Some((key, event_from(key, &mut map)?));
                         }
                         ItemKey::Other(key)
                             if unknown.as_ref().is_none_or(|current| match current {
-                                MessagingEvent::Unknown { key: current, .. } => key < *current,
+                                MessagingEvent::Unknown { key: current, .. } => key <= *current,
                                 _ => false,
                             }) =>
                         {
