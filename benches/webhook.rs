@@ -112,6 +112,31 @@ mod floor {
     }
 }
 
+/// The floors' walk: the same fields a hand-rolled handler reads, over either floor's structs.
+macro_rules! walk {
+    ($envelope:expr) => {{
+        let mut n = 0;
+        for entry in &$envelope.entry {
+            for change in &entry.changes {
+                let v = &change.value;
+                n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len())
+                    + v.contacts.iter().map(|c| c.wa_id.len()).sum::<usize>();
+                for m in &v.messages {
+                    n += m.id.len()
+                        + m.from.len()
+                        + m.timestamp.len()
+                        + m.kind.len()
+                        + m.text.as_ref().map_or(0, |t| t.body.len());
+                }
+                for s in &v.statuses {
+                    n += s.id.len() + s.status.len() + s.timestamp.len() + s.recipient_id.len();
+                }
+            }
+        }
+        n
+    }};
+}
+
 /// The minimal floor: the same walk over borrowed fields (`Cow` only where Meta escapes).
 #[allow(clippy::struct_field_names)]
 mod borrowed {
@@ -180,49 +205,13 @@ mod borrowed {
 fn borrowed_run(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> usize {
     key.clone().chain_update(body).verify_slice(tag).expect("floor signature");
     let envelope: borrowed::Envelope<'_> = serde_json::from_slice(body).expect("floor parse");
-    let mut n = 0;
-    for entry in &envelope.entry {
-        for change in &entry.changes {
-            let v = &change.value;
-            n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len())
-                + v.contacts.iter().map(|c| c.wa_id.len()).sum::<usize>();
-            for m in &v.messages {
-                n += m.id.len()
-                    + m.from.len()
-                    + m.timestamp.len()
-                    + m.kind.len()
-                    + m.text.as_ref().map_or(0, |t| t.body.len());
-            }
-            for s in &v.statuses {
-                n += s.id.len() + s.status.len() + s.timestamp.len() + s.recipient_id.len();
-            }
-        }
-    }
-    n
+    walk!(envelope)
 }
 
 fn floor_run(key: &Hmac<Sha256>, body: &[u8], tag: &[u8; 32]) -> usize {
     key.clone().chain_update(body).verify_slice(tag).expect("floor signature");
     let envelope: floor::Envelope = serde_json::from_slice(body).expect("floor parse");
-    let mut n = 0;
-    for entry in &envelope.entry {
-        for change in &entry.changes {
-            let v = &change.value;
-            n += v.metadata.as_ref().map_or(0, |m| m.phone_number_id.len())
-                + v.contacts.iter().map(|c| c.wa_id.len()).sum::<usize>();
-            for m in &v.messages {
-                n += m.id.len()
-                    + m.from.len()
-                    + m.timestamp.len()
-                    + m.kind.len()
-                    + m.text.as_ref().map_or(0, |t| t.body.len());
-            }
-            for s in &v.statuses {
-                n += s.id.len() + s.status.len() + s.timestamp.len() + s.recipient_id.len();
-            }
-        }
-    }
-    n
+    walk!(envelope)
 }
 
 fn crate_run(verifier: &Verifier, body: &[u8], header: &str) -> usize {
@@ -286,11 +275,19 @@ fn main() {
         return;
     }
     println!("\nwebhook verify + parse + walk, crate vs floor (budget {BUDGET:.2}x):");
+    report(&pairs, "floor", BUDGET, ("within budget", "OVER BUDGET"));
+    println!("\nthe same, crate vs the minimal borrowed floor (target {BORROWED_TARGET:.2}x, #26):");
+    report(&pairs, "borrowed_floor", BORROWED_TARGET, ("within target", "over target"));
+}
+
+/// Prints the crate's median beside the `floor` benchmark's for each body, and the verdict
+/// against `limit`.
+fn report(pairs: &[(String, String, String)], floor: &str, limit: f64, verdicts: (&str, &str)) {
     for (group, id, _) in pairs {
-        match (median_ns(&group, "floor", &id), median_ns(&group, "crate", &id)) {
+        match (median_ns(group, floor, id), median_ns(group, "crate", id)) {
             (Some(floor), Some(ours)) => {
                 let ratio = ours / floor;
-                let verdict = if ratio <= BUDGET { "within budget" } else { "OVER BUDGET" };
+                let verdict = if ratio <= limit { verdicts.0 } else { verdicts.1 };
                 println!(
                     "  {id:>18}: floor {floor:>10.0} ns  crate {ours:>10.0} ns  ratio {ratio:.2}x  {verdict}"
                 );
@@ -298,28 +295,4 @@ fn main() {
             _ => println!("  {id:>18}: estimates not found (run without filters)"),
         }
     }
-    println!("\nthe same, crate vs the minimal borrowed floor (target {BORROWED_TARGET:.2}x, #26):");
-    for (group, id, _) in bench_ids() {
-        if let (Some(floor), Some(ours)) =
-            (median_ns(&group, "borrowed_floor", &id), median_ns(&group, "crate", &id))
-        {
-            let ratio = ours / floor;
-            let verdict = if ratio <= BORROWED_TARGET { "within target" } else { "over target" };
-            println!(
-                "  {id:>18}: floor {floor:>10.0} ns  crate {ours:>10.0} ns  ratio {ratio:.2}x  {verdict}"
-            );
-        }
-    }
-}
-
-/// The benchmark ids, for the second table.
-fn bench_ids() -> Vec<(String, String, String)> {
-    [body(1, 0), body(2, 2), body(120, 120)]
-        .into_iter()
-        .zip(["0.5KiB", "1.5KiB", "64KiB"])
-        .map(|(body, label)| {
-            let id = format!("{label} ({} B)", body.len());
-            ("webhook".to_owned(), id.clone(), id)
-        })
-        .collect()
 }

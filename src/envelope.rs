@@ -205,31 +205,23 @@ impl Cursor {
                 continue;
             };
             if self.index >= payload.list_len(self.entry, list) {
-                *self = Self { list: self.list + 1, ..*self };
-                self.index = 0;
-                self.item = 0;
+                *self = Self { entry: self.entry, list: self.list + 1, ..Self::default() };
                 continue;
             }
-            let site = |item| EventSite { entry: self.entry, list, index: self.index, item };
+            let here = EventSite { entry: self.entry, list, index: self.index, item: None };
             let items = payload.item_lists(self.entry, list, self.index);
-            let total = items.total();
-            if total == 0 {
-                let here = site(None);
+            if items.total() == 0 {
+                // The element is one event of its own.
                 self.index += 1;
-                self.item = 0;
                 return Some(here);
             }
-            match items.locate(self.item) {
-                Some(item) if self.item < total => {
-                    let here = site(Some(item));
-                    self.item += 1;
-                    return Some(here);
-                }
-                _ => {
-                    self.index += 1;
-                    self.item = 0;
-                }
+            if let Some(item) = items.locate(self.item) {
+                self.item += 1;
+                return Some(EventSite { item: Some(item), ..here });
             }
+            // Past the element's last item.
+            self.index += 1;
+            self.item = 0;
         }
     }
 }

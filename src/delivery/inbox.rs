@@ -9,7 +9,7 @@ use super::{INBOX_QUEUE, NewItem, Queue};
 use crate::envelope::{RawCut, RawEvent, elements};
 use crate::store::StoreError;
 use crate::user::UserIdentity;
-use crate::webhook::{Webhook, body_digest};
+use crate::webhook::{Event, Webhook, body_digest};
 
 /// Writes each verified body's events to a [`Queue`], deduped and durable, before the body is
 /// answered.
@@ -177,7 +177,7 @@ pub fn event_records(body: &[u8], webhook: &Webhook) -> Vec<NewItem> {
             // not the parsed one cannot happen here; should it, the event carries the whole body.
             let cut = raw.get_or_insert_with(|| RawCut::new(body)).as_mut().and_then(|cut| cut.event(site));
             if let Some(cut) = cut {
-                write_event(&cut, event.user().as_ref(), &mut payload);
+                write_event(&cut, &event, &mut payload);
             } else {
                 payload.extend_from_slice(b",\"event\":");
                 payload.extend_from_slice(body);
@@ -225,7 +225,7 @@ fn push_string(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `,"entry":{..},"field":..,<context>,"event":..` to an open JSON object.
-fn write_event(raw: &RawEvent<'_>, user: Option<&UserIdentity>, out: &mut Vec<u8>) {
+fn write_event(raw: &RawEvent<'_>, event: &Event<'_>, out: &mut Vec<u8>) {
     fn raw_or_null(value: Option<&RawValue>) -> &[u8] {
         value.map_or("null", RawValue::get).as_bytes()
     }
@@ -248,7 +248,8 @@ fn write_event(raw: &RawEvent<'_>, user: Option<&UserIdentity>, out: &mut Vec<u8
             push_string(out, name);
             out.push(b':');
             if *name == "contacts" && raw.siblings > 1 {
-                write_own_contacts(value, user, out);
+                // The user is built only here: most values hold one event.
+                write_own_contacts(value, event.user().as_ref(), out);
             } else {
                 out.extend_from_slice(value.get().as_bytes());
             }

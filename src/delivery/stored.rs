@@ -57,6 +57,8 @@ pub struct StoredEvent {
     kind: String,
     key: String,
     payload: Arc<[u8]>,
+    /// Where the event's object sits in `payload`.
+    event_bytes: std::ops::Range<usize>,
     index: usize,
 }
 
@@ -132,7 +134,19 @@ impl StoredEvent {
         let index = webhook.events().position(|e| e.kind() == envelope.kind.as_str());
         let index = index.or_else(|| webhook.events().next().map(|_| 0));
         let index = index.ok_or_else(|| fail("no event in the stored object"))?;
-        Ok(Self { webhook, kind: envelope.kind, key: envelope.key, payload: payload.into(), index })
+        // `event` borrows from `payload`: its offset there.
+        let start = (envelope.event.get().as_ptr() as usize)
+            .checked_sub(payload.as_ptr() as usize)
+            .ok_or_else(|| fail("event not in the payload"))?;
+        let event_bytes = start..start + envelope.event.get().len();
+        Ok(Self {
+            webhook,
+            kind: envelope.kind,
+            key: envelope.key,
+            payload: payload.into(),
+            event_bytes,
+            index,
+        })
     }
 
     /// The typed event.
@@ -167,7 +181,11 @@ impl StoredEvent {
 
     /// The event's object as Meta sent it (its escaping kept).
     pub fn raw_event(&self) -> &str {
-        serde_json::from_slice::<Envelope<'_>>(&self.payload).map_or("null", |e| e.event.get())
+        // The range was cut from this payload at a `RawValue`'s bounds: valid UTF-8.
+        self.payload
+            .get(self.event_bytes.clone())
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or("null")
     }
 
     /// The whole stored envelope.

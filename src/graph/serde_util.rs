@@ -403,39 +403,37 @@ pub(crate) fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
 
 /// A flag sent as a JSON boolean, as `0`/`1`, or as a string of either (`"true"`, `"1"`).
 pub(crate) fn opt_bool_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct Flag(bool);
     struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<bool>;
+    impl Visitor<'_> for V {
+        type Value = Flag;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a boolean, 0, 1 or null")
+            f.write_str("a boolean, 0 or 1")
         }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+            Ok(Flag(v))
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
+            Ok(Flag(v != 0))
         }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
+            Ok(Flag(v != 0))
         }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v != 0))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v != 0))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
             match v.trim() {
-                "true" | "1" => Ok(Some(true)),
-                "false" | "0" => Ok(Some(false)),
+                "true" | "1" => Ok(Flag(true)),
+                "false" | "0" => Ok(Flag(false)),
                 _ => Err(E::custom("expected a boolean")),
             }
         }
     }
-    deserializer.deserialize_option(V)
+    impl<'de> serde::Deserialize<'de> for Flag {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(V)
+        }
+    }
+    // `Option` reads `null` (and a missing field, with `#[serde(default)]`) as `None`.
+    Ok(Option::<Flag>::deserialize(deserializer)?.map(|flag| flag.0))
 }
 
 #[cfg(test)]

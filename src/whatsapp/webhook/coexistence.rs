@@ -95,24 +95,9 @@ pub struct HistoryThread {
     pub messages: Vec<InboundMessage>,
 }
 
-/// The user of a history thread.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-#[non_exhaustive]
-pub struct ThreadUser {
-    /// Phone number.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub wa_id: Option<String>,
-    /// Business-scoped user id.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub user_id: Option<String>,
-    /// Parent business-scoped user id.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub parent_user_id: Option<String>,
-    /// Username.
-    #[serde(deserialize_with = "opt_string_or_integer")]
-    pub username: Option<String>,
-}
+/// The user of a history thread: the same four names (`wa_id`, `user_id`, `parent_user_id`,
+/// `username`) a group participant carries, so one model reads both.
+pub type ThreadUser = crate::whatsapp::groups::GroupParticipant;
 
 /// The state of a message in shared history.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
