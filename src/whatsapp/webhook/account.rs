@@ -430,15 +430,6 @@ impl MessageEchoes {
         let pick = |value: &Option<String>| value.clone().unwrap_or_default();
         let user =
             crate::user::UserIdentity::new().phone(pick(&message.to)).user_id(pick(&message.to_user_id));
-        let key = message.to_user_id.as_deref().or(message.to.as_deref());
-        let contact = key.and_then(|key| {
-            self.contacts
-                .iter()
-                .find(|c| c.wa_id.as_deref() == Some(key) || c.user_id.as_deref() == Some(key))
-        });
-        match contact {
-            Some(contact) => user.merged(&contact.user()),
-            None => user,
-        }
+        super::messages::with_contact(user, &self.contacts)
     }
 }

@@ -182,16 +182,7 @@ impl<'a> WhatsAppEvent<'a> {
                         .user_id(pick(call.from_user_id.as_deref()))
                         .parent_user_id(pick(call.from_parent_user_id.as_deref()))
                 };
-                let contact = user.key().and_then(|key| {
-                    value
-                        .contacts
-                        .iter()
-                        .find(|c| c.user_id.as_deref() == Some(key) || c.wa_id.as_deref() == Some(key))
-                });
-                match contact {
-                    Some(contact) => user.merged(&contact.user()),
-                    None => user,
-                }
+                super::messages::with_contact(user, &value.contacts)
             }
             Self::CallStatus { status, .. } => UserIdentity::new()
                 .phone(pick(status.recipient_id.as_deref()))

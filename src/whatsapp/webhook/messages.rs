@@ -17,6 +17,23 @@ use crate::graph::serde_util::{null_as_default, opt_string_or_integer, string_en
 use crate::graph::{Lazy, RawJson};
 use crate::whatsapp::{MessageId, PhoneNumberId};
 
+/// The contact of a value's `contacts` that names `id` (as its phone or its BSUID).
+pub(crate) fn contact_named<'a>(contacts: &'a [Contact], id: &str) -> Option<&'a Contact> {
+    contacts.iter().find(|c| c.wa_id.as_deref() == Some(id) || c.user_id.as_deref() == Some(id))
+}
+
+/// `user` completed with what the contact naming them says (phone, BSUID, parent BSUID,
+/// username): how every value's `contacts` add to the user of one of its events.
+pub(crate) fn with_contact(
+    user: crate::user::UserIdentity,
+    contacts: &[Contact],
+) -> crate::user::UserIdentity {
+    match user.key().and_then(|key| contact_named(contacts, key)) {
+        Some(contact) => user.merged(&contact.user()),
+        None => user,
+    }
+}
+
 /// The value of a `messages` change.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -54,7 +71,7 @@ impl MessagesValue {
 
     /// The profile Meta sent for a user id (`wa_id` or business-scoped `user_id`).
     pub fn contact(&self, user: &str) -> Option<&Contact> {
-        self.contacts.iter().find(|c| c.wa_id.as_deref() == Some(user) || c.user_id.as_deref() == Some(user))
+        contact_named(&self.contacts, user)
     }
 
     /// A message's sender with everything the value says of them: the message's ids and the
