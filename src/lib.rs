@@ -5,11 +5,11 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
-pub mod clock;
+#[doc(inline)]
+pub use meta_messaging_core::clock;
 pub mod delivery;
 #[cfg(feature = "tower")]
 pub mod endpoint;
-mod envelope;
 #[cfg(all(feature = "flows", feature = "tower"))]
 pub mod flow_service;
 pub mod graph;
@@ -17,16 +17,18 @@ pub mod identity;
 pub mod instagram;
 pub mod messenger;
 pub mod pacing;
-mod secret;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
-mod user;
-mod util;
-pub mod webhook;
+#[doc(inline)]
+pub use meta_messaging_webhook as webhook;
 pub mod whatsapp;
 
 pub use graph::{Client, ClientBuilder, Error, ErrorKind, Platform, Result, Timestamp};
-pub use secret::{AccessToken, AppSecret, SecretValue, VerifyToken};
+pub use meta_messaging_core::{AccessToken, AppSecret, SecretValue, VerifyToken};
+
+// The crates below this one, under the names this crate's modules use (`crate::util`, ...).
+use meta_messaging_core::{secret, util};
+use meta_messaging_model::{envelope, user};

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::Platform;
 use super::error::{Error, Result};
-use super::platform::Platform;
 use super::request::Gate;
 
 /// The standard messaging window: 24 hours after the user's last message (WhatsApp, Messenger

@@ -6,28 +6,27 @@ use crate::store::StoreError;
 use crate::webhook::Webhook;
 use crate::whatsapp::webhook::{InboundContent, WhatsAppChangeValue, WhatsAppEntry};
 
-impl UserIdentity {
-    fn from_parts(
-        phone: Option<&str>,
-        user_id: Option<&str>,
-        parent: Option<&str>,
-        username: Option<&str>,
-    ) -> Self {
-        let mut identity = Self::new();
-        if let Some(phone) = phone {
-            identity = identity.phone(phone);
-        }
-        if let Some(user_id) = user_id {
-            identity = identity.user_id(user_id);
-        }
-        if let Some(parent) = parent {
-            identity = identity.parent_user_id(parent);
-        }
-        if let Some(username) = username {
-            identity = identity.username(username);
-        }
-        identity
+/// A user of these names, any of which may be absent.
+fn from_parts(
+    phone: Option<&str>,
+    user_id: Option<&str>,
+    parent: Option<&str>,
+    username: Option<&str>,
+) -> UserIdentity {
+    let mut identity = UserIdentity::new();
+    if let Some(phone) = phone {
+        identity = identity.phone(phone);
     }
+    if let Some(user_id) = user_id {
+        identity = identity.user_id(user_id);
+    }
+    if let Some(parent) = parent {
+        identity = identity.parent_user_id(parent);
+    }
+    if let Some(username) = username {
+        identity = identity.username(username);
+    }
+    identity
 }
 
 /// Every (scope, identity) a WhatsApp entry tells.
@@ -38,7 +37,7 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                 let Some(scope) = value.phone_number_id().map(|id| id.as_str().to_owned()) else { continue };
                 for contact in &value.contacts {
                     let username = contact.profile.as_ref().and_then(|p| p.username.as_deref());
-                    let identity = UserIdentity::from_parts(
+                    let identity = from_parts(
                         contact.wa_id.as_deref(),
                         contact.user_id.as_deref(),
                         contact.parent_user_id.as_deref(),
@@ -49,7 +48,7 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                 for message in &value.messages {
                     out.push((
                         scope.clone(),
-                        UserIdentity::from_parts(
+                        from_parts(
                             message.from.as_deref(),
                             message.from_user_id.as_deref(),
                             message.from_parent_user_id.as_deref(),
@@ -61,7 +60,7 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                         let phone = system.wa_id.as_deref().or(system.new_wa_id.as_deref());
                         out.push((
                             scope.clone(),
-                            UserIdentity::from_parts(
+                            from_parts(
                                 phone,
                                 system.user_id.as_deref(),
                                 system.parent_user_id.as_deref(),
@@ -85,7 +84,7 @@ fn identities_of(entry: &WhatsAppEntry, out: &mut Vec<(String, UserIdentity)>) {
                     };
                     out.push((
                         scope.as_str().to_owned(),
-                        UserIdentity::from_parts(
+                        from_parts(
                             change.wa_id.as_deref(),
                             current(&change.user_id).as_deref(),
                             current(&change.parent_user_id).as_deref(),
@@ -135,8 +134,7 @@ impl IdentityDirectory {
     ) -> Result<usize, StoreError> {
         let mut remembered = 0;
         for contact in &answer.contacts {
-            let identity =
-                UserIdentity::from_parts(contact.wa_id.as_deref(), contact.user_id.as_deref(), None, None);
+            let identity = from_parts(contact.wa_id.as_deref(), contact.user_id.as_deref(), None, None);
             if identity.user_id.is_some() {
                 self.remember(scope, &identity).await?;
                 remembered += 1;

@@ -23,14 +23,15 @@
 //! # Ok(()) }
 //! ```
 
-pub mod webhook;
+#[doc(inline)]
+pub use meta_messaging_model::instagram::webhook;
+pub use meta_messaging_model::instagram::{Igsid, InstagramAccountId, InstagramMediaId};
 
 use serde::Deserialize;
 
 use reqwest::Method;
 
 use crate::Client;
-use crate::graph::serde_util::id_type;
 use crate::graph::{Ack, GraphRequest, Host, Page};
 use crate::graph::{Guards, Platform, SendGuard};
 use crate::messenger::SendTarget;
@@ -44,17 +45,7 @@ use crate::messenger::profile::{
     ConversationMessage, ConversationSummary, INSTAGRAM_PROFILE_FIELDS, IceBreakers, InstagramProfile,
     MessengerProfile, MessengerProfileResponse, ProfileResult,
 };
-pub use crate::messenger::{CommentId, Mid};
-
-id_type! {
-    /// An Instagram professional account id (or, with Facebook Login, the linked Page id).
-    InstagramAccountId
-}
-
-id_type! {
-    /// An Instagram-scoped user id (IGSID): how an account sees an Instagram user.
-    Igsid
-}
+pub use meta_messaging_model::messenger::{CommentId, Mid};
 
 impl From<Igsid> for Recipient {
     fn from(id: Igsid) -> Self {
@@ -66,11 +57,6 @@ impl From<&Igsid> for Recipient {
     fn from(id: &Igsid) -> Self {
         Self::Id(id.as_str().to_owned())
     }
-}
-
-id_type! {
-    /// An Instagram media id (a post, reel or story).
-    InstagramMediaId
 }
 
 /// The fields read by [`Instagram::comments`].

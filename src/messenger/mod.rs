@@ -21,7 +21,9 @@ pub mod handover;
 pub mod message;
 pub mod profile;
 pub mod templates;
-pub mod webhook;
+#[doc(inline)]
+pub use meta_messaging_model::messenger::webhook;
+pub use meta_messaging_model::messenger::{CommentId, Mid, PageId, PersonaId, Psid};
 
 pub use self::message::{
     Attachment, AttachmentKind, Button, Element, Message, MessageTag, MessagingType, NotificationType,
@@ -37,36 +39,10 @@ use self::profile::{
     Persona, ProfileResult, SavedAttachment, UserProfile,
 };
 use crate::Client;
-use crate::graph::serde_util::id_type;
 use crate::graph::{
     Ack, Error, GraphRequest, Guards, HUMAN_AGENT_WINDOW, Host, Multipart, Outbound, Page, Platform,
     RequestSpec, STANDARD_WINDOW, SendGuard, ValidationError, Violation, WindowRule,
 };
-
-id_type! {
-    /// A Facebook Page id: the sender of Messenger messages (`/{page-id}/messages`).
-    PageId
-}
-
-id_type! {
-    /// A page-scoped user id (PSID): how a Page sees a Messenger user.
-    Psid
-}
-
-id_type! {
-    /// A Messenger or Instagram message id (`m_…`, the `mid` of webhooks and sends).
-    Mid
-}
-
-id_type! {
-    /// A Facebook or Instagram comment id, for private replies and moderation.
-    CommentId
-}
-
-id_type! {
-    /// A persona id.
-    PersonaId
-}
 
 /// The fields of a Messenger user profile that need no extra feature approval.
 pub const USER_PROFILE_FIELDS: &str = "first_name,last_name,profile_pic";

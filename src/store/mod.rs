@@ -15,7 +15,6 @@
 //! (`sqlite`, `postgres`, `redis`), so one engine's connection handling, migrations and
 //! timeouts are written once for every capability stored there.
 
-mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
@@ -37,7 +36,7 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_queue;
 
-pub use error::{StoreError, StoreErrorKind};
+pub use meta_messaging_core::store::{StoreError, StoreErrorKind};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresBlobStore, PostgresDeduplicator};
 #[cfg(feature = "postgres")]

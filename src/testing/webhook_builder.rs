@@ -230,9 +230,7 @@ impl WebhookBuilder {
     pub fn text(self, sender: &str, text: &str) -> Self {
         match self.platform {
             Platform::WhatsApp => self.whatsapp_message(sender, "text", json!({"body": text})),
-            Platform::Messenger | Platform::Instagram => {
-                self.messaging_event(sender, |mid| json!({"message": {"mid": mid, "text": text}}))
-            }
+            _ => self.messaging_event(sender, |mid| json!({"message": {"mid": mid, "text": text}})),
         }
     }
 
@@ -244,7 +242,7 @@ impl WebhookBuilder {
                 "image",
                 json!({"id": media, "mime_type": "image/jpeg", "sha256": "Vm9UaGlzSXNBRmFrZVNoYTI1NkRpZ2VzdA=="}),
             ),
-            Platform::Messenger | Platform::Instagram => {
+            _ => {
                 self.messaging_event(sender, |mid| json!({"message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": media}}]}}),
                 )
             }
@@ -260,7 +258,7 @@ impl WebhookBuilder {
                 "interactive",
                 json!({"type": "button_reply", "button_reply": {"id": payload, "title": title}}),
             ),
-            Platform::Messenger | Platform::Instagram => self.messaging_event(
+            _ => self.messaging_event(
                 sender,
                 |mid| json!({"postback": {"mid": mid, "title": title, "payload": payload}}),
             ),
@@ -275,48 +273,39 @@ impl WebhookBuilder {
     /// A status (`sent`, `delivered`, `read`) of a WhatsApp message; on Messenger and Instagram
     /// a `read` watermark event from `recipient`.
     pub fn status(mut self, message_id: &str, recipient: &str, status: &str) -> Self {
-        match self.platform {
-            Platform::WhatsApp => {
-                let (_, time) = self.next();
-                self.statuses.push(json!({
+        if self.platform == Platform::WhatsApp {
+            let (_, time) = self.next();
+            self.statuses.push(json!({
                     "id": message_id, "status": status, "timestamp": time.to_string(), "recipient_id": recipient,
                     "conversation": {"id": "CONVERSATION_ID_FAKE_0001", "origin": {"type": "service"}},
                     "pricing": {"billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
                 }));
-                self
-            }
-            Platform::Messenger | Platform::Instagram => {
-                let watermark = self.time * 1000;
-                self.messaging_event(
-                    recipient,
-                    |_| json!({"read": {"mid": message_id, "watermark": watermark}}),
-                )
-            }
+            self
+        } else {
+            let watermark = self.time * 1000;
+            self.messaging_event(recipient, |_| json!({"read": {"mid": message_id, "watermark": watermark}}))
         }
     }
 
     /// The body as JSON.
     pub fn build_json(&self) -> Value {
-        match self.platform {
-            Platform::WhatsApp => {
-                let mut value = json!({
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": self.display_phone_number, "phone_number_id": self.account},
-                });
-                if !self.messages.is_empty() {
-                    value["contacts"] = Value::Array(self.contacts.clone());
-                    value["messages"] = Value::Array(self.messages.clone());
-                }
-                if !self.statuses.is_empty() {
-                    value["statuses"] = Value::Array(self.statuses.clone());
-                }
-                json!({"object": "whatsapp_business_account", "entry": [{
+        if self.platform == Platform::WhatsApp {
+            let mut value = json!({
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": self.display_phone_number, "phone_number_id": self.account},
+            });
+            if !self.messages.is_empty() {
+                value["contacts"] = Value::Array(self.contacts.clone());
+                value["messages"] = Value::Array(self.messages.clone());
+            }
+            if !self.statuses.is_empty() {
+                value["statuses"] = Value::Array(self.statuses.clone());
+            }
+            json!({"object": "whatsapp_business_account", "entry": [{
                     "id": self.waba, "changes": [{"value": value, "field": "messages"}]}]})
-            }
-            Platform::Messenger | Platform::Instagram => {
-                let object = if self.platform == Platform::Messenger { "page" } else { "instagram" };
-                json!({"object": object, "entry": [{"id": self.account, "time": self.time * 1000, "messaging": self.messaging}]})
-            }
+        } else {
+            let object = if self.platform == Platform::Messenger { "page" } else { "instagram" };
+            json!({"object": object, "entry": [{"id": self.account, "time": self.time * 1000, "messaging": self.messaging}]})
         }
     }
 

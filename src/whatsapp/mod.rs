@@ -39,7 +39,9 @@ pub mod media;
 pub mod message;
 pub mod template;
 pub mod usernames;
-pub mod webhook;
+#[doc(inline)]
+pub use meta_messaging_model::whatsapp::webhook;
+pub use meta_messaging_model::whatsapp::{MediaId, MessageId, PhoneNumberId, TemplateId, WabaId};
 
 pub use self::message::{MediaSource, Message, Recipient, ReplyButton, SendResponse};
 pub use self::template::{Parameter, Template};
@@ -54,7 +56,6 @@ use self::account::{
 use self::media::{MediaDownload, MediaInfo, MediaUpload, UploadedMedia};
 use self::message::SendBody;
 use self::template::{CreatedTemplate, MessageTemplate, NewTemplate, TemplateCategory};
-use crate::graph::serde_util::id_type;
 use std::sync::Arc;
 
 use crate::graph::{
@@ -62,31 +63,6 @@ use crate::graph::{
     ValidationError, WindowRule,
 };
 use crate::{Client, VerifyToken};
-
-id_type! {
-    /// A business phone-number id: the sender of messages (`/{phone-number-id}/messages`).
-    PhoneNumberId
-}
-
-id_type! {
-    /// A WhatsApp Business Account id.
-    WabaId
-}
-
-id_type! {
-    /// A WhatsApp message id (`wamid.…`), as returned by a send and seen in webhooks.
-    MessageId
-}
-
-id_type! {
-    /// A media id, from an upload or an inbound media message.
-    MediaId
-}
-
-id_type! {
-    /// A message template id.
-    TemplateId
-}
 
 /// The fields read by [`WhatsAppBusinessAccount::templates`].
 pub const TEMPLATE_FIELDS: &str =

@@ -155,7 +155,7 @@ impl OutboxMessage {
     pub fn text(&self) -> Option<&str> {
         match self.platform {
             Platform::WhatsApp => self.body.pointer("/text/body"),
-            Platform::Messenger | Platform::Instagram => self.body.pointer("/message/text"),
+            _ => self.body.pointer("/message/text"),
         }
         .and_then(Value::as_str)
     }

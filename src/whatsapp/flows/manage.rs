@@ -1,18 +1,15 @@
 //! The Flows management API: flows of a WABA, their Flow JSON, lifecycle, preview and metrics,
 //! and the business public key the data endpoint's requests are encrypted with.
 
+pub use meta_messaging_model::whatsapp::flows::{FlowId, FlowStatus};
+
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use crate::graph::serde_util::{id_type, string_enum};
+use crate::graph::serde_util::string_enum;
 use crate::graph::validate::not_empty;
 use crate::graph::{Ack, GraphRequest, Multipart, Page, RequestSpec, ValidationError, Violation};
 use crate::whatsapp::{WhatsApp, WhatsAppBusinessAccount, request};
-
-id_type! {
-    /// A Flow id.
-    FlowId
-}
 
 string_enum! {
     /// What a Flow is for.
@@ -33,22 +30,6 @@ string_enum! {
         Survey = "SURVEY",
         /// Anything else.
         Other = "OTHER",
-    }
-}
-
-string_enum! {
-    /// Where a Flow is in its lifecycle.
-    pub enum FlowStatus {
-        /// Editable, sendable only in draft mode.
-        Draft = "DRAFT",
-        /// Live; no longer editable.
-        Published = "PUBLISHED",
-        /// Retired: cannot be sent or opened.
-        Deprecated = "DEPRECATED",
-        /// Its endpoint failed health checks: cannot be sent.
-        Blocked = "BLOCKED",
-        /// Its endpoint is unhealthy: sends are limited.
-        Throttled = "THROTTLED",
     }
 }
 
