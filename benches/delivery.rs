@@ -230,7 +230,7 @@ fn relay_delivery(runtime: &tokio::runtime::Runtime) {
         format!("http://{address}/hooks")
     });
     let secret = SigningSecret::generate();
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let payload = br#"{"object":"whatsapp_business_account","kind":"whatsapp.message.text","event":{"id":"wamid.X","type":"text","text":{"body":"hello"}}}"#.to_vec();
     let config = WorkerConfig::default().batch(32).poll_interval(Duration::from_millis(1));
     println!("\nrelay delivery to a local endpoint, events/s (32 in flight):");

@@ -58,7 +58,7 @@ fn setup() -> Setup {
         "type": "text", "text": {"preview_url": false, "body": TEXT}
     }))
     .expect("json");
-    let http = reqwest::Client::builder().build().expect("reqwest");
+    let http = meta_messaging::graph::http_client_builder().expect("TLS").build().expect("reqwest");
     let client = Client::builder()
         .access_token(TOKEN)
         .base_url(server.uri())

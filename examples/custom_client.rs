@@ -16,8 +16,9 @@ use meta_messaging::testing::FakeGraph;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let graph = FakeGraph::start().await;
 
-    // Your service's HTTP client, tuned once and shared.
-    let http = reqwest::Client::builder()
+    // Your service's HTTP client, tuned once and shared (started from the crate's builder, so it
+    // has the crate's TLS: rustls on ring with the system's roots).
+    let http = meta_messaging::graph::http_client_builder()?
         .pool_max_idle_per_host(32)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)

@@ -168,7 +168,7 @@ async fn demo() -> Result<(), Failure> {
         .waba(WABA)
         .text("16505551234", "Where is my order?")
         .sign(APP_SECRET);
-    let status = signed.post(&reqwest::Client::new(), &url).await?.status();
+    let status = signed.post(&meta_messaging::testing::http_client(), &url).await?.status();
     println!("POST a WhatsApp text: {status} (stored before the answer)");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while graph.outbox().is_empty() && tokio::time::Instant::now() < deadline {

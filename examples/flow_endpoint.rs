@@ -70,7 +70,7 @@ async fn demo() -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/flow", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, router(endpoint)).await });
-    let http = reqwest::Client::new();
+    let http = meta_messaging::graph::http_client_builder()?.build()?;
     let requests = [
         json!({"version": "3.0", "action": "ping"}),
         json!({"version": "3.0", "action": "INIT", "flow_token": "demo-token-42"}),

@@ -148,7 +148,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(async move { axum::serve(listener, app).await });
     println!("echo bot listening at {url}; fake Graph API at {}\n", graph.uri());
 
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let whatsapp =
         WebhookBuilder::whatsapp(PHONE_NUMBER_ID).text("16505551234", "Hi! Is my order on its way?");
     let deliveries = [

@@ -184,7 +184,7 @@ async fn demo() -> Result<(), Failure> {
     let lab = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
     tokio::spawn(relay_worker(Arc::clone(&queue), &customer_url, &secret, lab)?.run(std::future::pending()));
 
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let first = WebhookBuilder::whatsapp("106540352242922")
         .text("16505551234", "Where is my parcel?")
         .status_delivered("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "16505551234")

@@ -69,7 +69,8 @@ impl Bot {
     async fn ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let url = format!("{}?hub.mode=subscribe&hub.verify_token=verify&hub.challenge=1", self.url());
-        while reqwest::get(&url).await.map_or(0, |r| r.status().as_u16()) != 200 {
+        let http = meta_messaging::testing::http_client();
+        while http.get(&url).send().await.map_or(0, |r| r.status().as_u16()) != 200 {
             assert!(Instant::now() < deadline, "the bot did not start");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -43,7 +43,7 @@ async fn the_program_answers_every_documented_request() {
             }),
     );
     let url = format!("http://127.0.0.1:{port}/flow");
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let exchange = |request: serde_json::Value| {
         let (http, url, public) = (http.clone(), url.clone(), public.clone());
         async move {

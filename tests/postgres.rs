@@ -306,7 +306,11 @@ async fn relay_program_answers_503_while_the_store_is_away_and_recovers() {
             panic!("{}: {e}: run `cargo build --example relay --features postgres`", binary.display())
         });
 
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+    let http = meta_messaging::graph::http_client_builder()
+        .unwrap()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
     let url = format!("http://127.0.0.1:{port}/webhooks/meta");
     let signed = WebhookBuilder::whatsapp("106540352242922")
         .text("16505551234", "store outage")

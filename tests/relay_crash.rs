@@ -141,7 +141,11 @@ async fn no_acknowledged_event_is_lost_across_sigkills() {
     let store = format!("sqlite://{}", dir.join("relay.db").display());
     let (target, received) = customer().await;
     let relay = Arc::new(Mutex::new(Relay::start(free_port(), &store, &target)));
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = meta_messaging::graph::http_client_builder()
+        .unwrap()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
 
     // Bodies of three messages each, from a few users; posted four at a time.
     let bodies: Vec<_> = (0..200u64)
@@ -224,7 +228,7 @@ async fn forged_bodies_are_never_forwarded_and_the_handshake_answers() {
     let store = format!("sqlite://{}", dir.join("relay.db").display());
     let (target, received) = customer().await;
     let relay = Relay::start(free_port(), &store, &target);
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let handshake = format!(
         "{}?hub.mode=subscribe&hub.verify_token=crash-verify-token&hub.challenge=1158201444",
         relay.url()

@@ -134,7 +134,8 @@ impl HttpRelay {
         policy: DestinationPolicy,
     ) -> Result<Self, DestinationError> {
         let url = policy.check_url(url)?;
-        let http = reqwest::Client::builder()
+        let http = crate::graph::http_client_builder()
+            .map_err(|_| DestinationError::Client)?
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve the host itself, past the policy's resolver.
             .no_proxy()

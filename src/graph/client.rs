@@ -695,7 +695,7 @@ impl ClientBuilder {
             Some(http) => http,
             // No redirects: Graph never redirects an API call, and a redirected media download
             // would leave the host allow-list checked only on its first URL (or go to HTTP).
-            None => reqwest::Client::builder()
+            None => super::http_client_builder()?
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
                 .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))

@@ -38,3 +38,15 @@ pub use webhook_builder::{SignedWebhook, WebhookBuilder};
 /// The `reqwest` this crate is built on (0.13), for [`SignedWebhook::post`]: a client of
 /// another `reqwest` version is another type.
 pub use reqwest;
+
+/// A `reqwest` client with this crate's TLS ([`http_client_builder`](crate::graph::http_client_builder)),
+/// for posting to your endpoint in tests.
+///
+/// # Panics
+///
+/// When the TLS configuration cannot be set up (the machine holds no CA certificates).
+pub fn http_client() -> reqwest::Client {
+    crate::graph::http_client_builder()
+        .and_then(|builder| builder.build().map_err(crate::Error::from_reqwest))
+        .expect("an HTTP client with the crate's TLS")
+}

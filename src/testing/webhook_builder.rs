@@ -70,7 +70,7 @@ impl SignedWebhook {
     ///
     /// The transport error, if the request could not be made.
     pub async fn post_to(&self, url: &str) -> Result<u16, reqwest::Error> {
-        Ok(self.post(&reqwest::Client::new(), url).await?.status().as_u16())
+        Ok(self.post(&super::http_client(), url).await?.status().as_u16())
     }
 
     /// Posts the body to `url` with Meta's headers.

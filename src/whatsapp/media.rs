@@ -152,7 +152,7 @@ impl MediaUpload {
         Self {
             mime: mime.into(),
             file_name: None,
-            data: UploadData::Stream { body: reqwest::Body::wrap_stream(stream), length },
+            data: UploadData::Stream { body: stream_body(stream), length },
             ttl_minutes: None,
         }
     }
@@ -422,7 +422,7 @@ impl MediaDownload {
             return Err(too_large(limit));
         }
         let state = DownloadState {
-            chunks: Box::pin(response.bytes_stream()),
+            chunks: Box::pin(response_chunks(response)),
             hasher: Sha256::new(),
             expected,
             received: 0,
@@ -454,6 +454,42 @@ impl IntoFuture for MediaDownload {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.bytes())
     }
+}
+
+/// A request body read from `stream` as it is sent.
+fn stream_body<S, E>(stream: S) -> reqwest::Body
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let frames = SyncStream(std::sync::Mutex::new(Box::pin(stream)))
+        .map(|chunk| chunk.map(http_body::Frame::data).map_err(Into::into));
+    reqwest::Body::wrap(http_body_util::StreamBody::new(frames))
+}
+
+/// A stream reqwest may hold as `Sync` (its body must be). The mutex is never locked: the stream
+/// is only polled through `&mut`, which `Mutex::get_mut` reaches without locking.
+struct SyncStream<S>(std::sync::Mutex<Pin<Box<S>>>);
+
+impl<S: Stream> Stream for SyncStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<S::Item>> {
+        let inner = self.get_mut().0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.as_mut().poll_next(cx)
+    }
+}
+
+/// A response's body as a stream of chunks, read as they arrive.
+fn response_chunks(response: reqwest::Response) -> impl Stream<Item = reqwest::Result<Bytes>> + Send {
+    futures_util::stream::unfold(Some(response), |response| async move {
+        let mut response = response?;
+        match response.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(response))),
+            Ok(None) => None,
+            Err(error) => Some((Err(error), None)),
+        }
+    })
 }
 
 fn too_large(limit: u64) -> Error {

@@ -51,7 +51,7 @@ async fn actix_serves_the_handshake_verifies_and_delivers_once() {
             .channel(sender),
     );
     check_handshake(&base, TOKEN).await;
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
 
     let body = fixture("webhooks/whatsapp/wa_batch_3_messages_2_statuses.json");
     let signature = Verifier::new(APP_SECRET).sign(&body);
@@ -88,7 +88,7 @@ async fn actix_in_durable_mode_answers_200_only_once_stored() {
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     let base =
         serve(WebhookEndpoint::new(Verifier::new(SECRET), TOKEN).inbox(Inbox::new(Arc::clone(&queue))));
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let body = WebhookBuilder::whatsapp("106540352242922").text("16505551234", "one").sign(SECRET);
     assert_eq!(body.post(&http, &base).await.unwrap().status(), 200);
     assert_eq!(queue.counts(INBOX_QUEUE).await.unwrap(), (1, 0, 0));

@@ -86,7 +86,7 @@ async fn missing_or_wrong_signatures_get_401_without_leaking_the_secret() {
     let (router, mut rx) = channel_router(4);
     let base = serve(router).await;
     let body = fixture(BATCH);
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
 
     let unsigned = http.post(&base).body(body.clone()).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
@@ -249,7 +249,8 @@ async fn the_extractor_verifies_on_a_route_of_your_own() {
 
     assert_eq!(post_signed(&url, &fixture(BATCH)).await.status(), 200);
     assert_eq!(seen.load(Ordering::SeqCst), 5);
-    let unsigned = reqwest::Client::new().post(&url).body(fixture(BATCH)).send().await.unwrap();
+    let unsigned =
+        meta_messaging::testing::http_client().post(&url).body(fixture(BATCH)).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     assert_eq!(seen.load(Ordering::SeqCst), 5);
 }
@@ -269,7 +270,7 @@ async fn an_unreadable_sha256_header_is_malformed_not_absent_even_with_legacy_sh
         mac.update(&body);
         format!("sha1={}", mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
     };
-    let response = reqwest::Client::new()
+    let response = meta_messaging::testing::http_client()
         .post(&base)
         .header("x-hub-signature", sha1)
         .header("x-hub-signature-256", reqwest::header::HeaderValue::from_bytes(b"sha256=\xff\xfe").unwrap())
@@ -286,7 +287,7 @@ async fn a_malformed_signature_is_refused_before_the_body_is_read() {
     let base = serve(capped_router(1024)).await;
     // A body over the cap with a malformed signature: the signature is refused first (401),
     // before any of the body is buffered (which would give 413).
-    let response = reqwest::Client::new()
+    let response = meta_messaging::testing::http_client()
         .post(&base)
         .header("x-hub-signature-256", "sha256=not-hex")
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(

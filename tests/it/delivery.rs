@@ -281,7 +281,7 @@ async fn durable_router_answers_200_only_after_storing_and_503_when_the_store_is
     let down =
         serve(WebhookRouter::new(Verifier::new(SECRET), "t").inbox(Inbox::new(Arc::new(Down))).into_router())
             .await;
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let body = WebhookBuilder::whatsapp("106540352242922")
         .text("16505551234", "one")
         .text("16505551234", "two")

@@ -44,7 +44,7 @@ async fn a_hyper_server_serves_the_handshake_and_delivers_signed_batches_once() 
         .channel(sender);
     let base = serve(endpoint).await;
     check_handshake(&base, TOKEN).await;
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
 
     let body = fixture(BATCH);
     let signature = Verifier::new(APP_SECRET).sign(&body);
@@ -74,9 +74,9 @@ async fn the_cap_and_the_header_shape_are_checked_before_the_body_is_read() {
     let big = vec![b' '; 65];
     assert_eq!(post(&base, &big, &Verifier::new(APP_SECRET).sign(&big)).await.status(), 413);
     // The declared length comes first, then the signature header, both before the body.
-    let missing = reqwest::Client::new().post(&base).body(big.clone()).send().await.unwrap();
+    let missing = meta_messaging::testing::http_client().post(&base).body(big.clone()).send().await.unwrap();
     assert_eq!(missing.status(), 413);
-    let missing = reqwest::Client::new().post(&base).body("{}").send().await.unwrap();
+    let missing = meta_messaging::testing::http_client().post(&base).body("{}").send().await.unwrap();
     assert_eq!(missing.status(), 401);
     assert_eq!(post(&base, b"{}", "sha256=short").await.status(), 401);
 }
@@ -87,7 +87,7 @@ async fn durable_mode_over_hyper_answers_200_only_once_stored() {
     let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
     let endpoint = WebhookEndpoint::new(Verifier::new(SECRET), TOKEN).inbox(Inbox::new(Arc::clone(&queue)));
     let base = serve(endpoint).await;
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let body = WebhookBuilder::whatsapp("106540352242922")
         .text("16505551234", "one")
         .text("16505551234", "two")
@@ -160,7 +160,7 @@ async fn refusals_say_nothing_about_the_configuration_and_slow_bodies_time_out()
         assert_eq!(response.text().await.unwrap(), "webhook signature missing or invalid");
     }
     // The handshake's 403 is one text whatever the reason (an empty expected token included).
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     for query in ["hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", "hub.mode=other"] {
         let refused = http.get(format!("{configured}?{query}")).send().await.unwrap();
         assert_eq!(refused.status(), 403);

@@ -284,7 +284,7 @@ async fn the_tower_service_serves_signed_requests_off_the_executor() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let sealed =
         client::seal(&public, &json!({"version": "3.0", "action": "INIT", "flow_token": "tok-9"})).unwrap();
     let response = http

@@ -46,7 +46,7 @@ pub fn fixture_json(relative: &str) -> serde_json::Value {
 /// Checks Meta's subscription handshake on `url` (a webhook endpoint's URL, query-less): the
 /// right token gets the challenge echoed, a wrong one or none gets `403` without echoing it.
 pub async fn check_handshake(url: &str, verify_token: &str) {
-    let http = reqwest::Client::new();
+    let http = meta_messaging::testing::http_client();
     let sep = if url.contains('?') { '&' } else { '?' };
     let ok = http
         .get(format!("{url}{sep}hub.mode=subscribe&hub.verify_token={verify_token}&hub.challenge=1158201444"))
@@ -90,7 +90,7 @@ pub async fn post_chunked_2k(address: &str, path: &str) -> String {
 
 /// Posts `body` to `url` with `signature` as its `X-Hub-Signature-256`.
 pub async fn post_with_signature(url: &str, body: &[u8], signature: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    meta_messaging::testing::http_client()
         .post(url)
         .header("content-type", "application/json")
         .header("x-hub-signature-256", signature)

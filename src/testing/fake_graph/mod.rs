@@ -393,7 +393,7 @@ struct Accepted {
 /// An I/O error when the server cannot be reached or does not answer an outbox.
 pub async fn read_outbox(base_url: &str) -> std::io::Result<Vec<OutboxMessage>> {
     let url = format!("{}{OUTBOX_PATH}", base_url.trim_end_matches('/'));
-    let response = reqwest::Client::new().get(url).send().await.map_err(std::io::Error::other)?;
+    let response = crate::testing::http_client().get(url).send().await.map_err(std::io::Error::other)?;
     let bytes = response.bytes().await.map_err(std::io::Error::other)?;
     let items: Vec<Value> = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
     items
