@@ -74,6 +74,10 @@ impl HttpRelay {
     }
 }
 
+/// The one conversation of a strictly ordered destination's relay queue
+/// ([`Fanout::strict_order`]).
+pub const STRICT_CONVERSATION: &str = "strict-order";
+
 /// A [`Handler`] for the inbox that copies each item to every destination's
 /// [`relay_queue`], where a [`Worker`](super::Worker) with that destination's [`HttpRelay`]
 /// delivers it. Each copy keeps the item's key and conversation, so a retried fan-out stores
@@ -82,7 +86,7 @@ impl HttpRelay {
 #[derive(Clone)]
 pub struct Fanout {
     queue: Arc<dyn Queue>,
-    destinations: Vec<String>,
+    destinations: Vec<(String, bool)>,
 }
 
 impl fmt::Debug for Fanout {
@@ -94,20 +98,37 @@ impl fmt::Debug for Fanout {
 impl Fanout {
     /// Copies items into the relay queues of `destinations` (ids) in `queue`.
     pub fn new(queue: Arc<dyn Queue>, destinations: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self { queue, destinations: destinations.into_iter().map(Into::into).collect() }
+        Self { queue, destinations: destinations.into_iter().map(|d| (d.into(), false)).collect() }
+    }
+
+    /// Delivers to `destination` in strict order (added if it is not one of the destinations
+    /// yet): its copies share one conversation ([`STRICT_CONVERSATION`]), so one item is in flight
+    /// at a time, in the order the inbox handled them, and an item being retried holds back every
+    /// item after it (Svix's FIFO endpoints). The other destinations keep the default: one item
+    /// in flight per conversation, conversations in parallel. Only for a customer that needs it:
+    /// one failing event stops the destination's whole stream until it is delivered or dead.
+    #[must_use]
+    pub fn strict_order(mut self, destination: impl Into<String>) -> Self {
+        let destination = destination.into();
+        match self.destinations.iter_mut().find(|(id, _)| *id == destination) {
+            Some((_, strict)) => *strict = true,
+            None => self.destinations.push((destination, true)),
+        }
+        self
     }
 }
 
 #[async_trait]
 impl Handler for Fanout {
     async fn handle(&self, item: &Item) -> Result<(), HandlerError> {
-        let copy = [NewItem {
-            key: item.key.clone(),
-            conversation: item.conversation.clone(),
-            payload: item.payload.clone(),
-            tenant: item.tenant.clone(),
-        }];
-        for destination in &self.destinations {
+        for (destination, strict) in &self.destinations {
+            let conversation = if *strict { STRICT_CONVERSATION } else { item.conversation.as_str() };
+            let copy = [NewItem {
+                key: item.key.clone(),
+                conversation: conversation.to_owned(),
+                payload: item.payload.clone(),
+                tenant: item.tenant.clone(),
+            }];
             self.queue
                 .enqueue(&relay_queue(destination), &copy)
                 .await

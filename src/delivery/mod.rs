@@ -65,7 +65,7 @@ use crate::store::StoreError;
 
 pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
 pub use erasure::{ErasureReport, TenantErasure};
-pub use fanout::{Fanout, relay_queue, signing_secret_key, store_signing_secret};
+pub use fanout::{Fanout, STRICT_CONVERSATION, relay_queue, signing_secret_key, store_signing_secret};
 pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;
 pub use relay::{CircuitBreaker, HttpRelay};
@@ -296,6 +296,39 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the store fails.
     async fn replay(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Recovers `queue` since a time: moves its dead letters enqueued at or after `since` (with
+    /// `include_done`, its done items too: they are delivered again) back to pending, due now,
+    /// with their attempts reset; returns their ids, in enqueue order. After a destination's
+    /// outage, what died during it is sent again, oldest first (each conversation in its order).
+    ///
+    /// The default lists the dead (and done) items and [`replay`](Self::replay)s each one.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails (or cannot list done items): the items replayed
+    /// before the failure stay pending; recovering again replays the rest.
+    async fn recover_since(
+        &self,
+        queue: &str,
+        since: Timestamp,
+        include_done: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut items = self.list(queue, ItemState::Dead, usize::MAX).await?;
+        if include_done {
+            items.extend(self.list(queue, ItemState::Done, usize::MAX).await?);
+        }
+        let mut ids: Vec<i64> =
+            items.into_iter().filter(|item| item.created_at >= since).map(|item| item.id).collect();
+        ids.sort_unstable();
+        let mut replayed = Vec::with_capacity(ids.len());
+        for id in ids {
+            if self.replay(id).await? {
+                replayed.push(id);
+            }
+        }
+        Ok(replayed)
+    }
 
     /// How many items of `queue` are in each state: (pending, done, dead).
     ///

@@ -22,6 +22,40 @@ pub(crate) async fn run(queue: Arc<dyn Queue>, prefix: &str) {
     completed_items_are_the_log_until_purged(&*queue, &format!("{prefix}-purge")).await;
     a_tenants_items_are_purged_in_every_queue_and_state(&*queue, &format!("{prefix}-tenant")).await;
     an_owner_releases_its_own_leases_only(&*queue, &format!("{prefix}-release")).await;
+    a_queue_recovers_since_a_time_in_enqueue_order(&*queue, &format!("{prefix}-recover")).await;
+}
+
+async fn a_queue_recovers_since_a_time_in_enqueue_order(queue: &dyn Queue, name: &str) {
+    // Before T: a dead letter that stays dead.
+    queue.enqueue(name, &[item("before", "c1")]).await.unwrap();
+    let before = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    assert!(queue.fail(before[0].id, "w", "410 from customer", Retry::Never).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let since = queue.now();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    // After T: two dead letters and one delivered item.
+    queue.enqueue(name, &[item("d1", "c1"), item("d2", "c2"), item("ok", "c3")]).await.unwrap();
+    let claimed = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    let id = |key: &str| claimed.iter().find(|i| i.key == key).unwrap().id;
+    assert!(queue.fail(id("d2"), "w", "503 from customer", Retry::Never).await.unwrap());
+    assert!(queue.fail(id("d1"), "w", "503 from customer", Retry::Never).await.unwrap());
+    assert!(queue.complete(id("ok"), "w").await.unwrap());
+    assert_eq!(queue.counts(name).await.unwrap(), (0, 1, 3));
+
+    let recovered = queue.recover_since(name, since, false).await.unwrap();
+    assert_eq!(recovered, [id("d1"), id("d2")], "dead since T, in enqueue order");
+    let dead = queue.dead_letters(name, 10).await.unwrap();
+    assert_eq!(dead.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["before"], "older ones stay dead");
+    let again = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    assert_eq!(again.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["d1", "d2"]);
+    assert!(again.iter().all(|i| i.attempts == 1), "recovery resets the attempts");
+    for item in &again {
+        assert!(queue.complete(item.id, "w").await.unwrap());
+    }
+    // With the done items: everything delivered since T goes again; nothing before T.
+    let redelivered = queue.recover_since(name, since, true).await.unwrap();
+    assert_eq!(redelivered, [id("d1"), id("d2"), id("ok")]);
+    assert_eq!(queue.counts(name).await.unwrap(), (3, 0, 1));
 }
 
 async fn an_owner_releases_its_own_leases_only(queue: &dyn Queue, name: &str) {

@@ -21,6 +21,7 @@ mod axum_router;
 mod calling;
 mod conformance;
 mod delivery;
+mod delivery_ops;
 mod endpoint;
 mod erasure;
 mod flow_management;

@@ -1,8 +1,10 @@
-//! `deliveries`: what the durable queues hold, and replaying dead letters.
+//! `deliveries`: what the durable queues hold, replaying dead letters, and recovering a queue
+//! since a time.
 
 use std::sync::Arc;
 
 use clap::Subcommand;
+use meta_messaging::Timestamp;
 use meta_messaging::delivery::{INBOX_QUEUE, Item, ItemState, Queue};
 use meta_messaging::store::{PostgresQueue, SqliteQueue};
 
@@ -33,6 +35,20 @@ pub(crate) enum DeliveriesCommand {
         #[arg(long)]
         include_done: bool,
         /// The queue the items are in.
+        #[arg(long, default_value = INBOX_QUEUE)]
+        queue: String,
+    },
+    /// Replays the dead letters enqueued since a time, oldest first (after a destination's
+    /// outage: what died during it is sent again). With --include-done, the items delivered
+    /// since then go again too.
+    Recover {
+        /// Unix time in seconds: items enqueued at or after it.
+        #[arg(long)]
+        since: i64,
+        /// Also replay the done items since then (they are delivered again).
+        #[arg(long)]
+        include_done: bool,
+        /// The queue (a destination's relay queue is `relay:<destination>`).
         #[arg(long, default_value = INBOX_QUEUE)]
         queue: String,
     },
@@ -106,6 +122,14 @@ pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResul
                     missing.join(", ")
                 )));
             }
+        }
+        DeliveriesCommand::Recover { since, include_done, queue: name } => {
+            let recovered =
+                queue.recover_since(&name, Timestamp::from_unix_seconds(since), include_done).await?;
+            for id in &recovered {
+                println!("recovered {id}");
+            }
+            println!("recovered {} items", recovered.len());
         }
     }
     Ok(())

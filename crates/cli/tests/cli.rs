@@ -312,6 +312,24 @@ async fn deliveries_list_and_replay_on_sqlite_and_postgres() {
         let all = run(&["deliveries", "replay", "--all-dead", "--queue", &name]);
         assert_eq!(all.stdout.lines().count(), 2, "{}{}", all.stdout, all.stderr);
         assert_eq!(queue.counts(&name).await.unwrap(), (2, 0, 0));
+        // Recovery since a time: nothing enqueued after a future time, both since the epoch.
+        let claimed = queue.claim(&name, "w", 10, std::time::Duration::from_secs(30)).await.unwrap();
+        for item in &claimed {
+            queue.fail(item.id, "w", "gone", Retry::Never).await.unwrap();
+        }
+        let future = (meta_messaging::Timestamp::now().unix_seconds() + 3600).to_string();
+        let none = run(&["deliveries", "recover", "--queue", &name, "--since", &future]);
+        assert_eq!((none.status, none.stdout.trim()), (0, "recovered 0 items"), "{}", none.stderr);
+        assert_eq!(queue.counts(&name).await.unwrap(), (0, 0, 2));
+        let since_epoch = run(&["deliveries", "recover", "--queue", &name, "--since", "0"]);
+        assert_eq!(since_epoch.status, 0, "{}", since_epoch.stderr);
+        let mut ids: Vec<i64> = claimed.iter().map(|i| i.id).collect();
+        ids.sort_unstable();
+        let expected: Vec<String> = ids.iter().map(|id| format!("recovered {id}")).collect();
+        assert_eq!(since_epoch.stdout.lines().take(2).collect::<Vec<_>>(), expected, "in enqueue order");
+        assert_eq!(queue.counts(&name).await.unwrap(), (2, 0, 0));
+        let bad = run(&["deliveries", "recover", "--queue", &name, "--since", "yesterday"]);
+        assert_eq!(bad.status, 2, "a usage error: {}", bad.stderr);
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -95,7 +95,7 @@ secret_type! {
 }
 
 secret_type! {
-    /// Any secret held by the [token vault](crate::token): an access token, an app secret, an
+    /// Any secret held by the token vault (`meta_messaging::token`): an access token, an app secret, an
     /// API key.
     SecretValue
 }

@@ -39,8 +39,8 @@ impl StoreError {
     }
 
     /// A backend failure, for implementers of the store traits
-    /// ([`BlobStore`](crate::token::BlobStore), [`Deduplicator`](crate::webhook::Deduplicator),
-    /// [`WindowStore`](crate::pacing::WindowStore), ...).
+    /// (`meta_messaging::token::BlobStore`, `meta_messaging::webhook::Deduplicator`,
+    /// `meta_messaging::pacing::WindowStore`, ...).
     pub fn backend(message: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self {
             kind: StoreErrorKind::Backend,

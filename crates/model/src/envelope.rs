@@ -13,7 +13,7 @@
 //! message, status, value-level error, call, call status, group update, echoed message), and a
 //! change whose item lists are all empty is one event of its own. Nothing else is counted.
 //!
-//! The rule lives in [`Cursor::next`]; which lists a change has is each platform's
+//! The rule lives in `Cursor::next`; which lists a change has is each platform's
 //! `item_lists` (one `match` on the typed value). The typed event iterators, the raw bytes of
 //! each event ([`EventSite::locate`], the durable inbox, the relay) and the dedupe keys all
 //! follow the [`EventSite`]s this walk yields, so they cannot disagree: adding a webhook kind
@@ -138,19 +138,16 @@ impl EventSite {
 
 /// The item lists of one element and their lengths (at most three per element).
 #[derive(Clone, Copy, Debug, Default)]
-#[doc(hidden)]
-pub struct ItemLists {
+pub(crate) struct ItemLists {
     lists: [(Option<ItemList>, usize); 3],
 }
 
 impl ItemLists {
     /// No item lists: the element is one event.
-    #[doc(hidden)]
-    pub const NONE: Self = Self { lists: [(None, 0); 3] };
+    pub(crate) const NONE: Self = Self { lists: [(None, 0); 3] };
 
     /// The lists, in walk order, with their lengths.
-    #[doc(hidden)]
-    pub fn of(lists: &[(ItemList, usize)]) -> Self {
+    pub(crate) fn of(lists: &[(ItemList, usize)]) -> Self {
         let mut out = Self::NONE;
         for (slot, (list, len)) in out.lists.iter_mut().zip(lists) {
             *slot = (Some(*list), *len);
@@ -175,8 +172,7 @@ impl ItemLists {
 }
 
 /// A typed payload the walk can go over: each platform's parsed body.
-#[doc(hidden)]
-pub trait Envelope {
+pub(crate) trait Envelope {
     /// The entry's lists, in the order their events come.
     const LISTS: &'static [EntryList];
     /// How many entries.
@@ -190,8 +186,7 @@ pub trait Envelope {
 
 /// The one walk: yields the [`EventSite`] of every event of a payload, in body order.
 #[derive(Clone, Copy, Debug, Default)]
-#[doc(hidden)]
-pub struct Cursor {
+pub(crate) struct Cursor {
     entry: usize,
     list: usize,
     index: usize,
@@ -200,8 +195,7 @@ pub struct Cursor {
 
 impl Cursor {
     /// The next event's site.
-    #[doc(hidden)]
-    pub fn next<E: Envelope>(&mut self, payload: &E) -> Option<EventSite> {
+    pub(crate) fn next<E: Envelope>(&mut self, payload: &E) -> Option<EventSite> {
         loop {
             if self.entry >= payload.entry_count() {
                 return None;

@@ -75,7 +75,7 @@ impl<'a> Event<'a> {
 
     /// The business account the event came in on: the WhatsApp Business Account id, or the
     /// Page or Instagram professional account id (the entry's `id`). The tenant of the event
-    /// for the durable queue ([`NewItem::tenant`](crate::delivery::NewItem::tenant)).
+    /// for the durable queue (`meta_messaging::delivery::NewItem::tenant`).
     pub fn account(&self) -> Option<&'a str> {
         match self {
             Self::WhatsApp(e) => e.entry().id.as_ref().map(whatsapp::WabaId::as_str),

@@ -42,8 +42,7 @@ impl RawJson {
         serde_json::from_str(self.0.get())
     }
 
-    #[doc(hidden)]
-    pub fn from_value(value: &Value) -> Self {
+    pub(crate) fn from_value(value: &Value) -> Self {
         Self::from_text(value.to_string())
     }
 
@@ -125,8 +124,7 @@ impl<T: DeserializeOwned> Lazy<T> {
 }
 
 impl<T> Lazy<T> {
-    #[doc(hidden)]
-    pub fn from_raw(raw: RawJson) -> Self {
+    pub(crate) fn from_raw(raw: RawJson) -> Self {
         Self { raw, _type: std::marker::PhantomData }
     }
 

@@ -397,14 +397,12 @@ pub fn opt_f64_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opt
 }
 
 /// `true` if the JSON value at `key` of an object is `true`.
-#[doc(hidden)]
-pub fn flag(value: &serde_json::Value, key: &str) -> bool {
+pub(crate) fn flag(value: &serde_json::Value, key: &str) -> bool {
     value.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false)
 }
 
 /// A string or integer at `key` of an object, as text.
-#[doc(hidden)]
-pub fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
+pub(crate) fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
     match value.get(key)? {
         serde_json::Value::String(s) if s.trim().is_empty() => None,
         serde_json::Value::String(s) => Some(s.clone()),
@@ -414,8 +412,7 @@ pub fn text_at(value: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 /// A flag sent as a JSON boolean, as `0`/`1`, or as a string of either (`"true"`, `"1"`).
-#[doc(hidden)]
-pub fn opt_bool_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+pub(crate) fn opt_bool_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
     struct Flag(bool);
     struct V;
     impl Visitor<'_> for V {
@@ -456,8 +453,7 @@ mod tests {
 
     string_enum! {
         /// Test enum.
-        #[doc(hidden)]
-        pub enum Colour {
+                pub(crate) enum Colour {
             /// Red.
             Red = "red",
             /// Blue.

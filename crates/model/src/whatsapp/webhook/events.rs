@@ -342,8 +342,7 @@ impl WhatsAppPayload {
     }
 
     /// The typed event at `site`, a site of this payload's walk.
-    #[doc(hidden)]
-    pub fn event_at(&self, site: EventSite) -> Option<WhatsAppEvent<'_>> {
+    pub(crate) fn event_at(&self, site: EventSite) -> Option<WhatsAppEvent<'_>> {
         let entry = self.entries.get(site.entry())?;
         let change = entry.changes.get(site.index())?;
         let Some((list, i)) = site.item() else {

@@ -18,15 +18,16 @@ use crate::graph::{Lazy, RawJson};
 use crate::whatsapp::{MessageId, PhoneNumberId};
 
 /// The contact of a value's `contacts` that names `id` (as its phone or its BSUID).
-#[doc(hidden)]
-pub fn contact_named<'a>(contacts: &'a [Contact], id: &str) -> Option<&'a Contact> {
+pub(crate) fn contact_named<'a>(contacts: &'a [Contact], id: &str) -> Option<&'a Contact> {
     contacts.iter().find(|c| c.wa_id.as_deref() == Some(id) || c.user_id.as_deref() == Some(id))
 }
 
 /// `user` completed with what the contact naming them says (phone, BSUID, parent BSUID,
 /// username): how every value's `contacts` add to the user of one of its events.
-#[doc(hidden)]
-pub fn with_contact(user: crate::user::UserIdentity, contacts: &[Contact]) -> crate::user::UserIdentity {
+pub(crate) fn with_contact(
+    user: crate::user::UserIdentity,
+    contacts: &[Contact],
+) -> crate::user::UserIdentity {
     match user.key().and_then(|key| contact_named(contacts, key)) {
         Some(contact) => user.merged(&contact.user()),
         None => user,

@@ -6,9 +6,9 @@
 //! every Meta-valued enum is open, ids and timestamps accept strings and numbers, and anything
 //! this version does not model is kept as raw JSON, never dropped.
 //!
-//! Use these through [`webhook::parse`](crate::webhook::parse) and
-//! [`Webhook::events`](crate::webhook::Webhook::events); the types are public so handlers can
-//! match on them.
+//! Use these through `meta_messaging::webhook::parse` and `Webhook::events` (the signature
+//! checked first), or read a stored body with `serde_json` into [`WhatsAppPayload`] and walk
+//! [`WhatsAppPayload::events`]; the types are public so handlers can match on them.
 
 mod account;
 mod alerts;
