@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Item, ItemState, NewItem, Queue, Retry};
+use super::{Attempt, Item, ItemState, NewItem, Queue, Retry};
 use crate::Timestamp;
 use crate::store::StoreError;
 
@@ -17,6 +17,8 @@ struct Row {
     lease_owner: Option<String>,
     lease_until: Timestamp,
     updated_at: Timestamp,
+    /// The attempt log, as the SQL engines keep it: one JSON line per attempt, bounded.
+    log: String,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +53,36 @@ impl InMemoryQueue {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Completes (no failure) or fails a leased item, logging `attempt`; `false` when `owner`
+    /// does not hold it.
+    fn settle(
+        &self,
+        id: i64,
+        owner: &str,
+        failure: Option<(&str, Retry)>,
+        attempt: Option<&Attempt>,
+    ) -> bool {
+        let mut state = self.lock();
+        let Some(row) = state.rows.get_mut(&id).filter(|row| leased_by(row, owner)) else { return false };
+        row.lease_owner = None;
+        row.updated_at = self.clock.now();
+        if let Some(attempt) = attempt {
+            Attempt::append(&mut row.log, attempt);
+        }
+        match failure {
+            None => row.item.state = ItemState::Done,
+            Some((error, retry)) => {
+                row.item.last_error = Some(error.to_owned());
+                row.lease_until = Timestamp::from_unix_millis(0);
+                match retry {
+                    Retry::At(at) => row.next_attempt_at = at,
+                    Retry::Never => row.item.state = ItemState::Dead,
+                }
+            }
+        }
+        true
     }
 }
 
@@ -87,7 +119,14 @@ impl Queue for InMemoryQueue {
             let lease_until = Timestamp::from_unix_millis(0);
             state.rows.insert(
                 id,
-                Row { item, next_attempt_at: now, lease_owner: None, lease_until, updated_at: now },
+                Row {
+                    item,
+                    next_attempt_at: now,
+                    lease_owner: None,
+                    lease_until,
+                    updated_at: now,
+                    log: String::new(),
+                },
             );
             stored += 1;
         }
@@ -131,26 +170,30 @@ impl Queue for InMemoryQueue {
     }
 
     async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        let Some(row) = state.rows.get_mut(&id).filter(|row| leased_by(row, owner)) else { return Ok(false) };
-        row.item.state = ItemState::Done;
-        row.lease_owner = None;
-        row.updated_at = self.clock.now();
-        Ok(true)
+        Ok(self.settle(id, owner, None, None))
     }
 
     async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        let Some(row) = state.rows.get_mut(&id).filter(|row| leased_by(row, owner)) else { return Ok(false) };
-        row.item.last_error = Some(error.to_owned());
-        row.lease_owner = None;
-        row.lease_until = Timestamp::from_unix_millis(0);
-        row.updated_at = self.clock.now();
-        match retry {
-            Retry::At(at) => row.next_attempt_at = at,
-            Retry::Never => row.item.state = ItemState::Dead,
-        }
-        Ok(true)
+        Ok(self.settle(id, owner, Some((error, retry)), None))
+    }
+
+    async fn complete_logged(&self, id: i64, owner: &str, attempt: &Attempt) -> Result<bool, StoreError> {
+        Ok(self.settle(id, owner, None, Some(attempt)))
+    }
+
+    async fn fail_logged(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry: Retry,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        Ok(self.settle(id, owner, Some((error, retry)), Some(attempt)))
+    }
+
+    async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
+        Ok(self.lock().rows.get(&id).map(|row| Attempt::parse_log(&row.log)).unwrap_or_default())
     }
 
     async fn release_leases(&self, queue: &str, owner: &str) -> Result<u64, StoreError> {

@@ -45,6 +45,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attempt;
 mod destination;
 mod erasure;
 mod fanout;
@@ -63,6 +64,7 @@ use async_trait::async_trait;
 use crate::Timestamp;
 use crate::store::StoreError;
 
+pub use attempt::{ATTEMPT_LOG_BYTES, Attempt, AttemptOutcome};
 pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
 pub use erasure::{ErasureReport, TenantErasure};
 pub use fanout::{Fanout, STRICT_CONVERSATION, relay_queue, signing_secret_key, store_signing_secret};
@@ -268,6 +270,47 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ///
     /// [`StoreError`] when the store fails.
     async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError>;
+
+    /// [`complete`](Self::complete), adding `attempt` to the item's attempt log in the same
+    /// write. The default completes without a log (an engine that keeps none).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn complete_logged(&self, id: i64, owner: &str, attempt: &Attempt) -> Result<bool, StoreError> {
+        let _ = attempt;
+        self.complete(id, owner).await
+    }
+
+    /// [`fail`](Self::fail), adding `attempt` to the item's attempt log in the same write. The
+    /// default fails without a log.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn fail_logged(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry: Retry,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        let _ = attempt;
+        self.fail(id, owner, error, retry).await
+    }
+
+    /// The attempts at an item, oldest first: the last [`ATTEMPT_LOG_BYTES`] of its log (about
+    /// 60 attempts). Empty for an item never attempted, an item no longer held, or an engine
+    /// that keeps no log (the default).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
+        let _ = id;
+        Ok(Vec::new())
+    }
 
     /// The dead letters of `queue`, oldest first.
     ///

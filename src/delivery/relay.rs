@@ -210,11 +210,12 @@ impl HttpRelay {
             Ok(response) => response,
             Err(error) => {
                 let category = FailureCategory::of(&error);
-                return Err(if category == FailureCategory::AddressNotAllowed {
+                let failure = if category == FailureCategory::AddressNotAllowed {
                     HandlerError::permanent(category.to_string())
                 } else {
                     HandlerError::retry(category.to_string())
-                });
+                };
+                return Err(failure.with_category(category.to_string()));
             }
         };
         let status = response.status();
@@ -229,13 +230,14 @@ impl HttpRelay {
             .map(Duration::from_secs);
         let message = FailureCategory::Status(status.as_u16()).to_string();
         let retryable = matches!(status.as_u16(), 408 | 429 | 500..=599) || !self.dead_letter_client_errors;
-        if !retryable {
-            return Err(HandlerError::permanent(message));
-        }
-        Err(match retry_after {
-            Some(delay) => HandlerError::retry_after(message, delay.min(Duration::from_secs(3600))),
-            None => HandlerError::retry(message),
-        })
+        let failure = if !retryable {
+            HandlerError::permanent(message.clone())
+        } else if let Some(delay) = retry_after {
+            HandlerError::retry_after(message.clone(), delay.min(Duration::from_secs(3600)))
+        } else {
+            HandlerError::retry(message.clone())
+        };
+        Err(failure.with_category(message).with_status(status.as_u16()))
     }
 }
 
@@ -243,7 +245,8 @@ impl HttpRelay {
 impl Handler for HttpRelay {
     async fn handle(&self, item: &Item) -> Result<(), HandlerError> {
         if let Err(remaining) = self.breaker.check() {
-            return Err(HandlerError::retry_after("circuit open: destination failing", remaining));
+            return Err(HandlerError::retry_after("circuit open: destination failing", remaining)
+                .with_category("circuit open"));
         }
         let outcome = self.post(item).await;
         // A permanent failure is about this item, not the endpoint's health.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Item, ItemState, NewItem, Queue, Retry};
+use super::{Attempt, Item, ItemState, NewItem, Queue, Retry};
 use crate::Timestamp;
 use crate::store::StoreError;
 use crate::token::PayloadSealer;
@@ -151,6 +151,25 @@ impl Queue for SealedQueue {
 
     async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
         self.inner.fail(id, owner, error, retry).await
+    }
+
+    async fn complete_logged(&self, id: i64, owner: &str, attempt: &Attempt) -> Result<bool, StoreError> {
+        self.inner.complete_logged(id, owner, attempt).await
+    }
+
+    async fn fail_logged(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry: Retry,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        self.inner.fail_logged(id, owner, error, retry, attempt).await
+    }
+
+    async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
+        self.inner.attempt_log(id).await
     }
 
     async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError> {

@@ -1,5 +1,6 @@
 //! The worker: claims items under a lease, runs the handler, completes, retries or gives up.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::future::{Either, join_all, select};
 
-use super::{Item, Queue, Retry, backoff};
+use super::{Attempt, AttemptOutcome, Item, Queue, Retry, backoff};
 use crate::Timestamp;
 use crate::store::StoreError;
 
@@ -47,22 +48,54 @@ pub struct HandlerError {
     message: String,
     retry_after: Option<Duration>,
     permanent: bool,
+    category: Option<Cow<'static, str>>,
+    status: Option<u16>,
 }
 
 impl HandlerError {
+    fn new(message: impl Into<String>, retry_after: Option<Duration>, permanent: bool) -> Self {
+        Self { message: message.into(), retry_after, permanent, category: None, status: None }
+    }
+
     /// A failure worth retrying after the worker's backoff.
     pub fn retry(message: impl Into<String>) -> Self {
-        Self { message: message.into(), retry_after: None, permanent: false }
+        Self::new(message, None, false)
     }
 
     /// A failure worth retrying, not before `delay` (a `Retry-After`, say).
     pub fn retry_after(message: impl Into<String>, delay: Duration) -> Self {
-        Self { message: message.into(), retry_after: Some(delay), permanent: false }
+        Self::new(message, Some(delay), false)
     }
 
     /// A failure that retrying cannot fix: the item goes to the dead letters.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), retry_after: None, permanent: true }
+        Self::new(message, None, true)
+    }
+
+    /// A coarse reason for the [attempt log](super::Attempt) (`destination answered 503`,
+    /// `graph: rate_limited`): it must never hold what a customer sent or answered. Without one
+    /// the log says `handler error`; the message goes to [`Item::last_error`] only.
+    #[must_use]
+    pub fn with_category(mut self, category: impl Into<Cow<'static, str>>) -> Self {
+        self.category = Some(category.into());
+        self
+    }
+
+    /// The HTTP status a destination answered, for the attempt log.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The coarse reason, if the handler gave one.
+    pub fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+
+    /// The HTTP status, if the handler gave one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
     }
 
     /// The message.
@@ -104,12 +137,18 @@ impl std::error::Error for HandlerError {}
 impl From<crate::Error> for HandlerError {
     fn from(error: crate::Error) -> Self {
         let message = error.to_string();
-        if !error.is_retryable() {
-            return Self::permanent(message);
-        }
-        match error.retry_after() {
-            Some(delay) => Self::retry_after(message, delay),
-            None => Self::retry(message),
+        let category = format!("graph: {}", error.kind().as_str());
+        let handler_error = if !error.is_retryable() {
+            Self::permanent(message)
+        } else if let Some(delay) = error.retry_after() {
+            Self::retry_after(message, delay)
+        } else {
+            Self::retry(message)
+        };
+        let handler_error = handler_error.with_category(category);
+        match error.status() {
+            Some(status) => handler_error.with_status(status),
+            None => handler_error,
         }
     }
 }
@@ -117,7 +156,13 @@ impl From<crate::Error> for HandlerError {
 /// A store's error as a handler's: retried when the store says it may work next time.
 impl From<crate::store::StoreError> for HandlerError {
     fn from(error: crate::store::StoreError) -> Self {
-        if error.is_retryable() { Self::retry(error.to_string()) } else { Self::permanent(error.to_string()) }
+        let category = format!("store: {:?}", error.kind()).to_lowercase();
+        let handler_error = if error.is_retryable() {
+            Self::retry(error.to_string())
+        } else {
+            Self::permanent(error.to_string())
+        };
+        handler_error.with_category(category)
     }
 }
 
@@ -285,18 +330,32 @@ impl Worker {
     }
 
     async fn attempt(&self, item: Item) {
+        let started_at = self.queue.now();
+        let started = tokio::time::Instant::now();
         let outcome =
             match tokio::time::timeout(self.config.attempt_timeout, self.handler.handle(&item)).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(HandlerError::retry(format!(
                     "handler did not finish within {:?}",
                     self.config.attempt_timeout
-                ))),
+                ))
+                .with_category("timed out")),
             };
+        let latency = started.elapsed();
         let (recorded, label) = match outcome {
-            Ok(()) => (self.queue.complete(item.id, &self.owner).await, "done"),
+            Ok(()) => {
+                let attempt = Attempt::new(started_at, latency, AttemptOutcome::Delivered);
+                (self.queue.complete_logged(item.id, &self.owner, &attempt).await, "done")
+            }
             Err(error) => {
                 let retry = self.next_attempt(&item, &error);
+                let outcome = if retry == Retry::Never {
+                    AttemptOutcome::DeadLettered
+                } else {
+                    AttemptOutcome::Retried
+                };
+                let attempt = Attempt::new(started_at, latency, outcome)
+                    .failure(error.category().unwrap_or("handler error"), error.status());
                 let label = if retry == Retry::Never {
                     tracing::warn!(id = item.id, queue = %self.name, attempts = item.attempts, %error, "delivery dead-lettered");
                     crate::telemetry::count_queue(
@@ -309,7 +368,7 @@ impl Worker {
                 } else {
                     "retry"
                 };
-                (self.queue.fail(item.id, &self.owner, error.message(), retry).await, label)
+                (self.queue.fail_logged(item.id, &self.owner, error.message(), retry, &attempt).await, label)
             }
         };
         crate::telemetry::count_queue(

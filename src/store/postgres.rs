@@ -52,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, super::sql::TENANT_MIGRATION),
     (6, super::sql_identity::IDENTITY_SCHEMA),
+    (7, super::sql::ATTEMPT_LOG_MIGRATION),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.

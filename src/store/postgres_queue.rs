@@ -1,5 +1,6 @@
 //! The delivery queue on PostgreSQL (feature `postgres`): many replicas share it.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,7 +11,10 @@ use super::StoreError;
 use super::postgres::{backend, bounded, connect, migrate};
 use super::sql::{self as sql, item_from_row, retry_columns};
 use crate::Timestamp;
-use crate::delivery::{Item, ItemState, NewItem, Queue, Retry, millis};
+use crate::delivery::{Attempt, Item, ItemState, NewItem, Queue, Retry, millis};
+
+static COMPLETE: LazyLock<String> = LazyLock::new(|| sql::complete(sql::postgres_append));
+static FAIL: LazyLock<String> = LazyLock::new(|| sql::fail(sql::postgres_append));
 
 /// A durable [`Queue`] in PostgreSQL, shared by every replica.
 ///
@@ -113,6 +117,40 @@ impl PostgresQueue {
     }
 }
 
+impl PostgresQueue {
+    /// Completes (no failure) or fails a leased item, logging `attempt`.
+    async fn settle(
+        &self,
+        id: i64,
+        owner: &str,
+        failure: Option<(&str, Retry)>,
+        attempt: Option<&Attempt>,
+    ) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        let now = self.clock.now().unix_millis();
+        let line = attempt.map(Attempt::to_line);
+        bounded("settle", async move {
+            let query = match failure {
+                None => sqlx::query(&COMPLETE).bind(id).bind(owner).bind(now).bind(line),
+                Some((error, retry)) => {
+                    let (state, next) = retry_columns(retry);
+                    sqlx::query(&FAIL)
+                        .bind(id)
+                        .bind(owner)
+                        .bind(now)
+                        .bind(i16::try_from(state).unwrap_or(0))
+                        .bind(next)
+                        .bind(error)
+                        .bind(line)
+                }
+            };
+            let result = query.execute(pool).await.map_err(backend("delivery outcome failed"))?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl Queue for PostgresQueue {
     async fn enqueue(&self, queue: &str, items: &[NewItem]) -> Result<usize, StoreError> {
@@ -173,35 +211,37 @@ impl Queue for PostgresQueue {
     }
 
     async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
-        let pool = self.ready().await?;
-        bounded("complete", async move {
-            let result = sqlx::query(sql::COMPLETE)
-                .bind(id)
-                .bind(owner)
-                .bind(self.clock.now().unix_millis())
-                .execute(pool)
-                .await
-                .map_err(backend("delivery complete failed"))?;
-            Ok(result.rows_affected() == 1)
-        })
-        .await
+        self.settle(id, owner, None, None).await
     }
 
     async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
+        self.settle(id, owner, Some((error, retry)), None).await
+    }
+
+    async fn complete_logged(&self, id: i64, owner: &str, attempt: &Attempt) -> Result<bool, StoreError> {
+        self.settle(id, owner, None, Some(attempt)).await
+    }
+
+    async fn fail_logged(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry: Retry,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        self.settle(id, owner, Some((error, retry)), Some(attempt)).await
+    }
+
+    async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
         let pool = self.ready().await?;
-        let (state, next) = retry_columns(retry);
-        bounded("fail", async move {
-            let result = sqlx::query(sql::FAIL)
+        bounded("attempt_log", async move {
+            let log: Option<Option<String>> = sqlx::query_scalar(sql::ATTEMPT_LOG)
                 .bind(id)
-                .bind(owner)
-                .bind(self.clock.now().unix_millis())
-                .bind(i16::try_from(state).unwrap_or(0))
-                .bind(next)
-                .bind(error)
-                .execute(pool)
+                .fetch_optional(pool)
                 .await
-                .map_err(backend("delivery fail failed"))?;
-            Ok(result.rows_affected() == 1)
+                .map_err(backend("delivery attempt log read failed"))?;
+            Ok(log.flatten().map(|log| Attempt::parse_log(&log)).unwrap_or_default())
         })
         .await
     }

@@ -70,15 +70,48 @@ pub(super) const PURGE_TENANT: &str = "DELETE FROM mm_delivery WHERE tenant = $1
 pub(super) const RELEASE_LEASES: &str = "UPDATE mm_delivery SET lease_owner = NULL, lease_until = 0
         WHERE queue = $1 AND state = 0 AND lease_owner = $2";
 
-/// `$1` id, `$2` owner, `$3` now.
-pub(super) const COMPLETE: &str = "UPDATE mm_delivery SET state = 1, lease_owner = NULL, updated_at = $3
-        WHERE id = $1 AND state = 0 AND lease_owner = $2";
+/// The attempt log column (added after the tenant): one JSON line per attempt, the last
+/// [`ATTEMPT_LOG_BYTES`](crate::delivery::ATTEMPT_LOG_BYTES) kept.
+pub(super) const ATTEMPT_LOG_MIGRATION: &str = "ALTER TABLE mm_delivery ADD COLUMN attempt_log TEXT";
 
-/// `$1` id, `$2` owner, `$3` now, `$4` new state, `$5` next attempt, `$6` error.
-pub(super) const FAIL: &str = "UPDATE mm_delivery
+/// The log with the line `$L` (or nothing, when NULL) appended, cut to its last bytes: the
+/// first line may be cut in two, and the reader skips it.
+#[cfg(feature = "sqlite")]
+pub(super) fn sqlite_append(param: &str) -> String {
+    let bound = crate::delivery::ATTEMPT_LOG_BYTES;
+    format!("substr(coalesce(attempt_log, '') || coalesce({param}, ''), -{bound})")
+}
+
+/// [`sqlite_append`] in PostgreSQL's spelling.
+#[cfg(feature = "postgres")]
+pub(super) fn postgres_append(param: &str) -> String {
+    let bound = crate::delivery::ATTEMPT_LOG_BYTES;
+    format!("right(coalesce(attempt_log, '') || coalesce({param}, ''), {bound})")
+}
+
+/// `$1` id, `$2` owner, `$3` now, `$4` attempt line (or NULL); `append` spells the log update.
+pub(super) fn complete(append: fn(&str) -> String) -> String {
+    format!(
+        "UPDATE mm_delivery SET state = 1, lease_owner = NULL, updated_at = $3, attempt_log = {}
+        WHERE id = $1 AND state = 0 AND lease_owner = $2",
+        append("$4")
+    )
+}
+
+/// `$1` id, `$2` owner, `$3` now, `$4` new state, `$5` next attempt, `$6` error, `$7` attempt line
+/// (or NULL).
+pub(super) fn fail(append: fn(&str) -> String) -> String {
+    format!(
+        "UPDATE mm_delivery
         SET state = $4, next_attempt_at = $5, last_error = $6, lease_owner = NULL, lease_until = 0,
-            updated_at = $3
-        WHERE id = $1 AND state = 0 AND lease_owner = $2";
+            updated_at = $3, attempt_log = {}
+        WHERE id = $1 AND state = 0 AND lease_owner = $2",
+        append("$7")
+    )
+}
+
+/// `$1` id.
+pub(super) const ATTEMPT_LOG: &str = "SELECT attempt_log FROM mm_delivery WHERE id = $1";
 
 /// `$1` queue, `$2` limit.
 /// `$1` queue, `$2` state code, `$3` limit.

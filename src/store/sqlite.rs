@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, super::sql::SQLITE_SCHEMA),
     (3, super::sql::TENANT_MIGRATION),
     (4, super::sql_identity::IDENTITY_SCHEMA),
+    (5, super::sql::ATTEMPT_LOG_MIGRATION),
 ];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -1,5 +1,6 @@
 //! The delivery queue on SQLite (feature `sqlite`): one process, survives restarts.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,7 +10,7 @@ use super::StoreError;
 use super::sql::{self as sql, item_from_row, retry_columns};
 use super::sqlite::{migrate, open_pool};
 use crate::Timestamp;
-use crate::delivery::{Item, ItemState, NewItem, Queue, Retry, millis};
+use crate::delivery::{Attempt, Item, ItemState, NewItem, Queue, Retry, millis};
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| StoreError::backend(format!("sqlite: delivery queue: {context}"), error)
@@ -68,6 +69,39 @@ impl SqliteQueue {
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         migrate(&pool).await?;
         Ok(Self { pool, clock: crate::clock::system() })
+    }
+}
+
+static COMPLETE: LazyLock<String> = LazyLock::new(|| sql::sqlite(&sql::complete(sql::sqlite_append)));
+static FAIL: LazyLock<String> = LazyLock::new(|| sql::sqlite(&sql::fail(sql::sqlite_append)));
+
+impl SqliteQueue {
+    /// Completes (no failure) or fails a leased item, logging `attempt`.
+    async fn settle(
+        &self,
+        id: i64,
+        owner: &str,
+        failure: Option<(&str, Retry)>,
+        attempt: Option<&Attempt>,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now().unix_millis();
+        let line = attempt.map(Attempt::to_line);
+        let query = match failure {
+            None => sqlx::query(&COMPLETE).bind(id).bind(owner).bind(now).bind(line),
+            Some((error, retry)) => {
+                let (state, next) = retry_columns(retry);
+                sqlx::query(&FAIL)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(now)
+                    .bind(state)
+                    .bind(next)
+                    .bind(error)
+                    .bind(line)
+            }
+        };
+        let result = query.execute(&self.pool).await.map_err(backend("recording an outcome failed"))?;
+        Ok(result.rows_affected() == 1)
     }
 }
 
@@ -138,29 +172,35 @@ impl Queue for SqliteQueue {
     }
 
     async fn complete(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query(&sql::sqlite(sql::COMPLETE))
-            .bind(id)
-            .bind(owner)
-            .bind(self.clock.now().unix_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(backend("complete failed"))?;
-        Ok(result.rows_affected() == 1)
+        self.settle(id, owner, None, None).await
     }
 
     async fn fail(&self, id: i64, owner: &str, error: &str, retry: Retry) -> Result<bool, StoreError> {
-        let (state, next) = retry_columns(retry);
-        let result = sqlx::query(&sql::sqlite(sql::FAIL))
+        self.settle(id, owner, Some((error, retry)), None).await
+    }
+
+    async fn complete_logged(&self, id: i64, owner: &str, attempt: &Attempt) -> Result<bool, StoreError> {
+        self.settle(id, owner, None, Some(attempt)).await
+    }
+
+    async fn fail_logged(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry: Retry,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        self.settle(id, owner, Some((error, retry)), Some(attempt)).await
+    }
+
+    async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
+        let log: Option<Option<String>> = sqlx::query_scalar(&sql::sqlite(sql::ATTEMPT_LOG))
             .bind(id)
-            .bind(owner)
-            .bind(self.clock.now().unix_millis())
-            .bind(state)
-            .bind(next)
-            .bind(error)
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await
-            .map_err(backend("fail failed"))?;
-        Ok(result.rows_affected() == 1)
+            .map_err(backend("attempt log read failed"))?;
+        Ok(log.flatten().map(|log| Attempt::parse_log(&log)).unwrap_or_default())
     }
 
     async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<Item>, StoreError> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::Timestamp;
-use meta_messaging::delivery::{ItemState, NewItem, Queue, Retry};
+use meta_messaging::delivery::{Attempt, AttemptOutcome, ItemState, NewItem, Queue, Retry};
 
 fn item(key: &str, conversation: &str) -> NewItem {
     NewItem::new(key, conversation, format!("{{\"k\":\"{key}\"}}").into_bytes())
@@ -23,6 +23,39 @@ pub(crate) async fn run(queue: Arc<dyn Queue>, prefix: &str) {
     a_tenants_items_are_purged_in_every_queue_and_state(&*queue, &format!("{prefix}-tenant")).await;
     an_owner_releases_its_own_leases_only(&*queue, &format!("{prefix}-release")).await;
     a_queue_recovers_since_a_time_in_enqueue_order(&*queue, &format!("{prefix}-recover")).await;
+    each_attempt_is_logged_with_its_item(&*queue, &format!("{prefix}-attempts")).await;
+}
+
+async fn each_attempt_is_logged_with_its_item(queue: &dyn Queue, name: &str) {
+    queue.enqueue(name, &[item("a", "c"), item("b", "c2")]).await.unwrap();
+    let claimed = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    let (a, b) = (claimed[0].id, claimed[1].id);
+    assert!(queue.attempt_log(a).await.unwrap().is_empty(), "no attempt recorded yet");
+    let at = queue.now();
+    let failed = Attempt::new(at, Duration::from_millis(120), AttemptOutcome::Retried)
+        .failure("destination answered 503", Some(503));
+    assert!(queue.fail_logged(a, "w", "503 from customer", Retry::At(queue.now()), &failed).await.unwrap());
+    // A plain fail (the sealed queue's, for a payload that will not open) keeps the log as it is.
+    assert!(queue.fail(b, "w", "vault unavailable", Retry::At(queue.now())).await.unwrap());
+    let again = queue.claim(name, "w", 10, LEASE).await.unwrap();
+    let a_again = again.iter().find(|i| i.id == a).unwrap();
+    let delivered = Attempt::new(queue.now(), Duration::from_millis(8), AttemptOutcome::Delivered);
+    assert!(queue.complete_logged(a_again.id, "w", &delivered).await.unwrap());
+    // A settle by an owner that lost the lease records nothing.
+    assert!(!queue.complete_logged(a, "intruder", &delivered).await.unwrap());
+    assert_eq!(queue.attempt_log(a).await.unwrap(), [failed.clone(), delivered.clone()]);
+    assert!(queue.attempt_log(b).await.unwrap().is_empty());
+    assert!(queue.attempt_log(i64::MAX).await.unwrap().is_empty(), "no such item");
+    // The log is kept across a replay and bounded however many attempts an item gets.
+    assert!(queue.replay(a).await.unwrap());
+    for _ in 0..100 {
+        let claimed = queue.claim(name, "w", 10, LEASE).await.unwrap();
+        let item = claimed.iter().find(|i| i.id == a).unwrap();
+        assert!(queue.fail_logged(item.id, "w", "503", Retry::At(queue.now()), &failed).await.unwrap());
+    }
+    let log = queue.attempt_log(a).await.unwrap();
+    assert!(log.len() > 30 && log.len() < 100, "bounded: {}", log.len());
+    assert!(log.iter().all(|attempt| *attempt == failed), "only whole attempts are read back");
 }
 
 async fn a_queue_recovers_since_a_time_in_enqueue_order(queue: &dyn Queue, name: &str) {

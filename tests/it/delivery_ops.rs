@@ -1,13 +1,19 @@
-//! What operators run delivery with: strict order per destination, and recovery since a time
-//! (the queue contract's part of it is in `common/queue_suite.rs`, run on every engine).
+//! What operators run delivery with: strict order per destination, the attempt log, and recovery
+//! since a time (the queue contract's part of them is in `common/queue_suite.rs`, run on every
+//! engine).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use meta_messaging::Timestamp;
+use meta_messaging::clock::ManualClock;
 use meta_messaging::delivery::{
-    Fanout, Handler, INBOX_QUEUE, InMemoryQueue, Item, NewItem, Queue, Retry, STRICT_CONVERSATION,
-    relay_queue,
+    AttemptOutcome, DestinationPolicy, Fanout, Handler, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue,
+    Item, NewItem, Queue, Retry, STRICT_CONVERSATION, Worker, WorkerConfig, relay_queue,
 };
+use meta_messaging::webhook::relay::SigningSecret;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -76,4 +82,64 @@ async fn strict_order_can_be_asked_for_a_listed_destination_and_a_retried_fanout
     let b = queue.list(&relay_queue("b"), meta_messaging::delivery::ItemState::Pending, 10).await.unwrap();
     assert_eq!((a.len(), b.len()), (1, 1));
     assert_eq!((a[0].conversation.as_str(), b[0].conversation.as_str()), ("conv", STRICT_CONVERSATION));
+}
+
+#[tokio::test]
+async fn the_worker_logs_every_attempt_with_its_outcome_status_and_time_and_no_customer_data() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("customer's private error page"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default().with_clock(Arc::new(clock.clone())));
+    queue.enqueue("relay:acme", &[NewItem::new("e1", "c", b"{\"secret\":\"text\"}".to_vec())]).await.unwrap();
+    let policy = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
+    let relay =
+        HttpRelay::with_policy(&format!("{}/hooks", server.uri()), &SigningSecret::generate(), policy)
+            .unwrap();
+    let config = WorkerConfig::default().backoff(Duration::from_millis(10), Duration::from_millis(20));
+    let worker = Worker::new(Arc::clone(&queue), "relay:acme", relay).config(config);
+    let started = queue.now();
+    while queue.counts("relay:acme").await.unwrap().1 == 0 {
+        worker.run_once().await.unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    let id = queue.list("relay:acme", meta_messaging::delivery::ItemState::Done, 1).await.unwrap()[0].id;
+    let log = queue.attempt_log(id).await.unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0].outcome, AttemptOutcome::Retried);
+    assert_eq!((log[0].category.as_deref(), log[0].status), (Some("destination answered 503"), Some(503)));
+    assert_eq!(log[0].at, started);
+    assert_eq!(log[1].outcome, AttemptOutcome::Delivered);
+    assert_eq!((log[1].category.as_deref(), log[1].status), (None, None));
+    assert!(log[1].at > log[0].at);
+    let shown = format!("{log:?}");
+    assert!(!shown.contains("private error page") && !shown.contains("secret"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_handler_error_names_a_coarse_category_and_its_message_stays_out_of_the_log() {
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default());
+    let items = [NewItem::new("k1", "c1", b"{}".to_vec()), NewItem::new("k2", "c2", b"{}".to_vec())];
+    queue.enqueue("q", &items).await.unwrap();
+    let handler = |item: Item| async move {
+        if item.key == "k1" {
+            Err(HandlerError::permanent("user +16505551234 said something private"))
+        } else {
+            Err(HandlerError::from(meta_messaging::Error::outside_window("send a template")))
+        }
+    };
+    Worker::new(Arc::clone(&queue), "q", handler).run_once().await.unwrap();
+    let dead = queue.dead_letters("q", 10).await.unwrap();
+    assert_eq!(dead.len(), 2);
+    let plain = queue.attempt_log(dead[0].id).await.unwrap();
+    assert_eq!(plain[0].outcome, AttemptOutcome::DeadLettered);
+    assert_eq!(plain[0].category.as_deref(), Some("handler error"));
+    assert!(!format!("{plain:?}").contains("16505551234"));
+    assert_eq!(dead[0].last_error.as_deref(), Some("user +16505551234 said something private"), "kept apart");
+    let graph = queue.attempt_log(dead[1].id).await.unwrap();
+    assert_eq!(graph[0].category.as_deref(), Some("graph: outside_window"));
 }

@@ -38,6 +38,12 @@ pub(crate) enum DeliveriesCommand {
         #[arg(long, default_value = INBOX_QUEUE)]
         queue: String,
     },
+    /// Lists an item's attempts, oldest first: when, how long, the outcome, a coarse reason and
+    /// the status a destination answered (never what it answered with).
+    Attempts {
+        /// The item id (from `deliveries list`).
+        id: i64,
+    },
     /// Replays the dead letters enqueued since a time, oldest first (after a destination's
     /// outage: what died during it is sent again). With --include-done, the items delivered
     /// since then go again too.
@@ -121,6 +127,22 @@ pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResul
                     "not replayed (no such item, or pending already): {}",
                     missing.join(", ")
                 )));
+            }
+        }
+        DeliveriesCommand::Attempts { id } => {
+            let log = queue.attempt_log(id).await?;
+            if log.is_empty() {
+                return Err(CliError(format!("no attempts recorded for item {id}")));
+            }
+            for attempt in &log {
+                println!(
+                    "{}\t{}ms\t{}\t{}\t{}",
+                    attempt.at.unix_millis(),
+                    attempt.latency.as_millis(),
+                    attempt.outcome,
+                    attempt.status.map_or_else(|| "-".to_owned(), |status| status.to_string()),
+                    attempt.category.as_deref().unwrap_or("-"),
+                );
             }
         }
         DeliveriesCommand::Recover { since, include_done, queue: name } => {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use meta_messaging::delivery::{ItemState, NewItem, Queue, Retry};
+use meta_messaging::delivery::{Attempt, AttemptOutcome, ItemState, NewItem, Queue, Retry};
 use meta_messaging::store::{PostgresBlobStore, PostgresQueue, RedisBlobStore, SqliteBlobStore, SqliteQueue};
 use meta_messaging::testing::{FakeError, FakeGraph};
 use meta_messaging::token::{
@@ -330,6 +330,21 @@ async fn deliveries_list_and_replay_on_sqlite_and_postgres() {
         assert_eq!(queue.counts(&name).await.unwrap(), (2, 0, 0));
         let bad = run(&["deliveries", "recover", "--queue", &name, "--since", "yesterday"]);
         assert_eq!(bad.status, 2, "a usage error: {}", bad.stderr);
+        // The attempt log of an item, as the worker records it.
+        let item = queue.claim(&name, "w", 1, std::time::Duration::from_secs(30)).await.unwrap().remove(0);
+        let attempt = Attempt::new(
+            Timestamp::from_unix_millis(1_765_000_000_000),
+            std::time::Duration::from_millis(42),
+            AttemptOutcome::Retried,
+        )
+        .failure("destination answered 503", Some(503));
+        assert!(queue.fail_logged(item.id, "w", "503", Retry::At(Timestamp::now()), &attempt).await.unwrap());
+        let attempts = run(&["deliveries", "attempts", &item.id.to_string()]);
+        assert_eq!(attempts.status, 0, "{}", attempts.stderr);
+        assert_eq!(attempts.stdout.trim(), "1765000000000\t42ms\tretried\t503\tdestination answered 503");
+        let none = run(&["deliveries", "attempts", "999999999"]);
+        assert_eq!(none.status, 1);
+        assert!(none.stderr.contains("no attempts recorded for item 999999999"), "{}", none.stderr);
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
