@@ -23,7 +23,7 @@
 //! | `meta_messaging_pacing_wait_seconds` | histogram | | how long a send waited for its pacing slot |
 //! | `meta_messaging_pacing_refused_total` | counter | | sends refused because their slot was further away than the policy allows |
 //! | `meta_messaging_vault_operations_total` | counter | `operation`, `outcome` | token vault calls: `get`, `put`, `delete`, `list_tenant`, `delete_tenant`, `expiring_before`, `reseal`; `ok` or `error` |
-//! | `meta_messaging_delivery_attempts_total` | counter | `queue`, `outcome` | worker attempts: `done`, `retry`, `dead` |
+//! | `meta_messaging_delivery_attempts_total` | counter | `queue`, `outcome` | worker attempts: `done`, `retry`, `dead`; and `waiting` for an item put back unattempted (a destination's rate, a disabled destination) |
 //! | `meta_messaging_delivery_dead_letters_total` | counter | `queue` | items dead-lettered |
 //! | `meta_messaging_delivery_queue_depth` | gauge | `queue`, `state` | items `pending` and `dead`, read by the worker at most every 10 s while it runs |
 //!

@@ -192,6 +192,17 @@ impl Queue for InMemoryQueue {
         Ok(self.settle(id, owner, Some((error, retry)), Some(attempt)))
     }
 
+    async fn postpone(&self, id: i64, owner: &str, until: Timestamp) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let Some(row) = state.rows.get_mut(&id).filter(|row| leased_by(row, owner)) else { return Ok(false) };
+        row.item.attempts = row.item.attempts.saturating_sub(1);
+        row.next_attempt_at = until;
+        row.lease_owner = None;
+        row.lease_until = Timestamp::from_unix_millis(0);
+        row.updated_at = self.clock.now();
+        Ok(true)
+    }
+
     async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
         Ok(self.lock().rows.get(&id).map(|row| Attempt::parse_log(&row.log)).unwrap_or_default())
     }

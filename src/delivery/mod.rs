@@ -49,6 +49,7 @@ mod attempt;
 mod destination;
 mod erasure;
 mod fanout;
+mod health;
 mod inbox;
 mod memory;
 mod relay;
@@ -68,6 +69,11 @@ pub use attempt::{ATTEMPT_LOG_BYTES, Attempt, AttemptOutcome};
 pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
 pub use erasure::{ErasureReport, TenantErasure};
 pub use fanout::{Fanout, STRICT_CONVERSATION, relay_queue, signing_secret_key, store_signing_secret};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use health::gcra;
+pub use health::{
+    DISABLED_RECHECK, DestinationGuard, DestinationState, DestinationStore, InMemoryDestinations,
+};
 pub use inbox::{Inbox, Stored, event_records};
 pub use memory::InMemoryQueue;
 pub use relay::{CircuitBreaker, HttpRelay};
@@ -298,6 +304,18 @@ pub trait Queue: Send + Sync + fmt::Debug {
     ) -> Result<bool, StoreError> {
         let _ = attempt;
         self.fail(id, owner, error, retry).await
+    }
+
+    /// Puts a claimed item back, due at `until`, without counting the claim as an attempt (a
+    /// [`HandlerError::wait`]: a rate limit, a disabled destination); `false` when `owner` no
+    /// longer holds the lease. The default records it as a failed attempt retried at `until`
+    /// (an engine that cannot uncount).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    async fn postpone(&self, id: i64, owner: &str, until: Timestamp) -> Result<bool, StoreError> {
+        self.fail(id, owner, "waiting: not attempted", Retry::At(until)).await
     }
 
     /// The attempts at an item, oldest first: the last [`ATTEMPT_LOG_BYTES`] of its log (about

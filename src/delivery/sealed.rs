@@ -168,6 +168,10 @@ impl Queue for SealedQueue {
         self.inner.fail_logged(id, owner, error, retry, attempt).await
     }
 
+    async fn postpone(&self, id: i64, owner: &str, until: crate::Timestamp) -> Result<bool, StoreError> {
+        self.inner.postpone(id, owner, until).await
+    }
+
     async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {
         self.inner.attempt_log(id).await
     }

@@ -50,11 +50,24 @@ pub struct HandlerError {
     permanent: bool,
     category: Option<Cow<'static, str>>,
     status: Option<u16>,
+    wait: bool,
 }
 
 impl HandlerError {
     fn new(message: impl Into<String>, retry_after: Option<Duration>, permanent: bool) -> Self {
-        Self { message: message.into(), retry_after, permanent, category: None, status: None }
+        Self { message: message.into(), retry_after, permanent, category: None, status: None, wait: false }
+    }
+
+    /// Not a failure: the item was not attempted and waits `delay` (a rate limit, a disabled
+    /// destination). The worker puts it back with [`Queue::postpone`](super::Queue::postpone),
+    /// which does not count an attempt, log one or touch its last error.
+    pub fn wait(reason: impl Into<String>, delay: Duration) -> Self {
+        Self { wait: true, ..Self::new(reason, Some(delay), false) }
+    }
+
+    /// Whether this is a [`wait`](Self::wait).
+    pub fn is_wait(&self) -> bool {
+        self.wait
     }
 
     /// A failure worth retrying after the worker's backoff.
@@ -346,6 +359,10 @@ impl Worker {
             Ok(()) => {
                 let attempt = Attempt::new(started_at, latency, AttemptOutcome::Delivered);
                 (self.queue.complete_logged(item.id, &self.owner, &attempt).await, "done")
+            }
+            Err(error) if error.is_wait() => {
+                let until = self.queue.now().saturating_add(error.retry_after_hint().unwrap_or_default());
+                (self.queue.postpone(item.id, &self.owner, until).await, "waiting")
             }
             Err(error) => {
                 let retry = self.next_attempt(&item, &error);

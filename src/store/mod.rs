@@ -30,6 +30,8 @@ mod redis_pacing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_destinations;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_identity;
 #[cfg(feature = "sqlite")]
 mod sqlite;

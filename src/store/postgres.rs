@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, super::sql::TENANT_MIGRATION),
     (6, super::sql_identity::IDENTITY_SCHEMA),
     (7, super::sql::ATTEMPT_LOG_MIGRATION),
+    (8, super::sql_destinations::DESTINATIONS_SCHEMA),
 ];
 
 /// An arbitrary constant naming the crate's migration lock.

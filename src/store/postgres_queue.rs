@@ -118,6 +118,11 @@ impl PostgresQueue {
 }
 
 impl PostgresQueue {
+    /// The pool, migrated: destinations' rows live beside the items.
+    pub(super) async fn destinations_pool(&self) -> Result<&PgPool, StoreError> {
+        self.ready().await
+    }
+
     /// Completes (no failure) or fails a leased item, logging `attempt`.
     async fn settle(
         &self,
@@ -231,6 +236,22 @@ impl Queue for PostgresQueue {
         attempt: &Attempt,
     ) -> Result<bool, StoreError> {
         self.settle(id, owner, Some((error, retry)), Some(attempt)).await
+    }
+
+    async fn postpone(&self, id: i64, owner: &str, until: Timestamp) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        bounded("postpone", async move {
+            let result = sqlx::query(sql::POSTPONE)
+                .bind(id)
+                .bind(owner)
+                .bind(self.clock.now().unix_millis())
+                .bind(until.unix_millis())
+                .execute(pool)
+                .await
+                .map_err(backend("delivery postpone failed"))?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {

@@ -110,6 +110,12 @@ pub(super) fn fail(append: fn(&str) -> String) -> String {
     )
 }
 
+/// `$1` id, `$2` owner, `$3` now, `$4` due: a claim given back uncounted.
+pub(super) const POSTPONE: &str = "UPDATE mm_delivery
+        SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_attempt_at = $4,
+            lease_owner = NULL, lease_until = 0, updated_at = $3
+        WHERE id = $1 AND state = 0 AND lease_owner = $2";
+
 /// `$1` id.
 pub(super) const ATTEMPT_LOG: &str = "SELECT attempt_log FROM mm_delivery WHERE id = $1";
 

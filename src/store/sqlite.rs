@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, super::sql::TENANT_MIGRATION),
     (4, super::sql_identity::IDENTITY_SCHEMA),
     (5, super::sql::ATTEMPT_LOG_MIGRATION),
+    (6, super::sql_destinations::DESTINATIONS_SCHEMA),
 ];
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

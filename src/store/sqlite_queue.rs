@@ -76,6 +76,12 @@ static COMPLETE: LazyLock<String> = LazyLock::new(|| sql::sqlite(&sql::complete(
 static FAIL: LazyLock<String> = LazyLock::new(|| sql::sqlite(&sql::fail(sql::sqlite_append)));
 
 impl SqliteQueue {
+    /// The pool: destinations' rows live beside the items.
+    #[allow(clippy::unused_async)] // the same call as PostgresQueue's, which migrates lazily
+    pub(super) async fn destinations_pool(&self) -> Result<&SqlitePool, StoreError> {
+        Ok(&self.pool)
+    }
+
     /// Completes (no failure) or fails a leased item, logging `attempt`.
     async fn settle(
         &self,
@@ -192,6 +198,18 @@ impl Queue for SqliteQueue {
         attempt: &Attempt,
     ) -> Result<bool, StoreError> {
         self.settle(id, owner, Some((error, retry)), Some(attempt)).await
+    }
+
+    async fn postpone(&self, id: i64, owner: &str, until: Timestamp) -> Result<bool, StoreError> {
+        let result = sqlx::query(&sql::sqlite(sql::POSTPONE))
+            .bind(id)
+            .bind(owner)
+            .bind(self.clock.now().unix_millis())
+            .bind(until.unix_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend("postpone failed"))?;
+        Ok(result.rows_affected() == 1)
     }
 
     async fn attempt_log(&self, id: i64) -> Result<Vec<Attempt>, StoreError> {

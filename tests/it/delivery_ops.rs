@@ -1,19 +1,24 @@
-//! What operators run delivery with: strict order per destination, the attempt log, and recovery
-//! since a time (the queue contract's part of them is in `common/queue_suite.rs`, run on every
-//! engine).
+//! What operators run delivery with: strict order per destination, the attempt log, recovery
+//! since a time, a destination's rate across replicas and its health (the stores' part of them
+//! is in `common/queue_suite.rs` and `common/destination_suite.rs`, run on every engine).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::Timestamp;
-use meta_messaging::clock::ManualClock;
+use meta_messaging::clock::{Clock, ManualClock};
 use meta_messaging::delivery::{
-    AttemptOutcome, DestinationPolicy, Fanout, Handler, HandlerError, HttpRelay, INBOX_QUEUE, InMemoryQueue,
-    Item, NewItem, Queue, Retry, STRICT_CONVERSATION, Worker, WorkerConfig, relay_queue,
+    AttemptOutcome, DestinationGuard, DestinationPolicy, DestinationStore, Fanout, Handler, HandlerError,
+    HttpRelay, INBOX_QUEUE, InMemoryDestinations, InMemoryQueue, Item, ItemState, NewItem, Queue, Retry,
+    STRICT_CONVERSATION, Worker, WorkerConfig, relay_queue,
 };
+use meta_messaging::store::SqliteQueue;
 use meta_messaging::webhook::relay::SigningSecret;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[path = "../common/destination_suite.rs"]
+mod destination_suite;
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -142,4 +147,119 @@ async fn a_handler_error_names_a_coarse_category_and_its_message_stays_out_of_th
     assert_eq!(dead[0].last_error.as_deref(), Some("user +16505551234 said something private"), "kept apart");
     let graph = queue.attempt_log(dead[1].id).await.unwrap();
     assert_eq!(graph[0].category.as_deref(), Some("graph: outside_window"));
+}
+
+#[tokio::test]
+async fn destination_stores_keep_the_contract_in_memory_and_on_sqlite() {
+    destination_suite::run(&InMemoryDestinations::default(), "mem").await;
+    let dir = std::env::temp_dir().join(format!("mm-dest-{}-{}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let queue = SqliteQueue::open(dir.join("q.db").to_str().unwrap()).await.unwrap();
+    destination_suite::run(&queue, "sqlite").await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A SQLite queue on a manual clock that is also the destinations' store, as one replica's
+/// handle on it; and a handler that notes when each item was delivered.
+async fn shared_queue(clock: &ManualClock, dir: &std::path::Path) -> Arc<SqliteQueue> {
+    let queue = SqliteQueue::open(dir.join("relay.db").to_str().unwrap()).await.unwrap();
+    Arc::new(queue.with_clock(Arc::new(clock.clone())))
+}
+
+#[tokio::test]
+async fn two_replicas_hold_one_destination_rate_together_and_waits_are_not_attempts() {
+    let dir = std::env::temp_dir().join(format!("mm-rate-{}-{}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let queue = shared_queue(&clock, &dir).await;
+    let items: Vec<NewItem> =
+        (0..12).map(|i| NewItem::new(format!("e{i}"), format!("c{i}"), b"{}".to_vec())).collect();
+    queue.enqueue("relay:acme", &items).await.unwrap();
+    let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let replica = |owner: &str| {
+        let (log, at) = (Arc::clone(&delivered), clock.clone());
+        let deliver = move |_item: Item| {
+            let (log, clock) = (Arc::clone(&log), at.clone());
+            async move {
+                log.lock().unwrap().push(clock.now().unix_millis());
+                Ok::<(), HandlerError>(())
+            }
+        };
+        let store: Arc<dyn DestinationStore> = Arc::clone(&queue) as Arc<dyn DestinationStore>;
+        let guard =
+            DestinationGuard::new("acme", store, deliver).rate(10, 1).with_clock(Arc::new(clock.clone()));
+        let queue: Arc<dyn Queue> = Arc::clone(&queue) as Arc<dyn Queue>;
+        Worker::new(queue, "relay:acme", guard).with_owner(owner)
+    };
+    let (a, b) = (replica("replica-a"), replica("replica-b"));
+    for _ in 0..400 {
+        a.run_once().await.unwrap();
+        b.run_once().await.unwrap();
+        if queue.counts("relay:acme").await.unwrap().0 == 0 {
+            break;
+        }
+        clock.advance(Duration::from_millis(10));
+    }
+    let mut times = delivered.lock().unwrap().clone();
+    assert_eq!(times.len(), 12, "every item delivered");
+    times.sort_unstable();
+    assert!(times.windows(2).all(|w| w[1] - w[0] >= 100), "10 a second across both replicas: {times:?}");
+    let done = queue.list("relay:acme", ItemState::Done, 20).await.unwrap();
+    assert!(done.iter().all(|item| item.attempts == 1), "waiting for a slot is not an attempt");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_destination_failing_too_long_is_disabled_its_items_wait_and_enabling_resumes_delivery() {
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let queue: Arc<dyn Queue> = Arc::new(InMemoryQueue::default().with_clock(Arc::new(clock.clone())));
+    let store = Arc::new(InMemoryDestinations::default());
+    queue.enqueue("relay:acme", &[NewItem::new("e1", "c1", b"{}".to_vec())]).await.unwrap();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let up = Arc::clone(&down);
+    let deliver = move |_item: Item| {
+        let down = up.load(std::sync::atomic::Ordering::SeqCst);
+        async move { if down { Err(HandlerError::retry("destination answered 503")) } else { Ok(()) } }
+    };
+    let hooked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&hooked);
+    let guard = DestinationGuard::new("acme", Arc::clone(&store) as Arc<dyn DestinationStore>, deliver)
+        .disable_after(Duration::from_secs(10))
+        .on_disabled(move |state| {
+            seen.lock().unwrap().push(state.disabled_reason.clone().unwrap_or_default());
+        })
+        .with_clock(Arc::new(clock.clone()));
+    let config = WorkerConfig::default()
+        .backoff(Duration::from_millis(500), Duration::from_millis(500))
+        .give_up_after(1000, None);
+    let worker = Worker::new(Arc::clone(&queue), "relay:acme", guard).config(config);
+    for _ in 0..30 {
+        worker.run_once().await.unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    let state = store.destination("acme").await.unwrap().unwrap();
+    assert!(!state.is_enabled(), "{state:?}");
+    assert!(state.failure_streak >= 10);
+    assert_eq!(hooked.lock().unwrap().len(), 1, "the hook is called once");
+    assert!(hooked.lock().unwrap()[0].starts_with("every attempt failed for 10s"));
+    // Disabled: the item waits, spending no attempts, however long.
+    let attempts = |queue: Arc<dyn Queue>| async move {
+        queue.list("relay:acme", ItemState::Pending, 1).await.unwrap()[0].attempts
+    };
+    let before = attempts(Arc::clone(&queue)).await;
+    for _ in 0..10 {
+        worker.run_once().await.unwrap();
+        clock.advance(Duration::from_secs(60));
+    }
+    assert_eq!(attempts(Arc::clone(&queue)).await, before, "no attempt while disabled");
+    // The customer is fixed and an operator enables it: delivery resumes.
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(store.enable("acme").await.unwrap());
+    for _ in 0..5 {
+        worker.run_once().await.unwrap();
+        clock.advance(Duration::from_secs(31));
+    }
+    assert_eq!(queue.counts("relay:acme").await.unwrap(), (0, 1, 0));
+    let healthy = store.destination("acme").await.unwrap().unwrap();
+    assert!(healthy.is_enabled() && healthy.failure_streak == 0 && healthy.last_success.is_some());
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use meta_messaging::Timestamp;
-use meta_messaging::delivery::{INBOX_QUEUE, Item, ItemState, Queue};
+use meta_messaging::delivery::{
+    DestinationState, DestinationStore, INBOX_QUEUE, Item, ItemState, Queue, relay_queue,
+};
 use meta_messaging::store::{PostgresQueue, SqliteQueue};
 
 use crate::config::{Config, QUEUE_URL};
@@ -38,6 +40,22 @@ pub(crate) enum DeliveriesCommand {
         #[arg(long, default_value = INBOX_QUEUE)]
         queue: String,
     },
+    /// Lists the destinations: enabled or disabled (since when, why), last success, failure
+    /// streak, rate and the depth of their relay queue (`relay:<name>`).
+    Destinations,
+    /// Enables a disabled destination: its waiting items are delivered again.
+    Enable {
+        /// The destination id.
+        name: String,
+    },
+    /// Disables a destination: its items wait (spending no attempts) until it is enabled.
+    Disable {
+        /// The destination id.
+        name: String,
+        /// Why (shown by `deliveries destinations`).
+        #[arg(long, default_value = "disabled by an operator")]
+        reason: String,
+    },
     /// Lists an item's attempts, oldest first: when, how long, the outcome, a coarse reason and
     /// the status a destination answered (never what it answered with).
     Attempts {
@@ -61,14 +79,41 @@ pub(crate) enum DeliveriesCommand {
 }
 
 pub(crate) async fn open(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
+    Ok(open_both(config).await?.0)
+}
+
+/// The queue, and the destinations' store that lives beside its items.
+async fn open_both(config: &Config) -> Result<(Arc<dyn Queue>, Arc<dyn DestinationStore>), CliError> {
     let url = config.require(QUEUE_URL)?;
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresQueue::connect(&url).await?))
+        let queue = Arc::new(PostgresQueue::connect(&url).await?);
+        Ok((Arc::clone(&queue) as Arc<dyn Queue>, queue))
     } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Ok(Arc::new(SqliteQueue::open(path).await?))
+        let queue = Arc::new(SqliteQueue::open(path).await?);
+        Ok((Arc::clone(&queue) as Arc<dyn Queue>, queue))
     } else {
         Err(CliError(format!("{QUEUE_URL} must start with sqlite: or postgres://")))
     }
+}
+
+fn print_destination(state: &DestinationState, (pending, dead): (u64, u64)) {
+    let at = |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| t.unix_seconds().to_string());
+    let health = match (&state.disabled_at, &state.disabled_reason) {
+        (Some(since), reason) => {
+            format!("disabled since {} ({})", since.unix_seconds(), reason.as_deref().unwrap_or("-"))
+        }
+        (None, _) => "enabled".to_owned(),
+    };
+    let rate = state.rate.map_or_else(
+        || "-".to_owned(),
+        |(interval, burst)| format!("{:.1}/s burst {burst}", 1.0 / interval.as_secs_f64().max(1e-3)),
+    );
+    println!(
+        "{}\t{health}\tlast_success={}\tstreak={}\trate={rate}\tpending={pending}\tdead={dead}",
+        state.name,
+        at(state.last_success),
+        state.failure_streak,
+    );
 }
 
 fn print_item(item: &Item) {
@@ -85,8 +130,26 @@ fn print_item(item: &Item) {
 }
 
 pub(crate) async fn run(command: DeliveriesCommand, config: &Config) -> CliResult {
-    let queue = open(config).await?;
+    let (queue, destinations) = open_both(config).await?;
     match command {
+        DeliveriesCommand::Destinations => {
+            for state in destinations.destinations().await? {
+                let (pending, _, dead) = queue.counts(&relay_queue(&state.name)).await?;
+                print_destination(&state, (pending, dead));
+            }
+        }
+        DeliveriesCommand::Enable { name } => {
+            if !destinations.enable(&name).await? {
+                return Err(CliError(format!("destination {name} is not disabled")));
+            }
+            println!("enabled {name}");
+        }
+        DeliveriesCommand::Disable { name, reason } => {
+            if !destinations.disable(&name, &reason, Timestamp::now()).await? {
+                return Err(CliError(format!("destination {name} is disabled already")));
+            }
+            println!("disabled {name}");
+        }
         DeliveriesCommand::List { queue: name, limit } => {
             let (pending, done, dead) = queue.counts(&name).await?;
             println!("queue {name}: {pending} pending, {done} done, {dead} dead");

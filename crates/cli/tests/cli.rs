@@ -345,6 +345,30 @@ async fn deliveries_list_and_replay_on_sqlite_and_postgres() {
         let none = run(&["deliveries", "attempts", "999999999"]);
         assert_eq!(none.status, 1);
         assert!(none.stderr.contains("no attempts recorded for item 999999999"), "{}", none.stderr);
+        // Destinations: disabled and enabled by hand, listed with their queue's depth.
+        let destination = format!("{name}-dest");
+        let disabled = run(&["deliveries", "disable", &destination, "--reason", "customer asked"]);
+        assert_eq!(disabled.status, 0, "{}", disabled.stderr);
+        let twice = run(&["deliveries", "disable", &destination]);
+        assert_eq!(twice.status, 1, "{}", twice.stdout);
+        queue
+            .enqueue(&format!("relay:{destination}"), &[NewItem::new("d1", "c", b"{}".to_vec())])
+            .await
+            .unwrap();
+        let listed = run(&["deliveries", "destinations"]);
+        assert_eq!(listed.status, 0, "{}", listed.stderr);
+        let line =
+            listed.stdout.lines().find(|l| l.starts_with(&format!("{destination}\t"))).unwrap_or_default();
+        assert!(line.contains("\tdisabled since ") && line.contains("(customer asked)"), "{line}");
+        assert!(line.contains("streak=0") && line.contains("pending=1\tdead=0"), "{line}");
+        let enabled = run(&["deliveries", "enable", &destination]);
+        assert_eq!((enabled.status, enabled.stdout.trim()), (0, format!("enabled {destination}").as_str()));
+        let listed = run(&["deliveries", "destinations"]);
+        assert!(
+            listed.stdout.lines().any(|l| l.starts_with(&format!("{destination}\tenabled\t"))),
+            "{}",
+            listed.stdout
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
