@@ -17,6 +17,8 @@
 //! | `RELAY_TARGET_URL` | the customer's endpoint |
 //! | `RELAY_SIGNING_SECRET` | the customer's Standard Webhooks secret (`whsec_...`) |
 //! | `RELAY_ALLOW_PRIVATE_TARGETS` | optional: `1` allows a target on a loopback, private, link-local, unique-local or unspecified address, and plain `http` (tests, on-premise customers); unset, such a target is refused at start and never connected to |
+//! | `RELAY_RATE_PER_SECOND` | optional: at most this many deliveries a second to the target, held together by every replica sharing `RELAY_STORE` (an event over the rate waits for its slot; the wait is not an attempt); unset, no limit |
+//! | `RELAY_RATE_BURST` | optional, with `RELAY_RATE_PER_SECOND`: deliveries allowed at once (default 1) |
 //!
 //! Unless `RELAY_ALLOW_PRIVATE_TARGETS=1`, the target must be an `https` URL whose host resolves
 //! to public addresses only: the relay refuses to start otherwise (one line on stderr, exit
@@ -34,8 +36,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use meta_messaging::axum::WebhookRouter;
 use meta_messaging::delivery::{
-    CircuitBreaker, DestinationError, DestinationPolicy, HttpRelay, INBOX_QUEUE, Inbox, Queue, Worker,
-    WorkerConfig,
+    CircuitBreaker, DestinationError, DestinationGuard, DestinationPolicy, DestinationStore, HttpRelay,
+    INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig,
 };
 #[cfg(feature = "postgres")]
 use meta_messaging::store::PostgresQueue;
@@ -46,27 +48,47 @@ use meta_messaging::webhook::relay::{RelayVerifier, SigningSecret};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-/// The relay's queue, from `RELAY_STORE`.
-async fn open_store(url: &str) -> Result<Arc<dyn Queue>, Failure> {
+/// The relay's queue, from `RELAY_STORE`, and the destination's rate state beside its items.
+async fn open_store(url: &str) -> Result<(Arc<dyn Queue>, Arc<dyn DestinationStore>), Failure> {
     if let Some(path) = url.strip_prefix("sqlite://") {
-        return Ok(Arc::new(SqliteQueue::open(path).await?));
+        let queue = Arc::new(SqliteQueue::open(path).await?);
+        return Ok((Arc::clone(&queue) as Arc<dyn Queue>, queue));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         // Lazy: the relay starts (and answers 503) even while the server is down.
         #[cfg(feature = "postgres")]
-        return Ok(Arc::new(PostgresQueue::connect_lazy(url)?));
+        {
+            let queue = Arc::new(PostgresQueue::connect_lazy(url)?);
+            return Ok((Arc::clone(&queue) as Arc<dyn Queue>, queue));
+        }
         #[cfg(not(feature = "postgres"))]
         return Err("built without the `postgres` feature: build with --all-features".into());
     }
     Err("RELAY_STORE must be sqlite://PATH or a postgres:// URL".into())
 }
 
+/// The target's rate from `RELAY_RATE_PER_SECOND` and `RELAY_RATE_BURST`: `None` when unset.
+fn target_rate() -> Result<Option<(u32, u32)>, Failure> {
+    let number = |name: &str, default: Option<u32>| -> Result<Option<u32>, Failure> {
+        match std::env::var(name) {
+            Ok(value) => match value.trim().parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name} must be a whole number above 0, not {value:?}").into()),
+            },
+            Err(_) => Ok(default),
+        }
+    };
+    let Some(rate) = number("RELAY_RATE_PER_SECOND", None)? else { return Ok(None) };
+    Ok(Some((rate, number("RELAY_RATE_BURST", Some(1))?.unwrap_or(1))))
+}
+
 /// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
 fn relay_worker(
-    queue: Arc<dyn Queue>,
+    (queue, destinations): (Arc<dyn Queue>, Arc<dyn DestinationStore>),
     target: &str,
     secret: &SigningSecret,
     policy: DestinationPolicy,
+    rate: Option<(u32, u32)>,
 ) -> Result<Worker, Failure> {
     // The relay's promise is "retried until the customer answers 2xx": no status is final.
     let relay = HttpRelay::with_policy(target, secret, policy)?
@@ -79,7 +101,13 @@ fn relay_worker(
         .poll_interval(Duration::from_millis(50))
         .backoff(Duration::from_millis(200), Duration::from_secs(10))
         .give_up_after(u32::MAX, Some(Duration::from_secs(3 * 24 * 3600)));
-    Ok(Worker::new(queue, INBOX_QUEUE, relay).config(config))
+    Ok(match rate {
+        Some((per_second, burst)) => {
+            let guarded = DestinationGuard::new("target", destinations, relay).rate(per_second, burst);
+            Worker::new(queue, INBOX_QUEUE, guarded).config(config)
+        }
+        None => Worker::new(queue, INBOX_QUEUE, relay).config(config),
+    })
 }
 
 fn router(queue: Arc<dyn Queue>, app_secret: &str, verify_token: &str) -> axum::Router {
@@ -120,8 +148,9 @@ async fn serve() -> Result<(), Failure> {
     let policy = target_policy();
     check_target(&target, &policy).await?;
     let secret = SigningSecret::parse(&env("RELAY_SIGNING_SECRET")?)?;
-    let queue = open_store(&env("RELAY_STORE")?).await?;
-    let worker = relay_worker(Arc::clone(&queue), &target, &secret, policy)?;
+    let rate = target_rate()?;
+    let (queue, destinations) = open_store(&env("RELAY_STORE")?).await?;
+    let worker = relay_worker((Arc::clone(&queue), destinations), &target, &secret, policy, rate)?;
     tokio::spawn(worker.run(std::future::pending()));
     let app = router(queue, &env("META_APP_SECRET")?, &env("META_VERIFY_TOKEN")?);
     let listener = tokio::net::TcpListener::bind(&listen).await?;
@@ -178,11 +207,12 @@ async fn demo() -> Result<(), Failure> {
     let dir = std::env::temp_dir().join(format!("mm-relay-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let store = format!("sqlite://{}", dir.join("relay.db").display());
-    let queue = open_store(&store).await?;
+    let (queue, destinations) = open_store(&store).await?;
     let gateway_url = bind(router(Arc::clone(&queue), APP_SECRET, "relay-verify-token")).await?;
     // The demo's customer is on loopback: a private target, allowed here on purpose.
     let lab = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
-    tokio::spawn(relay_worker(Arc::clone(&queue), &customer_url, &secret, lab)?.run(std::future::pending()));
+    let worker = relay_worker((Arc::clone(&queue), destinations), &customer_url, &secret, lab, None)?;
+    tokio::spawn(worker.run(std::future::pending()));
 
     let http = meta_messaging::testing::http_client();
     let first = WebhookBuilder::whatsapp("106540352242922")

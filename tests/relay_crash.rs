@@ -49,6 +49,10 @@ struct Relay {
 
 impl Relay {
     fn start(port: u16, store: &str, target: &str) -> Self {
+        Self::start_with(port, store, target, &[])
+    }
+
+    fn start_with(port: u16, store: &str, target: &str, extra: &[(&str, &str)]) -> Self {
         let child = Command::new(relay_binary())
             .env("RELAY_LISTEN", format!("127.0.0.1:{port}"))
             .env("META_APP_SECRET", APP_SECRET)
@@ -57,6 +61,7 @@ impl Relay {
             .env("RELAY_TARGET_URL", target)
             .env("RELAY_ALLOW_PRIVATE_TARGETS", "1")
             .env("RELAY_SIGNING_SECRET", SIGNING_SECRET)
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -294,4 +299,63 @@ fn a_private_target_stops_the_relay_without_the_opt_in() {
     }
     assert!(target.accept().is_err(), "the target was never connected to");
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_paces_deliveries_and_a_bad_rate_stops_the_relay() {
+    let dir =
+        std::env::temp_dir().join(format!("mm-relay-rate-{}-{}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("sqlite://{}", dir.join("relay.db").display());
+    // A rate that is not a number stops the relay with one line.
+    let refused = Command::new(relay_binary())
+        .env("RELAY_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("META_APP_SECRET", APP_SECRET)
+        .env("META_VERIFY_TOKEN", "rate-verify-token")
+        .env("RELAY_STORE", &store)
+        .env("RELAY_TARGET_URL", "http://127.0.0.1:9/hooks")
+        .env("RELAY_ALLOW_PRIVATE_TARGETS", "1")
+        .env("RELAY_SIGNING_SECRET", SIGNING_SECRET)
+        .env("RELAY_RATE_PER_SECOND", "fast")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("RELAY_RATE_PER_SECOND must be a whole number above 0"), "{stderr}");
+    // Five a second: six events arrive over at least a second.
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&arrivals);
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move || {
+            log.lock().unwrap().push(Instant::now());
+            async { StatusCode::NO_CONTENT }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let relay = Relay::start_with(free_port(), &store, &target, &[("RELAY_RATE_PER_SECOND", "5")]);
+    let http = meta_messaging::testing::http_client();
+    let mut body = WebhookBuilder::whatsapp("106540352242922");
+    for i in 0..6 {
+        body = body.text(&format!("1650555{i:04}"), "paced");
+    }
+    let signed = body.sign(APP_SECRET);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while signed.post(&http, &relay.url()).await.map_or(0, |r| r.status().as_u16()) != 200 {
+        assert!(Instant::now() < deadline, "the relay never answered 200");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while arrivals.lock().unwrap().len() < 6 {
+        assert!(Instant::now() < deadline, "only {} of 6 events arrived", arrivals.lock().unwrap().len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let times = arrivals.lock().unwrap().clone();
+    let span = times[times.len() - 1].duration_since(times[0]);
+    assert!(span >= Duration::from_millis(800), "six deliveries at 5/s take a second, not {span:?}");
+    drop(relay);
+    std::fs::remove_dir_all(&dir).ok();
 }
