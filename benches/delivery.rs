@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use futures_util::future::join_all;
 use meta_messaging::delivery::{
-    HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, NewItem, Queue, Worker, WorkerConfig,
+    DestinationPolicy, HttpRelay, INBOX_QUEUE, InMemoryQueue, Inbox, NewItem, Queue, Worker, WorkerConfig,
 };
 use meta_messaging::store::SqliteQueue;
 use meta_messaging::testing::{SignedWebhook, WebhookBuilder};
@@ -233,6 +233,10 @@ fn relay_delivery(runtime: &tokio::runtime::Runtime) {
     let http = meta_messaging::testing::http_client();
     let payload = br#"{"object":"whatsapp_business_account","kind":"whatsapp.message.text","event":{"id":"wamid.X","type":"text","text":{"body":"hello"}}}"#.to_vec();
     let config = WorkerConfig::default().batch(32).poll_interval(Duration::from_millis(1));
+    // The endpoint is on loopback over plain http: the policy must allow it (a default relay
+    // refuses both, see `DestinationPolicy`).
+    let lab = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
+    let relay = HttpRelay::with_policy(&url, &secret, lab).expect("relay");
     println!("\nrelay delivery to a local endpoint, events/s (32 in flight):");
     let (ours, floor) = paired(
         EVENTS,
@@ -242,9 +246,7 @@ fn relay_delivery(runtime: &tokio::runtime::Runtime) {
                 .map(|i| NewItem::new(format!("{round}-{i}"), format!("c{i}"), payload.clone()))
                 .collect();
             runtime.block_on(queue.enqueue(INBOX_QUEUE, &items)).expect("enqueue");
-            let worker =
-                Worker::new(Arc::clone(&queue), INBOX_QUEUE, HttpRelay::new(&url, &secret).expect("relay"))
-                    .config(config.clone());
+            let worker = Worker::new(Arc::clone(&queue), INBOX_QUEUE, relay.clone()).config(config.clone());
             let start = Instant::now();
             runtime.block_on(async { while worker.run_once().await.expect("run") > 0 {} });
             start.elapsed()
