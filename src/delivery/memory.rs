@@ -142,18 +142,25 @@ impl Queue for InMemoryQueue {
     ) -> Result<Vec<Item>, StoreError> {
         let mut state = self.lock();
         let now = self.clock.now();
-        let mut heads_seen = HashSet::new();
         let mut ready = Vec::new();
-        for (id, row) in &state.rows {
-            if row.item.queue != queue || row.item.state != ItemState::Pending {
-                continue;
-            }
-            // Only the oldest pending item of a conversation may be claimed.
-            if !heads_seen.insert(row.item.conversation.clone()) {
-                continue;
-            }
-            if row.next_attempt_at <= now && row.lease_until <= now && ready.len() < limit {
-                ready.push(*id);
+        {
+            // Rows are in enqueue order: once `limit` items are ready, later rows cannot change
+            // which ones are (a conversation's head always comes before the rest of it).
+            let mut heads_seen: HashSet<&str> = HashSet::new();
+            for (id, row) in &state.rows {
+                if ready.len() >= limit {
+                    break;
+                }
+                if row.item.queue != queue || row.item.state != ItemState::Pending {
+                    continue;
+                }
+                // Only the oldest pending item of a conversation may be claimed.
+                if !heads_seen.insert(row.item.conversation.as_str()) {
+                    continue;
+                }
+                if row.next_attempt_at <= now && row.lease_until <= now {
+                    ready.push(*id);
+                }
             }
         }
         let mut claimed = Vec::with_capacity(ready.len());
