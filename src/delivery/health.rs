@@ -148,10 +148,6 @@ pub(crate) fn gcra(tat: i64, now: i64, interval: i64, burst: u32) -> Result<i64,
     if start - now <= tolerance { Ok(start.saturating_add(interval)) } else { Err(start - now - tolerance) }
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 #[async_trait]
 impl DestinationStore for InMemoryDestinations {
     async fn admit(
@@ -163,7 +159,7 @@ impl DestinationStore for InMemoryDestinations {
     ) -> Result<Option<Duration>, StoreError> {
         Ok(self.with(destination, |state, tat| {
             state.rate = Some((interval, burst));
-            match gcra(*tat, now.unix_millis(), millis(interval), burst) {
+            match gcra(*tat, now.unix_millis(), super::millis(interval), burst) {
                 Ok(next) => {
                     *tat = next;
                     None

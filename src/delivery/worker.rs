@@ -169,7 +169,7 @@ impl From<crate::Error> for HandlerError {
 /// A store's error as a handler's: retried when the store says it may work next time.
 impl From<crate::store::StoreError> for HandlerError {
     fn from(error: crate::store::StoreError) -> Self {
-        let category = format!("store: {:?}", error.kind()).to_lowercase();
+        let category = format!("store: {}", error.kind().as_str());
         let handler_error = if error.is_retryable() {
             Self::retry(error.to_string())
         } else {

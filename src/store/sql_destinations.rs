@@ -22,29 +22,33 @@ pub(super) const DESTINATIONS_SCHEMA: &str = "CREATE TABLE mm_destinations (
         tat BIGINT NOT NULL DEFAULT 0
     )";
 
-const ENSURE: &str = "INSERT INTO mm_destinations (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
-
 /// GCRA in one statement: `$1` name, `$2` now, `$3` interval, `$4` burst, `$5` tolerance (all ms).
-/// Admitted when it returns a row.
-const ADMIT: &str = "UPDATE mm_destinations
-        SET tat = (CASE WHEN tat > $2 THEN tat ELSE $2 END) + $3, interval_ms = $3, burst = $4
-        WHERE name = $1 AND (CASE WHEN tat > $2 THEN tat ELSE $2 END) - $2 <= $5
+/// Admitted when it returns a row (a destination seen for the first time always is). Every
+/// write below is an upsert, so a destination needs no row before its first use.
+const ADMIT: &str = "INSERT INTO mm_destinations (name, tat, interval_ms, burst) VALUES ($1, $2 + $3, $3, $4)
+        ON CONFLICT (name) DO UPDATE
+        SET tat = (CASE WHEN mm_destinations.tat > $2 THEN mm_destinations.tat ELSE $2 END) + $3,
+            interval_ms = $3, burst = $4
+        WHERE (CASE WHEN mm_destinations.tat > $2 THEN mm_destinations.tat ELSE $2 END) - $2 <= $5
         RETURNING tat";
 
 const TAT: &str = "SELECT tat FROM mm_destinations WHERE name = $1";
 
-const DELIVERED: &str =
-    "UPDATE mm_destinations SET last_success = $2, failing_since = NULL, failure_streak = 0
-        WHERE name = $1 RETURNING name, disabled_at, disabled_reason, last_success, failing_since,
-            failure_streak, interval_ms, burst";
-
-const FAILED: &str = "UPDATE mm_destinations
-        SET failing_since = COALESCE(failing_since, $2), failure_streak = failure_streak + 1 WHERE name = $1
+const DELIVERED: &str = "INSERT INTO mm_destinations (name, last_success) VALUES ($1, $2)
+        ON CONFLICT (name) DO UPDATE SET last_success = $2, failing_since = NULL, failure_streak = 0
         RETURNING name, disabled_at, disabled_reason, last_success, failing_since, failure_streak,
             interval_ms, burst";
 
-const DISABLE: &str = "UPDATE mm_destinations SET disabled_at = $2, disabled_reason = $3
-        WHERE name = $1 AND disabled_at IS NULL";
+const FAILED: &str = "INSERT INTO mm_destinations (name, failing_since, failure_streak) VALUES ($1, $2, 1)
+        ON CONFLICT (name) DO UPDATE
+        SET failing_since = COALESCE(mm_destinations.failing_since, $2),
+            failure_streak = mm_destinations.failure_streak + 1
+        RETURNING name, disabled_at, disabled_reason, last_success, failing_since, failure_streak,
+            interval_ms, burst";
+
+const DISABLE: &str = "INSERT INTO mm_destinations (name, disabled_at, disabled_reason) VALUES ($1, $2, $3)
+        ON CONFLICT (name) DO UPDATE SET disabled_at = $2, disabled_reason = $3
+        WHERE mm_destinations.disabled_at IS NULL";
 
 const ENABLE: &str = "UPDATE mm_destinations
         SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, failure_streak = 0
@@ -71,10 +75,6 @@ fn state(
     state
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 macro_rules! destination_store {
     ($store:ty, $db:ty, $sql:expr, $backend:expr) => {
         #[async_trait]
@@ -87,38 +87,28 @@ macro_rules! destination_store {
                 now: Timestamp,
             ) -> Result<Option<Duration>, StoreError> {
                 let pool = self.destinations_pool().await?;
-                let (interval, now) = (millis(interval), now.unix_millis());
+                let (interval, now) = (crate::delivery::millis(interval), now.unix_millis());
                 let tolerance = interval.saturating_mul(i64::from(burst.max(1) - 1));
-                // One statement when admitted; a first use inserts the row and tries again.
-                for _ in 0..2 {
-                    let admitted = sqlx::query_scalar::<$db, i64>(&$sql(ADMIT))
-                        .bind(destination)
-                        .bind(now)
-                        .bind(interval)
-                        .bind(i64::from(burst.max(1)))
-                        .bind(tolerance)
-                        .fetch_optional(pool)
-                        .await
-                        .map_err($backend("destination admit failed"))?;
-                    if admitted.is_some() {
-                        return Ok(None);
-                    }
-                    let tat = sqlx::query_scalar::<$db, i64>(&$sql(TAT))
-                        .bind(destination)
-                        .fetch_optional(pool)
-                        .await
-                        .map_err($backend("destination read failed"))?;
-                    if let Some(tat) = tat {
-                        let wait = crate::delivery::gcra(tat, now, interval, burst).err().unwrap_or(1).max(1);
-                        return Ok(Some(Duration::from_millis(u64::try_from(wait).unwrap_or(1))));
-                    }
-                    sqlx::query::<$db>(&$sql(ENSURE))
-                        .bind(destination)
-                        .execute(pool)
-                        .await
-                        .map_err($backend("destination insert failed"))?;
+                let admitted = sqlx::query_scalar::<$db, i64>(&$sql(ADMIT))
+                    .bind(destination)
+                    .bind(now)
+                    .bind(interval)
+                    .bind(i64::from(burst.max(1)))
+                    .bind(tolerance)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err($backend("destination admit failed"))?;
+                if admitted.is_some() {
+                    return Ok(None);
                 }
-                Err(StoreError::backend_message("destination row vanished"))
+                // Refused: the row exists (the upsert met it), and its slot tells the wait.
+                let tat = sqlx::query_scalar::<$db, i64>(&$sql(TAT))
+                    .bind(destination)
+                    .fetch_one(pool)
+                    .await
+                    .map_err($backend("destination read failed"))?;
+                let wait = crate::delivery::gcra(tat, now, interval, burst).err().unwrap_or(1).max(1);
+                Ok(Some(Duration::from_millis(u64::try_from(wait).unwrap_or(1))))
             }
 
             async fn record(
@@ -128,24 +118,13 @@ macro_rules! destination_store {
                 now: Timestamp,
             ) -> Result<DestinationState, StoreError> {
                 let pool = self.destinations_pool().await?;
-                // One statement for a known destination; a first use inserts the row first.
-                for _ in 0..2 {
-                    let row = sqlx::query_as::<$db, Row>(&$sql(if delivered { DELIVERED } else { FAILED }))
-                        .bind(destination)
-                        .bind(now.unix_millis())
-                        .fetch_optional(pool)
-                        .await
-                        .map_err($backend("destination record failed"))?;
-                    if let Some(row) = row {
-                        return Ok(state(row));
-                    }
-                    sqlx::query::<$db>(&$sql(ENSURE))
-                        .bind(destination)
-                        .execute(pool)
-                        .await
-                        .map_err($backend("destination insert failed"))?;
-                }
-                Err(StoreError::backend_message("destination row vanished"))
+                let row = sqlx::query_as::<$db, Row>(&$sql(if delivered { DELIVERED } else { FAILED }))
+                    .bind(destination)
+                    .bind(now.unix_millis())
+                    .fetch_one(pool)
+                    .await
+                    .map_err($backend("destination record failed"))?;
+                Ok(state(row))
             }
 
             async fn disable(
@@ -155,11 +134,6 @@ macro_rules! destination_store {
                 now: Timestamp,
             ) -> Result<bool, StoreError> {
                 let pool = self.destinations_pool().await?;
-                sqlx::query::<$db>(&$sql(ENSURE))
-                    .bind(destination)
-                    .execute(pool)
-                    .await
-                    .map_err($backend("destination insert failed"))?;
                 let result = sqlx::query::<$db>(&$sql(DISABLE))
                     .bind(destination)
                     .bind(now.unix_millis())

@@ -263,3 +263,10 @@ async fn a_destination_failing_too_long_is_disabled_its_items_wait_and_enabling_
     let healthy = store.destination("acme").await.unwrap().unwrap();
     assert!(healthy.is_enabled() && healthy.failure_streak == 0 && healthy.last_success.is_some());
 }
+
+#[test]
+fn store_errors_name_their_kind_in_the_attempt_log() {
+    let error = HandlerError::from(meta_messaging::store::StoreError::backend_message("connection reset"));
+    assert_eq!(error.category(), Some("store: backend"));
+    assert!(!error.is_wait(), "a store failure is a failed attempt, not a wait");
+}

@@ -33,6 +33,22 @@ pub enum StoreErrorKind {
     Tampered,
 }
 
+impl StoreErrorKind {
+    /// A stable snake-case name (`backend`, `unknown_key`, ...), for logs, metrics labels and
+    /// the delivery attempt log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Backend => "backend",
+            Self::Decrypt => "decrypt",
+            Self::UnknownKey => "unknown_key",
+            Self::Format => "format",
+            Self::Key => "key",
+            Self::KeyExhausted => "key_exhausted",
+            Self::Tampered => "tampered",
+        }
+    }
+}
+
 impl StoreError {
     fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
         Self { kind, message: message.into(), source: None }
