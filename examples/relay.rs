@@ -19,6 +19,16 @@
 //! | `RELAY_ALLOW_PRIVATE_TARGETS` | optional: `1` allows a target on a loopback, private, link-local, unique-local or unspecified address, and plain `http` (tests, on-premise customers); unset, such a target is refused at start and never connected to |
 //! | `RELAY_RATE_PER_SECOND` | optional: at most this many deliveries a second to the target, held together by every replica sharing `RELAY_STORE` (an event over the rate waits for its slot; the wait is not an attempt); unset, no limit |
 //! | `RELAY_RATE_BURST` | optional, with `RELAY_RATE_PER_SECOND`: deliveries allowed at once (default 1) |
+//! | `RELAY_TARGET_SUBJECT` | with a `nats://` or `amqp://` target: the NATS subject, or the AMQP routing key |
+//! | `RELAY_TARGET_EXCHANGE` | optional, with an `amqp://` target: the exchange (default: the default exchange, which routes by queue name) |
+//!
+//! Built with the `nats` or `amqp` feature, `RELAY_TARGET_URL` may also be a broker:
+//! `nats://[user:password@]host:port` publishes each event to the NATS JetStream subject
+//! `RELAY_TARGET_SUBJECT` (its `Nats-Msg-Id` is the event's stable `webhook-id`, so the stream
+//! drops a retried duplicate), `amqp://[user:password@]host:port/vhost` to a RabbitMQ exchange
+//! as a persistent message with publisher confirms (`message_id` = the `webhook-id`). Both carry
+//! the Standard Webhooks headers, are held to the same address rules, and are retried until the
+//! broker takes them.
 //!
 //! Unless `RELAY_ALLOW_PRIVATE_TARGETS=1`, the target must be an `https` URL whose host resolves
 //! to public addresses only: the relay refuses to start otherwise (one line on stderr, exit
@@ -36,8 +46,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use meta_messaging::axum::WebhookRouter;
 use meta_messaging::delivery::{
-    CircuitBreaker, DestinationError, DestinationGuard, DestinationPolicy, DestinationStore, HttpRelay,
-    INBOX_QUEUE, Inbox, Queue, Worker, WorkerConfig,
+    CircuitBreaker, DestinationError, DestinationGuard, DestinationPolicy, DestinationStore, Handler,
+    HttpRelay, INBOX_QUEUE, Inbox, Item, Queue, Worker, WorkerConfig,
 };
 #[cfg(feature = "postgres")]
 use meta_messaging::store::PostgresQueue;
@@ -82,32 +92,72 @@ fn target_rate() -> Result<Option<(u32, u32)>, Failure> {
     Ok(Some((rate, number("RELAY_RATE_BURST", Some(1))?.unwrap_or(1))))
 }
 
-/// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
-fn relay_worker(
-    (queue, destinations): (Arc<dyn Queue>, Arc<dyn DestinationStore>),
+/// The broker schemes this build relays to (their relays check the address themselves).
+const BROKERS: &[&str] = &[
+    #[cfg(feature = "nats")]
+    "nats://",
+    #[cfg(feature = "amqp")]
+    "amqp://",
+];
+
+/// The target's handler: an `https` endpoint, or (with the `nats` / `amqp` features) a broker.
+async fn target_handler(
     target: &str,
     secret: &SigningSecret,
     policy: DestinationPolicy,
-    rate: Option<(u32, u32)>,
-) -> Result<Worker, Failure> {
+) -> Result<Arc<dyn Handler>, Failure> {
+    let scheme = target.trim().split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+    let refused = |e: DestinationError| -> Failure {
+        format!("RELAY_TARGET_URL refused: {e} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows a private address)")
+            .into()
+    };
+    match scheme.as_deref() {
+        #[cfg(feature = "nats")]
+        Some("nats") => {
+            let subject = env("RELAY_TARGET_SUBJECT")?;
+            let relay = meta_messaging::delivery::NatsRelay::connect(target, &subject, &policy).await;
+            return Ok(Arc::new(relay.map_err(refused)?.signed(secret)));
+        }
+        #[cfg(feature = "amqp")]
+        Some("amqp") => {
+            let (exchange, key) =
+                (std::env::var("RELAY_TARGET_EXCHANGE").unwrap_or_default(), env("RELAY_TARGET_SUBJECT")?);
+            let relay = meta_messaging::delivery::AmqpRelay::connect(target, &exchange, &key, &policy).await;
+            return Ok(Arc::new(relay.map_err(refused)?.signed(secret)));
+        }
+        _ => {}
+    }
     // The relay's promise is "retried until the customer answers 2xx": no status is final.
     let relay = HttpRelay::with_policy(target, secret, policy)?
         .dead_letter_client_errors(false)
         .timeout(Duration::from_secs(10))
         .circuit_breaker(CircuitBreaker::new(20, Duration::from_secs(2)));
+    Ok(Arc::new(relay))
+}
+
+/// Forwarding that keeps trying: a customer back after an outage gets its events within seconds.
+fn relay_worker(
+    (queue, destinations): (Arc<dyn Queue>, Arc<dyn DestinationStore>),
+    target: Arc<dyn Handler>,
+    rate: Option<(u32, u32)>,
+) -> Worker {
+    let relay = move |item: Item| {
+        let target = Arc::clone(&target);
+        async move { target.handle(&item).await }
+    };
     let config = WorkerConfig::default()
         .batch(32)
         .lease(Duration::from_secs(15), Duration::from_secs(12))
         .poll_interval(Duration::from_millis(50))
         .backoff(Duration::from_millis(200), Duration::from_secs(10))
         .give_up_after(u32::MAX, Some(Duration::from_secs(3 * 24 * 3600)));
-    Ok(match rate {
+    match rate {
         Some((per_second, burst)) => {
             let guarded = DestinationGuard::new("target", destinations, relay).rate(per_second, burst);
             Worker::new(queue, INBOX_QUEUE, guarded).config(config)
         }
         None => Worker::new(queue, INBOX_QUEUE, relay).config(config),
-    })
+    }
 }
 
 fn router(queue: Arc<dyn Queue>, app_secret: &str, verify_token: &str) -> axum::Router {
@@ -146,11 +196,14 @@ async fn serve() -> Result<(), Failure> {
     let listen = std::env::var("RELAY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let target = env("RELAY_TARGET_URL")?;
     let policy = target_policy();
-    check_target(&target, &policy).await?;
+    if !BROKERS.iter().any(|scheme| target.trim().to_ascii_lowercase().starts_with(scheme)) {
+        check_target(&target, &policy).await?;
+    }
     let secret = SigningSecret::parse(&env("RELAY_SIGNING_SECRET")?)?;
+    let handler = target_handler(&target, &secret, policy).await?;
     let rate = target_rate()?;
     let (queue, destinations) = open_store(&env("RELAY_STORE")?).await?;
-    let worker = relay_worker((Arc::clone(&queue), destinations), &target, &secret, policy, rate)?;
+    let worker = relay_worker((Arc::clone(&queue), destinations), handler, rate);
     tokio::spawn(worker.run(std::future::pending()));
     let app = router(queue, &env("META_APP_SECRET")?, &env("META_VERIFY_TOKEN")?);
     let listener = tokio::net::TcpListener::bind(&listen).await?;
@@ -211,7 +264,8 @@ async fn demo() -> Result<(), Failure> {
     let gateway_url = bind(router(Arc::clone(&queue), APP_SECRET, "relay-verify-token")).await?;
     // The demo's customer is on loopback: a private target, allowed here on purpose.
     let lab = DestinationPolicy::default().allow_private_targets(true).allow_http(true);
-    let worker = relay_worker((Arc::clone(&queue), destinations), &customer_url, &secret, lab, None)?;
+    let handler = target_handler(&customer_url, &secret, lab).await?;
+    let worker = relay_worker((Arc::clone(&queue), destinations), handler, None);
     tokio::spawn(worker.run(std::future::pending()));
 
     let http = meta_messaging::testing::http_client();

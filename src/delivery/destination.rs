@@ -171,6 +171,9 @@ pub enum DestinationError {
     /// The HTTP client for the destination could not be built (TLS could not initialise).
     #[error("destination: the HTTP client could not be built (TLS initialisation failed)")]
     Client,
+    /// A broker destination's URL, subject, exchange or routing key is not usable.
+    #[error("broker destination: {0}")]
+    Broker(&'static str),
 }
 
 /// Which destinations a relay may connect to: public addresses over `https` by default.
@@ -313,6 +316,23 @@ impl DestinationPolicy {
             }
         }
         Ok(parsed)
+    }
+
+    /// Resolves a broker's host now and returns the address to connect to: every address the
+    /// name resolves to must be allowed, and the connection goes to the one checked (a broker
+    /// client that resolved again would open the door to DNS rebinding).
+    #[cfg(any(feature = "nats", feature = "amqp"))]
+    pub(crate) async fn pin(&self, host: &str, port: u16) -> Result<SocketAddr, DestinationError> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            self.refuse(host, ip)?;
+            return Ok(SocketAddr::new(ip, port));
+        }
+        let addresses = resolve(host).await.map_err(|_| DestinationError::Unresolved(host.to_owned()))?;
+        for address in &addresses {
+            self.refuse(host, address.ip())?;
+        }
+        Ok(SocketAddr::new(addresses[0].ip(), port))
     }
 
     /// A resolver for `reqwest` that hands the client only the addresses this policy allows.

@@ -46,6 +46,8 @@
 //! ```
 
 mod attempt;
+#[cfg(any(feature = "nats", feature = "amqp"))]
+mod broker;
 mod destination;
 mod erasure;
 mod fanout;
@@ -66,6 +68,10 @@ use crate::Timestamp;
 use crate::store::StoreError;
 
 pub use attempt::{ATTEMPT_LOG_BYTES, Attempt, AttemptOutcome};
+#[cfg(feature = "amqp")]
+pub use broker::AmqpRelay;
+#[cfg(feature = "nats")]
+pub use broker::NatsRelay;
 pub use destination::{AddressClass, DestinationError, DestinationPolicy, FailureCategory, classify};
 pub use erasure::{ErasureReport, TenantErasure};
 pub use fanout::{Fanout, STRICT_CONVERSATION, relay_queue, signing_secret_key, store_signing_secret};
