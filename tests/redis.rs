@@ -503,3 +503,53 @@ async fn two_replicas_see_one_window_for_a_user_seen_with_and_without_a_phone() 
     other.drop_now().await;
     namespace.drop_now().await;
 }
+
+// ---- The marketing governor's state shared by replicas ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
+    use meta_messaging::Timestamp;
+    use meta_messaging::pacing::{MarketingStore, REACH_WINDOW, Reach};
+
+    let namespace = Namespace::new().await;
+    // Two replicas: a connection each, one prefix.
+    let other = Namespace::new().await;
+    let (one, two) = (
+        limits(&namespace),
+        RedisLimits::from_connection(other.connection.clone()).prefix(&namespace.prefix),
+    );
+    let now = Timestamp::from_unix_seconds(1_800_000_000);
+    let until = now.saturating_add(Duration::from_secs(24 * 3600));
+    one.hold("portfolio-1", "16505551234", until).await.unwrap();
+    // An earlier hold never shortens a later one.
+    two.hold("portfolio-1", "16505551234", now.saturating_add(Duration::from_secs(60))).await.unwrap();
+    assert_eq!(two.held_until("portfolio-1", "16505551234", now).await.unwrap(), Some(until));
+    assert_eq!(two.held_until("portfolio-2", "16505551234", now).await.unwrap(), None, "scopes apart");
+    let later = until.saturating_add(Duration::from_secs(1));
+    assert_eq!(two.held_until("portfolio-1", "16505551234", later).await.unwrap(), None, "expired");
+
+    // Twenty new recipients race for five slots from two replicas: exactly five are counted.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            store.reach("portfolio-1", &format!("1650555{i:04}"), now, REACH_WINDOW, 5).await.unwrap()
+        }));
+    }
+    let mut counted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Reach::Counted => counted += 1,
+            Reach::Spent { retry_after } => assert_eq!(retry_after, REACH_WINDOW),
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(counted, 5);
+    // A window later the slots are free again.
+    let next_day = now.saturating_add(REACH_WINDOW + Duration::from_secs(1));
+    assert_eq!(
+        one.reach("portfolio-1", "16505550999", next_day, REACH_WINDOW, 5).await.unwrap(),
+        Reach::Counted
+    );
+    namespace.drop_now().await;
+}

@@ -212,6 +212,15 @@ impl Error {
         err
     }
 
+    /// A send refused by a [`SendGuard`](super::SendGuard) before its request, as `kind` (for
+    /// example [`ErrorKind::Undeliverable`] for a recipient Meta said to leave alone for now),
+    /// with `message` saying why.
+    pub fn guarded(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        let mut err = Self::new(kind);
+        err.inner.message = Some(message.into());
+        err
+    }
+
     /// A free-form send outside the customer-service window, refused before the request
     /// ([`ErrorKind::OutsideWindow`]): for [`SendGuard`](super::SendGuard)s that check windows.
     /// `message` says why and what to do instead.

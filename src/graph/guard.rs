@@ -59,12 +59,44 @@ pub struct Outbound {
     /// The messaging window this send needs; `None` for sends allowed at any time (templates,
     /// tagged messages outside their window rules).
     pub window: Option<WindowRule>,
+    /// What kind of send it is: a message in a conversation, a template, a marketing send.
+    pub kind: SendKind,
+}
+
+/// What kind of send an [`Outbound`] is, for guards that treat kinds apart (the
+/// [`MarketingGovernor`](crate::pacing::MarketingGovernor) looks at templates and marketing
+/// sends only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendKind {
+    /// A message in a conversation: free-form, interactive, media (every Messenger and
+    /// Instagram send is one).
+    #[default]
+    Message,
+    /// A WhatsApp template through `/messages`: business-initiated, counted against the
+    /// messaging limit; its category (marketing, utility, authentication) is the template's.
+    Template,
+    /// A marketing template through the Marketing Messages API (`/marketing_messages`).
+    Marketing,
 }
 
 impl Outbound {
     /// A send from `sender` to `recipient` on `platform` that needs no window.
     pub fn new(platform: Platform, sender: impl Into<String>, recipient: impl Into<String>) -> Self {
-        Self { platform, sender: sender.into(), recipient: recipient.into(), window: None }
+        Self {
+            platform,
+            sender: sender.into(),
+            recipient: recipient.into(),
+            window: None,
+            kind: SendKind::Message,
+        }
+    }
+
+    /// The same send, of `kind`.
+    #[must_use]
+    pub fn with_kind(mut self, kind: SendKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// The same send, needing `window`.

@@ -27,7 +27,7 @@ pub use backoff::UsageBackoff;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind, GraphApiError, Result, RetryClass, ValidationError, Violation};
 pub(crate) use guard::Guards;
-pub use guard::{HUMAN_AGENT_WINDOW, Outbound, STANDARD_WINDOW, SendGuard, WindowRule};
+pub use guard::{HUMAN_AGENT_WINDOW, Outbound, STANDARD_WINDOW, SendGuard, SendKind, WindowRule};
 pub use meta_messaging_model::graph::Platform;
 pub use meta_messaging_model::graph::Timestamp;
 pub(crate) use meta_messaging_model::graph::serde_util;

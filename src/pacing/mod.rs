@@ -21,6 +21,7 @@
 //!
 //! [`window`] tracks the 24-hour customer-service window.
 
+mod marketing;
 mod shared;
 pub mod window;
 
@@ -36,6 +37,10 @@ use crate::graph::{Error, Outbound, SendGuard};
 use crate::webhook::Webhook;
 use crate::whatsapp::account::{PhoneNumber, ThroughputLevel};
 
+pub use marketing::{
+    InMemoryMarketing, MARKETING_HOLD, MARKETING_LIMIT_CODE, MarketingGovernor, MarketingStore, REACH_WINDOW,
+    Reach,
+};
 pub use shared::{Admission, OutagePolicy, Reservation, SharedLimits};
 pub use window::{InMemoryWindowStore, WindowStatus, WindowStore, WindowTracker};
 

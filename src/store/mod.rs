@@ -26,6 +26,8 @@ mod redis;
 #[cfg(feature = "redis")]
 mod redis_identity;
 #[cfg(feature = "redis")]
+mod redis_marketing;
+#[cfg(feature = "redis")]
 mod redis_pacing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;

@@ -168,6 +168,11 @@ impl RedisLimits {
         self
     }
 
+    /// The connection and prefix, for the other stores kept beside the limits.
+    pub(super) fn parts(&self) -> (ConnectionManager, &str) {
+        (self.connection.clone(), &self.prefix)
+    }
+
     async fn call(
         &self,
         reservation: &Reservation<'_>,

@@ -362,6 +362,7 @@ impl WhatsApp {
         // Pacing applies as to every send; a template needs no messaging window.
         spec.gate = self.guards.gate(|| {
             crate::graph::Outbound::new(crate::Platform::WhatsApp, self.phone_number_id.as_str(), to.key())
+                .with_kind(crate::graph::SendKind::Marketing)
         });
         let checked = to.validate().and_then(|()| message.validate()).and_then(|()| {
             if message.kind() == "template" {

@@ -60,7 +60,7 @@ use std::sync::Arc;
 
 use crate::graph::{
     Ack, Error, GraphRequest, Guards, Outbound, Page, Platform, RequestSpec, STANDARD_WINDOW, SendGuard,
-    ValidationError, WindowRule,
+    SendKind, ValidationError, WindowRule,
 };
 use crate::{Client, VerifyToken};
 
@@ -144,6 +144,7 @@ impl WhatsApp {
             let free_form = !matches!(message.content(), message::Content::Template(_));
             Outbound::new(Platform::WhatsApp, self.phone_number_id.as_str(), to.key())
                 .with_window(free_form.then_some(FREE_FORM))
+                .with_kind(if free_form { SendKind::Message } else { SendKind::Template })
         });
         if check.is_ok() {
             spec.set_json(&SendBody { to, message });

@@ -32,6 +32,7 @@ mod graph_paging;
 mod graph_retry;
 mod groups;
 mod identity;
+mod marketing;
 mod messenger_send;
 mod one_walk;
 mod pacing;

@@ -52,6 +52,9 @@ pub enum FakeError {
     PairRateLimit,
     /// `400`, code 131047: more than 24 hours since the customer last wrote.
     ReEngagement,
+    /// `400`, code 131049: a marketing message not delivered "to maintain healthy ecosystem
+    /// engagement" (the user's marketing limit; not retryable within 24 hours).
+    MarketingLimit,
     /// `503`, code 2: a transient server error (retryable).
     ServiceUnavailable,
     /// Any status and body.
@@ -89,6 +92,13 @@ impl FakeError {
                 json!({"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131_047,
                     "error_data": {"messaging_product": "whatsapp", "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
                     "fbtrace_id": "AfakeGraph131047"}}),
+            ),
+            Self::MarketingLimit => (
+                400,
+                json!({"error": {"message": "(#131049) This message was not delivered to maintain healthy ecosystem engagement.",
+                    "type": "OAuthException", "code": 131_049,
+                    "error_data": {"messaging_product": "whatsapp", "details": "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."},
+                    "fbtrace_id": "AfakeGraph131049"}}),
             ),
             Self::ServiceUnavailable => (
                 503,
