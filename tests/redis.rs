@@ -518,7 +518,8 @@ async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
         limits(&namespace),
         RedisLimits::from_connection(other.connection.clone()).prefix(&namespace.prefix),
     );
-    let now = Timestamp::from_unix_seconds(1_800_000_000);
+    // Far from the server's clock (which drops holds past it): 2033.
+    let now = Timestamp::from_unix_seconds(2_000_000_000);
     let until = now.saturating_add(Duration::from_secs(24 * 3600));
     one.hold("portfolio-1", "16505551234", until).await.unwrap();
     // An earlier hold never shortens a later one.
@@ -551,5 +552,10 @@ async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
         one.reach("portfolio-1", "16505550999", next_day, REACH_WINDOW, 5).await.unwrap(),
         Reach::Counted
     );
+    // A tenant erased: its hold and the one recipient left in its window, nothing of another.
+    two.hold("portfolio-2", "16505551234", until).await.unwrap();
+    assert_eq!(one.forget_scope("portfolio-1").await.unwrap(), 2);
+    assert_eq!(two.held_until("portfolio-1", "16505551234", now).await.unwrap(), None);
+    assert_eq!(two.held_until("portfolio-2", "16505551234", now).await.unwrap(), Some(until));
     namespace.drop_now().await;
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::identity::IdentityStore;
-use crate::pacing::WindowStore;
+use crate::pacing::{MarketingStore, WindowStore};
 use crate::store::StoreError;
 use crate::token::TokenStore;
 
@@ -21,7 +21,10 @@ use super::Queue;
 /// 3. the **messaging windows** ([`WindowStore::forget_business`]): each of its business phone
 ///    numbers, Pages or Instagram accounts, whose keys name its users;
 /// 4. the **identity directory** ([`IdentityStore::forget_scope`]): the phone numbers, ids and
-///    usernames of its businesses' users.
+///    usernames of its businesses' users;
+/// 5. the **marketing governor's store** ([`MarketingStore::forget_scope`]): the recipients
+///    held after a `131049` and the recipients reached, for each of its portfolios (the
+///    governor's scope).
 ///
 /// Each step is idempotent: on an error, run the erasure again. What is left anywhere else (the
 /// webhook dedupe store's event ids, which hold no content and expire; the stores' own backups
@@ -54,6 +57,8 @@ pub struct TenantErasure<'a> {
     queue: Option<&'a dyn Queue>,
     windows: Option<&'a dyn WindowStore>,
     identities: Option<&'a dyn IdentityStore>,
+    portfolios: Vec<String>,
+    marketing: Option<&'a dyn MarketingStore>,
 }
 
 impl fmt::Debug for TenantErasure<'_> {
@@ -66,6 +71,8 @@ impl fmt::Debug for TenantErasure<'_> {
             .field("queue", &self.queue.is_some())
             .field("windows", &self.windows.is_some())
             .field("identities", &self.identities.is_some())
+            .field("portfolios", &self.portfolios)
+            .field("marketing", &self.marketing.is_some())
             .finish()
     }
 }
@@ -82,6 +89,8 @@ pub struct ErasureReport {
     pub windows: u64,
     /// Users forgotten by the identity directory.
     pub identities: u64,
+    /// Recipients forgotten by the marketing governor's store (holds and reach).
+    pub marketing: u64,
 }
 
 impl<'a> TenantErasure<'a> {
@@ -95,7 +104,24 @@ impl<'a> TenantErasure<'a> {
             queue: None,
             windows: None,
             identities: None,
+            portfolios: Vec::new(),
+            marketing: None,
         }
+    }
+
+    /// One of the tenant's business portfolios: the scope of its
+    /// [`MarketingGovernor`](crate::pacing::MarketingGovernor).
+    #[must_use]
+    pub fn portfolio(mut self, portfolio: impl Into<String>) -> Self {
+        self.portfolios.push(portfolio.into());
+        self
+    }
+
+    /// The marketing governor's store to forget the portfolios in.
+    #[must_use]
+    pub fn marketing(mut self, marketing: &'a dyn MarketingStore) -> Self {
+        self.marketing = Some(marketing);
+        self
     }
 
     /// One of the tenant's accounts (WABA, Page or Instagram account id): the
@@ -142,7 +168,8 @@ impl<'a> TenantErasure<'a> {
         self
     }
 
-    /// Runs the erasure: vault, then queue, then windows, then identities.
+    /// Runs the erasure: vault, then queue, then windows, then identities, then the marketing
+    /// governor's store.
     ///
     /// # Errors
     ///
@@ -174,11 +201,17 @@ impl<'a> TenantErasure<'a> {
                 report.identities += identities.forget_scope(business).await?;
             }
         }
+        if let Some(marketing) = self.marketing {
+            for portfolio in &self.portfolios {
+                report.marketing += marketing.forget_scope(portfolio).await?;
+            }
+        }
         tracing::info!(
             records = report.records,
             items = report.items,
             windows = report.windows,
             identities = report.identities,
+            marketing = report.marketing,
             "tenant erased"
         );
         Ok(report)

@@ -1,7 +1,7 @@
 //! The marketing governor: recipients Meta said to leave alone are left alone for 24 hours on
 //! every replica, and a portfolio's unique-recipient budget is spent before Meta refuses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -80,10 +80,22 @@ pub trait MarketingStore: Send + Sync + fmt::Debug {
         window: Duration,
         limit: u64,
     ) -> Result<Reach, StoreError>;
+
+    /// Forgets everything kept for `scope` (a tenant erased): its holds and the recipients it
+    /// reached. Returns how many recipients were forgotten.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store cannot be reached.
+    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
 impl<S: MarketingStore + ?Sized> MarketingStore for Arc<S> {
+    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
+        (**self).forget_scope(scope).await
+    }
+
     async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
         (**self).hold(scope, recipient, until).await
     }
@@ -120,8 +132,30 @@ fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
 /// A [`MarketingStore`] in this process (one replica, or tests; share it with an `Arc`).
 #[derive(Debug, Default)]
 pub struct InMemoryMarketing {
-    holds: Mutex<HashMap<(String, String), Timestamp>>,
-    reached: Mutex<HashMap<String, HashMap<String, Timestamp>>>,
+    holds: Mutex<HashMap<String, HashMap<String, Timestamp>>>,
+    reached: Mutex<HashMap<String, Reached>>,
+}
+
+/// One scope's recipients in the window: by name, and in the order first counted (so expiry
+/// pops from the front instead of scanning every recipient at every send).
+#[derive(Debug, Default)]
+struct Reached {
+    first_seen: HashMap<String, Timestamp>,
+    order: VecDeque<(Timestamp, String)>,
+}
+
+impl Reached {
+    fn expire(&mut self, since: Timestamp) {
+        while let Some((first, recipient)) = self.order.front() {
+            if *first > since {
+                break;
+            }
+            if self.first_seen.get(recipient) == Some(first) {
+                self.first_seen.remove(recipient);
+            }
+            self.order.pop_front();
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -132,7 +166,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl MarketingStore for InMemoryMarketing {
     async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
         let mut holds = lock(&self.holds);
-        let entry = holds.entry((scope.to_owned(), recipient.to_owned())).or_insert(until);
+        let scoped = holds.entry(scope.to_owned()).or_default();
+        let entry = scoped.entry(recipient.to_owned()).or_insert(until);
         *entry = (*entry).max(until);
         Ok(())
     }
@@ -144,8 +179,15 @@ impl MarketingStore for InMemoryMarketing {
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let mut holds = lock(&self.holds);
-        holds.retain(|_, until| *until > now);
-        Ok(holds.get(&(scope.to_owned(), recipient.to_owned())).copied())
+        let Some(scoped) = holds.get_mut(scope) else { return Ok(None) };
+        match scoped.get(recipient).copied() {
+            Some(until) if until > now => Ok(Some(until)),
+            Some(_) => {
+                scoped.remove(recipient);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 
     async fn reach(
@@ -157,18 +199,24 @@ impl MarketingStore for InMemoryMarketing {
         limit: u64,
     ) -> Result<Reach, StoreError> {
         let mut reached = lock(&self.reached);
-        let seen = reached.entry(scope.to_owned()).or_default();
-        let since = Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis(window)));
-        seen.retain(|_, first| *first > since);
-        if seen.contains_key(recipient) {
+        let scoped = reached.entry(scope.to_owned()).or_default();
+        scoped.expire(Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis(window))));
+        if scoped.first_seen.contains_key(recipient) {
             return Ok(Reach::Counted);
         }
-        if (seen.len() as u64) < limit {
-            seen.insert(recipient.to_owned(), now);
+        if (scoped.first_seen.len() as u64) < limit {
+            scoped.first_seen.insert(recipient.to_owned(), now);
+            scoped.order.push_back((now, recipient.to_owned()));
             return Ok(Reach::Counted);
         }
-        let oldest = seen.values().min().copied().unwrap_or(now);
+        let oldest = scoped.order.front().map_or(now, |(first, _)| *first);
         Ok(Reach::Spent { retry_after: duration_between(now, oldest.saturating_add(window)) })
+    }
+
+    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
+        let holds = lock(&self.holds).remove(scope).map_or(0, |scoped| scoped.len());
+        let reached = lock(&self.reached).remove(scope).map_or(0, |scoped| scoped.first_seen.len());
+        Ok((holds + reached) as u64)
     }
 }
 

@@ -11,13 +11,15 @@ use super::redis_pacing::{RedisLimits, key};
 use crate::Timestamp;
 use crate::pacing::{MarketingStore, Reach};
 
-/// Sets the hold when it is later than the one kept; it expires with itself.
+/// A scope's holds are one sorted set (score: until when, in milliseconds), so erasing a
+/// tenant is one `DEL`: the hold is raised, never shortened (`GT`), holds past the server's
+/// clock are dropped, and the set expires with its last hold.
 const HOLD: &str = r"
-local current = tonumber(redis.call('GET', KEYS[1]) or 0)
-local until_ms = tonumber(ARGV[1])
-if current < until_ms then
-  redis.call('SET', KEYS[1], until_ms, 'PXAT', until_ms)
-end
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+local t = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(t[1]) * 1000 - 1)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 return 1
 ";
 
@@ -47,8 +49,9 @@ impl MarketingStore for RedisLimits {
     async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
         let (mut connection, prefix) = self.parts();
         let _: i64 = Script::new(HOLD)
-            .key(key(prefix, "mkt-hold", &[scope, recipient]))
+            .key(key(prefix, "mkt-hold", &[scope]))
             .arg(until.unix_millis())
+            .arg(recipient)
             .invoke_async(&mut connection)
             .await
             .map_err(backend("marketing hold failed"))?;
@@ -62,12 +65,34 @@ impl MarketingStore for RedisLimits {
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let (mut connection, prefix) = self.parts();
-        let until: Option<i64> = redis::cmd("GET")
-            .arg(key(prefix, "mkt-hold", &[scope, recipient]))
+        let until: Option<f64> = redis::cmd("ZSCORE")
+            .arg(key(prefix, "mkt-hold", &[scope]))
+            .arg(recipient)
             .query_async(&mut connection)
             .await
             .map_err(backend("marketing hold lookup failed"))?;
-        Ok(until.map(Timestamp::from_unix_millis).filter(|until| *until > now))
+        // Scores are whole milliseconds, well inside f64's exact integers.
+        #[allow(clippy::cast_possible_truncation)]
+        let until = until.map(|ms| Timestamp::from_unix_millis(ms as i64));
+        Ok(until.filter(|until| *until > now))
+    }
+
+    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
+        let (mut connection, prefix) = self.parts();
+        let (hold, reach) = (key(prefix, "mkt-hold", &[scope]), key(prefix, "mkt-reach", &[scope]));
+        let (holds, reached, _): (u64, u64, u64) = redis::pipe()
+            .atomic()
+            .cmd("ZCARD")
+            .arg(&hold)
+            .cmd("ZCARD")
+            .arg(&reach)
+            .cmd("DEL")
+            .arg(&hold)
+            .arg(&reach)
+            .query_async(&mut connection)
+            .await
+            .map_err(backend("marketing erasure failed"))?;
+        Ok(holds + reached)
     }
 
     async fn reach(

@@ -171,3 +171,31 @@ async fn the_portfolio_budget_counts_unique_recipients_across_replicas() {
     governors[0].apply_limit(&MessagingLimitTier::Unlimited);
     assert_eq!(governors[0].limit(), None);
 }
+
+#[tokio::test]
+async fn erasing_a_tenant_forgets_its_holds_and_the_recipients_it_reached() {
+    use meta_messaging::delivery::TenantErasure;
+    use meta_messaging::pacing::{MarketingStore, REACH_WINDOW};
+
+    let store = InMemoryMarketing::default();
+    let now = Timestamp::from_unix_seconds(1_800_000_000);
+    let until = now.saturating_add(Duration::from_secs(3600));
+    store.hold("portfolio-1", "16505551234", until).await.unwrap();
+    store.reach("portfolio-1", "16505559999", now, REACH_WINDOW, 10).await.unwrap();
+    store.hold("portfolio-2", "16505551234", until).await.unwrap();
+
+    let report = TenantErasure::new("acme").portfolio("portfolio-1").marketing(&store).run().await.unwrap();
+    assert_eq!(report.marketing, 2);
+    assert_eq!(store.held_until("portfolio-1", "16505551234", now).await.unwrap(), None);
+    assert_eq!(
+        store.held_until("portfolio-2", "16505551234", now).await.unwrap(),
+        Some(until),
+        "others kept"
+    );
+    // Its budget starts again from nothing.
+    for i in 0..10 {
+        let reach =
+            store.reach("portfolio-1", &format!("1650555{i:04}"), now, REACH_WINDOW, 10).await.unwrap();
+        assert_eq!(reach, meta_messaging::pacing::Reach::Counted);
+    }
+}
