@@ -100,6 +100,12 @@ const BROKERS: &[&str] = &[
     "amqp://",
 ];
 
+/// A broker target the policy refused, in the words of `check_target`.
+#[cfg(any(feature = "nats", feature = "amqp"))]
+fn refused(e: &DestinationError) -> Failure {
+    format!("RELAY_TARGET_URL refused: {e} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows a private address)").into()
+}
+
 /// The target's handler: an `https` endpoint, or (with the `nats` / `amqp` features) a broker.
 async fn target_handler(
     target: &str,
@@ -107,23 +113,19 @@ async fn target_handler(
     policy: DestinationPolicy,
 ) -> Result<Arc<dyn Handler>, Failure> {
     let scheme = target.trim().split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
-    let refused = |e: DestinationError| -> Failure {
-        format!("RELAY_TARGET_URL refused: {e} (RELAY_ALLOW_PRIVATE_TARGETS=1 allows a private address)")
-            .into()
-    };
     match scheme.as_deref() {
         #[cfg(feature = "nats")]
         Some("nats") => {
             let subject = env("RELAY_TARGET_SUBJECT")?;
             let relay = meta_messaging::delivery::NatsRelay::connect(target, &subject, &policy).await;
-            return Ok(Arc::new(relay.map_err(refused)?.signed(secret)));
+            return Ok(Arc::new(relay.map_err(|e| refused(&e))?.signed(secret)));
         }
         #[cfg(feature = "amqp")]
         Some("amqp") => {
             let (exchange, key) =
                 (std::env::var("RELAY_TARGET_EXCHANGE").unwrap_or_default(), env("RELAY_TARGET_SUBJECT")?);
             let relay = meta_messaging::delivery::AmqpRelay::connect(target, &exchange, &key, &policy).await;
-            return Ok(Arc::new(relay.map_err(refused)?.signed(secret)));
+            return Ok(Arc::new(relay.map_err(|e| refused(&e))?.signed(secret)));
         }
         _ => {}
     }

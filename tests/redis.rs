@@ -509,7 +509,7 @@ async fn two_replicas_see_one_window_for_a_user_seen_with_and_without_a_phone() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
     use meta_messaging::Timestamp;
-    use meta_messaging::pacing::{MarketingStore, REACH_WINDOW, Reach};
+    use meta_messaging::pacing::{HoldStore, MarketingStore, REACH_WINDOW, Reach};
 
     let namespace = Namespace::new().await;
     // Two replicas: a connection each, one prefix.
@@ -554,7 +554,8 @@ async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
     );
     // A tenant erased: its hold and the one recipient left in its window, nothing of another.
     two.hold("portfolio-2", "16505551234", until).await.unwrap();
-    assert_eq!(one.forget_scope("portfolio-1").await.unwrap(), 2);
+    assert_eq!(one.forget_holds("portfolio-1").await.unwrap(), 1);
+    assert_eq!(one.forget_reach("portfolio-1").await.unwrap(), 1);
     assert_eq!(two.held_until("portfolio-1", "16505551234", now).await.unwrap(), None);
     assert_eq!(two.held_until("portfolio-2", "16505551234", now).await.unwrap(), Some(until));
     namespace.drop_now().await;

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::identity::IdentityStore;
-use crate::pacing::{MarketingStore, WindowStore};
+use crate::pacing::{HoldStore, MarketingStore, WindowStore};
 use crate::store::StoreError;
 use crate::token::TokenStore;
 
@@ -22,9 +22,9 @@ use super::Queue;
 ///    numbers, Pages or Instagram accounts, whose keys name its users;
 /// 4. the **identity directory** ([`IdentityStore::forget_scope`]): the phone numbers, ids and
 ///    usernames of its businesses' users;
-/// 5. the **marketing governor's store** ([`MarketingStore::forget_scope`]): the recipients
-///    held after a `131049` and the recipients reached, for each of its portfolios (the
-///    governor's scope).
+/// 5. the **marketing governor's store** ([`MarketingStore`]): the recipients held after a
+///    `131049` and the recipients reached, for each of its portfolios (the governor's scope);
+/// 6. the **handoff pauses** ([`HoldStore`]): the paused conversations of its businesses.
 ///
 /// Each step is idempotent: on an error, run the erasure again. What is left anywhere else (the
 /// webhook dedupe store's event ids, which hold no content and expire; the stores' own backups
@@ -59,6 +59,7 @@ pub struct TenantErasure<'a> {
     identities: Option<&'a dyn IdentityStore>,
     portfolios: Vec<String>,
     marketing: Option<&'a dyn MarketingStore>,
+    holds: Option<&'a dyn HoldStore>,
 }
 
 impl fmt::Debug for TenantErasure<'_> {
@@ -73,6 +74,7 @@ impl fmt::Debug for TenantErasure<'_> {
             .field("identities", &self.identities.is_some())
             .field("portfolios", &self.portfolios)
             .field("marketing", &self.marketing.is_some())
+            .field("holds", &self.holds.is_some())
             .finish()
     }
 }
@@ -91,6 +93,8 @@ pub struct ErasureReport {
     pub identities: u64,
     /// Recipients forgotten by the marketing governor's store (holds and reach).
     pub marketing: u64,
+    /// Paused conversations forgotten by the handoff's store.
+    pub handoffs: u64,
 }
 
 impl<'a> TenantErasure<'a> {
@@ -106,6 +110,7 @@ impl<'a> TenantErasure<'a> {
             identities: None,
             portfolios: Vec::new(),
             marketing: None,
+            holds: None,
         }
     }
 
@@ -121,6 +126,14 @@ impl<'a> TenantErasure<'a> {
     #[must_use]
     pub fn marketing(mut self, marketing: &'a dyn MarketingStore) -> Self {
         self.marketing = Some(marketing);
+        self
+    }
+
+    /// The [`Handoff`](crate::pacing::Handoff)'s store to forget the businesses' paused
+    /// conversations in.
+    #[must_use]
+    pub fn holds(mut self, holds: &'a dyn HoldStore) -> Self {
+        self.holds = Some(holds);
         self
     }
 
@@ -169,7 +182,7 @@ impl<'a> TenantErasure<'a> {
     }
 
     /// Runs the erasure: vault, then queue, then windows, then identities, then the marketing
-    /// governor's store.
+    /// governor's store, then the handoff pauses.
     ///
     /// # Errors
     ///
@@ -203,7 +216,14 @@ impl<'a> TenantErasure<'a> {
         }
         if let Some(marketing) = self.marketing {
             for portfolio in &self.portfolios {
-                report.marketing += marketing.forget_scope(portfolio).await?;
+                report.marketing +=
+                    marketing.forget_holds(&crate::pacing::marketing_scope(portfolio)).await?;
+                report.marketing += marketing.forget_reach(portfolio).await?;
+            }
+        }
+        if let Some(holds) = self.holds {
+            for business in &self.businesses {
+                report.handoffs += holds.forget_holds(&crate::pacing::handoff_scope(business)).await?;
             }
         }
         tracing::info!(
@@ -212,6 +232,7 @@ impl<'a> TenantErasure<'a> {
             windows = report.windows,
             identities = report.identities,
             marketing = report.marketing,
+            handoffs = report.handoffs,
             "tenant erased"
         );
         Ok(report)

@@ -28,8 +28,24 @@ pub(crate) fn classify(code: i64, subcode: Option<i64>, is_transient: bool) -> E
         10 if subcode == Some(2_018_108) => ErrorKind::Undeliverable,
         // Permission errors.
         3 | 10 | 200..=299 | 368 | 131_005 | 131_031 => ErrorKind::Permission,
-        // Temporary failures on Meta's side.
-        1 | 2 | 1200 | 131_000 | 131_016 | 131_057 | 133_004 => ErrorKind::Transient,
+        // Calling (the Calling API's troubleshooting page): limits on concurrent calls, call
+        // rate, permission requests and business-initiated calls per day.
+        138_002 | 138_005 | 138_009 | 138_012 => ErrorKind::RateLimited,
+        // Calling not enabled or not available, no approved call permission from the user
+        // (138006), calling disabled for quality or the messaging limit, SIP or webhook
+        // prerequisites not met.
+        138_000 | 138_006 | 138_013 | 138_014 | 138_015 | 138_018 | 138_024 | 138_025 => {
+            ErrorKind::Permission
+        }
+        // The user cannot be called.
+        138_001 => ErrorKind::Undeliverable,
+        // A duplicate call; a permanent permission that already exists.
+        138_003 | 138_017 => ErrorKind::InvalidRequest,
+        // Temporary failures on Meta's side; calling's connection errors and timeouts, and the
+        // failures a `terminate` webhook reports (setup, relay, media timeouts, no media).
+        1 | 2 | 1200 | 131_000 | 131_016 | 131_057 | 133_004 | 138_004 | 138_007 | 138_019..=138_023 => {
+            ErrorKind::Transient
+        }
         _ if is_transient => ErrorKind::Transient,
         // Template problems (count mismatch, missing, paused, disabled, ...).
         132_000..=132_999 => ErrorKind::Template,
@@ -81,6 +97,11 @@ mod tests {
             (132_069, None, false, ErrorKind::RateLimited),
             (131_026, None, false, ErrorKind::Undeliverable),
             (100, Some(33), false, ErrorKind::InvalidRequest),
+            (138_006, None, false, ErrorKind::Permission),
+            (138_012, None, false, ErrorKind::RateLimited),
+            (138_001, None, false, ErrorKind::Undeliverable),
+            (138_017, None, false, ErrorKind::InvalidRequest),
+            (138_021, None, false, ErrorKind::Transient),
             (999_999, None, false, ErrorKind::Api),
         ];
         for (code, subcode, transient, kind) in rows {

@@ -57,6 +57,10 @@ pub enum ErrorKind {
     InvalidRequest,
     /// Any other Graph API error; see [`Error::api_error`] for the code.
     Api,
+    /// Not sent: a person has the conversation (refused before the request by a
+    /// [`Handoff`](crate::pacing::Handoff)); the bot may answer again after
+    /// [`Error::retry_after`].
+    HandedOff,
 }
 
 impl ErrorKind {
@@ -79,6 +83,7 @@ impl ErrorKind {
             Self::Undeliverable => "undeliverable",
             Self::InvalidRequest => "invalid_request",
             Self::Api => "api",
+            Self::HandedOff => "handed_off",
         }
     }
 
@@ -99,6 +104,7 @@ impl ErrorKind {
             Self::Undeliverable => "message undeliverable",
             Self::InvalidRequest => "invalid request",
             Self::Api => "graph api error",
+            Self::HandedOff => "paused: a person has the conversation",
         }
     }
 }

@@ -174,6 +174,7 @@ mod tests {
             ErrorKind::Undeliverable,
             ErrorKind::InvalidRequest,
             ErrorKind::Api,
+            ErrorKind::HandedOff,
         ] {
             let error = Error::with_kind_and_source(kind, "test", None);
             // Idempotent requests are retried exactly when the error says retrying may help.

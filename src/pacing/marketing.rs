@@ -1,14 +1,14 @@
 //! The marketing governor: recipients Meta said to leave alone are left alone for 24 hours on
 //! every replica, and a portfolio's unique-recipient budget is spent before Meta refuses.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::hold::{HoldStore, duration_between};
 use crate::Timestamp;
 use crate::clock::SharedClock;
 use crate::graph::{Error, ErrorKind, Outbound, SendGuard, SendKind};
@@ -41,30 +41,12 @@ pub enum Reach {
     },
 }
 
-/// Where a [`MarketingGovernor`] keeps what every replica must agree on: the recipients on hold
-/// and the recipients each scope reached in the window. Implemented in memory
-/// ([`InMemoryMarketing`]) and on Redis (`store::RedisLimits`, feature `redis`).
+/// Where a [`MarketingGovernor`] keeps what every replica must agree on: its holds (a
+/// [`HoldStore`]) and the recipients each scope reached in the window. Implemented in memory
+/// ([`InMemoryLimits`](super::InMemoryLimits)) and on Redis (`store::RedisLimits`, feature
+/// `redis`).
 #[async_trait]
-pub trait MarketingStore: Send + Sync + fmt::Debug {
-    /// Holds marketing sends from `scope` to `recipient` until `until` (a later hold wins).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the store cannot be reached.
-    async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError>;
-
-    /// Until when `recipient` is held for `scope`, if it is at `now`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the store cannot be reached.
-    async fn held_until(
-        &self,
-        scope: &str,
-        recipient: &str,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError>;
-
+pub trait MarketingStore: HoldStore {
     /// Counts `recipient` among the unique recipients `scope` reached in the `window` before
     /// `now` when it fits `limit` (one atomic step, so two replicas never both take the last
     /// slot).
@@ -81,34 +63,16 @@ pub trait MarketingStore: Send + Sync + fmt::Debug {
         limit: u64,
     ) -> Result<Reach, StoreError>;
 
-    /// Forgets everything kept for `scope` (a tenant erased): its holds and the recipients it
-    /// reached. Returns how many recipients were forgotten.
+    /// Forgets the recipients `scope` reached (a tenant erased); returns how many.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot be reached.
-    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError>;
+    async fn forget_reach(&self, scope: &str) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
 impl<S: MarketingStore + ?Sized> MarketingStore for Arc<S> {
-    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
-        (**self).forget_scope(scope).await
-    }
-
-    async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
-        (**self).hold(scope, recipient, until).await
-    }
-
-    async fn held_until(
-        &self,
-        scope: &str,
-        recipient: &str,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        (**self).held_until(scope, recipient, now).await
-    }
-
     async fn reach(
         &self,
         scope: &str,
@@ -119,105 +83,15 @@ impl<S: MarketingStore + ?Sized> MarketingStore for Arc<S> {
     ) -> Result<Reach, StoreError> {
         (**self).reach(scope, recipient, now, window, limit).await
     }
-}
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
-    Duration::from_millis(u64::try_from(to.unix_millis().saturating_sub(from.unix_millis())).unwrap_or(0))
-}
-
-/// A [`MarketingStore`] in this process (one replica, or tests; share it with an `Arc`).
-#[derive(Debug, Default)]
-pub struct InMemoryMarketing {
-    holds: Mutex<HashMap<String, HashMap<String, Timestamp>>>,
-    reached: Mutex<HashMap<String, Reached>>,
-}
-
-/// One scope's recipients in the window: by name, and in the order first counted (so expiry
-/// pops from the front instead of scanning every recipient at every send).
-#[derive(Debug, Default)]
-struct Reached {
-    first_seen: HashMap<String, Timestamp>,
-    order: VecDeque<(Timestamp, String)>,
-}
-
-impl Reached {
-    fn expire(&mut self, since: Timestamp) {
-        while let Some((first, recipient)) = self.order.front() {
-            if *first > since {
-                break;
-            }
-            if self.first_seen.get(recipient) == Some(first) {
-                self.first_seen.remove(recipient);
-            }
-            self.order.pop_front();
-        }
+    async fn forget_reach(&self, scope: &str) -> Result<u64, StoreError> {
+        (**self).forget_reach(scope).await
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[async_trait]
-impl MarketingStore for InMemoryMarketing {
-    async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
-        let mut holds = lock(&self.holds);
-        let scoped = holds.entry(scope.to_owned()).or_default();
-        let entry = scoped.entry(recipient.to_owned()).or_insert(until);
-        *entry = (*entry).max(until);
-        Ok(())
-    }
-
-    async fn held_until(
-        &self,
-        scope: &str,
-        recipient: &str,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        let mut holds = lock(&self.holds);
-        let Some(scoped) = holds.get_mut(scope) else { return Ok(None) };
-        match scoped.get(recipient).copied() {
-            Some(until) if until > now => Ok(Some(until)),
-            Some(_) => {
-                scoped.remove(recipient);
-                Ok(None)
-            }
-            None => Ok(None),
-        }
-    }
-
-    async fn reach(
-        &self,
-        scope: &str,
-        recipient: &str,
-        now: Timestamp,
-        window: Duration,
-        limit: u64,
-    ) -> Result<Reach, StoreError> {
-        let mut reached = lock(&self.reached);
-        let scoped = reached.entry(scope.to_owned()).or_default();
-        scoped.expire(Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis(window))));
-        if scoped.first_seen.contains_key(recipient) {
-            return Ok(Reach::Counted);
-        }
-        if (scoped.first_seen.len() as u64) < limit {
-            scoped.first_seen.insert(recipient.to_owned(), now);
-            scoped.order.push_back((now, recipient.to_owned()));
-            return Ok(Reach::Counted);
-        }
-        let oldest = scoped.order.front().map_or(now, |(first, _)| *first);
-        Ok(Reach::Spent { retry_after: duration_between(now, oldest.saturating_add(window)) })
-    }
-
-    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
-        let holds = lock(&self.holds).remove(scope).map_or(0, |scoped| scoped.len());
-        let reached = lock(&self.reached).remove(scope).map_or(0, |scoped| scoped.first_seen.len());
-        Ok((holds + reached) as u64)
-    }
+/// The hold scope of a governor's `scope`, apart from the other holds of a shared store.
+pub(crate) fn hold_scope(scope: &str) -> String {
+    format!("marketing/{scope}")
 }
 
 /// A [`SendGuard`] for business-initiated WhatsApp sends that keeps a campaign out of two walls:
@@ -247,9 +121,9 @@ impl MarketingStore for InMemoryMarketing {
 /// ```
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
-/// use meta_messaging::pacing::{InMemoryMarketing, MarketingGovernor};
+/// use meta_messaging::pacing::{InMemoryLimits, MarketingGovernor};
 ///
-/// let store = Arc::new(InMemoryMarketing::default()); // store::RedisLimits across replicas
+/// let store = Arc::new(InMemoryLimits::default()); // store::RedisLimits across replicas
 /// let governor = MarketingGovernor::new("portfolio-1234", store).portfolio_limit(1_000);
 /// let client = meta_messaging::Client::new("token");
 /// let whatsapp = client.whatsapp("106540352242922").with_guard(governor.clone());
@@ -336,7 +210,7 @@ impl MarketingGovernor {
     /// [`StoreError`] when the store cannot be reached.
     pub async fn hold(&self, recipient: &str) -> Result<(), StoreError> {
         let until = self.clock.now().saturating_add(MARKETING_HOLD);
-        self.store.hold(&self.scope, recipient, until).await
+        self.store.hold(&hold_scope(&self.scope), recipient, until).await
     }
 
     /// Holds the recipients of `failed` statuses with error `131049` in a WhatsApp webhook (by
@@ -390,7 +264,7 @@ impl SendGuard for MarketingGovernor {
         let (marketing, counted) = self.governs(send);
         let now = self.clock.now();
         if marketing {
-            let held = self.store.held_until(&self.scope, &send.recipient, now).await;
+            let held = self.store.held_until(&hold_scope(&self.scope), &send.recipient, now).await;
             if let Some(until) = held.map_err(|e| unreachable_store(&e))? {
                 let mut error = Error::guarded(
                     ErrorKind::Undeliverable,

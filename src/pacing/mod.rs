@@ -21,6 +21,8 @@
 //!
 //! [`window`] tracks the 24-hour customer-service window.
 
+mod handoff;
+mod hold;
 mod marketing;
 mod shared;
 pub mod window;
@@ -37,9 +39,12 @@ use crate::graph::{Error, Outbound, SendGuard};
 use crate::webhook::Webhook;
 use crate::whatsapp::account::{PhoneNumber, ThroughputLevel};
 
+pub(crate) use handoff::hold_scope as handoff_scope;
+pub use handoff::{HANDOFF_PAUSE, Handoff};
+pub use hold::{HoldStore, InMemoryLimits};
+pub(crate) use marketing::hold_scope as marketing_scope;
 pub use marketing::{
-    InMemoryMarketing, MARKETING_HOLD, MARKETING_LIMIT_CODE, MarketingGovernor, MarketingStore, REACH_WINDOW,
-    Reach,
+    MARKETING_HOLD, MARKETING_LIMIT_CODE, MarketingGovernor, MarketingStore, REACH_WINDOW, Reach,
 };
 pub use shared::{Admission, OutagePolicy, Reservation, SharedLimits};
 pub use window::{InMemoryWindowStore, WindowStatus, WindowStore, WindowTracker};

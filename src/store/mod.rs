@@ -24,9 +24,9 @@ mod postgres_window;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
-mod redis_identity;
+mod redis_holds;
 #[cfg(feature = "redis")]
-mod redis_marketing;
+mod redis_identity;
 #[cfg(feature = "redis")]
 mod redis_pacing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -111,10 +111,13 @@ pub struct ConversationalAutomation {
     /// work reliably yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_welcome_message: Option<bool>,
-    /// Up to 4 ice-breaker prompts (≤ 80 characters).
-    pub prompts: Vec<String>,
-    /// Up to 30 `/` commands.
-    pub commands: Vec<BotCommand>,
+    /// Up to 4 ice-breaker prompts (≤ 80 characters); `None` leaves the saved ones as they
+    /// are, `Some(vec![])` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<Vec<String>>,
+    /// Up to 30 `/` commands; `None` leaves the saved ones, `Some(vec![])` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commands: Option<Vec<BotCommand>>,
 }
 
 /// A `/` command.
@@ -147,27 +150,36 @@ impl ConversationalAutomation {
         self
     }
 
-    /// The ice-breaker prompts (up to 4).
+    /// The ice-breaker prompts (up to 4; none removes the saved ones).
     #[must_use]
     pub fn prompts(mut self, prompts: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.prompts = prompts.into_iter().map(Into::into).collect();
+        self.prompts = Some(prompts.into_iter().map(Into::into).collect());
         self
     }
 
     /// Adds a `/` command.
     #[must_use]
     pub fn command(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
-        self.commands.push(BotCommand::new(name, description));
+        self.commands.get_or_insert_with(Vec::new).push(BotCommand::new(name, description));
+        self
+    }
+
+    /// Removes the saved `/` commands.
+    #[must_use]
+    pub fn clear_commands(mut self) -> Self {
+        self.commands = Some(Vec::new());
         self
     }
 
     fn validate(&self) -> Result<(), ValidationError> {
-        max_items("prompts", self.prompts.len(), 4)?;
-        for prompt in &self.prompts {
+        let (prompts, commands) =
+            (self.prompts.as_deref().unwrap_or_default(), self.commands.as_deref().unwrap_or_default());
+        max_items("prompts", prompts.len(), 4)?;
+        for prompt in prompts {
             max_chars("prompts", prompt, 80)?;
         }
-        max_items("commands", self.commands.len(), 30)?;
-        for command in &self.commands {
+        max_items("commands", commands.len(), 30)?;
+        for command in commands {
             not_empty("commands.command_name", &command.command_name)?;
             max_chars("commands.command_name", &command.command_name, 32)?;
             max_chars("commands.command_description", &command.command_description, 256)?;

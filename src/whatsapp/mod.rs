@@ -30,7 +30,10 @@
 //! [`webhook`] models what WhatsApp sends to your webhook.
 
 pub mod account;
+pub mod account_admin;
 pub mod calling;
+pub mod coexistence;
+pub mod conversions;
 pub mod flows;
 pub mod groups;
 pub mod insights;
@@ -38,12 +41,16 @@ pub mod manage;
 pub mod media;
 pub mod message;
 pub mod template;
+pub mod template_admin;
 pub mod usernames;
 #[doc(inline)]
 pub use meta_messaging_model::whatsapp::webhook;
 pub use meta_messaging_model::whatsapp::{MediaId, MessageId, PhoneNumberId, TemplateId, WabaId};
 
-pub use self::message::{MediaSource, Message, Recipient, ReplyButton, SendResponse};
+pub use self::message::{
+    CardAction, Charge, Goods, MediaCard, MediaSource, Message, Money, OrderDetails, OrderItem, OrderState,
+    OrderStatusUpdate, PaymentSetting, Recipient, ReplyButton, SendResponse, VoiceCall,
+};
 pub use self::template::{Parameter, Template};
 
 use reqwest::Method;

@@ -164,6 +164,8 @@ pub enum ParameterValue {
     CouponCode(String),
     /// Button action (`flow_token`, `flow_action_data`, `thumbnail_product_retailer_id`, ...).
     Action(serde_json::Value),
+    /// A WhatsApp group, whose invite link Meta puts in the message (group invite templates).
+    GroupId(String),
     /// Product (header of product templates).
     Product {
         /// Catalog.
@@ -247,6 +249,11 @@ impl Parameter {
         Self::positional(ParameterValue::Action(action))
     }
 
+    /// A group invite: Meta turns the group id into the group's invite link on delivery.
+    pub fn group_id(group_id: impl Into<String>) -> Self {
+        Self::positional(ParameterValue::GroupId(group_id.into()))
+    }
+
     /// A product header.
     pub fn product(catalog_id: impl Into<String>, product_retailer_id: impl Into<String>) -> Self {
         Self::positional(ParameterValue::Product {
@@ -275,6 +282,7 @@ impl Parameter {
             ParameterValue::CouponCode(_) => "coupon_code",
             ParameterValue::Action(_) => "action",
             ParameterValue::Product { .. } => "product",
+            ParameterValue::GroupId(_) => "group_id",
         }
     }
 }
@@ -313,7 +321,7 @@ impl Serialize for Parameter {
                 &serde_json::json!({"latitude": latitude, "longitude": longitude, "name": name, "address": address}),
             )?,
             ParameterValue::Payload(p) => map.serialize_entry(kind, p)?,
-            ParameterValue::CouponCode(c) => map.serialize_entry(kind, c)?,
+            ParameterValue::CouponCode(c) | ParameterValue::GroupId(c) => map.serialize_entry(kind, c)?,
             ParameterValue::Action(a) => map.serialize_entry(kind, a)?,
             ParameterValue::Product { catalog_id, product_retailer_id } => map.serialize_entry(
                 kind,
@@ -679,7 +687,7 @@ pub struct NewTemplate {
     #[serde(skip_serializing_if = "Option::is_none")]
     parameter_format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    allow_category_change: Option<bool>,
+    message_send_ttl_seconds: Option<i64>,
     components: Vec<serde_json::Value>,
 }
 
@@ -691,7 +699,7 @@ impl NewTemplate {
             language: language.into(),
             category,
             parameter_format: None,
-            allow_category_change: None,
+            message_send_ttl_seconds: None,
             components: Vec::new(),
         }
     }
@@ -708,9 +716,22 @@ impl NewTemplate {
         self
     }
 
-    /// Lets Meta change the category if it disagrees.
-    pub fn allow_category_change(mut self, allow: bool) -> Self {
-        self.allow_category_change = Some(allow);
+    /// Does nothing: Meta dropped `allow_category_change` in April 2025 (it sets the category
+    /// it finds right), so it is no longer sent.
+    #[deprecated(
+        since = "0.1.0",
+        note = "Meta dropped allow_category_change in April 2025; it is no longer sent"
+    )]
+    pub fn allow_category_change(self, _allow: bool) -> Self {
+        self
+    }
+
+    /// How long Meta keeps trying to deliver a message of this template before dropping it
+    /// (`message_send_ttl_seconds`): authentication 30 to 900 seconds, utility 30 to 43,200,
+    /// marketing 43,200 to 2,592,000 (Marketing Messages API sends only); `-1` means 30 days
+    /// for authentication and utility.
+    pub fn message_send_ttl(mut self, seconds: i64) -> Self {
+        self.message_send_ttl_seconds = Some(seconds);
         self
     }
 
@@ -729,6 +750,20 @@ impl NewTemplate {
             ));
         }
         not_empty("language", &self.language)?;
+        if let Some(ttl) = self.message_send_ttl_seconds {
+            let allowed = match self.category {
+                TemplateCategory::Authentication => ttl == -1 || (30..=900).contains(&ttl),
+                TemplateCategory::Utility => ttl == -1 || (30..=43_200).contains(&ttl),
+                TemplateCategory::Marketing => (43_200..=2_592_000).contains(&ttl),
+                _ => true,
+            };
+            if !allowed {
+                return Err(ValidationError::new(
+                    "message_send_ttl_seconds",
+                    Violation::Invalid("out of the category's range".into()),
+                ));
+            }
+        }
         let has_body = self.components.iter().any(|c| {
             c.get("type").and_then(serde_json::Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("body"))
         });

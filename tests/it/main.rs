@@ -16,9 +16,12 @@
     unreachable_pub
 )]
 
+mod account_2026;
 mod actix_server;
 mod axum_router;
 mod calling;
+mod coexistence;
+mod commerce;
 mod conformance;
 mod delivery;
 mod delivery_ops;
@@ -39,6 +42,7 @@ mod pacing;
 mod properties;
 mod secrets;
 mod support;
+mod surface_2026;
 mod testing_kit;
 mod token_envelope;
 mod token_lifecycle;

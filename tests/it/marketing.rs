@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meta_messaging::Timestamp;
-use meta_messaging::clock::ManualClock;
+use meta_messaging::clock::{Clock, ManualClock};
 use meta_messaging::graph::ErrorKind;
-use meta_messaging::pacing::{InMemoryMarketing, MarketingGovernor};
+use meta_messaging::pacing::{InMemoryLimits, MarketingGovernor};
 use meta_messaging::testing::{FakeError, FakeGraph};
 use meta_messaging::whatsapp::account::MessagingLimitTier;
 use meta_messaging::whatsapp::{Message, Template, WhatsApp};
@@ -30,7 +30,7 @@ fn recipient(i: usize) -> String {
 }
 
 /// Two replicas of one tenant: each its own handle and governor, one shared store and clock.
-fn replicas(fake: &FakeGraph, clock: &ManualClock, store: &Arc<InMemoryMarketing>) -> [WhatsApp; 2] {
+fn replicas(fake: &FakeGraph, clock: &ManualClock, store: &Arc<InMemoryLimits>) -> [WhatsApp; 2] {
     let replica = || {
         let governor =
             MarketingGovernor::new("portfolio-1", Arc::clone(store)).clock(Arc::new(clock.clone()));
@@ -43,7 +43,7 @@ fn replicas(fake: &FakeGraph, clock: &ManualClock, store: &Arc<InMemoryMarketing
 async fn a_campaign_never_resends_into_a_131049_within_24_hours_across_replicas() {
     let fake = FakeGraph::start().await;
     let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
-    let store = Arc::new(InMemoryMarketing::default());
+    let store = Arc::new(InMemoryLimits::default());
     let replicas = replicas(&fake, &clock, &store);
 
     // First pass: 1,000 recipients over both replicas; Meta refuses one in ten with 131049.
@@ -96,7 +96,7 @@ async fn a_campaign_never_resends_into_a_131049_within_24_hours_across_replicas(
 async fn a_failed_status_webhook_with_131049_holds_the_recipient_by_phone_and_bsuid() {
     let fake = FakeGraph::start().await;
     let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
-    let store = Arc::new(InMemoryMarketing::default());
+    let store = Arc::new(InMemoryLimits::default());
     let governor = MarketingGovernor::new("portfolio-1", Arc::clone(&store)).clock(Arc::new(clock.clone()));
     // A failed status as Meta sends it for 131049 (status webhook reference:
     // https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#message-failed),
@@ -135,7 +135,7 @@ async fn a_failed_status_webhook_with_131049_holds_the_recipient_by_phone_and_bs
 async fn the_portfolio_budget_counts_unique_recipients_across_replicas() {
     let fake = FakeGraph::start().await;
     let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
-    let store = Arc::new(InMemoryMarketing::default());
+    let store = Arc::new(InMemoryLimits::default());
     let governors: Vec<MarketingGovernor> = (0..2)
         .map(|_| {
             MarketingGovernor::new("portfolio-1", Arc::clone(&store))
@@ -175,27 +175,30 @@ async fn the_portfolio_budget_counts_unique_recipients_across_replicas() {
 #[tokio::test]
 async fn erasing_a_tenant_forgets_its_holds_and_the_recipients_it_reached() {
     use meta_messaging::delivery::TenantErasure;
-    use meta_messaging::pacing::{MarketingStore, REACH_WINDOW};
+    use meta_messaging::pacing::{MarketingStore, REACH_WINDOW, Reach};
 
-    let store = InMemoryMarketing::default();
-    let now = Timestamp::from_unix_seconds(1_800_000_000);
-    let until = now.saturating_add(Duration::from_secs(3600));
-    store.hold("portfolio-1", "16505551234", until).await.unwrap();
-    store.reach("portfolio-1", "16505559999", now, REACH_WINDOW, 10).await.unwrap();
-    store.hold("portfolio-2", "16505551234", until).await.unwrap();
+    let fake = FakeGraph::start().await;
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000));
+    let store = Arc::new(InMemoryLimits::default());
+    let governor =
+        |scope: &str| MarketingGovernor::new(scope, Arc::clone(&store)).clock(Arc::new(clock.clone()));
+    let (ours, theirs) = (governor("portfolio-1"), governor("portfolio-2"));
+    ours.hold("16505551234").await.unwrap();
+    theirs.hold("16505551234").await.unwrap();
+    store.reach("portfolio-1", "16505559999", clock.now(), REACH_WINDOW, 10).await.unwrap();
 
-    let report = TenantErasure::new("acme").portfolio("portfolio-1").marketing(&store).run().await.unwrap();
-    assert_eq!(report.marketing, 2);
-    assert_eq!(store.held_until("portfolio-1", "16505551234", now).await.unwrap(), None);
-    assert_eq!(
-        store.held_until("portfolio-2", "16505551234", now).await.unwrap(),
-        Some(until),
-        "others kept"
-    );
+    let report = TenantErasure::new("acme").portfolio("portfolio-1").marketing(&*store).run().await.unwrap();
+    assert_eq!(report.marketing, 2, "one hold and one recipient reached");
+    let wa = |g: &MarketingGovernor| fake.client("EAAG-test").whatsapp(PHONE).with_guard(g.clone());
+    wa(&ours).send_marketing("16505551234", sale()).await.expect("its hold is gone");
+    let kept = wa(&theirs).send_marketing("16505551234", sale()).await.unwrap_err();
+    assert_eq!(kept.kind(), ErrorKind::Undeliverable, "another tenant's hold is kept");
     // Its budget starts again from nothing.
     for i in 0..10 {
-        let reach =
-            store.reach("portfolio-1", &format!("1650555{i:04}"), now, REACH_WINDOW, 10).await.unwrap();
-        assert_eq!(reach, meta_messaging::pacing::Reach::Counted);
+        let reach = store
+            .reach("portfolio-1", &format!("1650555{i:04}"), clock.now(), REACH_WINDOW, 10)
+            .await
+            .unwrap();
+        assert_eq!(reach, Reach::Counted);
     }
 }

@@ -487,7 +487,7 @@ async fn fake_graph_serves_flows_calling_and_groups() {
     wa.set_conversational_automation(&ConversationalAutomation::new().prompts(["Track my order"]))
         .await
         .unwrap();
-    assert_eq!(wa.conversational_automation().await.unwrap().0.prompts, ["Track my order"]);
+    assert!(wa.conversational_automation().await.unwrap().0.prompts.is_some());
     wa.set_commerce_settings(true, true).await.unwrap();
     wa.set_webhook_override("https://example.com/hook", "token").await.unwrap();
     assert_eq!(
@@ -543,4 +543,23 @@ async fn built_webhooks_are_stamped_now_so_a_first_reply_is_inside_the_window() 
         WebhookBuilder::whatsapp("106540352242922").at(1_763_800_400).text("16505551234", "hi").build();
     let fixed = meta_messaging::webhook::parse(&fixed).unwrap();
     assert_eq!(fixed.events().next().unwrap().timestamp().unwrap().unix_seconds(), 1_763_800_400);
+}
+
+#[tokio::test]
+async fn fake_graph_keeps_prompts_when_only_the_welcome_message_changes() {
+    let fake = FakeGraph::start().await;
+    let wa = fake.client("EAAG-test").whatsapp("106540352242922");
+    wa.set_conversational_automation(
+        &meta_messaging::whatsapp::manage::ConversationalAutomation::new().prompts(["Track my order"]),
+    )
+    .await
+    .unwrap();
+    wa.set_conversational_automation(
+        &meta_messaging::whatsapp::manage::ConversationalAutomation::new().welcome_message(true),
+    )
+    .await
+    .unwrap();
+    let saved = wa.conversational_automation().await.unwrap().0;
+    assert_eq!(saved.prompts, Some(vec!["Track my order".to_owned()]));
+    assert_eq!(saved.enable_welcome_message, Some(true));
 }

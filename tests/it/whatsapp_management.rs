@@ -210,7 +210,7 @@ async fn conversational_components_commerce_settings_and_webhook_override() {
         .prompts(["Book a flight", "plan a vacation"])
         .command("tickets", "Book flight tickets");
     wa.set_conversational_automation(&automation).await.unwrap();
-    assert_eq!(wa.conversational_automation().await.unwrap().0.commands[0].command_name, "tickets");
+    assert_eq!(wa.conversational_automation().await.unwrap().0.commands.unwrap()[0].command_name, "tickets");
     assert_eq!(wa.commerce_settings().await.unwrap().data[0].is_cart_enabled, Some(true));
     wa.set_commerce_settings(true, false).await.unwrap();
     wa.set_webhook_override("https://my-phone-alternate-callback.com/webhook", "myvoiceismypassport?")
@@ -225,4 +225,27 @@ async fn conversational_components_commerce_settings_and_webhook_override() {
     );
     let too_many = automation.prompts(["p"; 5]);
     assert_eq!(wa.set_conversational_automation(&too_many).await.unwrap_err().kind(), ErrorKind::Validation);
+}
+
+#[tokio::test]
+async fn changing_only_the_welcome_message_leaves_prompts_and_commands_alone() {
+    let server = MockServer::start().await;
+    // Exactly this body: an empty `prompts` or `commands` would remove the saved ones.
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{PHONE}/conversational_automation")))
+        .and(body_json(json!({"enable_welcome_message": false})))
+        .respond_with(ok(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{PHONE}/conversational_automation")))
+        .and(body_json(json!({"commands": []})))
+        .respond_with(ok(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let wa = client(&server).whatsapp(PHONE);
+    wa.set_conversational_automation(&ConversationalAutomation::new().welcome_message(false)).await.unwrap();
+    wa.set_conversational_automation(&ConversationalAutomation::new().clear_commands()).await.unwrap();
 }

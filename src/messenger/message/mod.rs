@@ -358,6 +358,12 @@ impl Message {
         }))
     }
 
+    /// Asks the user's permission to call them on Messenger (`calling_optin`); the answer is a
+    /// `call_permission_reply` event (`MessagingEvent::CallPermissionReply`).
+    pub fn call_permission_request() -> Self {
+        Self::new(Content::Template(StructuredTemplate::CallPermissionRequest))
+    }
+
     /// A Page utility template, sent as `UTILITY` (the template must be approved for the Page;
     /// see [`Messenger::create_utility_template`](crate::messenger::Messenger::create_utility_template)).
     pub fn utility_template(template: UtilityTemplate) -> Self {

@@ -299,11 +299,15 @@ pub enum StructuredTemplate {
         /// Buttons.
         buttons: Vec<Button>,
     },
+    /// Asks the user's permission to call them (`calling_optin`, Messenger calling); the
+    /// answer arrives as a `call_permission_reply` event.
+    CallPermissionRequest,
 }
 
 impl StructuredTemplate {
     pub(super) fn validate(&self) -> Result<(), ValidationError> {
         match self {
+            Self::CallPermissionRequest => Ok(()),
             Self::Generic(elements) => {
                 if elements.is_empty() {
                     return Err(ValidationError::new("elements", Violation::TooFew { min: 1, actual: 0 }));
@@ -352,6 +356,7 @@ impl Serialize for StructuredTemplate {
                 }
                 serde_json::json!({"template_type": "media", "elements": [element]})
             }
+            Self::CallPermissionRequest => serde_json::json!({"template_type": "calling_optin"}),
         };
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("type", "template")?;

@@ -11,12 +11,17 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, invalid, str_field};
 
+#[path = "business.rs"]
+mod business;
 #[path = "flows_calls.rs"]
 mod flows_calls;
+#[path = "templates.rs"]
+mod templates;
 use flows_calls::{
     block_users, call_action, calling_settings, encryption, flow_assets, flow_lifecycle, flows, group_edge,
     group_node, groups, marketing, qr_codes, upload_session, username,
 };
+use templates::without_owner;
 
 /// The path of media downloads on the fake server.
 const DOWNLOAD_PREFIX: &str = "/media-download/";
@@ -43,6 +48,8 @@ pub(super) struct Store {
     webhook_overrides: HashMap<String, String>,
     uploads: HashMap<String, usize>,
     usernames: HashMap<String, String>,
+    template_groups: BTreeMap<String, Value>,
+    business: business::Business,
 }
 
 struct Media {
@@ -326,9 +333,25 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         }
         ("GET" | "POST" | "DELETE", [_, "message_qrdls", ..]) => qr_codes(state, call, id),
         ("POST", [_, "marketing_messages"]) => marketing(state, call, id),
+        ("POST", [_, "smb_app_data"]) => match call.json() {
+            Some(body)
+                if str_field(&body, "messaging_product") == Some("whatsapp")
+                    && matches!(str_field(&body, "sync_type"), Some("smb_app_state_sync" | "history")) =>
+            {
+                ok(json!({"messaging_product": "whatsapp", "request_id": format!("fake-sync-{id:08}")}))
+            }
+            _ => invalid(
+                "messaging_product whatsapp and a sync_type of smb_app_state_sync or history are required",
+            ),
+        },
         ("POST", [_, "conversational_automation"]) => match call.json() {
             Some(body) => {
-                state.store.automation.insert(call.segments[0].to_owned(), Value::Object(body));
+                // Like Meta: the fields sent replace theirs, the others stay.
+                let saved =
+                    state.store.automation.entry(call.segments[0].to_owned()).or_insert_with(|| json!({}));
+                if let Value::Object(saved) = saved {
+                    saved.extend(body);
+                }
                 success()
             }
             None => invalid("a JSON body is required"),
@@ -358,8 +381,14 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
             None => missing("user_wa_id"),
         },
         ("GET", [_, "phone_numbers"]) => data(vec![phone_number("106540352242922")]),
-        ("GET" | "POST" | "DELETE", [_, "message_templates"]) => templates(state, call, id),
-        ("GET", ["message_template_library"]) => library(call),
+        ("GET" | "POST" | "DELETE", [_, "message_templates"]) => templates::templates(state, call, id),
+        ("POST", [_, "message_templates", _] | [_, "migrate_message_templates" | "template_groups"])
+        | ("GET", [_, "template_group_analytics"]) => templates::admin(state, call, id),
+        ("GET", ["message_template_library"]) => templates::library(call),
+        ("POST", [_, "dataset" | "events" | "official_business_account"])
+        | (_, [_, "signups" | "welcome_message_sequences"] | ["signups", _]) => {
+            business::route(state, call, id)
+        }
         ("GET" | "POST" | "DELETE", [_, "messenger_profile"]) => messenger_profile(state, call),
         ("GET" | "POST", [_, "personas"]) => personas(state, call, id),
         ("POST", [_, "message_attachments"]) => {
@@ -383,6 +412,9 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
             Some(_) => ok(json!({"id": format!("{}", 17_873_440_459_000_000 + id)})),
             None => missing("message"),
         },
+        ("GET", [group]) if state.store.template_groups.contains_key(*group) => {
+            templates::group(state, group)
+        }
         ("GET", [node]) => node_read(state, call, node, base),
         ("POST", [node]) => node_write(state, call, node),
         ("DELETE", [node]) => {
@@ -525,83 +557,6 @@ fn phone_number(id: &str) -> Value {
         "platform_type": "CLOUD_API"})
 }
 
-const TEMPLATE_CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
-
-fn templates(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
-    let owner = call.segments[0];
-    match call.method {
-        "GET" => {
-            let name = call.query("name");
-            let items = state
-                .store
-                .templates
-                .values()
-                .filter(|t| t["owner"] == owner && name.is_none_or(|n| t["name"] == n))
-                .map(|t| without_owner(t.clone()))
-                .collect();
-            data(items)
-        }
-        "POST" => {
-            let Some(body) = call.json() else { return invalid("a JSON body is required") };
-            let Some(name) = str_field(&body, "name") else { return missing("name") };
-            if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                || name.len() > 512
-            {
-                return invalid("name may hold lowercase letters, digits and underscores only");
-            }
-            if str_field(&body, "language").is_none() {
-                return missing("language");
-            }
-            let category = str_field(&body, "category").unwrap_or_default().to_owned();
-            if !TEMPLATE_CATEGORIES.contains(&category.as_str()) {
-                return invalid("category must be MARKETING, UTILITY or AUTHENTICATION");
-            }
-            let cloned = body.contains_key("library_template_name");
-            if !cloned && body.get("components").is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)) {
-                return missing("components");
-            }
-            let template_id = format!("{}", 594_425_479_000_000 + id);
-            // Library clones are approved at once, as Meta does; the rest wait for review.
-            let status = if cloned { "APPROVED" } else { "PENDING" };
-            let mut stored = body;
-            stored.insert("id".to_owned(), template_id.clone().into());
-            stored.insert("status".to_owned(), status.into());
-            stored.insert("owner".to_owned(), owner.into());
-            state.store.templates.insert(template_id.clone(), Value::Object(stored));
-            ok(json!({"id": template_id, "status": status, "category": category}))
-        }
-        _ => {
-            let Some(name) = call.query("name") else { return missing("name") };
-            let hsm_id = call.query("hsm_id");
-            let before = state.store.templates.len();
-            state.store.templates.retain(|id, t| {
-                !(t["owner"] == owner && t["name"] == name && hsm_id.is_none_or(|h| h == id))
-            });
-            if state.store.templates.len() == before { not_found(name) } else { success() }
-        }
-    }
-}
-
-fn without_owner(mut template: Value) -> Value {
-    if let Some(map) = template.as_object_mut() {
-        map.remove("owner");
-    }
-    template
-}
-
-fn library(call: &Call<'_>) -> ResponseTemplate {
-    if call.query("name_or_content").is_none()
-        && call.query("search").is_none()
-        && call.query("topic").is_none()
-    {
-        return missing("name_or_content (Messenger) or search/topic (WhatsApp)");
-    }
-    data(vec![json!({"name": "order_confirmation_1", "language": call.query("language").unwrap_or("en"),
-        "category": "UTILITY", "topic": "ORDER_MANAGEMENT", "usecase": "DELIVERY_CONFIRMATION", "industry": ["E_COMMERCE"],
-        "body": "{{1}}, your order was successfully delivered!", "body_params": ["John"], "body_param_types": ["TEXT"],
-        "buttons": [{"type": "URL", "text": "Manage order", "url": "https://www.example.com"}], "id": "7635027653257090"})])
-}
-
 fn messenger_profile(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
     let node = call.segments[0].to_owned();
     match call.method {
@@ -704,6 +659,9 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
             return ok(json!({ kind: answer, "id": node }));
         }
     }
+    if fields == "official_business_account" {
+        return business::oba(state, node);
+    }
     if fields == "conversational_automation" {
         let automation = state.store.automation.get(node).cloned().unwrap_or_else(|| json!({}));
         return ok(json!({"conversational_automation": automation, "id": node}));
@@ -733,6 +691,9 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
 fn node_write(state: &mut State, call: &Call<'_>, node: &str) -> ResponseTemplate {
     if call.query("is_enabled_for_insights") == Some("true") {
         return ok(json!({ "id": node }));
+    }
+    if let Some(name) = call.query("new_display_name") {
+        return business::display_name(state, node, name);
     }
     if let Some(hide) = call.query("hide") {
         return if matches!(hide, "true" | "false") {

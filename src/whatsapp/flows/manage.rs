@@ -28,6 +28,8 @@ string_enum! {
         CustomerSupport = "CUSTOMER_SUPPORT",
         /// Survey.
         Survey = "SURVEY",
+        /// Shopping.
+        Shopping = "SHOPPING",
         /// Anything else.
         Other = "OTHER",
     }

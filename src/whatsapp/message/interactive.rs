@@ -1,12 +1,15 @@
-//! Interactive messages: reply buttons, lists, CTA URL, Flows, location requests, products.
+//! Interactive messages: reply buttons, lists, CTA URL, Flows, location requests, products,
+//! call buttons and carousels.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::carousel::{Cards, Carousel, VoiceCall};
 use super::limits;
 use super::media::MediaSource;
+use super::payments::{OrderDetails, OrderStatusUpdate};
 use crate::graph::serde_util::string_enum;
 use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{ValidationError, Violation};
@@ -128,6 +131,14 @@ pub enum Action {
     },
     /// Asks the user's permission to call them (`call_permission_request`, Calling API).
     CallPermissionRequest,
+    /// A button that calls the business on WhatsApp (`voice_call`, Calling API).
+    VoiceCall(VoiceCall),
+    /// 2 to 10 media or product cards that scroll sideways (`carousel`).
+    Carousel(Carousel),
+    /// An order to review and pay (`order_details`, Payments API Brazil and India).
+    OrderDetails(Box<OrderDetails>),
+    /// An order's new state (`order_status`).
+    OrderStatus(OrderStatusUpdate),
 }
 
 impl Interactive {
@@ -147,6 +158,10 @@ impl Interactive {
             Action::ProductList { .. } => "product_list",
             Action::Catalog { .. } => "catalog_message",
             Action::CallPermissionRequest => "call_permission_request",
+            Action::VoiceCall(_) => "voice_call",
+            Action::Carousel(_) => "carousel",
+            Action::OrderDetails(_) => "order_details",
+            Action::OrderStatus(_) => "order_status",
         }
     }
 
@@ -189,6 +204,18 @@ impl Interactive {
                 Ok(())
             }
             Action::Flow(flow) => flow.validate(),
+            Action::VoiceCall(call) => call.validate(),
+            Action::OrderDetails(details) => details.validate(),
+            Action::OrderStatus(update) => update.validate(),
+            Action::Carousel(carousel) => {
+                if self.header.is_some() || self.footer.is_some() {
+                    return Err(ValidationError::new(
+                        "interactive",
+                        Violation::Invalid("a carousel has a body and cards only".into()),
+                    ));
+                }
+                carousel.validate()
+            }
             Action::LocationRequest | Action::Catalog { .. } | Action::CallPermissionRequest => {
                 if self.header.is_some() {
                     return Err(ValidationError::new(
@@ -375,6 +402,21 @@ impl Serialize for ActionBody<'_> {
             }
             Action::LocationRequest => map.serialize_entry("name", "send_location")?,
             Action::CallPermissionRequest => map.serialize_entry("name", "call_permission_request")?,
+            Action::VoiceCall(call) => {
+                map.serialize_entry("name", "voice_call")?;
+                if *call != VoiceCall::default() {
+                    map.serialize_entry("parameters", call)?;
+                }
+            }
+            Action::Carousel(carousel) => map.serialize_entry("cards", &Cards(carousel))?,
+            Action::OrderDetails(details) => {
+                map.serialize_entry("name", "review_and_pay")?;
+                map.serialize_entry("parameters", details)?;
+            }
+            Action::OrderStatus(update) => {
+                map.serialize_entry("name", "review_order")?;
+                map.serialize_entry("parameters", update)?;
+            }
             Action::Product { catalog_id, product_retailer_id } => {
                 map.serialize_entry("catalog_id", catalog_id)?;
                 map.serialize_entry("product_retailer_id", product_retailer_id)?;

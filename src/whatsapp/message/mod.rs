@@ -7,9 +7,11 @@
 //! first violation comes back as an [`ErrorKind::Validation`](crate::ErrorKind::Validation)
 //! error naming the field.
 
+mod carousel;
 mod contact;
 mod interactive;
 mod media;
+mod payments;
 mod response;
 
 use serde::Serialize;
@@ -20,9 +22,14 @@ use super::template::Template;
 use crate::graph::validate::{max_chars, not_empty};
 use crate::graph::{ValidationError, Violation};
 
+pub use carousel::{CardAction, Carousel, MediaCard, VoiceCall};
 pub use contact::*;
 pub use interactive::*;
 pub use media::*;
+pub use payments::{
+    Charge, Goods, Money, OrderDetails, OrderItem, OrderState, OrderStatusUpdate, PaymentOrder,
+    PaymentSetting,
+};
 pub use response::*;
 
 /// Meta's documented limits for outbound messages.
@@ -356,6 +363,46 @@ impl Message {
     /// Asks the user's permission to call them (Calling API); the body is optional.
     pub fn call_permission_request(body: Option<String>) -> Self {
         Self::interactive(Interactive::new(body, Action::CallPermissionRequest))
+    }
+
+    /// A button that calls the business on WhatsApp (Calling API): `body` says why to call.
+    pub fn voice_call(body: impl Into<String>, button: VoiceCall) -> Self {
+        Self::interactive(Interactive::new(Some(body.into()), Action::VoiceCall(button)))
+    }
+
+    /// 2 to 10 image or video cards that scroll sideways, each with a URL button or quick
+    /// replies (the same on every card).
+    pub fn media_carousel(body: impl Into<String>, cards: impl IntoIterator<Item = MediaCard>) -> Self {
+        Self::interactive(Interactive::new(
+            Some(body.into()),
+            Action::Carousel(Carousel::Media(cards.into_iter().collect())),
+        ))
+    }
+
+    /// 2 to 10 products of one catalog as cards that scroll sideways.
+    pub fn product_carousel(
+        body: impl Into<String>,
+        catalog_id: impl Into<String>,
+        product_retailer_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self::interactive(Interactive::new(
+            Some(body.into()),
+            Action::Carousel(Carousel::Products {
+                catalog_id: catalog_id.into(),
+                product_retailer_ids: product_retailer_ids.into_iter().map(Into::into).collect(),
+            }),
+        ))
+    }
+
+    /// An order to review and pay in the chat (Payments API: Brazil's Pix, boleto and payment
+    /// links; India's payment gateways and UPI links).
+    pub fn order_details(body: impl Into<String>, details: OrderDetails) -> Self {
+        Self::interactive(Interactive::new(Some(body.into()), Action::OrderDetails(Box::new(details))))
+    }
+
+    /// Tells the user where their order is.
+    pub fn order_status(body: impl Into<String>, update: OrderStatusUpdate) -> Self {
+        Self::interactive(Interactive::new(Some(body.into()), Action::OrderStatus(update)))
     }
 
     /// One product of a catalog.

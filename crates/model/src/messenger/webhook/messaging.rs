@@ -42,6 +42,9 @@ pub enum MessagingEvent {
     AppRoles(std::collections::BTreeMap<String, Vec<String>>),
     /// `policy_enforcement`.
     PolicyEnforcement(Value),
+    /// `call_permission_reply`: the user's answer to a call permission request (Messenger
+    /// calling; the same model as WhatsApp's).
+    CallPermissionReply(crate::whatsapp::webhook::CallPermissionReply),
     /// An event key this version does not model, or an event without the documented shape:
     /// its name (as used in the event kind) and its JSON as sent.
     Unknown {
@@ -75,6 +78,7 @@ impl MessagingEvent {
             Self::RequestThreadControl(_) => "request_thread_control",
             Self::AppRoles(_) => "app_roles",
             Self::PolicyEnforcement(_) => "policy_enforcement",
+            Self::CallPermissionReply(_) => "call_permission_reply",
             Self::Unknown { key, .. } => key,
             Self::Empty => "unknown",
         }
@@ -407,3 +411,4 @@ pub struct ThreadControl {
     pub requested_owner_app_id: Option<String>,
     pub metadata: Option<String>,
 }
+

@@ -118,6 +118,7 @@ enum EventKey {
     RequestThreadControl,
     AppRoles,
     PolicyEnforcement,
+    CallPermissionReply,
 }
 
 impl EventKey {
@@ -137,6 +138,7 @@ impl EventKey {
             Self::RequestThreadControl => "request_thread_control",
             Self::AppRoles => "app_roles",
             Self::PolicyEnforcement => "policy_enforcement",
+            Self::CallPermissionReply => "call_permission_reply",
         }
     }
 
@@ -156,6 +158,7 @@ impl EventKey {
             "request_thread_control" => Self::RequestThreadControl,
             "app_roles" => Self::AppRoles,
             "policy_enforcement" => Self::PolicyEnforcement,
+            "call_permission_reply" => Self::CallPermissionReply,
             _ => return None,
         })
     }
@@ -200,6 +203,7 @@ fn event_from<'de, A: MapAccess<'de>>(key: EventKey, map: &mut A) -> Result<Mess
         K::RequestThreadControl => MessagingEvent::RequestThreadControl(map.next_value()?),
         K::AppRoles => MessagingEvent::AppRoles(map.next_value()?),
         K::PolicyEnforcement => MessagingEvent::PolicyEnforcement(map.next_value()?),
+        K::CallPermissionReply => MessagingEvent::CallPermissionReply(map.next_value()?),
     })
 }
 

@@ -256,7 +256,7 @@ impl NfmReply {
 #[serde(default)]
 #[non_exhaustive]
 pub struct CallPermissionReply {
-    /// `accept` or `reject`.
+    /// `accept` or `reject` (WhatsApp), `approve` or `reject` (Messenger).
     pub response: Option<String>,
     /// Whether the permission is permanent.
     pub is_permanent: Option<bool>,
@@ -264,6 +264,13 @@ pub struct CallPermissionReply {
     pub expiration_timestamp: Option<Timestamp>,
     /// Where the answer came from.
     pub response_source: Option<String>,
+}
+
+impl CallPermissionReply {
+    /// Whether the user allowed the business to call them.
+    pub fn approved(&self) -> bool {
+        matches!(self.response.as_deref(), Some("accept" | "approve"))
+    }
 }
 
 /// `button` content: a tap on a template quick-reply button.

@@ -16,6 +16,7 @@ mod coexistence;
 mod content;
 mod events;
 mod messages;
+mod payments;
 mod statuses;
 mod usernames;
 
@@ -36,6 +37,7 @@ pub use coexistence::*;
 pub use content::*;
 pub use events::*;
 pub use messages::*;
+pub use payments::*;
 pub use statuses::*;
 pub use usernames::*;
 

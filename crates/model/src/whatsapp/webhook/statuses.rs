@@ -73,6 +73,10 @@ string_enum! {
         Deleted = "deleted",
         /// Warning (legacy).
         Warning = "warning",
+        /// A payment was captured (`type: payment`, Payments API India).
+        Captured = "captured",
+        /// A payment is pending (`type: payment`).
+        Pending = "pending",
     }
 }
 
@@ -127,6 +131,12 @@ pub struct Status {
     /// Errors, on `failed` statuses.
     #[serde(default, deserialize_with = "null_as_default")]
     pub errors: Vec<NotificationError>,
+    /// `payment` for a payment status (Payments API India); absent for message statuses.
+    #[serde(default, rename = "type")]
+    pub status_type: Option<String>,
+    /// The payment, on a payment status; typed on access with [`Lazy::get`].
+    #[serde(default)]
+    pub payment: Option<Lazy<super::payments::PaymentUpdate>>,
 }
 
 fn unknown_status() -> StatusKind {
@@ -152,6 +162,8 @@ impl Status {
             conversation: None,
             pricing: None,
             errors: Vec::new(),
+            status_type: text_at(value, "type"),
+            payment: None,
         })
     }
 
@@ -221,6 +233,9 @@ string_enum! {
         Service = "service",
         /// Referral conversion (free entry point).
         ReferralConversion = "referral_conversion",
+        /// Messages of an AI provider's general-purpose assistant outside templates (pricing
+        /// for AI providers, 2026).
+        GeneralPurposeAi = "general_purpose_ai",
     }
 }
 

@@ -1,4 +1,4 @@
-//! The marketing governor's shared state on Redis, beside the pacing limits (`RedisLimits`).
+//! Holds and the marketing governor's reach on Redis, beside the pacing limits (`RedisLimits`).
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use super::StoreError;
 use super::redis::backend;
 use super::redis_pacing::{RedisLimits, key};
 use crate::Timestamp;
-use crate::pacing::{MarketingStore, Reach};
+use crate::pacing::{HoldStore, MarketingStore, Reach};
 
 /// A scope's holds are one sorted set (score: until when, in milliseconds), so erasing a
 /// tenant is one `DEL`: the hold is raised, never shortened (`GT`), holds past the server's
@@ -42,59 +42,75 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Every replica on the same server and prefix shares the holds and each scope's reach: one
+/// Every replica on the same server and prefix shares the holds: one sorted set per scope, one
 /// round trip per check.
 #[async_trait]
-impl MarketingStore for RedisLimits {
-    async fn hold(&self, scope: &str, recipient: &str, until: Timestamp) -> Result<(), StoreError> {
+impl HoldStore for RedisLimits {
+    async fn hold(&self, scope: &str, member: &str, until: Timestamp) -> Result<(), StoreError> {
         let (mut connection, prefix) = self.parts();
         let _: i64 = Script::new(HOLD)
-            .key(key(prefix, "mkt-hold", &[scope]))
+            .key(key(prefix, "hold", &[scope]))
             .arg(until.unix_millis())
-            .arg(recipient)
+            .arg(member)
             .invoke_async(&mut connection)
             .await
-            .map_err(backend("marketing hold failed"))?;
+            .map_err(backend("hold failed"))?;
         Ok(())
     }
 
     async fn held_until(
         &self,
         scope: &str,
-        recipient: &str,
+        member: &str,
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let (mut connection, prefix) = self.parts();
         let until: Option<f64> = redis::cmd("ZSCORE")
-            .arg(key(prefix, "mkt-hold", &[scope]))
-            .arg(recipient)
+            .arg(key(prefix, "hold", &[scope]))
+            .arg(member)
             .query_async(&mut connection)
             .await
-            .map_err(backend("marketing hold lookup failed"))?;
+            .map_err(backend("hold lookup failed"))?;
         // Scores are whole milliseconds, well inside f64's exact integers.
         #[allow(clippy::cast_possible_truncation)]
         let until = until.map(|ms| Timestamp::from_unix_millis(ms as i64));
         Ok(until.filter(|until| *until > now))
     }
 
-    async fn forget_scope(&self, scope: &str) -> Result<u64, StoreError> {
+    async fn release(&self, scope: &str, member: &str) -> Result<(), StoreError> {
         let (mut connection, prefix) = self.parts();
-        let (hold, reach) = (key(prefix, "mkt-hold", &[scope]), key(prefix, "mkt-reach", &[scope]));
-        let (holds, reached, _): (u64, u64, u64) = redis::pipe()
-            .atomic()
-            .cmd("ZCARD")
-            .arg(&hold)
-            .cmd("ZCARD")
-            .arg(&reach)
-            .cmd("DEL")
-            .arg(&hold)
-            .arg(&reach)
+        let _: i64 = redis::cmd("ZREM")
+            .arg(key(prefix, "hold", &[scope]))
+            .arg(member)
             .query_async(&mut connection)
             .await
-            .map_err(backend("marketing erasure failed"))?;
-        Ok(holds + reached)
+            .map_err(backend("hold release failed"))?;
+        Ok(())
     }
 
+    async fn forget_holds(&self, scope: &str) -> Result<u64, StoreError> {
+        forget(self, &key(self.parts().1, "hold", &[scope])).await
+    }
+}
+
+/// Counts and deletes one sorted set.
+async fn forget(limits: &RedisLimits, set: &str) -> Result<u64, StoreError> {
+    let (mut connection, _) = limits.parts();
+    let (count, _): (u64, u64) = redis::pipe()
+        .atomic()
+        .cmd("ZCARD")
+        .arg(set)
+        .cmd("DEL")
+        .arg(set)
+        .query_async(&mut connection)
+        .await
+        .map_err(backend("erasure failed"))?;
+    Ok(count)
+}
+
+/// Unique recipients per scope and window: one atomic script per check.
+#[async_trait]
+impl MarketingStore for RedisLimits {
     async fn reach(
         &self,
         scope: &str,
@@ -118,5 +134,9 @@ impl MarketingStore for RedisLimits {
         } else {
             Reach::Spent { retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(0)) }
         })
+    }
+
+    async fn forget_reach(&self, scope: &str) -> Result<u64, StoreError> {
+        forget(self, &key(self.parts().1, "mkt-reach", &[scope])).await
     }
 }

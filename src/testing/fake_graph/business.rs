@@ -1,0 +1,137 @@
+//! Account management and conversions on the fake server: display names, the Official
+//! Business Account request, in-app signups, welcome message sequences, conversion datasets
+//! and events, as Meta's pages describe them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use wiremock::ResponseTemplate;
+
+use super::{Call, State, data, invalid, missing, not_found, ok, str_field, success};
+
+/// What the fake server keeps of these endpoints.
+#[derive(Debug, Default)]
+pub(super) struct Business {
+    datasets: BTreeMap<String, String>,
+    signups: BTreeMap<String, Value>,
+    sequences: BTreeMap<String, Value>,
+    oba: BTreeMap<String, Value>,
+    display_names: BTreeMap<String, String>,
+    /// Conversion events received, per dataset.
+    pub(super) events: BTreeMap<String, Vec<Value>>,
+}
+
+/// `POST /{phone-number-id}?new_display_name=`: pending review.
+pub(super) fn display_name(state: &mut State, phone: &str, name: &str) -> ResponseTemplate {
+    if name.trim().is_empty() {
+        return missing("new_display_name");
+    }
+    state.store.business.display_names.insert(phone.to_owned(), name.to_owned());
+    success()
+}
+
+/// `GET /{phone-number-id}?fields=official_business_account`.
+pub(super) fn oba(state: &State, phone: &str) -> ResponseTemplate {
+    let status = if state.store.business.oba.contains_key(phone) { "PENDING" } else { "NOT_STARTED" };
+    ok(json!({"official_business_account": {"oba_status": status}, "id": phone}))
+}
+
+pub(super) fn route(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    let business = &mut state.store.business;
+    let node = call.segments[0];
+    match (call.method, call.segments.as_slice()) {
+        ("POST", [waba, "dataset"]) => {
+            let dataset = business
+                .datasets
+                .entry((*waba).to_owned())
+                .or_insert_with(|| format!("{}", 1_488_240_000_000 + id));
+            ok(json!({ "id": dataset }))
+        }
+        ("POST", [dataset, "events"]) => {
+            let Some(body) = call.json() else { return invalid("a JSON body is required") };
+            let Some(events) = body.get("data").and_then(Value::as_array) else { return missing("data") };
+            for event in events {
+                let clid = event["user_data"]["ctwa_clid"].as_str().unwrap_or_default();
+                if event["action_source"] != "business_messaging"
+                    || clid.is_empty()
+                    || event["event_name"].as_str().is_none()
+                {
+                    return invalid(
+                        "each event needs event_name, action_source business_messaging and user_data.ctwa_clid",
+                    );
+                }
+            }
+            business.events.entry((*dataset).to_owned()).or_default().extend(events.iter().cloned());
+            ok(
+                json!({"events_received": events.len(), "messages": [], "fbtrace_id": format!("AfakeCapi{id}")}),
+            )
+        }
+        ("POST", [phone, "official_business_account"]) => {
+            let Some(body) = call.json() else { return invalid("a JSON body is required") };
+            if str_field(&body, "business_website_url").is_none() {
+                return missing("business_website_url");
+            }
+            business.oba.insert((*phone).to_owned(), Value::Object(body));
+            success()
+        }
+        ("POST", [waba, "signups"]) => {
+            let Some(mut body) = call.json() else { return invalid("a JSON body is required") };
+            let first = !business.signups.values().any(|s| s["waba_id"] == *waba);
+            if first && body.get("policy").is_none_or(|p| p["accepted"] != true) {
+                return invalid("the first signup must accept the terms (policy)");
+            }
+            body.remove("policy");
+            let signup_id = format!("{}", 9_876_543_210_000_000 + id);
+            body.insert("id".into(), signup_id.clone().into());
+            body.insert("waba_id".into(), (*waba).into());
+            body.insert("status".into(), "ACTIVE".into());
+            business.signups.insert(signup_id.clone(), Value::Object(body));
+            ok(json!({ "id": signup_id }))
+        }
+        ("GET", [waba, "signups"]) => {
+            data(business.signups.values().filter(|s| s["waba_id"] == *waba).cloned().collect())
+        }
+        (method, ["signups", signup_id]) => {
+            let Some(signup) = business.signups.get_mut(*signup_id) else { return not_found(signup_id) };
+            if method == "GET" {
+                return ok(signup.clone());
+            }
+            let Some(changes) = call.json() else { return invalid("a JSON body is required") };
+            if changes.contains_key("privacy_policy_url") {
+                return invalid("privacy_policy_url cannot be changed");
+            }
+            for (key, value) in changes {
+                signup[key] = value;
+            }
+            success()
+        }
+        ("POST", [waba, "welcome_message_sequences"]) => {
+            let Some(body) = call.json() else { return invalid("a JSON body is required") };
+            let Some(name) = str_field(&body, "name") else { return missing("name") };
+            let Some(content) = str_field(&body, "welcome_message_sequence") else {
+                return missing("welcome_message_sequence");
+            };
+            let sequence_id = format!("{}", 186_473_000 + id);
+            business.sequences.insert(
+                sequence_id.clone(),
+                json!({"sequence_id": sequence_id, "name": name,
+                "welcome_message_sequence": content, "is_used_in_ad": false, "waba": waba}),
+            );
+            ok(json!({ "sequence_id": sequence_id }))
+        }
+        ("GET", [waba, "welcome_message_sequences"]) => {
+            let items = business.sequences.values().filter(|s| s["waba"] == *waba).map(|s| {
+                let mut s = s.clone();
+                s.as_object_mut().map(|m| m.remove("waba"));
+                s
+            });
+            data(items.collect())
+        }
+        ("DELETE", [_, "welcome_message_sequences"]) => match call.query("sequence_id") {
+            Some(sequence) if business.sequences.remove(sequence).is_some() => success(),
+            Some(sequence) => not_found(sequence),
+            None => missing("sequence_id"),
+        },
+        _ => not_found(node),
+    }
+}
