@@ -558,5 +558,8 @@ async fn replicas_share_marketing_holds_and_take_the_last_budget_slots_once() {
     assert_eq!(one.forget_reach("portfolio-1").await.unwrap(), 1);
     assert_eq!(two.held_until("portfolio-1", "16505551234", now).await.unwrap(), None);
     assert_eq!(two.held_until("portfolio-2", "16505551234", now).await.unwrap(), Some(until));
+    // A hold released early (a handoff given back) is gone for every replica.
+    one.release("portfolio-2", "16505551234").await.unwrap();
+    assert_eq!(two.held_until("portfolio-2", "16505551234", now).await.unwrap(), None);
     namespace.drop_now().await;
 }

@@ -411,4 +411,3 @@ pub struct ThreadControl {
     pub requested_owner_app_id: Option<String>,
     pub metadata: Option<String>,
 }
-
