@@ -3,7 +3,7 @@
 //! insertions and deletions, splices of two inputs, JSON-ish tokens) for `FUZZ_SECONDS`
 //! seconds (default 2; CI runs 30). A panic is a failure; the input that caused it is written
 //! to `target/fuzz-crashes/` and named in the message. The libFuzzer binaries in `fuzz/` run
-//! the same bodies on nightly.
+//! the same bodies coverage-guided (CI builds them on stable with SanitizerCoverage).
 
 #[path = "../fuzz/src/lib.rs"]
 #[allow(dead_code, unreachable_pub, missing_docs)]

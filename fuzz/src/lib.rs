@@ -1,4 +1,4 @@
-//! The fuzz targets' bodies, shared by the libFuzzer binaries (`fuzz_targets/`, nightly) and the
+//! The fuzz targets' bodies, shared by the libFuzzer binaries (`fuzz_targets/`, coverage-guided) and the
 //! stable mutation engine that runs them in every `cargo test` (`tests/fuzz.rs`). Each one
 //! panics only on a broken property, never on input.
 

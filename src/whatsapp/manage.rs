@@ -102,6 +102,48 @@ pub struct QrCode {
     pub qr_image_url: Option<String>,
 }
 
+string_enum! {
+    /// What the Marketing Messages API does when it cannot deliver with its optimisations.
+    pub enum ProductPolicy {
+        /// Deliver through the Cloud API instead (Meta's default).
+        CloudApiFallback = "CLOUD_API_FALLBACK",
+        /// Do not deliver.
+        Strict = "STRICT",
+    }
+}
+
+/// Options of a Marketing Messages API send.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MarketingOptions {
+    /// The product policy (`product_policy`).
+    pub product_policy: Option<ProductPolicy>,
+    /// Whether Meta may share the message's activity for optimisation
+    /// (`message_activity_sharing`).
+    pub message_activity_sharing: Option<bool>,
+}
+
+impl MarketingOptions {
+    /// Meta's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The product policy.
+    #[must_use]
+    pub fn product_policy(mut self, policy: ProductPolicy) -> Self {
+        self.product_policy = Some(policy);
+        self
+    }
+
+    /// Whether the message's activity may be shared.
+    #[must_use]
+    pub fn message_activity_sharing(mut self, sharing: bool) -> Self {
+        self.message_activity_sharing = Some(sharing);
+        self
+    }
+}
+
 /// A phone number's prompts and commands.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -369,6 +411,18 @@ impl WhatsApp {
     /// (`POST /{phone-number-id}/marketing_messages`): the same body as [`send`](Self::send),
     /// marketing templates only.
     pub fn send_marketing(&self, to: impl Into<Recipient>, message: Message) -> GraphRequest<SendResponse> {
+        self.send_marketing_with(to, message, &MarketingOptions::default())
+    }
+
+    /// [`send_marketing`](Self::send_marketing) with the Marketing Messages API's options: the
+    /// product policy (fall back to Cloud API delivery, or not) and whether Meta may share the
+    /// message's activity (reads, clicks) for ad optimisation.
+    pub fn send_marketing_with(
+        &self,
+        to: impl Into<Recipient>,
+        message: Message,
+        options: &MarketingOptions,
+    ) -> GraphRequest<SendResponse> {
         let to = to.into();
         let mut spec = self.spec(Method::POST, Some("marketing_messages"));
         // Pacing applies as to every send; a template needs no messaging window.
@@ -389,7 +443,14 @@ impl WhatsApp {
         if let Err(invalid) = checked {
             spec.fail(invalid.into());
         } else {
-            spec.set_json(&SendBody { to, message });
+            let mut body = serde_json::to_value(SendBody { to, message }).unwrap_or_default();
+            if let Some(policy) = &options.product_policy {
+                body["product_policy"] = policy.as_str().into();
+            }
+            if let Some(sharing) = options.message_activity_sharing {
+                body["message_activity_sharing"] = sharing.into();
+            }
+            spec.set_json(&body);
         }
         request(&self.client, spec)
     }

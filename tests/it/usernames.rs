@@ -286,6 +286,31 @@ async fn every_message_sending_endpoint_passes_the_guards() {
         ("whatsapp send_text", wa.send_text("16505551234", "hi").await.map(drop)),
         ("whatsapp react", wa.react("16505551234", "wamid.X", "👍").await.map(drop)),
         ("whatsapp send_marketing", wa.send_marketing("16505551234", template()).await.map(drop)),
+        (
+            "whatsapp send_marketing_with",
+            wa.send_marketing_with(
+                "16505551234",
+                template(),
+                &meta_messaging::whatsapp::manage::MarketingOptions::new(),
+            )
+            .await
+            .map(drop),
+        ),
+        (
+            "whatsapp voice_call",
+            wa.send(
+                "16505551234",
+                Message::voice_call("Call us", meta_messaging::whatsapp::VoiceCall::new()),
+            )
+            .await
+            .map(drop),
+        ),
+        (
+            "messenger call_permission_request",
+            page.send("24512345678901234", meta_messaging::messenger::Message::call_permission_request())
+                .await
+                .map(drop),
+        ),
         ("messenger send_text", page.send_text("24512345678901234", "hi").await.map(drop)),
         (
             "messenger send_upload",

@@ -249,3 +249,32 @@ async fn changing_only_the_welcome_message_leaves_prompts_and_commands_alone() {
     wa.set_conversational_automation(&ConversationalAutomation::new().welcome_message(false)).await.unwrap();
     wa.set_conversational_automation(&ConversationalAutomation::new().clear_commands()).await.unwrap();
 }
+
+/// The Marketing Messages API's options (Meta's "Send marketing messages" page).
+#[tokio::test]
+async fn marketing_messages_carry_the_product_policy_and_activity_sharing() {
+    use meta_messaging::whatsapp::manage::{MarketingOptions, ProductPolicy};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{PHONE}/marketing_messages")))
+        .and(body_json(json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16315552222",
+            "type": "template", "template": {"name": "spring_sale", "language": {"code": "en_US"}},
+            "product_policy": "STRICT", "message_activity_sharing": false})))
+        .respond_with(ok(json!({"contacts": [{"input": "16315552222", "wa_id": "16315552222"}],
+            "messages": [{"id": "wamid.gBGGSFcCNEOPAgkO_KJ55r4w_xx"}], "messaging_product": "whatsapp", "success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let options =
+        MarketingOptions::new().product_policy(ProductPolicy::Strict).message_activity_sharing(false);
+    let sent = client(&server)
+        .whatsapp(PHONE)
+        .send_marketing_with(
+            "16315552222",
+            Message::template(Template::new("spring_sale", "en_US")),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id().unwrap().as_str(), "wamid.gBGGSFcCNEOPAgkO_KJ55r4w_xx");
+}
