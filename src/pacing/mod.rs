@@ -19,7 +19,11 @@
 //!
 //! A cancelled wait keeps its reserved slot: the pacer may under-use a slot, never over-admit.
 //!
-//! [`window`] tracks the 24-hour customer-service window.
+//! [`window`] tracks the 24-hour customer-service window. Two more guards keep sends out of walls
+//! that are not rates: a [`MarketingGovernor`] (recipients Meta refused a marketing message with
+//! `131049`, held for 24 hours; a portfolio's unique-recipient budget) and a [`Handoff`] (a bot
+//! paused while a person answers from the WhatsApp Business app). Both keep their state in a
+//! [`HoldStore`] every replica shares.
 
 mod handoff;
 mod hold;

@@ -220,3 +220,22 @@ async fn a_messenger_call_permission_is_requested_and_its_reply_typed() {
     assert!(reply.approved());
     assert_eq!(reply.expiration_timestamp.map(|t| t.unix_seconds()), Some(1_672_249_624));
 }
+
+/// A display name Meta refuses at once arrives as a typed Graph error.
+#[tokio::test]
+async fn a_refused_display_name_is_a_typed_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{PHONE}")))
+        .and(query_param("new_display_name", "WhatsApp Official"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100,
+            "error_data": {"messaging_product": "whatsapp", "details": "The display name does not follow the display name guidelines"},
+            "fbtrace_id": "AdIsPlAy"}})))
+        .mount(&server)
+        .await;
+    let refused =
+        client(&server).whatsapp(PHONE).request_display_name("WhatsApp Official").await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(refused.api_error().map(|e| e.code()), Some(100));
+}

@@ -344,3 +344,36 @@ async fn the_fake_graph_archives_migrates_and_groups_templates() {
     let migrated = destination.migrate_templates(&WabaId::from("104996122399160"), 0).await.unwrap();
     assert!(migrated.done.is_empty(), "only approved templates migrate");
 }
+
+/// Graph errors of the template administration calls arrive typed, with Meta's code.
+#[tokio::test]
+async fn template_administration_errors_are_typed() {
+    let server = MockServer::start().await;
+    let error = |code: i64, message: &str| {
+        ResponseTemplate::new(400)
+            .set_body_json(json!({"error": {"message": message, "type": "OAuthException",
+            "code": code, "fbtrace_id": "AtEmPlAtE"}}))
+    };
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{WABA}/message_templates/archive")))
+        .respond_with(error(200, "(#200) Permissions error"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{WABA}/template_groups")))
+        .respond_with(error(100, "(#100) A template group with this name already exists"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{WABA}/migrate_message_templates")))
+        .respond_with(error(100, "(#100) The source WABA is not owned by the same business"))
+        .mount(&server)
+        .await;
+    let waba = client(&server).whatsapp_business_account(WABA);
+    assert_eq!(waba.archive_templates(["1234567890"]).await.unwrap_err().kind(), ErrorKind::Permission);
+    let duplicate =
+        waba.create_template_group("Black Friday 2024", None, ["278077987957091"]).await.unwrap_err();
+    assert_eq!(duplicate.kind(), ErrorKind::InvalidRequest);
+    let foreign = waba.migrate_templates(&WabaId::from("104996122399160"), 0).await.unwrap_err();
+    assert_eq!(foreign.api_error().map(|e| e.code()), Some(100));
+}
