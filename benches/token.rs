@@ -9,8 +9,6 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use criterion::{Criterion, Throughput};
 use futures_util::FutureExt;
 use meta_messaging::store::SqliteBlobStore;
@@ -18,6 +16,7 @@ use meta_messaging::token::{
     Channel, DataKey, EncryptedTokenStore, InMemoryBlobStore, Keyring, SecretKind, TokenKey, TokenRecord,
     TokenStore,
 };
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 
 const BUDGET: f64 = 1.5;
 const TOKEN_LEN: usize = 200;
@@ -31,21 +30,22 @@ fn key() -> TokenKey {
 }
 
 struct Floor {
-    cipher: Aes256Gcm,
+    cipher: LessSafeKey,
     map: HashMap<String, Vec<u8>>,
     aad: Vec<u8>,
 }
 
 impl Floor {
     fn new() -> Self {
-        let cipher = Aes256Gcm::new(&[3u8; 32].into());
+        let cipher = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[3u8; 32]).expect("key"));
         let aad = b"v1|tenant=acme-eu-042|channel=whatsapp:106540352242922|kind=system_user_token".to_vec();
         let mut sealed = vec![0u8; 12];
         let mut body = token().into_bytes();
-        let tag =
-            cipher.encrypt_in_place_detached(Nonce::from_slice(&[0u8; 12]), &aad, &mut body).expect("seal");
+        let tag = cipher
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0u8; 12]), Aad::from(&aad), &mut body)
+            .expect("seal");
         sealed.extend_from_slice(&body);
-        sealed.extend_from_slice(&tag);
+        sealed.extend_from_slice(tag.as_ref());
         let mut map = HashMap::new();
         for i in 0..1000 {
             map.insert(format!("acme-{i}/whatsapp/106540352242922/access_token"), sealed.clone());
@@ -58,8 +58,10 @@ impl Floor {
         let (nonce, rest) = sealed.split_at(12);
         let (ct, tag) = rest.split_at(rest.len() - 16);
         let mut buffer = ct.to_vec();
+        let nonce = Nonce::try_assume_unique_for_key(nonce).expect("nonce");
+        let tag = Tag::try_from(tag).expect("tag");
         self.cipher
-            .decrypt_in_place_detached(Nonce::from_slice(nonce), &self.aad, &mut buffer, Tag::from_slice(tag))
+            .open_in_place_separate_tag(nonce, Aad::from(&self.aad), tag, &mut buffer, 0..)
             .expect("open");
         buffer.len()
     }
@@ -70,9 +72,9 @@ impl Floor {
         let mut body = token().into_bytes();
         let tag = self
             .cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &self.aad, &mut body)
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&self.aad), &mut body)
             .expect("seal");
-        body.len() + tag.len()
+        body.len() + tag.as_ref().len()
     }
 }
 

@@ -111,6 +111,19 @@ fn the_webhook_crate_builds_without_an_http_client_or_tls() {
     assert!(names.contains("meta-messaging-model") && names.contains("hmac"), "{names:?}");
 }
 
+/// DESIGN.md's footprint budget: the crate users add builds at most 101 crates by default (the
+/// leanest peer's count), itself included. README "Build footprint" lists where they go.
+#[test]
+fn the_facade_default_build_stays_within_101_crates() {
+    let tree = resolved("meta-messaging");
+    let names: BTreeSet<&str> = tree.iter().filter_map(|c| c.split(' ').next()).collect();
+    assert!(tree.len() <= 101, "{} crates: {names:?}", tree.len());
+    // What keeps it there: no second AES-GCM beside ring's, no MIME tables, SHA-1 on opt-in.
+    for absent in ["aes-gcm", "mime_guess", "sha1", "thiserror", "aws-lc-sys"] {
+        assert!(!names.contains(absent), "the default build pulls {absent}");
+    }
+}
+
 #[test]
 fn the_models_resolve_to_serde_alone() {
     let tree = resolved("meta-messaging-model");

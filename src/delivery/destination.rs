@@ -143,22 +143,16 @@ pub fn classify(ip: IpAddr) -> AddressClass {
 }
 
 /// Why a destination was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DestinationError {
     /// Not an absolute URL with a host.
-    #[error("destination url: not an absolute http(s) url with a host")]
     InvalidUrl,
     /// A scheme other than `https` (or `http`, where the policy allows it).
-    #[error("destination url: scheme `{0}` is not allowed (https only unless plain http is allowed)")]
     Scheme(String),
     /// A user name or password in the URL.
-    #[error("destination url: credentials in the url are not allowed")]
     Credentials,
     /// The host is, or resolves only to, addresses the policy refuses.
-    #[error(
-        "destination address not allowed: {host} is a {class} address (private targets are an explicit opt-in)"
-    )]
     Address {
         /// The host as written in the URL.
         host: String,
@@ -166,15 +160,36 @@ pub enum DestinationError {
         class: AddressClass,
     },
     /// The host name did not resolve.
-    #[error("destination unreachable: {0} does not resolve")]
     Unresolved(String),
     /// The HTTP client for the destination could not be built (TLS could not initialise).
-    #[error("destination: the HTTP client could not be built (TLS initialisation failed)")]
     Client,
     /// A broker destination's URL, subject, exchange or routing key is not usable.
-    #[error("broker destination: {0}")]
     Broker(&'static str),
 }
+
+impl fmt::Display for DestinationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl => f.write_str("destination url: not an absolute http(s) url with a host"),
+            Self::Scheme(inner) => write!(
+                f,
+                "destination url: scheme `{inner}` is not allowed (https only unless plain http is allowed)"
+            ),
+            Self::Credentials => f.write_str("destination url: credentials in the url are not allowed"),
+            Self::Address { host, class, .. } => write!(
+                f,
+                "destination address not allowed: {host} is a {class} address (private targets are an explicit opt-in)"
+            ),
+            Self::Unresolved(inner) => write!(f, "destination unreachable: {inner} does not resolve"),
+            Self::Client => {
+                f.write_str("destination: the HTTP client could not be built (TLS initialisation failed)")
+            }
+            Self::Broker(inner) => write!(f, "broker destination: {inner}"),
+        }
+    }
+}
+
+impl std::error::Error for DestinationError {}
 
 /// Which destinations a relay may connect to: public addresses over `https` by default.
 ///

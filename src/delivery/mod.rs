@@ -447,7 +447,7 @@ pub trait Queue: Send + Sync + fmt::Debug {
 pub fn backoff(attempts: u32, initial: Duration, max: Duration) -> Duration {
     let exp = attempts.saturating_sub(1).min(30);
     let ceiling = initial.saturating_mul(1u32 << exp).min(max);
-    ceiling / 2 + ceiling.mul_f64(fastrand::f64() / 2.0)
+    ceiling / 2 + ceiling.mul_f64(meta_messaging_core::util::random_unit() / 2.0)
 }
 
 pub(crate) fn millis(duration: Duration) -> i64 {

@@ -19,11 +19,18 @@ use crate::webhook::{Event, Webhook, parse};
 
 /// Why an inbox item could not be read as an event: its payload is not the envelope the
 /// [`Inbox`](super::Inbox) writes. Permanent: the item goes to the dead letters.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("inbox item is not an event envelope: {reason}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEventError {
     reason: &'static str,
 }
+
+impl fmt::Display for StoredEventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "inbox item is not an event envelope: {}", self.reason)
+    }
+}
+
+impl std::error::Error for StoredEventError {}
 
 impl From<StoredEventError> for HandlerError {
     fn from(error: StoredEventError) -> Self {

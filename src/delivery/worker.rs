@@ -297,7 +297,7 @@ impl fmt::Debug for Worker {
 impl Worker {
     /// A worker for the queue `name` of `queue`, with a random owner id.
     pub fn new(queue: Arc<dyn Queue>, name: impl Into<String>, handler: impl Handler) -> Self {
-        let owner = format!("worker-{:016x}", fastrand::u64(..));
+        let owner = format!("worker-{:016x}", meta_messaging_core::util::random_u64());
         Self { queue, name: name.into(), owner, handler: Arc::new(handler), config: WorkerConfig::default() }
     }
 

@@ -9,7 +9,9 @@ use tokio::time::Instant;
 use bytes::{Bytes, BytesMut};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use tracing::Instrument;
@@ -376,10 +378,12 @@ impl Client {
                 );
             }
             Body::Multipart(form) => {
-                request = reqwest::RequestBuilder::from_parts(shared.http.clone(), request)
-                    .multipart(form.to_form()?)
-                    .build()
-                    .map_err(Error::from_reqwest)?;
+                let form = form.encode()?;
+                let content_type = HeaderValue::try_from(form.content_type)
+                    .map_err(|_| Error::config("invalid multipart content type"))?;
+                headers.insert(CONTENT_TYPE, content_type);
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(form.length));
+                *request.body_mut() = Some(form.body);
             }
         }
         let mut response = shared.http.execute(request).await.map_err(Error::from_reqwest)?;

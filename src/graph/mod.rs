@@ -13,6 +13,7 @@ mod client;
 mod codes;
 mod error;
 mod guard;
+mod multipart;
 mod paging;
 pub(crate) mod redact;
 mod request;

@@ -117,7 +117,7 @@ impl RetryPolicy {
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(30);
         let ceiling = self.initial_backoff.saturating_mul(1u32 << exp).min(self.max_backoff);
-        if self.jitter { ceiling.mul_f64(fastrand::f64()) } else { ceiling }
+        if self.jitter { ceiling.mul_f64(meta_messaging_core::util::random_unit()) } else { ceiling }
     }
 }
 

@@ -65,9 +65,16 @@ impl fmt::Display for ApiVersion {
 }
 
 /// The error of parsing an [`ApiVersion`] from text other than `v<major>.<minor>`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid graph api version: expected the form v25.0")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidApiVersion(());
+
+impl fmt::Display for InvalidApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid graph api version: expected the form v25.0")
+    }
+}
+
+impl std::error::Error for InvalidApiVersion {}
 
 impl FromStr for ApiVersion {
     type Err = InvalidApiVersion;

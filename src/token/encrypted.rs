@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use aes_gcm::Aes256Gcm;
 use async_trait::async_trait;
 
+use super::cipher::Cipher;
 use super::envelope::{Envelope, KeyEncryptionKey, KeyRegistry, TenantKey};
 use super::keyring::Keyring;
 use super::sealed::{self, FORMAT_VERSION, FORMAT_VERSION_ENVELOPE};
@@ -168,7 +168,7 @@ impl<B: BlobStore> EncryptedTokenStore<B> {
         &self,
         key: &TokenKey,
         blob: &StoredBlob,
-        envelope: Option<&Aes256Gcm>,
+        envelope: Option<&Cipher>,
         wrap: impl FnOnce(TokenRecord) -> R,
     ) -> Result<R, StoreError> {
         let parts = sealed::split(&blob.ciphertext)?;

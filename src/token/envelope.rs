@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use aes_gcm::Aes256Gcm;
 use async_trait::async_trait;
 use bytes::Bytes;
 use zeroize::Zeroizing;
 
+use super::cipher::Cipher;
 use super::keyring::{DataKey, Keyring};
 use super::sealed::{self, FORMAT_VERSION};
 use super::{BlobStore, Channel, SecretKind, StoreError, StoredBlob, TokenKey};
@@ -181,7 +181,7 @@ impl KeyRegistry {
 pub(super) struct TenantKey {
     pub(super) version: u32,
     wrapped: Bytes,
-    pub(super) cipher: Aes256Gcm,
+    pub(super) cipher: Cipher,
     /// When the registry last confirmed this key (unix milliseconds).
     checked_at: AtomicI64,
 }

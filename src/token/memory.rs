@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use super::{BlobStore, GetResult, StoreError, StoredBlob, TokenKey};
 use crate::Timestamp;
 
-/// The map: record keys are names chosen by the application (tenant and asset ids), not by
-/// the public, so a fast hasher with a per-process random seed is enough.
-type Records = HashMap<TokenKey, StoredBlob, foldhash::fast::RandomState>;
+/// The map, with std's keyed hasher (random per process).
+type Records = HashMap<TokenKey, StoredBlob>;
 
 /// Sealed records in this process's memory: for tests, single-process apps, and as a cache in
 /// front of nothing. Clones share the same records.

@@ -40,6 +40,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cipher;
 mod encrypted;
 mod envelope;
 mod flow_keys;

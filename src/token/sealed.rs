@@ -13,10 +13,9 @@
 //! tenant's envelope data key. The length prefixes make the associated data an injective
 //! encoding of the record key, so no two keys share one.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use zeroize::Zeroizing;
 
+use super::cipher::{Cipher, NONCE_LEN, TAG_LEN};
 use super::{RefreshMethod, StoreError, TokenKey, TokenMetadata, TokenRecord};
 use crate::Timestamp;
 
@@ -28,8 +27,6 @@ pub const FORMAT_VERSION: u8 = 1;
 pub const FORMAT_VERSION_ENVELOPE: u8 = 2;
 
 const HEADER_LEN: usize = 5;
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
 /// The shortest valid sealed record (empty plaintext).
 pub(crate) const MIN_LEN: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
 const AAD_DOMAIN: &[u8] = b"meta-messaging/token";
@@ -128,7 +125,7 @@ pub(crate) fn aad(version: u8, key_id: u32, key: &TokenKey) -> Result<Vec<u8>, S
 
 /// Seals `plaintext` with a fresh random nonce.
 pub(crate) fn seal(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     version: u8,
     key_id: u32,
     aad: &[u8],
@@ -142,7 +139,7 @@ pub(crate) fn seal(
 
 /// Seals with a given nonce. Only [`seal`] (random nonces) is used for real records.
 pub(crate) fn seal_with_nonce(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     version: u8,
     key_id: u32,
     nonce: &[u8; NONCE_LEN],
@@ -155,9 +152,7 @@ pub(crate) fn seal_with_nonce(
     out.extend_from_slice(nonce);
     let start = out.len();
     out.extend_from_slice(plaintext);
-    let tag = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, &mut out[start..])
-        .map_err(|_| StoreError::format("the record is too large to seal"))?;
+    let tag = cipher.seal(nonce, aad, &mut out[start..])?;
     out.extend_from_slice(&tag);
     Ok(out)
 }
@@ -165,7 +160,7 @@ pub(crate) fn seal_with_nonce(
 /// Opens the parts of a sealed record and hands the plaintext to `read`, in a stack buffer
 /// for small records and a heap buffer otherwise, both zeroized when dropped.
 pub(crate) fn open_then<R>(
-    cipher: &Aes256Gcm,
+    cipher: &Cipher,
     parts: &Parts<'_>,
     aad: &[u8],
     read: impl FnOnce(&[u8]) -> Result<R, StoreError>,
@@ -180,10 +175,7 @@ pub(crate) fn open_then<R>(
     plaintext.copy_from_slice(parts.ciphertext);
     // The result is the tail expression, built where the caller wants it; the buffer is wiped
     // when it goes out of scope right after.
-    cipher
-        .decrypt_in_place_detached(Nonce::from_slice(parts.nonce), aad, plaintext, Tag::from_slice(parts.tag))
-        .map_err(|_| StoreError::decrypt())
-        .and_then(|()| read(plaintext))
+    cipher.open(parts.nonce, aad, plaintext, parts.tag).and_then(|()| read(plaintext))
 }
 
 /// A stack buffer whose used part is wiped when dropped (one bulk write, not byte by byte).
@@ -202,20 +194,9 @@ impl Drop for StackPlaintext {
 }
 
 /// Opens the parts of a sealed record; any tampering gives the same opaque error.
-pub(crate) fn open(
-    cipher: &Aes256Gcm,
-    parts: &Parts<'_>,
-    aad: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+pub(crate) fn open(cipher: &Cipher, parts: &Parts<'_>, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     let mut buffer = Zeroizing::new(parts.ciphertext.to_vec());
-    cipher
-        .decrypt_in_place_detached(
-            Nonce::from_slice(parts.nonce),
-            aad,
-            &mut buffer,
-            Tag::from_slice(parts.tag),
-        )
-        .map_err(|_| StoreError::decrypt())?;
+    cipher.open(parts.nonce, aad, &mut buffer, parts.tag)?;
     Ok(buffer)
 }
 
@@ -354,13 +335,11 @@ pub(crate) fn decode_record<R>(
 
 #[cfg(test)]
 mod tests {
-    use aes_gcm::KeyInit;
-
     use super::*;
     use crate::token::{Channel, SecretKind};
 
-    fn cipher() -> Aes256Gcm {
-        Aes256Gcm::new(&[7u8; 32].into())
+    fn cipher() -> Cipher {
+        Cipher::new(&[7u8; 32])
     }
 
     fn key(tenant: &str) -> TokenKey {
@@ -470,7 +449,7 @@ mod tests {
                 continue;
             }
             for test in group.tests {
-                let cipher = Aes256Gcm::new_from_slice(&test.key).unwrap();
+                let cipher = Cipher::new(test.key.as_slice().try_into().unwrap());
                 let nonce: [u8; 12] = test.nonce.as_slice().try_into().unwrap();
                 let mut sealed = vec![FORMAT_VERSION, 0, 0, 0, 1];
                 sealed.extend_from_slice(&nonce);

@@ -71,6 +71,21 @@ pub fn path_segment(id: &str) -> Option<std::borrow::Cow<'_, str>> {
     Some(std::borrow::Cow::Owned(out))
 }
 
+/// A random `u64` for jitter and ids that need no cryptographic strength: std's randomly
+/// seeded hash keys (stepped on every call) hashed, so no system call and no dependency.
+#[doc(hidden)]
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::hash::RandomState::new().build_hasher().finish()
+}
+
+/// A random fraction in `[0, 1)`, from [`random_u64`].
+#[doc(hidden)]
+#[allow(clippy::cast_precision_loss)] // 53 bits: exactly an f64 mantissa
+pub fn random_unit() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -93,5 +108,12 @@ mod tests {
         assert_eq!(hex_decode_array::<5>(b"007F80ff12"), Some(bytes));
         assert_eq!(hex_decode_array::<5>(b"007f80ff1"), None);
         assert_eq!(hex_decode_array::<5>(b"007f80ff1g"), None);
+    }
+
+    #[test]
+    fn random_values_differ_and_fractions_stay_below_one() {
+        let values: std::collections::HashSet<u64> = (0..64).map(|_| super::random_u64()).collect();
+        assert_eq!(values.len(), 64, "64 draws, 64 distinct values");
+        assert!((0..1000).map(|_| super::random_unit()).all(|x| (0.0..1.0).contains(&x)));
     }
 }

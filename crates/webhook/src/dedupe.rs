@@ -185,7 +185,7 @@ struct Inner {
     /// Two independently seeded hashers: a key is remembered by its 128-bit fingerprint, so
     /// no key text is copied or kept (a false "duplicate" needs a 128-bit collision under
     /// seeds drawn at start; keys come only from bodies Meta signed).
-    hashers: [foldhash::quality::RandomState; 2],
+    hashers: [std::hash::RandomState; 2],
 }
 
 /// A key's 128-bit fingerprint.
@@ -249,7 +249,7 @@ impl InMemoryDeduplicator {
                 per_shard,
                 ttl,
                 clock,
-                hashers: Default::default(),
+                hashers: [std::hash::RandomState::new(), std::hash::RandomState::new()],
             }),
         }
     }

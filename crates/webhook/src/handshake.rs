@@ -1,6 +1,7 @@
 //! The GET subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
 
 use sha2::{Digest, Sha256};
+use std::fmt;
 use subtle::ConstantTimeEq;
 
 use crate::VerifyToken;
@@ -9,30 +10,41 @@ use crate::VerifyToken;
 const MAX_CHALLENGE_LEN: usize = 256;
 
 /// Why a subscription handshake was refused (answer 403).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeError {
     /// `hub.mode` is missing or not `subscribe`.
-    #[error("hub.mode is not subscribe")]
     WrongMode,
     /// `hub.verify_token` is missing.
-    #[error("hub.verify_token is missing")]
     MissingToken,
     /// `hub.verify_token` does not match.
-    #[error("hub.verify_token does not match")]
     TokenMismatch,
     /// The expected verify token is empty (a missing configuration value): no handshake
     /// succeeds until it is set.
-    #[error("the expected verify token is empty: check the configuration")]
     NoExpectedToken,
     /// `hub.challenge` is missing or empty.
-    #[error("hub.challenge is missing")]
     MissingChallenge,
     /// `hub.challenge` is not a short token of letters, digits, `-`, `_` or `.` (Meta sends an
     /// integer); refused rather than reflected.
-    #[error("hub.challenge is not a plain token")]
     InvalidChallenge,
 }
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongMode => f.write_str("hub.mode is not subscribe"),
+            Self::MissingToken => f.write_str("hub.verify_token is missing"),
+            Self::TokenMismatch => f.write_str("hub.verify_token does not match"),
+            Self::NoExpectedToken => {
+                f.write_str("the expected verify token is empty: check the configuration")
+            }
+            Self::MissingChallenge => f.write_str("hub.challenge is missing"),
+            Self::InvalidChallenge => f.write_str("hub.challenge is not a plain token"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {}
 
 /// The query of Meta's subscription request: `GET {callback}?hub.mode=subscribe&
 /// hub.challenge=1158201444&hub.verify_token=...`.

@@ -1,5 +1,6 @@
 //! A body-size guard for framework integrations: refuse before buffering, not after.
 
+use std::fmt;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -38,21 +39,37 @@ impl Default for BodyLimit {
 }
 
 /// Reading a capped body failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ReadBodyError<E> {
     /// The body is larger than the cap (answer 413).
-    #[error("webhook body is larger than {limit} bytes")]
     TooLarge {
         /// The cap.
         limit: usize,
     },
     /// The body stream failed.
-    #[error("reading the webhook body failed")]
-    Body(#[source] E),
+    Body(E),
     /// The body did not arrive within the read deadline.
-    #[error("the webhook body did not arrive in time")]
     TimedOut,
+}
+
+impl<E> fmt::Display for ReadBodyError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(f, "webhook body is larger than {limit} bytes"),
+            Self::Body(_) => f.write_str("reading the webhook body failed"),
+            Self::TimedOut => f.write_str("the webhook body did not arrive in time"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for ReadBodyError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Body(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 impl BodyLimit {

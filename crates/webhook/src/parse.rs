@@ -110,41 +110,52 @@ impl Webhook {
 ///
 /// Only the envelope can fail the parse; anything odd inside it is kept as raw JSON instead.
 /// No variant quotes the body.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParseError {
     /// The body is not valid UTF-8.
-    #[error("webhook body is not valid utf-8 (valid up to byte {valid_up_to})")]
     InvalidUtf8 {
         /// Length of the valid prefix.
         valid_up_to: usize,
     },
     /// The body is not valid JSON (including nesting deeper than 128 levels and numbers out of
     /// range).
-    #[error("webhook body is not valid json: {reason}")]
     InvalidJson {
         /// What `serde_json` reported, with line and column (never the body's content).
         reason: String,
     },
     /// The body is JSON but not an object.
-    #[error("webhook body is not a json object")]
     NotAnObject,
     /// The body has no `object` field.
-    #[error("webhook body has no `object` field")]
     MissingObject,
     /// `object` is not a string.
-    #[error("webhook `object` is not a string")]
     ObjectNotString,
     /// `entry` is missing or not an array.
-    #[error("webhook `entry` is missing or not an array")]
     EntryNotArray,
     /// The body is larger than the configured limit.
-    #[error("webhook body is larger than {limit} bytes")]
     TooLarge {
         /// The limit.
         limit: usize,
     },
 }
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUtf8 { valid_up_to, .. } => {
+                write!(f, "webhook body is not valid utf-8 (valid up to byte {valid_up_to})")
+            }
+            Self::InvalidJson { reason, .. } => write!(f, "webhook body is not valid json: {reason}"),
+            Self::NotAnObject => f.write_str("webhook body is not a json object"),
+            Self::MissingObject => f.write_str("webhook body has no `object` field"),
+            Self::ObjectNotString => f.write_str("webhook `object` is not a string"),
+            Self::EntryNotArray => f.write_str("webhook `entry` is missing or not an array"),
+            Self::TooLarge { limit, .. } => write!(f, "webhook body is larger than {limit} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 impl ParseError {
     fn json(error: &serde_json::Error) -> Self {

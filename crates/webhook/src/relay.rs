@@ -59,31 +59,42 @@ const SECRET_PREFIX: &str = "whsec_";
 const MAX_ID_LEN: usize = 256;
 
 /// Why relay signing or verification failed; never says what the right signature is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RelayError {
     /// The secret is not `whsec_<base64>` (or base64) of 24 to 128 bytes (Standard Webhooks asks for at least 24).
-    #[error("the signing secret is not valid base64 of 24 to 128 bytes")]
     InvalidSecret,
     /// The id is empty, too long, contains a `.` or a non-printable character.
-    #[error("the webhook id must be 1 to 256 printable ascii characters without '.'")]
     InvalidId,
     /// A header is missing or empty.
-    #[error("a webhook signature header is missing")]
     MissingHeader,
     /// The timestamp header is not an integer.
-    #[error("the webhook timestamp is not an integer")]
     InvalidTimestamp,
     /// The timestamp is older than the tolerance.
-    #[error("the webhook timestamp is too old")]
     TimestampTooOld,
     /// The timestamp is further in the future than the tolerance.
-    #[error("the webhook timestamp is too far in the future")]
     TimestampTooNew,
     /// No `v1` signature matches.
-    #[error("no webhook signature matches")]
     NoMatchingSignature,
 }
+
+impl fmt::Display for RelayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidSecret => f.write_str("the signing secret is not valid base64 of 24 to 128 bytes"),
+            Self::InvalidId => {
+                f.write_str("the webhook id must be 1 to 256 printable ascii characters without '.'")
+            }
+            Self::MissingHeader => f.write_str("a webhook signature header is missing"),
+            Self::InvalidTimestamp => f.write_str("the webhook timestamp is not an integer"),
+            Self::TimestampTooOld => f.write_str("the webhook timestamp is too old"),
+            Self::TimestampTooNew => f.write_str("the webhook timestamp is too far in the future"),
+            Self::NoMatchingSignature => f.write_str("no webhook signature matches"),
+        }
+    }
+}
+
+impl std::error::Error for RelayError {}
 
 /// A Standard Webhooks signing secret (the raw key bytes).
 #[derive(Clone)]

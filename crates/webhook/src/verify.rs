@@ -3,7 +3,6 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use sha1::Sha1;
 use sha2::Sha256;
 
 use super::parse::{ParseError, Webhook, parse};
@@ -20,40 +19,81 @@ pub const LEGACY_SIGNATURE_HEADER: &str = "x-hub-signature";
 pub const MAX_SECRETS: usize = 8;
 
 /// Why a signature was rejected. Says which check failed, never what the right signature is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VerifyError {
     /// No signature header, or an empty one.
-    #[error("the webhook signature header is missing")]
     MissingHeader,
     /// The header does not start with `sha256=` (or `sha1=` for the legacy header).
-    #[error("the webhook signature header has an unsupported prefix")]
     WrongPrefix,
     /// The part after the prefix is not exactly 64 (or 40) hex digits.
-    #[error("the webhook signature is not well-formed hex of the right length")]
     Malformed,
     /// A well-formed signature that matches no configured app secret.
-    #[error("the webhook signature does not match the body")]
     Mismatch,
     /// Only a legacy SHA-1 signature was given and the verifier does not accept those.
-    #[error("legacy sha1 webhook signatures are not accepted")]
     LegacyNotAccepted,
     /// The verifier has no usable app secret: it was built with an empty one (a missing
     /// environment variable, most often). Nothing verifies until it is configured.
-    #[error("the webhook verifier has an empty app secret: check its configuration")]
     NoSecret,
 }
 
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingHeader => f.write_str("the webhook signature header is missing"),
+            Self::WrongPrefix => f.write_str("the webhook signature header has an unsupported prefix"),
+            Self::Malformed => {
+                f.write_str("the webhook signature is not well-formed hex of the right length")
+            }
+            Self::Mismatch => f.write_str("the webhook signature does not match the body"),
+            Self::LegacyNotAccepted => f.write_str("legacy sha1 webhook signatures are not accepted"),
+            Self::NoSecret => {
+                f.write_str("the webhook verifier has an empty app secret: check its configuration")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
 /// Verify-then-parse failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookError {
     /// The signature check failed.
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
+    Verify(VerifyError),
     /// The body could not be parsed.
-    #[error(transparent)]
-    Parse(#[from] ParseError),
+    Parse(ParseError),
+}
+
+impl fmt::Display for WebhookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Verify(inner) => fmt::Display::fmt(inner, f),
+            Self::Parse(inner) => fmt::Display::fmt(inner, f),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Verify(inner) => inner.source(),
+            Self::Parse(inner) => inner.source(),
+        }
+    }
+}
+
+impl From<VerifyError> for WebhookError {
+    fn from(error: VerifyError) -> Self {
+        Self::Verify(error)
+    }
+}
+
+impl From<ParseError> for WebhookError {
+    fn from(error: ParseError) -> Self {
+        Self::Parse(error)
+    }
 }
 
 /// Checks Meta's webhook signatures.
@@ -86,7 +126,8 @@ pub enum WebhookError {
 #[derive(Clone)]
 pub struct Verifier {
     keys: HmacKeys,
-    legacy: Option<Vec<Hmac<Sha1>>>,
+    /// The SHA-1 keys, when the legacy header is accepted (never without `legacy-sha1`).
+    legacy: Option<Vec<LegacyKey>>,
     secrets: Vec<AppSecret>,
     escaped_unicode: bool,
 }
@@ -101,8 +142,27 @@ impl fmt::Debug for Verifier {
     }
 }
 
-fn sha1_key(secret: &AppSecret) -> Hmac<Sha1> {
+/// An HMAC-SHA1 key for the legacy header.
+#[cfg(feature = "legacy-sha1")]
+type LegacyKey = Hmac<sha1::Sha1>;
+/// Without the `legacy-sha1` feature no SHA-1 key can exist.
+#[cfg(not(feature = "legacy-sha1"))]
+#[derive(Clone)]
+enum LegacyKey {}
+
+#[cfg(feature = "legacy-sha1")]
+fn sha1_key(secret: &AppSecret) -> LegacyKey {
     Hmac::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC accepts keys of any length")
+}
+
+#[cfg(feature = "legacy-sha1")]
+fn legacy_matches(key: &LegacyKey, body: &[u8], tag: &[u8; 20]) -> bool {
+    key.clone().chain_update(body).verify_slice(tag).is_ok()
+}
+
+#[cfg(not(feature = "legacy-sha1"))]
+fn legacy_matches(key: &LegacyKey, _: &[u8], _: &[u8; 20]) -> bool {
+    match *key {}
 }
 
 impl Verifier {
@@ -139,6 +199,7 @@ impl Verifier {
         let secret = app_secret.into();
         // An empty (or whitespace-only) secret is a key anyone can guess: it never becomes one.
         if self.keys.len() < MAX_SECRETS && self.keys.add(&secret) {
+            #[cfg(feature = "legacy-sha1")]
             if let Some(legacy) = &mut self.legacy {
                 legacy.push(sha1_key(&secret));
             }
@@ -148,7 +209,11 @@ impl Verifier {
     }
 
     /// Accepts the legacy `X-Hub-Signature: sha1=…` header when no SHA-256 header is present.
-    /// Off by default: use it only for products that still send SHA-1 alone.
+    /// Off by default: use it only for products that still send SHA-1 alone. Built only with
+    /// the `legacy-sha1` feature (without it, SHA-1 is not compiled in and a request signed
+    /// only with SHA-1 is [`VerifyError::LegacyNotAccepted`]).
+    #[cfg(feature = "legacy-sha1")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
     #[must_use]
     pub fn accept_legacy_sha1(mut self, accept: bool) -> Self {
         self.legacy = accept.then(|| self.secrets.iter().map(sha1_key).collect());
@@ -239,7 +304,7 @@ impl Verifier {
             return Err(VerifyError::NoSecret);
         }
         let tag = parse_header::<20>(x_hub_signature, "sha1=")?;
-        let ok = keys.iter().any(|key| key.clone().chain_update(body).verify_slice(&tag).is_ok());
+        let ok = keys.iter().any(|key| legacy_matches(key, body, &tag));
         if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
     }
 

@@ -87,35 +87,46 @@ use crate::secret::HmacKeys;
 type FlowCipher = AesGcm<aes::Aes128, U16>;
 
 /// Why a Flows request could not be answered normally.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FlowError {
     /// The private key PEM could not be read (not PKCS#8 or PKCS#1, or encrypted).
-    #[error("flows: the private key is not an unencrypted PKCS#8 or PKCS#1 RSA key in PEM")]
     InvalidKey,
     /// The request is not authenticated: `X-Hub-Signature-256` missing or wrong, no app
     /// secret configured, a bad `flow_token_signature`, or a replayed request. Answer `432`.
-    #[error("flows: the request is not signed by Meta")]
     Signature,
     /// The body could not be decrypted. One error for every cause (not the envelope, not
     /// base64, not for this key, tampered), so the answer tells a prober nothing. Answer `421`
     /// so the client refreshes the public key.
-    #[error("flows: the request could not be decrypted")]
     Decrypt,
     /// The decrypted request is not the documented JSON.
-    #[error("flows: the decrypted request is not a Flows request")]
     Request,
     /// The flow token is expired or unknown to the business: answer `427`.
-    #[error("flows: the flow token is no longer valid")]
     TokenExpired,
     /// The flow token is refused with a message Meta shows the user: answer `427` with
     /// `{"error_msg": ...}`, encrypted like a response.
-    #[error("flows: the flow token is refused")]
     TokenRejected(String),
     /// The handler failed otherwise: answer `500`.
-    #[error("flows: {0}")]
     Handler(String),
 }
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidKey => {
+                f.write_str("flows: the private key is not an unencrypted PKCS#8 or PKCS#1 RSA key in PEM")
+            }
+            Self::Signature => f.write_str("flows: the request is not signed by Meta"),
+            Self::Decrypt => f.write_str("flows: the request could not be decrypted"),
+            Self::Request => f.write_str("flows: the decrypted request is not a Flows request"),
+            Self::TokenExpired => f.write_str("flows: the flow token is no longer valid"),
+            Self::TokenRejected(_) => f.write_str("flows: the flow token is refused"),
+            Self::Handler(inner) => write!(f, "flows: {inner}"),
+        }
+    }
+}
+
+impl std::error::Error for FlowError {}
 
 impl FlowError {
     /// The HTTP status Meta expects for this error: `432`, `421`, `427`, `400` or `500`.
