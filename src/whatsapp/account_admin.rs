@@ -1,14 +1,15 @@
 //! Account management of 2026: display-name changes, the Official Business Account request,
 //! in-app signups and the welcome message sequences of click-to-WhatsApp ads, per Meta's
 //! "Display names", "Official business accounts", "In-app signup" and "Welcome message
-//! sequences" pages.
+//! sequences" pages, and the WABA's onboarding to the Marketing Messages API (Meta's
+//! "Marketing Messages API for WhatsApp: onboarding" page).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{WhatsApp, WhatsAppBusinessAccount, request};
-use crate::graph::serde_util::{null_as_default, opt_string_or_integer};
+use crate::graph::serde_util::{null_as_default, opt_string_or_integer, string_enum};
 use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{Ack, GraphRequest, Page, RequestSpec, ValidationError, Violation};
 
@@ -85,6 +86,47 @@ struct ObaAnswer {
 impl<'de> Deserialize<'de> for OfficialBusinessAccount {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ObaAnswer::deserialize(d).map(|a| Self(a.official_business_account))
+    }
+}
+
+string_enum! {
+    /// Where a WABA stands with the Marketing Messages API.
+    pub enum MarketingOnboardingStatus {
+        /// The WABA can onboard (accept the terms in WhatsApp Manager or Embedded Signup).
+        Eligible = "ELIGIBLE",
+        /// Onboarded: marketing sends go through the API.
+        Onboarded = "ONBOARDED",
+        /// A partner's WABA on behalf of another business: not eligible.
+        IneligibleOnBehalfOfWaba = "INELIGIBLE_ON_BEHALF_OF_WABA",
+        /// Inactive or restricted.
+        IneligibleInactiveOrRestricted = "INELIGIBLE_INACTIVE_OR_RESTRICTED",
+        /// The business's country is not supported yet.
+        IneligibleCountryNotSupported = "INELIGIBLE_COUNTRY_NOT_SUPPORTED",
+        /// The number is used in the WhatsApp Business app.
+        IneligibleUsingWhatsAppBusinessApp = "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
+        /// Waiting for a valid payment method.
+        PendingValidPaymentMethod = "PENDING_VALID_PAYMENT_METHOD",
+        /// Waiting for Meta's setup.
+        PendingInternalSetup = "PENDING_INTERNAL_SETUP",
+    }
+}
+
+/// The answer of [`WhatsAppBusinessAccount::marketing_messages_onboarding_status`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct MarketingOnboarding {
+    /// The WABA's status.
+    pub marketing_messages_onboarding_status: Option<MarketingOnboardingStatus>,
+    /// The WABA id.
+    #[serde(deserialize_with = "opt_string_or_integer")]
+    pub id: Option<String>,
+}
+
+impl MarketingOnboarding {
+    /// Whether marketing sends may use the Marketing Messages API.
+    pub fn is_onboarded(&self) -> bool {
+        self.marketing_messages_onboarding_status == Some(MarketingOnboardingStatus::Onboarded)
     }
 }
 
@@ -352,6 +394,15 @@ impl WhatsAppBusinessAccount {
     /// The WABA's welcome message sequences.
     pub fn welcome_sequences(&self) -> GraphRequest<Page<StoredSequence>> {
         request(&self.client, self.spec(Method::GET, "welcome_message_sequences"))
+    }
+
+    /// Where the WABA stands with the Marketing Messages API
+    /// (`GET /{waba-id}?fields=marketing_messages_onboarding_status`): read it before routing
+    /// marketing sends through [`send_marketing`](super::WhatsApp::send_marketing).
+    pub fn marketing_messages_onboarding_status(&self) -> GraphRequest<MarketingOnboarding> {
+        let mut spec = RequestSpec::node(Method::GET, self.waba_id.as_str(), None);
+        spec.query.push(("fields".into(), "marketing_messages_onboarding_status".to_owned()));
+        request(&self.client, spec)
     }
 
     /// Deletes a sequence no active ad uses (error 4027012 otherwise).

@@ -40,6 +40,7 @@ pub mod insights;
 pub mod manage;
 pub mod media;
 pub mod message;
+pub mod payments;
 pub mod template;
 pub mod template_admin;
 pub mod usernames;

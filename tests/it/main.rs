@@ -39,6 +39,7 @@ mod marketing;
 mod messenger_send;
 mod one_walk;
 mod pacing;
+mod payments_india;
 mod properties;
 mod secrets;
 mod support;

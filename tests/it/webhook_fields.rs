@@ -169,6 +169,10 @@ fn the_new_models_read_meta_examples() {
         panic!()
     };
     assert_eq!(payment.status.as_deref(), Some("Needs Testing"));
+    assert_eq!(
+        payment.state(),
+        Some(meta_messaging::whatsapp::webhook::PaymentConfigurationStatus::NeedsTesting)
+    );
     assert_eq!(payment.created_timestamp.map(|t| t.unix_seconds()), Some(1_748_827_100));
     let [V::PartnerSolution(solution)] = &whatsapp_values("wa_partner_solutions.json")[..] else { panic!() };
     assert_eq!(solution.solution_status.as_deref(), Some("INITIATED"));

@@ -15,6 +15,8 @@ use super::{INSTAGRAM_API_PREFIX, INSTAGRAM_PREFIX, Shared, State, check_token, 
 mod business;
 #[path = "flows_calls.rs"]
 mod flows_calls;
+#[path = "payments.rs"]
+mod payments;
 #[path = "templates.rs"]
 mod templates;
 use flows_calls::{
@@ -50,6 +52,7 @@ pub(super) struct Store {
     usernames: HashMap<String, String>,
     template_groups: BTreeMap<String, Value>,
     business: business::Business,
+    payments: payments::Payments,
 }
 
 struct Media {
@@ -257,10 +260,21 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Marks a sent order as paid (the test's stand-in for the user paying).
+pub(super) fn capture_payment(state: &mut State, reference_id: &str) -> bool {
+    payments::capture(state, reference_id)
+}
+
 #[allow(clippy::too_many_lines)] // a routing table: one arm per endpoint
 fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTemplate {
     match (call.method, call.segments.as_slice()) {
         ("POST", [_, "media"]) => upload(state, call, id),
+        ("GET", [_, "payments", _, _] | [_, "payment_configurations" | "payment_configuration", ..])
+        | (
+            "POST",
+            [_, "payments_refund" | "payment_configuration" | "generate_payment_configuration_oauth_link"],
+        )
+        | ("DELETE", [_, "payment_configuration"]) => payments::route(state, call),
         ("POST", [_, "register"]) => register(call),
         ("POST", [_, "deregister" | "unpause"]) | ("DELETE", [_, "permissions"]) => success(),
         (
@@ -661,6 +675,9 @@ fn node_read(state: &State, call: &Call<'_>, node: &str, base: &str) -> Response
     }
     if fields == "official_business_account" {
         return business::oba(state, node);
+    }
+    if fields == "marketing_messages_onboarding_status" {
+        return ok(json!({"marketing_messages_onboarding_status": "ONBOARDED", "id": node}));
     }
     if fields == "conversational_automation" {
         let automation = state.store.automation.get(node).cloned().unwrap_or_else(|| json!({}));

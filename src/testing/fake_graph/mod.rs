@@ -317,6 +317,13 @@ impl FakeGraph {
         self.shared.state().failures.push_back(error);
     }
 
+    /// Marks the order `reference_id` (sent with `order_details`) as paid in full through a
+    /// gateway, so payment lookups answer `captured` and refunds can be asked; `false` when no
+    /// such order was sent.
+    pub fn capture_payment(&self, reference_id: &str) -> bool {
+        endpoints::capture_payment(&mut self.shared.state(), reference_id)
+    }
+
     /// The messages accepted so far, in order.
     pub fn outbox(&self) -> Vec<OutboxMessage> {
         self.shared.state().outbox.clone()

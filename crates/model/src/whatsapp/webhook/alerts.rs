@@ -181,6 +181,13 @@ pub struct PaymentConfigurationUpdate {
     pub other: Map<String, Value>,
 }
 
+impl PaymentConfigurationUpdate {
+    /// [`status`](Self::status), typed.
+    pub fn state(&self) -> Option<super::PaymentConfigurationStatus> {
+        self.status.as_deref().map(super::PaymentConfigurationStatus::parse)
+    }
+}
+
 /// `automatic_events`: purchases and leads Meta detected in click-to-WhatsApp conversations.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]

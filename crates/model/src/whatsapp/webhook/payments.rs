@@ -91,3 +91,47 @@ pub struct Refund {
     #[serde(deserialize_with = "opt_integer_or_string")]
     pub updated_timestamp: Option<i64>,
 }
+
+/// The state of a payment gateway configuration. Meta spells it `Needs Connecting` in the
+/// `payment_configuration_update` webhook and `Needs_Connecting` in the Onboarding API: both
+/// read the same here.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PaymentConfigurationStatus {
+    /// Payments can be taken.
+    Active,
+    /// The gateway account is not connected yet (finish the OAuth link).
+    NeedsConnecting,
+    /// Connected, waiting for a test payment.
+    NeedsTesting,
+    /// A state this version does not know, as sent.
+    Unknown(String),
+}
+
+impl PaymentConfigurationStatus {
+    /// Reads Meta's text in either spelling (case, spaces or underscores).
+    pub fn parse(text: &str) -> Self {
+        let normal: String =
+            text.trim().chars().map(|c| if c == ' ' { '_' } else { c.to_ascii_lowercase() }).collect();
+        match normal.as_str() {
+            "active" => Self::Active,
+            "needs_connecting" => Self::NeedsConnecting,
+            "needs_testing" => Self::NeedsTesting,
+            _ => Self::Unknown(text.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PaymentConfigurationStatus as S;
+
+    #[test]
+    fn both_spellings_of_a_configuration_state_read_the_same() {
+        assert_eq!(S::parse("Needs Connecting"), S::NeedsConnecting);
+        assert_eq!(S::parse("Needs_Connecting"), S::NeedsConnecting);
+        assert_eq!(S::parse("Needs Testing"), S::NeedsTesting);
+        assert_eq!(S::parse("Active"), S::Active);
+        assert_eq!(S::parse("Suspended"), S::Unknown("Suspended".into()));
+    }
+}
