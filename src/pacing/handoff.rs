@@ -31,7 +31,9 @@ pub(crate) fn hold_scope(business: &str) -> String {
 /// echo; as a [`SendGuard`] the handoff refuses the bot's conversation messages there before
 /// the request ([`ErrorKind::HandedOff`], `retry_after` = the rest of the pause). Templates and
 /// marketing sends still go. [`pause`](Self::pause) and [`resume`](Self::resume) are for an
-/// inbox where an agent takes a conversation or gives it back.
+/// inbox where an agent takes a conversation or gives it back. With Conversation Routing, a
+/// `messaging_handovers` notice that the escalation partner took the thread pauses it the same
+/// way, and one that passes the thread to this app resumes it.
 ///
 /// The pauses live in a [`HoldStore`] every replica shares (`store::RedisLimits`, or
 /// [`InMemoryLimits`](super::InMemoryLimits) in one process), keyed by the user's phone number
@@ -113,20 +115,47 @@ impl Handoff {
         Ok(echoes)
     }
 
-    /// Pauses the conversation of one event when it is a WhatsApp echo (for workers that handle
-    /// stored events one by one); returns whether it was.
+    /// Pauses the conversation of one event when it is a WhatsApp echo, or a Conversation
+    /// Routing handover that took the thread from this app (`control_taken`); resumes it when a
+    /// thread is passed to this app (`control_passed`). For workers that handle stored events
+    /// one by one; returns whether the event was one of these.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot be reached.
     pub async fn observe_event(&self, event: &Event<'_>) -> Result<bool, StoreError> {
-        let Event::WhatsApp(crate::whatsapp::webhook::WhatsAppEvent::Echo { .. }) = event else {
-            return Ok(false);
+        use crate::whatsapp::webhook::{WhatsAppChangeValue, WhatsAppEvent};
+        let echo = match event {
+            Event::WhatsApp(WhatsAppEvent::Echo { .. }) => true,
+            Event::WhatsApp(WhatsAppEvent::Change { change, .. }) => {
+                let WhatsAppChangeValue::Handover(notice) = &change.value else { return Ok(false) };
+                return self.observe_handover(notice).await;
+            }
+            _ => false,
         };
+        if !echo {
+            return Ok(false);
+        }
         let Some(business) = event.business() else { return Ok(false) };
         let until = self.clock.now().saturating_add(self.pause);
         for key in user_keys(event) {
             self.store.hold(&hold_scope(business), &key, until).await?;
+        }
+        Ok(true)
+    }
+
+    async fn observe_handover(
+        &self,
+        notice: &crate::whatsapp::webhook::HandoverNotice,
+    ) -> Result<bool, StoreError> {
+        let business = notice.recipient.as_ref().and_then(|r| r.phone_number_id.as_deref());
+        let user = notice.sender.as_ref().and_then(|s| s.phone_number.as_deref());
+        let (Some(business), Some(user)) = (business, user) else { return Ok(false) };
+        let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+        if notice.is_taken() {
+            self.pause(business, &digits).await?;
+        } else {
+            self.resume(business, &digits).await?;
         }
         Ok(true)
     }

@@ -41,6 +41,7 @@ pub mod manage;
 pub mod media;
 pub mod message;
 pub mod payments;
+pub mod routing;
 pub mod template;
 pub mod template_admin;
 pub mod usernames;

@@ -23,6 +23,7 @@ mod calling;
 mod coexistence;
 mod commerce;
 mod conformance;
+mod conversation_routing;
 mod delivery;
 mod delivery_ops;
 mod endpoint;

@@ -37,6 +37,8 @@ fn model(value: &WhatsAppChangeValue) -> &'static str {
         V::PartnerSolution(_) => "PartnerSolution",
         V::PaymentConfiguration(_) => "PaymentConfiguration",
         V::AutomaticEvents(_) => "AutomaticEvents",
+        V::Handover(_) => "Handover",
+        V::Standby(_) => "Standby",
         V::Unknown(_) => "Unknown",
         _ => "unlisted",
     }
@@ -80,6 +82,10 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("smb_message_echoes", "wa_smb_message_echoes_bsuid.json", "MessageEchoes"),
     ("calls", "wa_calls_connect_contacts.json", "Calls"),
     ("automatic_events", "wa_automatic_events_purchase.json", "AutomaticEvents"),
+    ("messaging_handovers", "wa_messaging_handovers_control_passed.json", "Handover"),
+    ("messaging_handovers", "wa_messaging_handovers_control_taken.json", "Handover"),
+    ("standby", "wa_standby_inbound_message.json", "Standby"),
+    ("standby", "wa_standby_message_echo.json", "Standby"),
 ];
 
 #[test]
@@ -91,6 +97,39 @@ fn every_documented_field_has_a_model() {
             assert_eq!(model(value), *want, "{field} in {file}");
         }
     }
+}
+
+/// Conversation Routing: Meta's `messaging_handovers` and `standby` examples.
+#[test]
+fn conversation_routing_notices_are_typed() {
+    use WhatsAppChangeValue as V;
+    use meta_messaging::whatsapp::webhook::RoutingRole;
+    let [V::Handover(passed)] = &whatsapp_values("wa_messaging_handovers_control_passed.json")[..] else {
+        panic!()
+    };
+    assert!(!passed.is_taken());
+    let change = passed.change().unwrap();
+    assert_eq!(
+        (change.previous_owner_role.clone(), change.new_owner_role.clone()),
+        (Some(RoutingRole::AiAgent), Some(RoutingRole::Escalation))
+    );
+    let summary = change.conversation_context.as_ref().and_then(|c| c.summary.as_ref());
+    assert_eq!(summary.and_then(|s| s.text.as_deref()), Some("AI-generated summary string"));
+    assert_eq!(passed.sender.as_ref().and_then(|s| s.phone_number.as_deref()), Some("16505551234"));
+    assert_eq!(passed.timestamp.map(|t| t.unix_seconds()), Some(1_750_101_000));
+    let [V::Handover(taken)] = &whatsapp_values("wa_messaging_handovers_control_taken.json")[..] else {
+        panic!()
+    };
+    assert!(taken.is_taken());
+    assert_eq!(taken.change().unwrap().metadata.as_deref(), Some("Human agent stepping in"));
+
+    let [V::Standby(inbound)] = &whatsapp_values("wa_standby_inbound_message.json")[..] else { panic!() };
+    let content = inbound.standby.as_ref().unwrap();
+    assert_eq!(content.value.messages[0].text(), Some("Test standby message"));
+    assert_eq!(content.value.contacts.len(), 1);
+    let [V::Standby(echo)] = &whatsapp_values("wa_standby_message_echo.json")[..] else { panic!() };
+    let sent = &echo.standby.as_ref().unwrap().message_echoes[0];
+    assert_eq!(sent.message.as_ref().unwrap()["text"]["body"], "Our agent will reply shortly");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Account management and conversions on the fake server: display names, the Official
 //! Business Account request, in-app signups, welcome message sequences, conversion datasets
-//! and events, as Meta's pages describe them.
+//! and events, and Conversation Routing's thread control, as Meta's pages describe them.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +17,8 @@ pub(super) struct Business {
     sequences: BTreeMap<String, Value>,
     oba: BTreeMap<String, Value>,
     display_names: BTreeMap<String, String>,
+    /// Conversation Routing: the role owning each `{phone}/{user}` thread.
+    thread_roles: BTreeMap<String, String>,
     /// Conversion events received, per dataset.
     pub(super) events: BTreeMap<String, Vec<Value>>,
 }
@@ -134,4 +136,49 @@ pub(super) fn route(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemp
         },
         _ => not_found(node),
     }
+}
+
+/// `POST /{phone-number-id}/thread_control`: Conversation Routing's pass, take and release, as
+/// the Conversation Routing pages describe the body; the owner's role is kept per user.
+pub(super) fn thread_control(state: &mut State, call: &Call<'_>, phone: &str, id: u64) -> ResponseTemplate {
+    const ROLES: [&str; 6] = ["customer_service", "marketing", "utility", "ctwa", "ai_agent", "escalation"];
+    let Some(body) = call.json() else { return invalid("a JSON body is required") };
+    if body.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+        return missing("messaging_product");
+    }
+    let user = match (str_field(&body, "to"), str_field(&body, "recipient")) {
+        (Some(user), None) | (None, Some(user)) => user.to_owned(),
+        _ => return invalid("exactly one of to and recipient is required"),
+    };
+    if str_field(&body, "metadata").is_some_and(|m| m.chars().count() > 2000) {
+        return invalid("metadata is at most 2000 characters");
+    }
+    let action = str_field(&body, "action").unwrap_or_default();
+    if action != "pass" && body.contains_key("control_pass") {
+        return invalid("control_pass goes with action pass only");
+    }
+    let owners = &mut state.store.business.thread_roles;
+    let key = format!("{phone}/{user}");
+    match action {
+        "pass" => {
+            let role = body.get("control_pass").map_or(Some("escalation"), |c| c["target_role"].as_str());
+            let Some(role) = role.filter(|r| ROLES.contains(r)) else {
+                return invalid("control_pass.target_role is not a routing role");
+            };
+            owners.insert(key, role.to_owned());
+        }
+        "take" => {
+            owners.insert(key, "escalation".to_owned());
+        }
+        "release" => {
+            owners.remove(&key);
+        }
+        _ => return invalid("action is pass, take or release"),
+    }
+    ok(json!({"messaging_product": "whatsapp", "request_id": format!("REQ_{id}")}))
+}
+
+/// The routing role that owns `user`'s thread on `phone`, if a thread control set one.
+pub(super) fn thread_role(state: &State, phone: &str, user: &str) -> Option<String> {
+    state.store.business.thread_roles.get(&format!("{phone}/{user}")).cloned()
 }

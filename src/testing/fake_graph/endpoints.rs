@@ -260,6 +260,11 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The routing role owning a WhatsApp user's thread (`FakeGraph::thread_role`).
+pub(super) fn thread_role(state: &State, phone: &str, user: &str) -> Option<String> {
+    business::thread_role(state, phone, user)
+}
+
 /// Marks a sent order as paid (the test's stand-in for the user paying).
 pub(super) fn capture_payment(state: &mut State, reference_id: &str) -> bool {
     payments::capture(state, reference_id)
@@ -275,6 +280,7 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
             [_, "payments_refund" | "payment_configuration" | "generate_payment_configuration_oauth_link"],
         )
         | ("DELETE", [_, "payment_configuration"]) => payments::route(state, call),
+        ("POST", [phone, "thread_control"]) => business::thread_control(state, call, phone, id),
         ("POST", [_, "register"]) => register(call),
         ("POST", [_, "deregister" | "unpause"]) | ("DELETE", [_, "permissions"]) => success(),
         (

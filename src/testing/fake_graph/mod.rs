@@ -317,6 +317,12 @@ impl FakeGraph {
         self.shared.state().failures.push_back(error);
     }
 
+    /// The routing role that owns `user`'s thread on `phone_number_id` after the thread
+    /// controls it was sent (`None` when released or never set).
+    pub fn thread_role(&self, phone_number_id: &str, user: &str) -> Option<String> {
+        endpoints::thread_role(&self.shared.state(), phone_number_id, user)
+    }
+
     /// Marks the order `reference_id` (sent with `order_details`) as paid in full through a
     /// gateway, so payment lookups answer `captured` and refunds can be asked; `false` when no
     /// such order was sent.

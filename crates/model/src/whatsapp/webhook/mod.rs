@@ -17,6 +17,7 @@ mod content;
 mod events;
 mod messages;
 mod payments;
+mod routing;
 mod statuses;
 mod usernames;
 
@@ -38,6 +39,7 @@ pub use content::*;
 pub use events::*;
 pub use messages::*;
 pub use payments::*;
+pub use routing::*;
 pub use statuses::*;
 pub use usernames::*;
 
@@ -104,6 +106,10 @@ string_enum! {
         UserIdUpdate = "user_id_update",
         /// Purchases and leads detected in click-to-WhatsApp conversations.
         AutomaticEvents = "automatic_events",
+        /// Conversation Routing: a thread passed to or taken from this app.
+        MessagingHandovers = "messaging_handovers",
+        /// Conversation Routing: a thread this app observes but does not own.
+        Standby = "standby",
     }
 }
 
@@ -202,6 +208,10 @@ pub enum WhatsAppChangeValue {
     PaymentConfiguration(Box<PaymentConfigurationUpdate>),
     /// `automatic_events`.
     AutomaticEvents(AutomaticEvents),
+    /// `messaging_handovers`: a thread of Conversation Routing changed owner.
+    Handover(Box<HandoverNotice>),
+    /// `standby`: a thread this app observes; never answer it.
+    Standby(Box<StandbyUpdate>),
 }
 
 impl WhatsAppChangeValue {
@@ -281,6 +291,10 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
                 WhatsAppChangeValue::PaymentConfiguration(Box::new(Deserialize::deserialize(d)?))
             }
             Field::AutomaticEvents => WhatsAppChangeValue::AutomaticEvents(Deserialize::deserialize(d)?),
+            Field::MessagingHandovers => {
+                WhatsAppChangeValue::Handover(Box::new(Deserialize::deserialize(d)?))
+            }
+            Field::Standby => WhatsAppChangeValue::Standby(Box::new(Deserialize::deserialize(d)?)),
             _ => WhatsAppChangeValue::Unknown(Deserialize::deserialize(d)?),
         })
     }
