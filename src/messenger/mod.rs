@@ -18,6 +18,7 @@
 //! ```
 
 pub mod handover;
+pub mod marketing;
 pub mod message;
 pub mod profile;
 pub mod templates;

@@ -235,15 +235,44 @@ pub struct CallRef {
     pub id: Option<CallId>,
 }
 
-/// Whether the business may call a user, and what it may do next.
+/// Whether the business may call a user, and what it may do next (WhatsApp's
+/// `call_permissions`, Messenger's `messenger_call_permissions`: the latter may come wrapped in
+/// `data[]`, and both read the same).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[serde(from = "PermissionsWire")]
 #[non_exhaustive]
 pub struct CallPermissions {
     /// The permission.
     pub permission: Option<CallPermission>,
     /// The actions and their limits (`send_call_permission_request`, `start_call`).
     pub actions: Vec<CallPermissionAction>,
+}
+
+impl CallPermissions {
+    /// Whether the user lets the business call now (`temporary`, `permanent`, or Messenger's
+    /// `has_permission`, in any case).
+    pub fn granted(&self) -> bool {
+        self.permission.as_ref().and_then(|p| p.status.as_deref()).is_some_and(|status| {
+            ["temporary", "permanent", "has_permission"].iter().any(|s| status.eq_ignore_ascii_case(s))
+        })
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PermissionsWire {
+    permission: Option<CallPermission>,
+    actions: Vec<CallPermissionAction>,
+    data: Vec<PermissionsWire>,
+}
+
+impl From<PermissionsWire> for CallPermissions {
+    fn from(mut wire: PermissionsWire) -> Self {
+        if wire.permission.is_none() && wire.actions.is_empty() && !wire.data.is_empty() {
+            wire = wire.data.swap_remove(0);
+        }
+        Self { permission: wire.permission, actions: wire.actions }
+    }
 }
 
 /// A call permission.
@@ -264,7 +293,8 @@ pub struct CallPermission {
 pub struct CallPermissionAction {
     /// The action.
     pub action_name: Option<String>,
-    /// Whether it can be done now.
+    /// Whether it can be done now (Messenger also spells it `can_perform`).
+    #[serde(alias = "can_perform")]
     pub can_perform_action: Option<bool>,
     /// Its limits, as Meta sends them (`time_period`, `max_allowed`, `current_usage`, ...).
     pub limits: Vec<serde_json::Value>,

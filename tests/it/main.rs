@@ -37,6 +37,7 @@ mod graph_retry;
 mod groups;
 mod identity;
 mod marketing;
+mod messenger_marketing;
 mod messenger_send;
 mod one_walk;
 mod pacing;

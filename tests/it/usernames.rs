@@ -313,6 +313,29 @@ async fn every_message_sending_endpoint_passes_the_guards() {
         ),
         ("messenger send_text", page.send_text("24512345678901234", "hi").await.map(drop)),
         (
+            "messenger send_marketing_message",
+            page.send_marketing_message(
+                "act_1234567890",
+                "120210000000001",
+                "7178504651785463412",
+                meta_messaging::messenger::Message::text("hi"),
+                None,
+            )
+            .await
+            .map(drop),
+        ),
+        (
+            "messenger marketing_opt_in",
+            page.send(
+                "24512345678901234",
+                meta_messaging::messenger::Message::marketing_opt_in(
+                    meta_messaging::messenger::message::MarketingOptIn::new("P"),
+                ),
+            )
+            .await
+            .map(drop),
+        ),
+        (
             "messenger send_upload",
             page.send_upload(
                 "24512345678901234",

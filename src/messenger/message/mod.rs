@@ -43,6 +43,8 @@ pub mod limits {
     pub const BUTTONS: usize = 3;
     /// Button template text.
     pub const BUTTON_TEMPLATE_TEXT: usize = 640;
+    /// Characters of a marketing opt-in's title.
+    pub const OPT_IN_TITLE: usize = 65;
     /// Images in one Messenger message.
     pub const MESSENGER_IMAGES: usize = 30;
     /// Images in one Instagram message.
@@ -362,6 +364,12 @@ impl Message {
     /// `call_permission_reply` event (`MessagingEvent::CallPermissionReply`).
     pub fn call_permission_request() -> Self {
         Self::new(Content::Template(StructuredTemplate::CallPermissionRequest))
+    }
+
+    /// Asks the user to subscribe to the Page's marketing messages (`notification_messages`);
+    /// the token arrives in the `messaging_optins` webhook.
+    pub fn marketing_opt_in(opt_in: MarketingOptIn) -> Self {
+        Self::new(Content::Template(StructuredTemplate::MarketingOptIn(opt_in)))
     }
 
     /// A Page utility template, sent as `UTILITY` (the template must be approved for the Page;

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::graph::serde_util::string_enum;
 use crate::graph::validate::{max_chars, max_items, not_empty};
 use crate::graph::{ValidationError, Violation};
 
@@ -302,12 +303,97 @@ pub enum StructuredTemplate {
     /// Asks the user's permission to call them (`calling_optin`, Messenger calling); the
     /// answer arrives as a `call_permission_reply` event.
     CallPermissionRequest,
+    /// Asks the user to subscribe to marketing messages (`notification_messages`); a yes
+    /// arrives as a `messaging_optins` event with the subscription token.
+    MarketingOptIn(MarketingOptIn),
+}
+
+string_enum! {
+    /// The text of a marketing opt-in's button.
+    pub enum OptInCta {
+        /// "Allow messages".
+        Allow = "ALLOW",
+        /// "Get messages".
+        Get = "GET",
+        /// "Get updates" (Meta's default).
+        GetUpdates = "GET_UPDATES",
+        /// "Opt in".
+        OptIn = "OPT_IN",
+        /// "Sign up".
+        SignUp = "SIGN_UP",
+    }
+}
+
+/// A marketing messages opt-in request, per Meta's "Marketing Messages" page: sent in the
+/// 24-hour window, at most once a week with the same title.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct MarketingOptIn {
+    /// Returned in the opt-in webhook (required).
+    pub payload: String,
+    /// The topic the user subscribes to (≤ 65 characters; Meta shows "Updates and
+    /// promotions" without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// An image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// The user's time zone for delivery (`UTC`, an IANA id).
+    #[serde(rename = "notification_messages_timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The button's text.
+    #[serde(rename = "notification_messages_cta_text", skip_serializing_if = "Option::is_none")]
+    pub cta_text: Option<OptInCta>,
+}
+
+impl MarketingOptIn {
+    /// An opt-in whose webhook carries `payload`.
+    pub fn new(payload: impl Into<String>) -> Self {
+        Self { payload: payload.into(), title: None, image_url: None, timezone: None, cta_text: None }
+    }
+
+    /// Sets the topic (≤ 65 characters).
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the image.
+    #[must_use]
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.image_url = Some(url.into());
+        self
+    }
+
+    /// Sets the delivery time zone.
+    #[must_use]
+    pub fn timezone(mut self, zone: impl Into<String>) -> Self {
+        self.timezone = Some(zone.into());
+        self
+    }
+
+    /// Sets the button's text.
+    #[must_use]
+    pub fn cta_text(mut self, cta: OptInCta) -> Self {
+        self.cta_text = Some(cta);
+        self
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        not_empty("payload", &self.payload)?;
+        if let Some(title) = &self.title {
+            max_chars("title", title, limits::OPT_IN_TITLE)?;
+        }
+        Ok(())
+    }
 }
 
 impl StructuredTemplate {
     pub(super) fn validate(&self) -> Result<(), ValidationError> {
         match self {
             Self::CallPermissionRequest => Ok(()),
+            Self::MarketingOptIn(opt_in) => opt_in.validate(),
             Self::Generic(elements) => {
                 if elements.is_empty() {
                     return Err(ValidationError::new("elements", Violation::TooFew { min: 1, actual: 0 }));
@@ -357,6 +443,11 @@ impl Serialize for StructuredTemplate {
                 serde_json::json!({"template_type": "media", "elements": [element]})
             }
             Self::CallPermissionRequest => serde_json::json!({"template_type": "calling_optin"}),
+            Self::MarketingOptIn(opt_in) => {
+                let mut payload = serde_json::to_value(opt_in).map_err(serde::ser::Error::custom)?;
+                payload["template_type"] = "notification_messages".into();
+                payload
+            }
         };
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("type", "template")?;

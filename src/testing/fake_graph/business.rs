@@ -19,6 +19,10 @@ pub(super) struct Business {
     display_names: BTreeMap<String, String>,
     /// Conversation Routing: the role owning each `{phone}/{user}` thread.
     thread_roles: BTreeMap<String, String>,
+    /// Messenger marketing campaigns (campaign → ad account).
+    campaigns: BTreeMap<String, String>,
+    /// Messenger marketing subscriptions: (page, token JSON).
+    subscriptions: Vec<(String, Value)>,
     /// Conversion events received, per dataset.
     pub(super) events: BTreeMap<String, Vec<Value>>,
 }
@@ -181,4 +185,44 @@ pub(super) fn thread_control(state: &mut State, call: &Call<'_>, phone: &str, id
 /// The routing role that owns `user`'s thread on `phone`, if a thread control set one.
 pub(super) fn thread_role(state: &State, phone: &str, user: &str) -> Option<String> {
     state.store.business.thread_roles.get(&format!("{phone}/{user}")).cloned()
+}
+
+/// Marketing messages on Messenger: campaigns, subscription tokens and call permissions.
+pub(super) fn messenger_marketing(state: &mut State, call: &Call<'_>, id: u64) -> ResponseTemplate {
+    match (call.method, call.segments.as_slice()) {
+        ("POST", [account, "message_campaign"]) => {
+            let Some(body) = call.json() else { return invalid("a JSON body is required") };
+            if str_field(&body, "name").is_none() || str_field(&body, "page_id").is_none() {
+                return missing("name and page_id");
+            }
+            let campaign = format!("{}", 120_210_000_000_000 + id);
+            state.store.business.campaigns.insert(campaign.clone(), (*account).to_owned());
+            ok(json!({ "id": campaign }))
+        }
+        ("GET", [page, "notification_message_tokens"]) => {
+            let tokens = state.store.business.subscriptions.iter().filter(|(p, _)| p == page);
+            data(tokens.map(|(_, token)| token.clone()).collect())
+        }
+        ("GET", [_, "messenger_call_permissions"]) => match call.query("psid") {
+            Some(_) => ok(json!({"permission": {"status": "no_permission"}, "actions": [
+                {"action_name": "send_call_permission_request", "can_perform": true,
+                    "limits": [{"time_period": "PT24H", "max_allowed": 2, "current_usage": 0}]},
+                {"action_name": "start_call", "can_perform": false}]})),
+            None => missing("psid"),
+        },
+        _ => not_found(call.segments[0]),
+    }
+}
+
+/// A user of `page` subscribed to `topic`: the token a send would use.
+pub(super) fn subscribe(state: &mut State, page: &str, psid: &str, topic: &str) -> String {
+    let subscriptions = &mut state.store.business.subscriptions;
+    let token = format!("{:x}{}", 0x7a11_0000_u64 + subscriptions.len() as u64, psid.len());
+    subscriptions.push((
+        page.to_owned(),
+        json!({"notification_messages_token": token, "recipient_id": psid, "topic_title": topic,
+            "notification_messages_reoptin": "ENABLED", "creation_timestamp": 1_767_225_600,
+            "user_token_status": "NOT_REFRESHED", "notification_messages_timezone": "UTC"}),
+    ));
+    token
 }

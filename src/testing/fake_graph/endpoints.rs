@@ -265,6 +265,11 @@ pub(super) fn thread_role(state: &State, phone: &str, user: &str) -> Option<Stri
     business::thread_role(state, phone, user)
 }
 
+/// A Messenger user's marketing subscription (`FakeGraph::subscribe`).
+pub(super) fn subscribe(state: &mut State, page: &str, psid: &str, topic: &str) -> String {
+    business::subscribe(state, page, psid, topic)
+}
+
 /// Marks a sent order as paid (the test's stand-in for the user paying).
 pub(super) fn capture_payment(state: &mut State, reference_id: &str) -> bool {
     payments::capture(state, reference_id)
@@ -281,6 +286,10 @@ fn route(state: &mut State, call: &Call<'_>, id: u64, base: &str) -> ResponseTem
         )
         | ("DELETE", [_, "payment_configuration"]) => payments::route(state, call),
         ("POST", [phone, "thread_control"]) => business::thread_control(state, call, phone, id),
+        ("POST", [_, "message_campaign"])
+        | ("GET", [_, "notification_message_tokens" | "messenger_call_permissions"]) => {
+            business::messenger_marketing(state, call, id)
+        }
         ("POST", [_, "register"]) => register(call),
         ("POST", [_, "deregister" | "unpause"]) | ("DELETE", [_, "permissions"]) => success(),
         (

@@ -317,6 +317,13 @@ impl FakeGraph {
         self.shared.state().failures.push_back(error);
     }
 
+    /// Subscribes Messenger user `psid` to `page_id`'s marketing messages on `topic` (what the
+    /// user's yes to a marketing opt-in does) and returns the subscription token, which
+    /// `notification_message_tokens` then lists.
+    pub fn subscribe(&self, page_id: &str, psid: &str, topic: &str) -> String {
+        endpoints::subscribe(&mut self.shared.state(), page_id, psid, topic)
+    }
+
     /// The routing role that owns `user`'s thread on `phone_number_id` after the thread
     /// controls it was sent (`None` when released or never set).
     pub fn thread_role(&self, phone_number_id: &str, user: &str) -> Option<String> {

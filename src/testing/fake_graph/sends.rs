@@ -29,7 +29,9 @@ impl Respond for Responder {
             return invalid("the request body must be a JSON object");
         };
         let id = self.shared.ids.fetch_add(1, Ordering::Relaxed);
-        let outcome = if body.get("messaging_product").is_some() {
+        let outcome = if from.starts_with("act_") {
+            marketing_api(&body, id)
+        } else if body.get("messaging_product").is_some() {
             whatsapp(&body, id)
         } else {
             let platform = if instagram_host || state.instagram_accounts.contains(&from) {
@@ -149,4 +151,31 @@ pub(super) fn send_api(body: &Map<String, Value>, id: u64, platform: Platform) -
         None => json!({"recipient_id": to}),
     };
     Ok(Accepted { platform, to: to.to_owned(), kind, message_id, response })
+}
+
+/// `POST /act_{ad-account}/messages`: the Marketing Message API for Messenger, per Meta's
+/// "Marketing Messages on Messenger: send messages" page.
+fn marketing_api(body: &Map<String, Value>, id: u64) -> Result<Accepted, String> {
+    let campaign = str_field(body, "message_id").ok_or("message_id (the campaign id) is required")?;
+    let token = body
+        .get("messenger_delivery_data")
+        .and_then(|d| d.get("subscription_token"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or("messenger_delivery_data.subscription_token is required")?;
+    let message = body.get("message").and_then(Value::as_object).ok_or("message is required")?;
+    if message.get("text").is_none() && message.get("attachment").is_none() {
+        return Err("message needs text or an attachment".to_owned());
+    }
+    if message.get("text").and_then(Value::as_str).is_some_and(|t| t.chars().count() > MESSENGER_TEXT_MAX) {
+        return Err(format!("text is at most {MESSENGER_TEXT_MAX} characters"));
+    }
+    let tracking = format!("{id:08x}-fake-{campaign}-{id:012}");
+    Ok(Accepted {
+        platform: Platform::Messenger,
+        to: token.to_owned(),
+        kind: "marketing_message".to_owned(),
+        message_id: Some(tracking.clone()),
+        response: json!({"success": true, "marketing_message_tracking_id": tracking}),
+    })
 }
