@@ -278,7 +278,8 @@ fn rebuild(envelope: &Envelope<'_>, head: &EntryHead<'_>, list: Option<&str>) ->
     let event = envelope.event.get();
     let entry_head = format!("\"id\":{},\"time\":{}", raw(head.id), raw(head.time));
     let inner = match (list, envelope.field) {
-        (Some(list @ ("messaging" | "standby" | "changes")), _) => {
+        // Entry lists (a Page's `calls` too; WhatsApp's `calls` sit in a change, with a field).
+        (Some(list @ ("messaging" | "standby" | "changes")), _) | (Some(list @ "calls"), None) => {
             format!("{entry_head},{}:[{event}]", quoted(list))
         }
         (Some(list), Some(field)) => {

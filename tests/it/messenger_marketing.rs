@@ -180,3 +180,24 @@ async fn fake_graph_runs_a_messenger_campaign_to_its_subscribers() {
     assert_eq!(last.body["message"]["text"], "20% off");
     assert!(!page.call_permissions(PSID).await.unwrap().granted());
 }
+
+/// Meta's Messenger calling webhooks: a Page entry's `calls[]`, one event each, with its own
+/// dedupe key (a call's `connect` and `terminate` are two events).
+#[test]
+fn messenger_calls_are_events_with_their_own_keys() {
+    use meta_messaging::webhook::{Event, parse};
+    let body = crate::support::fixture("webhooks/messenger/msgr_calls_connect_terminate.json");
+    let webhook = parse(&body).unwrap();
+    let events: Vec<Event<'_>> = webhook.events().collect();
+    let kinds: Vec<String> = events.iter().map(|e| e.kind().to_string()).collect();
+    assert_eq!(kinds, ["messenger.call.connect", "messenger.call.terminate"]);
+    let keys: Vec<String> = events.iter().map(|e| e.dedupe_key().unwrap()).collect();
+    assert_eq!(keys[0], "messenger:call:fbcid.HBgLNDk2ODI3NzgzMTUzFQIAEhgUM0E2:connect:");
+    assert_eq!(keys[1], "messenger:call:fbcid.HBgLNDk2ODI3NzgzMTUzFQIAEhgUM0E2:terminate:Completed");
+    let Event::Messenger(meta_messaging::messenger::webhook::MessengerEvent::Call { call, .. }) = &events[1]
+    else {
+        panic!("{:?}", events[1])
+    };
+    assert_eq!((call.duration, call.status.as_deref()), (Some(115), Some("Completed")));
+    assert_eq!(events[0].user_key(), Some(PSID), "the caller is the user");
+}

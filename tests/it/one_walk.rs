@@ -32,7 +32,8 @@ fn oracle(body: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     let whatsapp = body["object"] == "whatsapp_business_account";
     for entry in objects(body.get("entry")) {
-        let lists: &[&str] = if whatsapp { &["changes"] } else { &["messaging", "standby", "changes"] };
+        let lists: &[&str] =
+            if whatsapp { &["changes"] } else { &["messaging", "standby", "changes", "calls"] };
         for list in lists {
             for element in objects(entry.get(*list)) {
                 let field = element["field"].as_str().unwrap_or_default();

@@ -5,7 +5,8 @@
 //! ```text
 //! { "object": ..., "entry": [ { "id", "time",
 //!     "changes":   [ { "field", "value": { ..., <item list>: [ ... ] } } ],   // every platform
-//!     "messaging": [ ... ], "standby": [ ... ] } ] }                           // Messenger, Instagram
+//!     "messaging": [ ... ], "standby": [ ... ],                               // Messenger, Instagram
+//!     "calls": [ ... ] } ] }                                                   // Messenger calling
 //! ```
 //!
 //! **The event count rule.** Each element of an entry's lists is one event, except a change
@@ -20,7 +21,7 @@
 //! whose value holds a list of events is one arm in one `match`.
 //!
 //! Positions count the way the typed parse keeps elements: in `entry[]` and in an entry's
-//! `changes`, `messaging` and `standby`, only JSON objects (anything else is dropped by the
+//! `changes`, `messaging`, `standby` and `calls`, only JSON objects (anything else is dropped by the
 //! parse, and skipped here); in an item list, every element (an odd one becomes an unknown
 //! item, still one event).
 
@@ -39,6 +40,9 @@ pub enum EntryList {
     Messaging,
     /// `standby[]`: messaging items seen while another app holds the thread.
     Standby,
+    /// `calls[]`: Messenger calling events (`connect`, `call_status`, `media_update`,
+    /// `terminate`), straight in the Page entry.
+    Calls,
 }
 
 impl EntryList {
@@ -48,6 +52,7 @@ impl EntryList {
             Self::Changes => "changes",
             Self::Messaging => "messaging",
             Self::Standby => "standby",
+            Self::Calls => "calls",
         }
     }
 }
@@ -288,7 +293,7 @@ pub struct RawCut<'a> {
 struct CachedEntry<'a> {
     at: usize,
     raw: Members<'a>,
-    lists: [Option<Vec<&'a RawValue>>; 3],
+    lists: [Option<Vec<&'a RawValue>>; 4],
 }
 
 /// The change last looked at: its field, its value's pairs, and its item lists once split.
@@ -321,7 +326,7 @@ impl<'a> RawCut<'a> {
         if self.entry.as_ref().is_none_or(|cached| cached.at != site.entry) {
             let raw = self.entries.get(site.entry)?;
             let raw = Members::of(raw)?;
-            self.entry = Some(CachedEntry { at: site.entry, raw, lists: [None, None, None] });
+            self.entry = Some(CachedEntry { at: site.entry, raw, lists: [None, None, None, None] });
             self.element = None;
         }
         let CachedEntry { raw: entry, lists, .. } = self.entry.as_mut()?;
@@ -329,6 +334,7 @@ impl<'a> RawCut<'a> {
             EntryList::Changes => 0,
             EntryList::Messaging => 1,
             EntryList::Standby => 2,
+            EntryList::Calls => 3,
         };
         let raw_list = entry.get(site.list.key());
         let objects = lists[slot]

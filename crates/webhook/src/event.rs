@@ -231,6 +231,11 @@ fn page_key(platform: Platform, event: &messenger::webhook::MessengerEvent<'_>) 
             }
             _ => None,
         },
+        // One call sends each event once; `call_status` repeats per status.
+        E::Call { call, .. } => {
+            let state = call.call_status.as_deref().or(call.status.as_deref()).unwrap_or("");
+            Some(format!("{platform}:call:{}:{}:{state}", call.id.as_ref()?, call.name()))
+        }
         _ => None,
     }
 }

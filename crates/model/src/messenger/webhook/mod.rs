@@ -8,6 +8,7 @@
 //! are milliseconds for messaging and seconds for Instagram `changes`; both are read into
 //! [`Timestamp`].
 
+mod calls;
 mod changes;
 mod messaging;
 
@@ -24,6 +25,7 @@ use serde_json::Value;
 
 use crate::graph::serde_util::{flag, null_as_default, opt_string_or_integer, text_at};
 
+pub use calls::PageCallEvent;
 pub use changes::{
     Comment, CommentAuthor, CommentMedia, FeedActor, FeedChange, Mention, MessengerChange,
     MessengerChangeValue, StoryInsights,
@@ -57,6 +59,9 @@ pub struct MessengerEntry {
     /// Changes of subscribed fields (Instagram comments, mentions, ...).
     #[serde(deserialize_with = "null_as_default")]
     pub changes: Vec<MessengerChange>,
+    /// Calling events (Messenger calling's `calls` field).
+    #[serde(deserialize_with = "null_as_default")]
+    pub calls: Vec<PageCallEvent>,
 }
 
 /// One `messaging[]` or `standby[]` item.
@@ -363,6 +368,11 @@ impl MessengerEntry {
             messaging: items("messaging"),
             standby: items("standby"),
             changes,
+            calls: object
+                .get("calls")
+                .and_then(Value::as_array)
+                .map(|calls| calls.iter().filter_map(PageCallEvent::from_json).collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -387,13 +397,20 @@ pub enum MessengerEvent<'a> {
         /// The change.
         change: &'a MessengerChange,
     },
+    /// A `calls[]` item: `<platform>.call.<event>`.
+    Call {
+        /// The entry it came in.
+        entry: &'a MessengerEntry,
+        /// The calling event.
+        call: &'a PageCallEvent,
+    },
 }
 
 impl<'a> MessengerEvent<'a> {
     /// The entry the event came in.
     pub fn entry(&self) -> &'a MessengerEntry {
         match *self {
-            Self::Messaging { entry, .. } | Self::Change { entry, .. } => entry,
+            Self::Messaging { entry, .. } | Self::Change { entry, .. } | Self::Call { entry, .. } => entry,
         }
     }
 
@@ -406,6 +423,7 @@ impl<'a> MessengerEvent<'a> {
                 (if standby { "standby" } else { "" }, item.event.name())
             }
             Self::Change { change, .. } => ("", &change.field),
+            Self::Call { call, .. } => ("call", call.name()),
         }
     }
 
@@ -417,6 +435,7 @@ impl<'a> MessengerEvent<'a> {
                 MessengerChangeValue::Comment(comment) => comment.from.as_ref().and_then(|f| f.id.as_deref()),
                 _ => None,
             },
+            Self::Call { call, .. } => call.from.as_deref(),
         }
     }
 
@@ -425,6 +444,7 @@ impl<'a> MessengerEvent<'a> {
         match *self {
             Self::Messaging { item, .. } => item.recipient.as_ref().and_then(|r| r.id.as_deref()),
             Self::Change { .. } => None,
+            Self::Call { call, .. } => call.to.as_deref().or(call.recipient_id.as_deref()),
         }
     }
 
@@ -461,6 +481,7 @@ impl<'a> MessengerEvent<'a> {
                 MessengerChangeValue::Comment(comment) => comment.id.as_ref().map(CommentId::as_str),
                 _ => None,
             },
+            Self::Call { .. } => None,
         }
     }
 
@@ -469,6 +490,7 @@ impl<'a> MessengerEvent<'a> {
         match *self {
             Self::Messaging { item, .. } => item.timestamp,
             Self::Change { entry, .. } => entry.time,
+            Self::Call { entry, call } => call.timestamp.or(entry.time),
         }
     }
 
@@ -484,12 +506,13 @@ impl<'a> MessengerEvent<'a> {
                 MessengerChangeValue::Comment(comment) => comment.text.as_deref(),
                 _ => None,
             },
+            Self::Call { .. } => None,
         }
     }
 }
 
 /// Iterator over the events of a Messenger or Instagram payload: per entry, `messaging[]`, then
-/// `standby[]`, then `changes[]` (the sites of the one walk, read as typed events).
+/// `standby[]`, then `changes[]`, then `calls[]` (the sites of the one walk, read as typed events).
 #[derive(Clone, Debug)]
 pub struct MessengerEvents<'a> {
     payload: &'a MessengerPayload,
@@ -520,6 +543,9 @@ impl<'a> MessengerEvents<'a> {
                     item,
                     standby: true,
                 }),
+                EntryList::Calls => {
+                    entry.calls.get(site.index()).map(|call| MessengerEvent::Call { entry, call })
+                }
             };
             if let Some(event) = event {
                 return Some((site, event));
@@ -537,7 +563,8 @@ impl<'a> Iterator for MessengerEvents<'a> {
 }
 
 impl Envelope for MessengerPayload {
-    const LISTS: &'static [EntryList] = &[EntryList::Messaging, EntryList::Standby, EntryList::Changes];
+    const LISTS: &'static [EntryList] =
+        &[EntryList::Messaging, EntryList::Standby, EntryList::Changes, EntryList::Calls];
 
     fn entry_count(&self) -> usize {
         self.entries.len()
@@ -548,6 +575,7 @@ impl Envelope for MessengerPayload {
             EntryList::Changes => e.changes.len(),
             EntryList::Messaging => e.messaging.len(),
             EntryList::Standby => e.standby.len(),
+            EntryList::Calls => e.calls.len(),
         })
     }
 
