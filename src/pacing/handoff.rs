@@ -99,7 +99,8 @@ impl Handoff {
         self
     }
 
-    /// Pauses the conversations a webhook's echoes answered; returns how many echoes it read.
+    /// Pauses the conversations a webhook's echoes answered or its handovers took from this app
+    /// (and resumes those passed back); returns how many such events it read.
     ///
     /// # Errors
     ///
