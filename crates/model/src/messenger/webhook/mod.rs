@@ -23,7 +23,7 @@ use crate::graph::RawJson;
 use crate::messenger::{CommentId, Mid};
 use serde_json::Value;
 
-use crate::graph::serde_util::{flag, null_as_default, opt_string_or_integer, text_at};
+use crate::graph::serde_util::{flag, null_as_empty, opt_string_or_integer, text_at};
 
 pub use calls::PageCallEvent;
 pub use changes::{
@@ -51,16 +51,16 @@ pub struct MessengerEntry {
     /// When the batch was sent.
     pub time: Option<Timestamp>,
     /// Events for the app that owns the conversation.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub messaging: Vec<Messaging>,
     /// Events for an app in standby (handover protocol): read them, do not answer them.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub standby: Vec<Messaging>,
     /// Changes of subscribed fields (Instagram comments, mentions, ...).
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub changes: Vec<MessengerChange>,
     /// Calling events (Messenger calling's `calls` field).
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub calls: Vec<PageCallEvent>,
 }
 

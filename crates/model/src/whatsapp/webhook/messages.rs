@@ -13,7 +13,7 @@ use super::content::{
 };
 use super::statuses::{NotificationError, Status};
 use crate::Timestamp;
-use crate::graph::serde_util::{null_as_default, opt_string_or_integer, string_enum, text_at};
+use crate::graph::serde_util::{null_as_empty, opt_string_or_integer, string_enum, text_at};
 use crate::graph::{Lazy, RawJson};
 use crate::whatsapp::{MessageId, PhoneNumberId};
 
@@ -42,16 +42,16 @@ pub struct MessagesValue {
     /// The business phone number the change is about.
     pub metadata: Option<Metadata>,
     /// Profiles of the users who sent `messages`.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub contacts: Vec<Contact>,
     /// Inbound messages.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub messages: Vec<InboundMessage>,
     /// Status updates of messages the business sent.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub statuses: Vec<Status>,
     /// Out-of-band errors.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub errors: Vec<NotificationError>,
 }
 

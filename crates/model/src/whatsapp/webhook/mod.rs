@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::Timestamp;
 use crate::graph::RawJson;
-use crate::graph::serde_util::{null_as_default, string_enum, text_at};
+use crate::graph::serde_util::{null_as_empty, string_enum, text_at};
 use crate::whatsapp::WabaId;
 
 pub use account::*;
@@ -138,7 +138,7 @@ pub struct WhatsAppEntry {
     /// `time`, sent on some fields only.
     pub time: Option<Timestamp>,
     /// Every `changes[]`, in order.
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub changes: Vec<WhatsAppChange>,
 }
 
@@ -159,11 +159,11 @@ pub enum WhatsAppChangeValue {
     /// `messages`: inbound messages, statuses of sent messages, errors.
     Messages(MessagesValue),
     /// `message_template_status_update`.
-    TemplateStatus(TemplateStatusUpdate),
+    TemplateStatus(Box<TemplateStatusUpdate>),
     /// `message_template_quality_update`.
     TemplateQuality(TemplateQualityUpdate),
     /// `message_template_components_update`.
-    TemplateComponents(TemplateComponentsUpdate),
+    TemplateComponents(Box<TemplateComponentsUpdate>),
     /// `template_category_update`.
     TemplateCategory(TemplateCategoryUpdate),
     /// `phone_number_quality_update`.
@@ -201,7 +201,7 @@ pub enum WhatsAppChangeValue {
     /// `smb_app_state_sync`: contacts changed in the WhatsApp Business app (coexistence).
     AppStateSync(AppStateSync),
     /// `account_alerts`.
-    AccountAlert(AccountAlert),
+    AccountAlert(Box<AccountAlert>),
     /// `partner_solutions`.
     PartnerSolution(PartnerSolutionUpdate),
     /// `payment_configuration_update`.
@@ -246,13 +246,13 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
         Ok(match self.0 {
             Field::Messages => WhatsAppChangeValue::Messages(MessagesValue::deserialize(d)?),
             Field::MessageTemplateStatusUpdate => {
-                WhatsAppChangeValue::TemplateStatus(Deserialize::deserialize(d)?)
+                WhatsAppChangeValue::TemplateStatus(Box::new(Deserialize::deserialize(d)?))
             }
             Field::MessageTemplateQualityUpdate => {
                 WhatsAppChangeValue::TemplateQuality(Deserialize::deserialize(d)?)
             }
             Field::MessageTemplateComponentsUpdate => {
-                WhatsAppChangeValue::TemplateComponents(Deserialize::deserialize(d)?)
+                WhatsAppChangeValue::TemplateComponents(Box::new(Deserialize::deserialize(d)?))
             }
             Field::TemplateCategoryUpdate => {
                 WhatsAppChangeValue::TemplateCategory(Deserialize::deserialize(d)?)
@@ -285,7 +285,7 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Field::Flows => WhatsAppChangeValue::Flows(Box::new(Deserialize::deserialize(d)?)),
             Field::History => WhatsAppChangeValue::History(Box::new(Deserialize::deserialize(d)?)),
             Field::SmbAppStateSync => WhatsAppChangeValue::AppStateSync(Deserialize::deserialize(d)?),
-            Field::AccountAlerts => WhatsAppChangeValue::AccountAlert(Deserialize::deserialize(d)?),
+            Field::AccountAlerts => WhatsAppChangeValue::AccountAlert(Box::new(Deserialize::deserialize(d)?)),
             Field::PartnerSolutions => WhatsAppChangeValue::PartnerSolution(Deserialize::deserialize(d)?),
             Field::PaymentConfigurationUpdate => {
                 WhatsAppChangeValue::PaymentConfiguration(Box::new(Deserialize::deserialize(d)?))
@@ -419,5 +419,21 @@ impl WhatsAppChange {
             .map_or_else(|| Field::Unknown("unknown".to_owned()), Field::from);
         let value = object.get("value").unwrap_or(&Value::Null);
         Some(Self { value: WhatsAppChangeValue::from_json(&field, value), field })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_value_is_no_larger_than_the_messages_value_it_mostly_is() {
+        // Every change is moved a few times while it is parsed; a large, rare variant inline
+        // would make each `messages` change pay for it. Box such variants.
+        assert!(
+            std::mem::size_of::<WhatsAppChangeValue>() <= std::mem::size_of::<MessagesValue>() + 8,
+            "{} bytes",
+            std::mem::size_of::<WhatsAppChangeValue>()
+        );
     }
 }
