@@ -361,10 +361,11 @@ where
 }
 
 /// Like [`null_as_default`] for a list of large elements (messages, statuses, changes): `null`
-/// gives an empty list, and the list grows by exact doubling from one element, so the common
-/// one-element list is one small allocation. (A `Vec` growing from empty reserves four elements
-/// at once; for elements of 300 bytes and more that is a large-bin request, which costs the
-/// allocator a consolidation pass on every webhook.)
+/// gives an empty list, and the list first reserves only as many elements as fit in 1000 bytes
+/// (at most four), then grows by exact doubling, so the common short list is one small
+/// allocation. (A `Vec` growing from empty reserves four elements at once; for elements of 300
+/// bytes and more that is a request from glibc's large bins, which costs the allocator a
+/// consolidation pass on every webhook.)
 #[doc(hidden)]
 pub fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
@@ -396,7 +397,8 @@ where
 }
 
 /// Deserializes one element straight into the list (no `Option<T>` between the element's
-/// visitor and the list, so a large element is copied once), growing it by exact doubling.
+/// visitor and the list, so a large element is copied once), growing it as [`null_as_empty`]
+/// says.
 struct PushInto<'v, T>(&'v mut Vec<T>);
 
 impl<'de, T: serde::Deserialize<'de>> de::DeserializeSeed<'de> for PushInto<'_, T> {
@@ -405,7 +407,10 @@ impl<'de, T: serde::Deserialize<'de>> de::DeserializeSeed<'de> for PushInto<'_, 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let item = T::deserialize(deserializer)?;
         if self.0.len() == self.0.capacity() {
-            self.0.reserve_exact(self.0.len().max(1));
+            // First as many as fit below glibc's large-bin threshold (1 KiB), at most four;
+            // then double.
+            let first = (1000 / std::mem::size_of::<T>().max(1)).clamp(1, 4);
+            self.0.reserve_exact(if self.0.is_empty() { first } else { self.0.len() });
         }
         self.0.push(item);
         Ok(())
@@ -517,8 +522,9 @@ mod tests {
             let json = format!(r#"{{"items":{}}}"#, serde_json::to_string(&list).unwrap());
             let parsed: Items = serde_json::from_str(&json).unwrap();
             assert_eq!(parsed.items, list);
-            // Exact doubling from one: never more than twice what is needed.
-            assert!(parsed.items.capacity() <= 2 * list.len().max(1), "{n}: {}", parsed.items.capacity());
+            // Four small elements at first, then exact doubling: never more than twice what is
+            // needed beyond the first four.
+            assert!(parsed.items.capacity() <= 2 * list.len().max(2), "{n}: {}", parsed.items.capacity());
         }
         assert!(serde_json::from_str::<Items>(r#"{"items":null}"#).unwrap().items.is_empty());
         assert!(serde_json::from_str::<Items>("{}").unwrap().items.is_empty());
