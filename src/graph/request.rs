@@ -144,6 +144,22 @@ impl RequestSpec {
         Self::new(method, Host::Facebook, path)
     }
 
+    /// Appends `/{segment}` to the Graph path, with `segment` (caller-given: an id, a code, a
+    /// reference) escaped as one path segment; an empty or dot segment fails the request as
+    /// `field` missing.
+    pub(crate) fn push_segment(&mut self, field: &'static str, segment: &str) {
+        match (crate::util::path_segment(segment), &mut self.target) {
+            (Some(escaped), Target::Graph { path, .. }) => {
+                path.push('/');
+                path.push_str(&escaped);
+            }
+            (None, _) => self.fail(super::ValidationError::new(field, super::Violation::Missing).into()),
+            (Some(_), Target::Absolute(_)) => {
+                self.fail(Error::config("a path segment cannot extend an absolute url"));
+            }
+        }
+    }
+
     /// Records the first problem found while building; it is returned at send time.
     pub(crate) fn fail(&mut self, error: Error) {
         if self.error.is_none() {

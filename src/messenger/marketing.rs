@@ -15,8 +15,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::message::SendBody;
-use super::{Message, Messenger, Recipient};
+use super::{Message, Messenger};
 use crate::graph::serde_util::{opt_integer_or_string, opt_string_or_integer};
 use crate::graph::validate::not_empty;
 use crate::graph::{GraphRequest, Outbound, Page, RequestSpec, SendKind, ValidationError, Violation};
@@ -185,6 +184,8 @@ impl Messenger {
     /// Sends `message` to a subscription token under `campaign_id` through the Marketing
     /// Message API (`POST /act_{ad-account-id}/messages`); `min_gap_seconds` keeps it from
     /// users who heard from the Page more recently. The Page's send guards run first.
+    // The message is taken by value, as by every other send.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn send_marketing_message(
         &self,
         ad_account_id: &str,
@@ -198,16 +199,18 @@ impl Messenger {
             Outbound::new(self.target.platform, self.page_id.as_str(), subscription_token)
                 .with_kind(SendKind::Marketing)
         });
-        let to = Recipient::NotificationToken(subscription_token.to_owned());
         let checked = not_empty("message_id", campaign_id)
             .and_then(|()| not_empty("messenger_delivery_data.subscription_token", subscription_token))
             .and_then(|()| message.validate_for(self.target.platform));
         if let Err(invalid) = checked {
             spec.fail(invalid.into());
         }
-        let sent = serde_json::to_value(SendBody { to, message }).unwrap_or_default();
+        let content = message.message_object().unwrap_or_else(|_| {
+            spec.fail(crate::graph::Error::config("request body could not be serialized to json"));
+            serde_json::Map::new()
+        });
         let mut body = json!({"message_id": campaign_id,
-            "messenger_delivery_data": {"subscription_token": subscription_token}, "message": sent["message"]});
+            "messenger_delivery_data": {"subscription_token": subscription_token}, "message": content});
         if let Some(gap) = min_gap_seconds {
             body["min_conversation_gap_seconds"] = gap.into();
         }

@@ -70,7 +70,7 @@ fn user_keys(event: &Event<'_>) -> Vec<String> {
     let Some(user) = event.user() else { return Vec::new() };
     let mut keys = Vec::new();
     if let Some(phone) = user.phone.as_deref() {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let digits = crate::user::phone_digits(phone);
         if !digits.is_empty() {
             keys.push(digits);
         }
@@ -152,7 +152,11 @@ impl Handoff {
         let business = notice.recipient.as_ref().and_then(|r| r.phone_number_id.as_deref());
         let user = notice.sender.as_ref().and_then(|s| s.phone_number.as_deref());
         let (Some(business), Some(user)) = (business, user) else { return Ok(false) };
-        let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+        let digits = crate::user::phone_digits(user);
+        if digits.is_empty() {
+            // No digits is no user: never a hold under an empty key.
+            return Ok(false);
+        }
         if notice.is_taken() {
             self.pause(business, &digits).await?;
         } else {

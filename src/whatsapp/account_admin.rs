@@ -414,8 +414,7 @@ impl WhatsAppBusinessAccount {
 }
 
 fn signup_spec(method: Method, signup_id: &str) -> RequestSpec {
-    match crate::util::path_segment(signup_id) {
-        Some(id) => RequestSpec::node(method, "signups", Some(&id)),
-        None => RequestSpec::node(method, "", None),
-    }
+    let mut spec = RequestSpec::new(method, crate::graph::Host::Facebook, "signups");
+    spec.push_segment("signup_id", signup_id);
+    spec
 }

@@ -313,14 +313,8 @@ fn users_body(users: &[Recipient]) -> (serde_json::Value, Result<(), ValidationE
 
 fn qr_spec(phone: &WhatsApp, method: Method, code: Option<&str>) -> RequestSpec {
     let mut spec = phone.spec(method, Some("message_qrdls"));
-    if let (Some(code), crate::graph::Target::Graph { path, .. }) = (code, &mut spec.target) {
-        match crate::util::path_segment(code) {
-            Some(segment) => {
-                path.push('/');
-                path.push_str(&segment);
-            }
-            None => spec.fail(ValidationError::new("code", Violation::Missing).into()),
-        }
+    if let Some(code) = code {
+        spec.push_segment("code", code);
     }
     spec
 }

@@ -345,24 +345,18 @@ pub struct RefundAccepted {
     pub speed_processed: Option<String>,
 }
 
-/// `{id}/{a}/{b}…` with every caller-given segment escaped; a failed spec for an empty one.
+/// `{id}/{edge}/{a}/{b}…` with every caller-given segment escaped.
 fn spec_with_segments(
     method: Method,
     node: &str,
     edge: &str,
     segments: &[(&'static str, &str)],
 ) -> RequestSpec {
-    let mut path = edge.to_owned();
+    let mut spec = RequestSpec::node(method, node, Some(edge));
     for (field, segment) in segments {
-        let Some(escaped) = crate::util::path_segment(segment) else {
-            let mut spec = RequestSpec::node(method, node, Some(edge));
-            spec.fail(ValidationError::new(*field, Violation::Missing).into());
-            return spec;
-        };
-        path.push('/');
-        path.push_str(&escaped);
+        spec.push_segment(field, segment);
     }
-    RequestSpec::node(method, node, Some(&path))
+    spec
 }
 
 impl WhatsApp {

@@ -120,6 +120,15 @@ async fn in_app_signups_are_created_read_and_disabled() {
     assert_eq!(waba.signup("404").await.unwrap_err().api_error().map(|e| e.code()), Some(2_494_164));
     let no_code = Signup::new().confirmation_message("Code: {{promo_code}}");
     assert_eq!(waba.create_signup(&no_code, false).await.unwrap_err().kind(), ErrorKind::Validation);
+    // A signup id is one escaped path segment: an empty or dot id never reaches Graph.
+    let before = server.received_requests().await.unwrap().len();
+    for bad in ["", ".", ".."] {
+        assert_eq!(waba.signup(bad).await.unwrap_err().kind(), ErrorKind::Validation, "{bad:?}");
+    }
+    waba.signup("a/b").await.unwrap_err();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), before + 1);
+    assert_eq!(requests[before].url.path(), "/v26.0/signups/a%2Fb");
 }
 
 /// Meta's "Welcome message sequences" page (click-to-WhatsApp ads).

@@ -131,4 +131,11 @@ async fn a_bot_steps_back_when_its_thread_is_taken_and_resumes_when_it_is_passed
     // A standby event is read, never a reason to answer or to pause.
     let standby = parse(&fixture("webhooks/whatsapp/wa_standby_inbound_message.json")).unwrap();
     assert_eq!(handoff.observe(&standby).await.unwrap(), 0);
+    // A sender without a digit is no user: nothing is paused under an empty key.
+    let text =
+        String::from_utf8(fixture("webhooks/whatsapp/wa_messaging_handovers_control_taken.json")).unwrap();
+    let nameless = text.replace(r#""phone_number":"16505551234""#, r#""phone_number":"+""#);
+    let nameless = parse(nameless.as_bytes()).unwrap();
+    assert_eq!(handoff.observe(&nameless).await.unwrap(), 0);
+    bot.send_text("16505551234", "Still here").await.expect("nobody was paused");
 }

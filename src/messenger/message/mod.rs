@@ -510,6 +510,30 @@ impl Message {
     }
 }
 
+impl Message {
+    /// The `message` object of a send body (content, quick replies, metadata); the envelope
+    /// around it (recipient, messaging type, tag, reply, persona) is the caller's.
+    pub(crate) fn message_object(&self) -> serde_json::Result<serde_json::Map<String, serde_json::Value>> {
+        let mut body = serde_json::Map::new();
+        let (key, value) = match &self.content {
+            Content::Text(text) => ("text", text.clone().into()),
+            Content::Attachment(attachment) => ("attachment", serde_json::to_value(attachment)?),
+            Content::Images(images) => ("attachments", serde_json::to_value(images)?),
+            Content::Template(template) => ("attachment", serde_json::to_value(template)?),
+            Content::UtilityTemplate(template) => ("template", serde_json::to_value(template)?),
+            Content::LikeHeart => ("attachment", serde_json::json!({"type": "like_heart"})),
+        };
+        body.insert(key.to_owned(), value);
+        if !self.quick_replies.is_empty() {
+            body.insert("quick_replies".to_owned(), serde_json::to_value(&self.quick_replies)?);
+        }
+        if let Some(metadata) = &self.metadata {
+            body.insert("metadata".to_owned(), metadata.clone().into());
+        }
+        Ok(body)
+    }
+}
+
 /// The request body of a send.
 pub(crate) struct SendBody {
     pub(crate) to: Recipient,
@@ -530,48 +554,7 @@ impl Serialize for SendBody {
                 map.serialize_entry("tag", tag)?;
             }
         }
-        let mut body = serde_json::Map::new();
-        match &message.content {
-            Content::Text(text) => {
-                body.insert("text".to_owned(), text.clone().into());
-            }
-            Content::Attachment(attachment) => {
-                body.insert(
-                    "attachment".to_owned(),
-                    serde_json::to_value(attachment).map_err(serde::ser::Error::custom)?,
-                );
-            }
-            Content::Images(images) => {
-                body.insert(
-                    "attachments".to_owned(),
-                    serde_json::to_value(images).map_err(serde::ser::Error::custom)?,
-                );
-            }
-            Content::Template(template) => {
-                body.insert(
-                    "attachment".to_owned(),
-                    serde_json::to_value(template).map_err(serde::ser::Error::custom)?,
-                );
-            }
-            Content::UtilityTemplate(template) => {
-                body.insert(
-                    "template".to_owned(),
-                    serde_json::to_value(template).map_err(serde::ser::Error::custom)?,
-                );
-            }
-            Content::LikeHeart => {
-                body.insert("attachment".to_owned(), serde_json::json!({"type": "like_heart"}));
-            }
-        }
-        if !message.quick_replies.is_empty() {
-            body.insert(
-                "quick_replies".to_owned(),
-                serde_json::to_value(&message.quick_replies).map_err(serde::ser::Error::custom)?,
-            );
-        }
-        if let Some(metadata) = &message.metadata {
-            body.insert("metadata".to_owned(), metadata.clone().into());
-        }
+        let body = message.message_object().map_err(serde::ser::Error::custom)?;
         map.serialize_entry("message", &body)?;
         if let Some(mid) = &message.reply_to {
             map.serialize_entry("reply_to", &serde_json::json!({"mid": mid}))?;
