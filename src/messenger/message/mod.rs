@@ -508,9 +508,7 @@ impl Message {
         }
         Ok(())
     }
-}
 
-impl Message {
     /// The `message` object of a send body (content, quick replies, metadata); the envelope
     /// around it (recipient, messaging type, tag, reply, persona) is the caller's.
     pub(crate) fn message_object(&self) -> serde_json::Result<serde_json::Map<String, serde_json::Value>> {

@@ -366,8 +366,7 @@ where
 /// allocation. (A `Vec` growing from empty reserves four elements at once; for elements of 300
 /// bytes and more that is a request from glibc's large bins, which costs the allocator a
 /// consolidation pass on every webhook.)
-#[doc(hidden)]
-pub fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub(crate) fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::Deserialize<'de>,
