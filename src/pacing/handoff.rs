@@ -126,16 +126,13 @@ impl Handoff {
     /// [`StoreError`] when the store cannot be reached.
     pub async fn observe_event(&self, event: &Event<'_>) -> Result<bool, StoreError> {
         use crate::whatsapp::webhook::{WhatsAppChangeValue, WhatsAppEvent};
-        let echo = match event {
-            Event::WhatsApp(WhatsAppEvent::Echo { .. }) => true,
+        match event {
+            Event::WhatsApp(WhatsAppEvent::Echo { .. }) => {}
             Event::WhatsApp(WhatsAppEvent::Change { change, .. }) => {
                 let WhatsAppChangeValue::Handover(notice) = &change.value else { return Ok(false) };
                 return self.observe_handover(notice).await;
             }
-            _ => false,
-        };
-        if !echo {
-            return Ok(false);
+            _ => return Ok(false),
         }
         let Some(business) = event.business() else { return Ok(false) };
         let until = self.clock.now().saturating_add(self.pause);

@@ -14,7 +14,7 @@ use super::webhook::{Amount, PaymentConfigurationStatus, PaymentTransaction, Ref
 use super::{WhatsApp, WhatsAppBusinessAccount, request};
 use crate::graph::serde_util::{null_as_default, opt_integer_or_string, opt_string_or_integer, string_enum};
 use crate::graph::validate::not_empty;
-use crate::graph::{Ack, GraphRequest, RequestSpec, ValidationError, Violation};
+use crate::graph::{Ack, GraphRequest, ValidationError, Violation};
 
 /// The only currency of Payments API India.
 const INR: &str = "INR";
@@ -345,29 +345,14 @@ pub struct RefundAccepted {
     pub speed_processed: Option<String>,
 }
 
-/// `{id}/{edge}/{a}/{b}…` with every caller-given segment escaped.
-fn spec_with_segments(
-    method: Method,
-    node: &str,
-    edge: &str,
-    segments: &[(&'static str, &str)],
-) -> RequestSpec {
-    let mut spec = RequestSpec::node(method, node, Some(edge));
-    for (field, segment) in segments {
-        spec.push_segment(field, segment);
-    }
-    spec
-}
-
 impl WhatsApp {
     /// Looks up the payment of order `reference_id` paid through `payment_configuration`
     /// (`GET /{phone-number-id}/payments/{configuration}/{reference-id}`).
     pub fn payment(&self, payment_configuration: &str, reference_id: &str) -> GraphRequest<PaymentLookup> {
-        let segments = [("payment_configuration", payment_configuration), ("reference_id", reference_id)];
-        request(
-            &self.client,
-            spec_with_segments(Method::GET, self.phone_number_id.as_str(), "payments", &segments),
-        )
+        let mut spec = self.spec(Method::GET, Some("payments"));
+        spec.push_segment("payment_configuration", payment_configuration);
+        spec.push_segment("reference_id", reference_id);
+        request(&self.client, spec)
     }
 
     /// Refunds (part of) a captured payment (`POST /{phone-number-id}/payments_refund`). Not
@@ -390,12 +375,8 @@ impl WhatsAppBusinessAccount {
 
     /// One payment configuration (`GET /{waba-id}/payment_configuration/{name}`).
     pub fn payment_configuration(&self, name: &str) -> GraphRequest<PaymentConfigurations> {
-        let spec = spec_with_segments(
-            Method::GET,
-            self.waba_id.as_str(),
-            "payment_configuration",
-            &[("configuration_name", name)],
-        );
+        let mut spec = self.spec(Method::GET, "payment_configuration");
+        spec.push_segment("configuration_name", name);
         request(&self.client, spec)
     }
 
